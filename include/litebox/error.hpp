@@ -13,109 +13,109 @@
 
 namespace litebox {
 
-// X(name, number, "message") — the Linux errno table (asm-generic/errno-base.h and errno.h).
-#define LITEBOX_ERRNO_LIST(X)                                             \
-    X(perm, 1, "Operation not permitted")                                 \
-    X(noent, 2, "No such file or directory")                              \
-    X(srch, 3, "No such process")                                         \
-    X(intr, 4, "Interrupted system call")                                 \
-    X(io, 5, "Input/output error")                                        \
-    X(nxio, 6, "No such device or address")                               \
-    X(toobig, 7, "Argument list too long")                                \
-    X(noexec, 8, "Exec format error")                                     \
-    X(badf, 9, "Bad file descriptor")                                     \
-    X(child, 10, "No child processes")                                    \
-    X(again, 11, "Resource temporarily unavailable")                      \
-    X(nomem, 12, "Cannot allocate memory")                                \
-    X(acces, 13, "Permission denied")                                     \
-    X(fault, 14, "Bad address")                                           \
-    X(notblk, 15, "Block device required")                                \
-    X(busy, 16, "Device or resource busy")                                \
-    X(exist, 17, "File exists")                                           \
-    X(xdev, 18, "Invalid cross-device link")                              \
-    X(nodev, 19, "No such device")                                        \
-    X(notdir, 20, "Not a directory")                                      \
-    X(isdir, 21, "Is a directory")                                        \
-    X(inval, 22, "Invalid argument")                                      \
-    X(nfile, 23, "Too many open files in system")                         \
-    X(mfile, 24, "Too many open files")                                   \
-    X(notty, 25, "Inappropriate ioctl for device")                        \
-    X(txtbsy, 26, "Text file busy")                                       \
-    X(fbig, 27, "File too large")                                         \
-    X(nospc, 28, "No space left on device")                               \
-    X(spipe, 29, "Illegal seek")                                          \
-    X(rofs, 30, "Read-only file system")                                  \
-    X(mlink, 31, "Too many links")                                        \
-    X(pipe, 32, "Broken pipe")                                            \
-    X(dom, 33, "Numerical argument out of domain")                        \
-    X(range, 34, "Numerical result out of range")                         \
-    X(deadlk, 35, "Resource deadlock avoided")                            \
-    X(nametoolong, 36, "File name too long")                              \
-    X(nolck, 37, "No locks available")                                    \
-    X(nosys, 38, "Function not implemented")                              \
-    X(notempty, 39, "Directory not empty")                                \
-    X(loop, 40, "Too many levels of symbolic links")                      \
-    X(nomsg, 42, "No message of desired type")                            \
-    X(idrm, 43, "Identifier removed")                                     \
-    X(nostr, 60, "Device not a stream")                                   \
-    X(nodata, 61, "No data available")                                    \
-    X(time, 62, "Timer expired")                                          \
-    X(nosr, 63, "Out of streams resources")                               \
-    X(nolink, 67, "Link has been severed")                                \
-    X(proto, 71, "Protocol error")                                        \
-    X(multihop, 72, "Multihop attempted")                                 \
-    X(badmsg, 74, "Bad message")                                          \
-    X(overflow, 75, "Value too large for defined data type")              \
-    X(badfd, 77, "File descriptor in bad state")                          \
-    X(ilseq, 84, "Invalid or incomplete multibyte or wide character")     \
-    X(restart, 85, "Interrupted system call should be restarted")         \
-    X(users, 87, "Too many users")                                        \
-    X(notsock, 88, "Socket operation on non-socket")                      \
-    X(destaddrreq, 89, "Destination address required")                    \
-    X(msgsize, 90, "Message too long")                                    \
-    X(prototype, 91, "Protocol wrong type for socket")                    \
-    X(noprotoopt, 92, "Protocol not available")                           \
-    X(protonosupport, 93, "Protocol not supported")                       \
-    X(socktnosupport, 94, "Socket type not supported")                    \
-    X(opnotsupp, 95, "Operation not supported")                           \
-    X(pfnosupport, 96, "Protocol family not supported")                   \
-    X(afnosupport, 97, "Address family not supported by protocol")        \
-    X(addrinuse, 98, "Address already in use")                            \
-    X(addrnotavail, 99, "Cannot assign requested address")                \
-    X(netdown, 100, "Network is down")                                    \
-    X(netunreach, 101, "Network is unreachable")                          \
-    X(netreset, 102, "Network dropped connection on reset")               \
-    X(connaborted, 103, "Software caused connection abort")               \
-    X(connreset, 104, "Connection reset by peer")                         \
-    X(nobufs, 105, "No buffer space available")                           \
-    X(isconn, 106, "Transport endpoint is already connected")             \
-    X(notconn, 107, "Transport endpoint is not connected")                \
-    X(shutdown, 108, "Cannot send after transport endpoint shutdown")     \
-    X(toomanyrefs, 109, "Too many references: cannot splice")             \
-    X(timedout, 110, "Connection timed out")                              \
-    X(connrefused, 111, "Connection refused")                             \
-    X(hostdown, 112, "Host is down")                                      \
-    X(hostunreach, 113, "No route to host")                               \
-    X(already, 114, "Operation already in progress")                      \
-    X(inprogress, 115, "Operation now in progress")                       \
-    X(stale, 116, "Stale file handle")                                    \
-    X(dquot, 122, "Disk quota exceeded")                                  \
-    X(canceled, 125, "Operation canceled")                                \
-    X(ownerdead, 130, "Owner died")                                       \
-    X(notrecoverable, 131, "State not recoverable")
+// X(name, number, "ENAME", "message") — the Linux errno table (asm-generic/errno-base.h and errno.h).
+#define LITEBOX_ERRNO_LIST(X)                                                      \
+    X(perm, 1, "EPERM", "Operation not permitted")                                 \
+    X(noent, 2, "ENOENT", "No such file or directory")                             \
+    X(srch, 3, "ESRCH", "No such process")                                         \
+    X(intr, 4, "EINTR", "Interrupted system call")                                 \
+    X(io, 5, "EIO", "Input/output error")                                          \
+    X(nxio, 6, "ENXIO", "No such device or address")                               \
+    X(toobig, 7, "ETOOBIG", "Argument list too long")                              \
+    X(noexec, 8, "ENOEXEC", "Exec format error")                                   \
+    X(badf, 9, "EBADF", "Bad file descriptor")                                     \
+    X(child, 10, "ECHILD", "No child processes")                                   \
+    X(again, 11, "EAGAIN", "Resource temporarily unavailable")                     \
+    X(nomem, 12, "ENOMEM", "Cannot allocate memory")                               \
+    X(acces, 13, "EACCES", "Permission denied")                                    \
+    X(fault, 14, "EFAULT", "Bad address")                                          \
+    X(notblk, 15, "ENOTBLK", "Block device required")                              \
+    X(busy, 16, "EBUSY", "Device or resource busy")                                \
+    X(exist, 17, "EEXIST", "File exists")                                          \
+    X(xdev, 18, "EXDEV", "Invalid cross-device link")                              \
+    X(nodev, 19, "ENODEV", "No such device")                                       \
+    X(notdir, 20, "ENOTDIR", "Not a directory")                                    \
+    X(isdir, 21, "EISDIR", "Is a directory")                                       \
+    X(inval, 22, "EINVAL", "Invalid argument")                                     \
+    X(nfile, 23, "ENFILE", "Too many open files in system")                        \
+    X(mfile, 24, "EMFILE", "Too many open files")                                  \
+    X(notty, 25, "ENOTTY", "Inappropriate ioctl for device")                       \
+    X(txtbsy, 26, "ETXTBSY", "Text file busy")                                     \
+    X(fbig, 27, "EFBIG", "File too large")                                         \
+    X(nospc, 28, "ENOSPC", "No space left on device")                              \
+    X(spipe, 29, "ESPIPE", "Illegal seek")                                         \
+    X(rofs, 30, "EROFS", "Read-only file system")                                  \
+    X(mlink, 31, "EMLINK", "Too many links")                                       \
+    X(pipe, 32, "EPIPE", "Broken pipe")                                            \
+    X(dom, 33, "EDOM", "Numerical argument out of domain")                         \
+    X(range, 34, "ERANGE", "Numerical result out of range")                        \
+    X(deadlk, 35, "EDEADLK", "Resource deadlock avoided")                          \
+    X(nametoolong, 36, "ENAMETOOLONG", "File name too long")                       \
+    X(nolck, 37, "ENOLCK", "No locks available")                                   \
+    X(nosys, 38, "ENOSYS", "Function not implemented")                             \
+    X(notempty, 39, "ENOTEMPTY", "Directory not empty")                            \
+    X(loop, 40, "ELOOP", "Too many levels of symbolic links")                      \
+    X(nomsg, 42, "ENOMSG", "No message of desired type")                           \
+    X(idrm, 43, "EIDRM", "Identifier removed")                                     \
+    X(nostr, 60, "ENOSTR", "Device not a stream")                                  \
+    X(nodata, 61, "ENODATA", "No data available")                                  \
+    X(time, 62, "ETIME", "Timer expired")                                          \
+    X(nosr, 63, "ENOSR", "Out of streams resources")                               \
+    X(nolink, 67, "ENOLINK", "Link has been severed")                              \
+    X(proto, 71, "EPROTO", "Protocol error")                                       \
+    X(multihop, 72, "EMULTIHOP", "Multihop attempted")                             \
+    X(badmsg, 74, "EBADMSG", "Bad message")                                        \
+    X(overflow, 75, "EOVERFLOW", "Value too large for defined data type")          \
+    X(badfd, 77, "EBADFD", "File descriptor in bad state")                         \
+    X(ilseq, 84, "EILSEQ", "Invalid or incomplete multibyte or wide character")    \
+    X(restart, 85, "ERESTART", "Interrupted system call should be restarted")      \
+    X(users, 87, "EUSERS", "Too many users")                                       \
+    X(notsock, 88, "ENOTSOCK", "Socket operation on non-socket")                   \
+    X(destaddrreq, 89, "EDESTADDRREQ", "Destination address required")             \
+    X(msgsize, 90, "EMSGSIZE", "Message too long")                                 \
+    X(prototype, 91, "EPROTOTYPE", "Protocol wrong type for socket")               \
+    X(noprotoopt, 92, "ENOPROTOOPT", "Protocol not available")                     \
+    X(protonosupport, 93, "EPROTONOSUPPORT", "Protocol not supported")             \
+    X(socktnosupport, 94, "ESOCKTNOSUPPORT", "Socket type not supported")          \
+    X(opnotsupp, 95, "EOPNOTSUPP", "Operation not supported")                      \
+    X(pfnosupport, 96, "EPFNOSUPPORT", "Protocol family not supported")            \
+    X(afnosupport, 97, "EAFNOSUPPORT", "Address family not supported by protocol") \
+    X(addrinuse, 98, "EADDRINUSE", "Address already in use")                       \
+    X(addrnotavail, 99, "EADDRNOTAVAIL", "Cannot assign requested address")        \
+    X(netdown, 100, "ENETDOWN", "Network is down")                                 \
+    X(netunreach, 101, "ENETUNREACH", "Network is unreachable")                    \
+    X(netreset, 102, "ENETRESET", "Network dropped connection on reset")           \
+    X(connaborted, 103, "ECONNABORTED", "Software caused connection abort")        \
+    X(connreset, 104, "ECONNRESET", "Connection reset by peer")                    \
+    X(nobufs, 105, "ENOBUFS", "No buffer space available")                         \
+    X(isconn, 106, "EISCONN", "Transport endpoint is already connected")           \
+    X(notconn, 107, "ENOTCONN", "Transport endpoint is not connected")             \
+    X(shutdown, 108, "ESHUTDOWN", "Cannot send after transport endpoint shutdown") \
+    X(toomanyrefs, 109, "ETOOMANYREFS", "Too many references: cannot splice")      \
+    X(timedout, 110, "ETIMEDOUT", "Connection timed out")                          \
+    X(connrefused, 111, "ECONNREFUSED", "Connection refused")                      \
+    X(hostdown, 112, "EHOSTDOWN", "Host is down")                                  \
+    X(hostunreach, 113, "EHOSTUNREACH", "No route to host")                        \
+    X(already, 114, "EALREADY", "Operation already in progress")                   \
+    X(inprogress, 115, "EINPROGRESS", "Operation now in progress")                 \
+    X(stale, 116, "ESTALE", "Stale file handle")                                   \
+    X(dquot, 122, "EDQUOT", "Disk quota exceeded")                                 \
+    X(canceled, 125, "ECANCELED", "Operation canceled")                            \
+    X(ownerdead, 130, "EOWNERDEAD", "Owner died")                                  \
+    X(notrecoverable, 131, "ENOTRECOVERABLE", "State not recoverable")
 
 /// A Linux errno value. Enumerators are lower-case so that they never collide with <errno.h>
 /// macros; `Errno::nosys` is ENOSYS (38). The numbering is Linux's on every host.
 enum class Errno : int {
-#define LITEBOX_ERRNO_ENUM(name, number, message) name = number,
+#define LITEBOX_ERRNO_ENUM(name, number, symbol, message) name = number,
     LITEBOX_ERRNO_LIST(LITEBOX_ERRNO_ENUM)
 #undef LITEBOX_ERRNO_ENUM
 };
 
 /// Linux aliases that share a number with another errno.
-inline constexpr Errno errno_wouldblock = Errno::again;     // EWOULDBLOCK
-inline constexpr Errno errno_notsup = Errno::opnotsupp;     // ENOTSUP
-inline constexpr Errno errno_deadlock = Errno::deadlk;      // EDEADLOCK
+inline constexpr Errno errno_wouldblock = Errno::again;  // EWOULDBLOCK
+inline constexpr Errno errno_notsup = Errno::opnotsupp;  // ENOTSUP
+inline constexpr Errno errno_deadlock = Errno::deadlk;   // EDEADLOCK
 
 /// The positive Linux number of an errno.
 constexpr int errno_number(Errno e) noexcept { return static_cast<int>(e); }
@@ -123,8 +123,9 @@ constexpr int errno_number(Errno e) noexcept { return static_cast<int>(e); }
 /// "ENOENT"-style symbolic name, or "E?" for a value outside the table.
 constexpr std::string_view errno_name(Errno e) noexcept {
     switch (e) {
-#define LITEBOX_ERRNO_NAME(name, number, message) \
-    case Errno::name: return "E" #name;
+#define LITEBOX_ERRNO_NAME(name, number, symbol, message) \
+    case Errno::name:                                     \
+        return symbol;
         LITEBOX_ERRNO_LIST(LITEBOX_ERRNO_NAME)
 #undef LITEBOX_ERRNO_NAME
     }
@@ -134,8 +135,9 @@ constexpr std::string_view errno_name(Errno e) noexcept {
 /// strerror-style text, or "Unknown error" for a value outside the table.
 constexpr std::string_view errno_message(Errno e) noexcept {
     switch (e) {
-#define LITEBOX_ERRNO_MESSAGE(name, number, message) \
-    case Errno::name: return message;
+#define LITEBOX_ERRNO_MESSAGE(name, number, symbol, message) \
+    case Errno::name:                                        \
+        return message;
         LITEBOX_ERRNO_LIST(LITEBOX_ERRNO_MESSAGE)
 #undef LITEBOX_ERRNO_MESSAGE
     }
@@ -146,8 +148,10 @@ constexpr std::string_view errno_message(Errno e) noexcept {
 /// a number outside the table, so that the caller decides what an unknown number means.
 constexpr bool errno_from_number(int number, Errno& out) noexcept {
     switch (number) {
-#define LITEBOX_ERRNO_FROM(name, num, message) \
-    case num: out = Errno::name; return true;
+#define LITEBOX_ERRNO_FROM(name, num, symbol, message) \
+    case num:                                          \
+        out = Errno::name;                             \
+        return true;
         LITEBOX_ERRNO_LIST(LITEBOX_ERRNO_FROM)
 #undef LITEBOX_ERRNO_FROM
     }
@@ -168,28 +172,37 @@ public:
     Result(Errno e) noexcept : m_has_value(false) { m_error = e; }  // NOLINT: implicit by design
 
     template <typename U = T>
-        requires std::is_constructible_v<T, U&&> &&
-                 (!std::is_same_v<std::remove_cvref_t<U>, Result>) &&
-                 (!std::is_same_v<std::remove_cvref_t<U>, Errno>)
-    Result(U&& value) noexcept(std::is_nothrow_constructible_v<T, U&&>)  // NOLINT: implicit
+    requires std::is_constructible_v<T, U&&> &&
+        (!std::is_same_v<std::remove_cvref_t<U>, Result>)&&(!std::is_same_v<std::remove_cvref_t<U>, Errno>)
+            Result(U&& value) noexcept(std::is_nothrow_constructible_v<T, U&&>)  // NOLINT: implicit
         : m_has_value(true) {
         ::new (static_cast<void*>(&m_value)) T(std::forward<U>(value));
     }
 
     Result(const Result& other) requires std::is_copy_constructible_v<T> : m_has_value(other.m_has_value) {
-        if (m_has_value) ::new (static_cast<void*>(&m_value)) T(other.m_value);
-        else m_error = other.m_error;
+        if (m_has_value)
+            ::new (static_cast<void*>(&m_value)) T(other.m_value);
+        else
+            m_error = other.m_error;
     }
     Result(Result&& other) noexcept(std::is_nothrow_move_constructible_v<T>) : m_has_value(other.m_has_value) {
-        if (m_has_value) ::new (static_cast<void*>(&m_value)) T(std::move(other.m_value));
-        else m_error = other.m_error;
+        if (m_has_value)
+            ::new (static_cast<void*>(&m_value)) T(std::move(other.m_value));
+        else
+            m_error = other.m_error;
     }
     Result& operator=(const Result& other) requires std::is_copy_constructible_v<T> {
-        if (this != &other) { reset(); construct_from(other); }
+        if (this != &other) {
+            reset();
+            construct_from(other);
+        }
         return *this;
     }
     Result& operator=(Result&& other) noexcept(std::is_nothrow_move_constructible_v<T>) {
-        if (this != &other) { reset(); construct_from(std::move(other)); }
+        if (this != &other) {
+            reset();
+            construct_from(std::move(other));
+        }
         return *this;
     }
     ~Result() { reset(); }
@@ -236,8 +249,10 @@ private:
     template <typename R>
     void construct_from(R&& other) {
         m_has_value = other.m_has_value;
-        if (m_has_value) ::new (static_cast<void*>(&m_value)) T(std::forward<R>(other).m_value);
-        else m_error = other.m_error;
+        if (m_has_value)
+            ::new (static_cast<void*>(&m_value)) T(std::forward<R>(other).m_value);
+        else
+            m_error = other.m_error;
     }
 
     union {
@@ -281,16 +296,16 @@ inline constexpr Result<void> ok() noexcept { return {}; }
 
 /// Evaluates a Result expression; on error, returns the error from the enclosing function
 /// (whose return type must be constructible from Errno). The value is discarded.
-#define LITEBOX_TRY(expr)                                                      \
-    do {                                                                       \
-        auto&& litebox_try_result = (expr);                                    \
+#define LITEBOX_TRY(expr)                                                       \
+    do {                                                                        \
+        auto&& litebox_try_result = (expr);                                     \
         if (!litebox_try_result.has_value()) return litebox_try_result.error(); \
     } while (false)
 
 /// `LITEBOX_TRY_ASSIGN(auto fd, open(...));` declares (or assigns) the value of a Result, or
 /// returns its error from the enclosing function.
-#define LITEBOX_TRY_ASSIGN(lhs, expr)                                                    \
-    auto&& LITEBOX_CONCAT(litebox_try_result_, __LINE__) = (expr);                       \
-    if (!LITEBOX_CONCAT(litebox_try_result_, __LINE__).has_value())                      \
-        return LITEBOX_CONCAT(litebox_try_result_, __LINE__).error();                    \
+#define LITEBOX_TRY_ASSIGN(lhs, expr)                                 \
+    auto&& LITEBOX_CONCAT(litebox_try_result_, __LINE__) = (expr);    \
+    if (!LITEBOX_CONCAT(litebox_try_result_, __LINE__).has_value())   \
+        return LITEBOX_CONCAT(litebox_try_result_, __LINE__).error(); \
     lhs = std::move(LITEBOX_CONCAT(litebox_try_result_, __LINE__)).value()
