@@ -19,7 +19,7 @@ Result<typename Vfs<P>::FilePtr> Vfs<P>::open(const Credentials& creds, const Lo
         return open_resolved(creds, where, flags, false);
     }
     LITEBOX_TRY_ASSIGN(Parent p, walker.parent(at, path));
-    for (int attempt = 0; attempt < 8; ++attempt) {
+    for (int races = 0; races < 8;) {  // symlinks are bounded by the walker's link count
         if (p.kind != LastKind::normal || p.trailing_slash) return Errno::isdir;
         auto child = lookup_component(creds, p.dir, p.last);
         if (child) {
@@ -38,7 +38,10 @@ Result<typename Vfs<P>::FilePtr> Vfs<P>::open(const Credentials& creds, const Lo
         LITEBOX_TRY(check_permission(creds, dir_owner, access_mode::write | access_mode::execute));
         LITEBOX_TRY_ASSIGN(const NewNode node, new_node(creds, p.dir, fd::mode::regular | (mode & 07777 & ~creds.umask)));
         auto created = p.dir.inode->create(p.last, node);
-        if (!created && created.error() == Errno::exist && (flags & of::exclusive) == 0) continue;  // lost a race
+        if (!created && created.error() == Errno::exist && (flags & of::exclusive) == 0) {  // lost a race
+            ++races;
+            continue;
+        }
         if (!created) return created.error();
         return open_resolved(creds, Loc{p.dir.mount, std::move(*created)}, flags, true);
     }

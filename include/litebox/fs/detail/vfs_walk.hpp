@@ -61,13 +61,16 @@ public:
     /// one (a trailing slash implies both).
     Result<Loc> final(Parent p, bool follow, bool directory) {
         for (;;) {
+            // A trailing slash forces following and binds the link's target too.
+            follow = follow || p.trailing_slash;
+            directory = directory || p.trailing_slash;
             if (p.kind == LastKind::root) return p.dir;
             LITEBOX_TRY_ASSIGN(Loc child, m_vfs.lookup_component(m_creds, p.dir, p.last));
-            if (child.inode->is_symlink() && (follow || p.trailing_slash)) {
+            if (child.inode->is_symlink() && follow) {
                 LITEBOX_TRY_ASSIGN(p, follow_link(p.dir, child));
                 continue;
             }
-            if ((p.trailing_slash || directory) && !child.is_directory()) return Errno::notdir;
+            if (directory && !child.is_directory()) return Errno::notdir;
             return child;
         }
     }
