@@ -4,6 +4,9 @@
 // subsystem here.
 #include <litebox/litebox.hpp>
 #include <litebox/fd/table.hpp>
+#include <litebox/fs/hostfs/hostfs.hpp>
+#include <litebox/fs/overlay/overlayfs.hpp>
+#include <litebox/fs/tar/tarfs.hpp>
 
 namespace litebox_audit {
 
@@ -59,6 +62,17 @@ struct AuditPlatform {
 };
 static_assert(litebox::platform::Provider<AuditPlatform>);
 
+// The same platform offering the host-directory punchthrough (for HostFs).
+struct AuditHostFsToken {
+    litebox::platform::PunchthroughResult<litebox::fs::hostfs::HostFsReply, litebox::Errno> execute() &&;
+};
+struct AuditHostFsPlatform : AuditPlatform {
+    using Punchthrough = litebox::fs::hostfs::HostFsRequest;
+    using PunchthroughToken = AuditHostFsToken;
+    std::optional<AuditHostFsToken> get_punchthrough_token_for(Punchthrough request) const;
+};
+static_assert(litebox::platform::Provider<AuditHostFsPlatform>);
+
 }  // namespace litebox_audit
 
 using P = litebox_audit::AuditPlatform;
@@ -71,6 +85,12 @@ template class litebox::sync::FutexTable<P>;
 template class litebox::sync::Mutex<P, int>;
 template class litebox::sync::RwLock<P, int>;
 template class litebox::fd::DescriptorTable<P>;
+template class litebox::fs::TarFs<P>;
+template class litebox::fs::detail::TarInode<P>;
+template class litebox::fs::OverlayFs<P>;
+template class litebox::fs::detail::OverlayNode<P>;
+template class litebox::fs::HostFs<litebox_audit::AuditHostFsPlatform>;
+template class litebox::fs::detail::HostInode<litebox_audit::AuditHostFsPlatform>;
 
 // Member templates are instantiated by calling them.
 int audit_exercise(P& platform, int value) {
@@ -98,5 +118,22 @@ int audit_exercise(P& platform, int value) {
     table.for_each([&](int, const auto&, bool) { ++count; });
     auto denied = litebox::platform::request_punchthrough(platform, litebox::platform::NoPunchthrough{});
 
-    return read + count + (waited.has_value() ? 1 : 0) + (denied ? 1 : 0);
+    // tar parsing and the backends' member templates.
+    litebox::fs::tar::ParseError why;
+    auto archive = litebox::fs::tar::Archive::parse({}, {}, &why);
+    auto tar = litebox::fs::TarFs<P>::create(std::vector<std::byte>{});
+    int fs_checks = archive.has_value() && tar.has_value() ? 1 : 0;
+    if (tar) {
+        auto overlay = litebox::fs::OverlayFs<P>::create(platform, *tar, *tar);
+        if (overlay) {
+            auto root = (*overlay)->root();
+            (void)root->create("x", litebox::fs::NewNode{});
+            (void)root->mkdir("y", litebox::fs::NewNode{});
+            (void)root->symlink("z", "t", litebox::fs::NewNode{});
+        }
+    }
+    const litebox_audit::AuditHostFsPlatform host_platform{};
+    fs_checks += litebox::fs::HostFs<litebox_audit::AuditHostFsPlatform>::create(host_platform, true).has_value() ? 1 : 0;
+
+    return read + count + fs_checks + (waited.has_value() ? 1 : 0) + (denied ? 1 : 0);
 }
