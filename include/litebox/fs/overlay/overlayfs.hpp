@@ -4,7 +4,8 @@
 // Contract (beyond backend.hpp's):
 // - The view: a name shows the upper entry if there is one, else the lower entry, unless the name
 //   is whited out. Directories present in both are merged; an opaque directory shows only its
-//   upper entries. The lower file system is never written; it must not change while mounted. The
+//   upper entries; a merged directory reports st_nlink 1, as overlayfs does (find(1) then does
+//   not rely on the count). The lower file system is never written; it must not change while mounted. The
 //   upper must start empty: whiteouts, opaque flags and copy-up origins live in the overlay's
 //   memory (nothing the guest can forge or see, unlike overlayfs's xattrs and 0/0 devices).
 // - Copy-up: before an entry of lower origin is changed — written, truncated, opened for writing

@@ -85,9 +85,17 @@ public:
 
     // ---- attributes --------------------------------------------------------------------------
     Result<Stat> getattr() override {
-        const Ptr backing = current();
+        Ptr backing;
+        bool merged = false;
+        {
+            auto guard = m_shared->state.lock();
+            Data& d = data(*guard);
+            backing = d.upper ? d.upper : d.lower;
+            merged = d.upper && lower_visible(*guard);
+        }
         LITEBOX_TRY_ASSIGN(Stat st, backing->getattr());
         st.inode = this->ino();
+        if (merged) st.link_count = 1;  // as overlayfs: subdirectories of a merged directory are not counted
         return st;
     }
     Result<Ownership> ownership() override { return current()->ownership(); }
