@@ -6,6 +6,8 @@
 // follows a final symlink by walking its body from the link's directory.
 #pragma once
 
+#include "../vfs.hpp"  // for standalone header checks; vfs.hpp includes this file at its end
+
 #include <memory>
 #include <string>
 #include <string_view>
