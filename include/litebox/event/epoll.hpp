@@ -30,6 +30,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "../error.hpp"
@@ -123,6 +124,7 @@ private:
         Events events = 0;  // interest, always with err|hup, without flag bits
         Events flags = 0;   // epoll_flags bits
         std::uint64_t data = 0;
+        std::uint64_t event_count = 0;  // relevant notifications so far
         bool in_ready = false;
         bool disabled = false;  // EPOLLONESHOT fired
         bool removed = false;   // EPOLL_CTL_DEL or epoll closed

@@ -14,6 +14,7 @@
 #include <deque>
 #include <optional>
 #include <span>
+#include <type_traits>
 
 #include "../fd/open_file.hpp"
 #include "blocking.hpp"
@@ -52,7 +53,7 @@ std::size_t poll_once(std::span<PollRequest<P>> requests) {
 
 /// Waits until at least one request is ready (see the contract at the top of this file).
 template <typename P>
-Result<std::size_t> poll_files(const WaitContext<P>& ctx, std::span<PollRequest<P>> requests) {
+Result<std::size_t> poll_files(const WaitContext<P>& ctx, std::type_identity_t<std::span<PollRequest<P>>> requests) {
     if (requests.size() > max_poll_requests) return Errno::inval;
     std::size_t ready = detail::poll_once(requests);
     if (ready > 0 || detail::deadline_passed(*ctx.platform, ctx.deadline)) return ready;

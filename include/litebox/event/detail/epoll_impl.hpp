@@ -20,22 +20,26 @@ Epoll<P>::~Epoll() {
 
 template <typename P>
 void Epoll<P>::entry_event(Entry& entry, Events events) noexcept {
-    bool became_ready = false;
+    bool relevant = false;
     {
         auto ready = m_ready.lock();
         if (entry.removed || entry.dead) return;
-        const bool relevant = (events & (entry.events | deadline_changed)) != 0;
-        if (relevant && !entry.disabled && !entry.in_ready) {
-            // The callback runs while the entry is subscribed, so the interest map still holds it
-            // and this reference is never the last one.
-            if (EntryPtr self = entry.weak_from_this().lock()) {
-                entry.in_ready = true;
-                ready->list.push_back(std::move(self));
-                became_ready = true;
+        relevant = (events & entry.events) != 0 && !entry.disabled;
+        if (relevant) {
+            ++entry.event_count;
+            if (!entry.in_ready) {
+                // The callback runs while the entry is subscribed, so the interest map still holds
+                // it and this reference is never the last one.
+                if (EntryPtr self = entry.weak_from_this().lock()) {
+                    entry.in_ready = true;
+                    ready->list.push_back(std::move(self));
+                }
             }
         }
     }
-    if (became_ready) m_pollee.notify(fd::events::in | fd::events::rdnorm);
+    // Like Linux, every event wakes this epoll's own waiters (also when the entry was already
+    // queued): a parent epoll or a poller re-checks us.
+    if (relevant) m_pollee.notify(fd::events::in | fd::events::rdnorm);
     if ((events & deadline_changed) != 0) m_pollee.notify(deadline_changed);
 }
 
@@ -298,16 +302,35 @@ fd::Events Epoll<P>::poll(fd::Events /*interest*/) {
     if (has_timed()) poll_timed();
     std::vector<EntryPtr> snapshot;
     m_ready.with_lock([&](Ready& r) { snapshot.assign(r.list.begin(), r.list.end()); });
+    fd::Events result = 0;
+    std::vector<std::pair<EntryPtr, std::uint64_t>> stale;  // not ready when looked at
     for (const EntryPtr& entry : snapshot) {
         FilePtr file = entry->file.lock();
         if (!file) continue;
-        const auto mask = m_ready.with_lock([&](Ready&) -> std::optional<Events> {
+        const auto seen = m_ready.with_lock([&](Ready&) -> std::optional<std::pair<Events, std::uint64_t>> {
             if (entry->removed || entry->disabled || entry->dead) return std::nullopt;
-            return entry->events;
+            return std::pair{entry->events, entry->event_count};
         });
-        if (mask && (file->poll(*mask) & *mask) != 0) return fd::events::in | fd::events::rdnorm;
+        if (!seen) continue;
+        if ((file->poll(seen->first) & seen->first) != 0) {
+            result = fd::events::in | fd::events::rdnorm;
+            break;
+        }
+        stale.emplace_back(entry, seen->second);
     }
-    return 0;
+    if (!stale.empty()) {
+        // Drop entries that were not ready, unless an event arrived for them since (as Linux's
+        // poll of an epoll does); a later event queues them again.
+        m_ready.with_lock([&](Ready& r) {
+            for (auto& [entry, count] : stale) {
+                if (entry->event_count != count || !entry->in_ready) continue;
+                entry->in_ready = false;
+                auto it = std::find(r.list.begin(), r.list.end(), entry);
+                if (it != r.list.end()) r.list.erase(it);
+            }
+        });
+    }
+    return result;
 }
 
 template <typename P>
