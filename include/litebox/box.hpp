@@ -6,6 +6,7 @@
 // serve several boxes at once; each box owns its own state (descriptors, file systems, network).
 #pragma once
 
+#include "ipc/unix/namespace.hpp"
 #include "log.hpp"
 #include "platform/concepts.hpp"
 #include "platform/diagnose.hpp"
@@ -22,6 +23,8 @@ public:
     explicit LiteBox(P& platform) noexcept : m_platform(&platform) {}
     LiteBox(const LiteBox&) = delete;
     LiteBox& operator=(const LiteBox&) = delete;
+    /// Drops every file still in flight in unix socket messages (breaks SCM_RIGHTS cycles).
+    ~LiteBox() { m_unix_namespace->release_in_flight(); }
 
     /// The bound platform.
     [[nodiscard]] P& platform() const noexcept { return *m_platform; }
@@ -35,8 +38,12 @@ public:
         litebox::log(*m_platform, format, std::forward<Args>(args)...);
     }
 
+    /// The box's unix socket namespace: abstract names, limits, SCM_RIGHTS accounting.
+    [[nodiscard]] const std::shared_ptr<ipc::UnixNamespace<P>>& unix_namespace() const noexcept { return m_unix_namespace; }
+
 private:
     P* m_platform;
+    std::shared_ptr<ipc::UnixNamespace<P>> m_unix_namespace = ipc::UnixNamespace<P>::create();
 };
 
 }  // namespace litebox

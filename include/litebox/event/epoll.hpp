@@ -80,7 +80,7 @@ public:
     using FilePtr = std::shared_ptr<fd::OpenFile<P>>;
 
     Epoll(Tag, std::size_t max_watches)
-        : fd::OpenFile<P>(fd::open_flags::read_write), m_max_watches(max_watches), m_pollee(this),
+        : fd::OpenFile<P>(fd::open_flags::read_write), m_max_watches(max_watches), m_pollee(this, owner_of(this)),
           m_inode(ipc::detail::allocate_anonymous_inode()) {}
     ~Epoll() override;
 
@@ -177,7 +177,7 @@ Result<std::shared_ptr<fd::OpenFile<P>>> make_epoll(std::uint32_t flags = 0,
 /// The Epoll behind a file, or nullptr (epoll_ctl/epoll_wait on another file: EINVAL).
 template <typename P>
 Epoll<P>* epoll_of(fd::OpenFile<P>& file) noexcept {
-    return dynamic_cast<Epoll<P>*>(&file);
+    return owner_as<Epoll<P>>(file);
 }
 
 }  // namespace litebox::event

@@ -81,6 +81,23 @@ protected:
     ~DeadlineSource() = default;
 };
 
+/// Who owns a Pollee: the address of a per-type tag and the owning object. It lets callers get
+/// the concrete object behind an OpenFile without RTTI (see owner_as).
+struct PolleeOwner {
+    const void* kind = nullptr;
+    void* object = nullptr;
+};
+
+/// The tag whose address identifies type T in PolleeOwner::kind.
+template <typename T>
+inline constexpr char kind_tag = 0;
+
+/// The owner record for an object of type T.
+template <typename T>
+PolleeOwner owner_of(T* object) noexcept {
+    return PolleeOwner{&kind_tag<T>, static_cast<void*>(object)};
+}
+
 template <typename P>
 class Subscription;
 template <typename P>
@@ -180,9 +197,11 @@ private:
 template <typename P>
 class Pollee {
 public:
-    /// `deadline_source` (optional) must outlive the Pollee; it is set once and never changes.
-    explicit Pollee(DeadlineSource<P>* deadline_source = nullptr)
-        : m_core(std::make_shared<detail::PolleeCore<P>>()), m_deadline_source(deadline_source) {}
+    /// `deadline_source` (optional) must outlive the Pollee; `owner` names the object that owns
+    /// it (owner_of(this)). Both are set once and never change.
+    explicit Pollee(DeadlineSource<P>* deadline_source = nullptr, PolleeOwner owner = {})
+        : m_core(std::make_shared<detail::PolleeCore<P>>()), m_deadline_source(deadline_source), m_owner(owner) {}
+    explicit Pollee(PolleeOwner owner) : Pollee(nullptr, owner) {}
     Pollee(const Pollee&) = delete;
     Pollee& operator=(const Pollee&) = delete;
     ~Pollee() { m_core->close(); }
@@ -204,11 +223,23 @@ public:
     /// Number of live subscriptions (for tests and diagnostics).
     [[nodiscard]] std::size_t subscribers() const noexcept { return m_core->subscribers(); }
 
+    [[nodiscard]] const PolleeOwner& owner() const noexcept { return m_owner; }
+
 private:
     friend class Subscription<P>;
     std::shared_ptr<detail::PolleeCore<P>> m_core;
     DeadlineSource<P>* const m_deadline_source;
+    const PolleeOwner m_owner;
 };
+
+/// The object of type T that owns `file`'s Pollee, or nullptr when `file` is something else.
+/// `File` is any type with a `pollee()` member returning Pollee<P>* (an OpenFile).
+template <typename T, typename File>
+T* owner_as(File& file) noexcept {
+    auto* pollee = file.pollee();
+    if (pollee == nullptr || pollee->owner().kind != &kind_tag<T>) return nullptr;
+    return static_cast<T*>(pollee->owner().object);
+}
 
 /// A shared handle that notifies a Pollee; harmless after the Pollee is destroyed. Copyable.
 template <typename P>

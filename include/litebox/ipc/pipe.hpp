@@ -250,7 +250,7 @@ public:
 
 private:
     friend class Pipe<P>;
-    event::Pollee<P> m_pollee;  // constructed before attach() can notify it
+    event::Pollee<P> m_pollee{event::owner_of(this)};  // constructed before attach() can notify it
     std::shared_ptr<Pipe<P>> m_pipe;
     typename Pipe<P>::StatFunction m_stat;
     const bool m_reads;
@@ -292,7 +292,8 @@ Result<typename Pipe<P>::FilePtr> Pipe<P>::open_fifo(const event::WaitContext<P>
     const bool nonblock = (flags & fd::open_flags::nonblock) != 0;
     const std::uint32_t status = flags & ~(fd::open_flags::create | fd::open_flags::exclusive | fd::open_flags::no_ctty |
                                            fd::open_flags::truncate | fd::open_flags::close_on_exec);
-    auto self = this->shared_from_this();
+    auto self = this->weak_from_this().lock();  // (shared_from_this could throw)
+    if (!self) return Errno::inval;             // not owned by a shared_ptr: use Pipe::create
     if (mode == fd::open_flags::read_only) {
         auto end = PipeEnd<P>::make(self, status, std::move(stat));
         const Counters at_open = end->m_counters_at_open;
@@ -348,7 +349,7 @@ Result<PipeEnds<P>> make_pipe(std::uint32_t flags = 0, PipeLimits limits = {}) {
 /// The Pipe behind a file, or nullptr when it is not a pipe or FIFO end (F_GETPIPE_SZ: EBADF).
 template <typename P>
 Pipe<P>* pipe_of(fd::OpenFile<P>& file) noexcept {
-    auto* end = dynamic_cast<PipeEnd<P>*>(&file);
+    auto* end = event::owner_as<PipeEnd<P>>(file);
     return end != nullptr ? &end->pipe() : nullptr;
 }
 
