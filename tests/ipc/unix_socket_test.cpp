@@ -141,7 +141,7 @@ TEST_CASE("unix: datagram and seqpacket keep message boundaries", "[ipc][unix]")
     }
 }
 
-TEST_CASE("unix: SO_SNDBUF bounds queued bytes; a full stream is not writable", "[ipc][unix]") {
+TEST_CASE("unix: SO_SNDBUF bounds queued bytes and a full stream is not writable", "[ipc][unix]") {
     auto [a, b] = pair_of<TP>(SocketType::stream);
     a->set_send_buffer(1);
     CHECK(a->send_buffer() == ipc::min_socket_buffer);
@@ -456,7 +456,7 @@ TEMPLATE_LIST_TEST_CASE("unix: blocking accept, connect, receive and send", "[ip
         reader.join();
         CHECK(received == data);
     }
-    SECTION("an interrupted receive returns EINTR; MSG_DONTWAIT does not wait") {
+    SECTION("an interrupted receive returns EINTR and MSG_DONTWAIT does not wait") {
         auto [a, b] = ipc::UnixSocket<P>::create_pair(ns, SocketType::seqpacket, 0, alice).value();
         std::array<std::byte, 8> buf{};
         CHECK(b->receive(ctx, buf, ipc::msg_flags::dontwait).error() == Errno::again);
