@@ -439,7 +439,9 @@ TEMPLATE_LIST_TEST_CASE("unix: blocking accept, connect, receive and send", "[ip
         CHECK(connected.has_value());
     }
     SECTION("a blocking stream send waits for the reader and sends everything") {
-        auto [a, b] = ipc::UnixSocket<P>::create_pair(ns, SocketType::stream, 0, alice).value();
+        auto pair = ipc::UnixSocket<P>::create_pair(ns, SocketType::stream, 0, alice).value();
+        auto& a = pair.first;
+        auto& b = pair.second;
         a->set_send_buffer(4096);
         std::vector<std::byte> data(100000);
         for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::byte>(i % 251);
@@ -457,7 +459,9 @@ TEMPLATE_LIST_TEST_CASE("unix: blocking accept, connect, receive and send", "[ip
         CHECK(received == data);
     }
     SECTION("an interrupted receive returns EINTR and MSG_DONTWAIT does not wait") {
-        auto [a, b] = ipc::UnixSocket<P>::create_pair(ns, SocketType::seqpacket, 0, alice).value();
+        auto pair = ipc::UnixSocket<P>::create_pair(ns, SocketType::seqpacket, 0, alice).value();
+        auto& a = pair.first;
+        auto& b = pair.second;
         std::array<std::byte, 8> buf{};
         CHECK(b->receive(ctx, buf, ipc::msg_flags::dontwait).error() == Errno::again);
         event::Waiter<P> waiter;
