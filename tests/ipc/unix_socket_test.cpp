@@ -460,7 +460,6 @@ TEMPLATE_LIST_TEST_CASE("unix: blocking accept, connect, receive and send", "[ip
     }
     SECTION("an interrupted receive returns EINTR and MSG_DONTWAIT does not wait") {
         auto pair = ipc::UnixSocket<P>::create_pair(ns, SocketType::seqpacket, 0, alice).value();
-        auto& a = pair.first;
         auto& b = pair.second;
         std::array<std::byte, 8> buf{};
         CHECK(b->receive(ctx, buf, ipc::msg_flags::dontwait).error() == Errno::again);

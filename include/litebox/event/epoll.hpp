@@ -112,8 +112,14 @@ private:
     class Entry final : public Observer<P>, public std::enable_shared_from_this<Entry> {
     public:
         Entry(Epoll* owner, Key key, const FilePtr& file) : owner(owner), key(key), file(file) {}
-        void on_events(Events events) noexcept override { owner->entry_event(*this, events); }
-        void on_close() noexcept override { owner->entry_closed(*this); }
+        detail::WakeWordPtr<P> on_events(Events events) noexcept override {
+            owner->entry_event(*this, events);
+            return nullptr;
+        }
+        detail::WakeWordPtr<P> on_close() noexcept override {
+            owner->entry_closed(*this);
+            return nullptr;
+        }
 
         Epoll* const owner;
         const Key key;

@@ -29,7 +29,9 @@
 //   leaf locks (epoll ready list, Waiter word).
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -48,14 +50,27 @@ inline constexpr Events deadline_changed = 1u << 27;
 /// Every event bit a subscription may ask for.
 inline constexpr Events all_events = ~Events{0};
 
+namespace detail {
+/// The futex-like word a Waiter sleeps on. It is shared with notifiers so that they can wake it
+/// after releasing the Pollee's lock (a woken thread then never runs into that lock while its
+/// waker still holds it), even if the Waiter has returned and gone meanwhile.
+template <typename P>
+struct WakeWord {
+    typename P::RawMutex word;
+};
+template <typename P>
+using WakeWordPtr = std::shared_ptr<WakeWord<P>>;
+}  // namespace detail
+
 /// Receives a Pollee's notifications (see the contract above).
 template <typename P>
 class Observer {
 public:
-    /// Some of `events` (already masked by the subscription) may have changed.
-    virtual void on_events(Events events) noexcept = 0;
-    /// The Pollee is being destroyed; the subscription is already detached.
-    virtual void on_close() noexcept {}
+    /// Some of `events` (already masked by the subscription) may have changed. May return a word
+    /// to wake once the Pollee's lock is released (a sleeping Waiter's), else nullptr.
+    virtual detail::WakeWordPtr<P> on_events(Events events) noexcept = 0;
+    /// The Pollee is being destroyed; the subscription is already detached. Same return value.
+    virtual detail::WakeWordPtr<P> on_close() noexcept { return nullptr; }
 
 protected:
     Observer() = default;
@@ -102,6 +117,8 @@ template <typename P>
 class Subscription;
 template <typename P>
 class Notifier;
+template <typename P>
+class NotifyList;
 
 namespace detail {
 
@@ -123,12 +140,14 @@ public:
         // Fast path: nobody listens. seq_cst pairs with the increment in link(): a subscriber that
         // then re-checks the object's state either sees the change or is seen here.
         if (m_subscribers.load(std::memory_order_seq_cst) == 0) return;
+        Wakes wakes;
         m_lock.lock();
         for (SubscriptionNode<P>* node = m_head; node != nullptr; node = node->next) {
             const Events hit = node->mask & events;
-            if (hit != 0) node->observer->on_events(hit);
+            if (hit != 0) wakes.add(node->observer->on_events(hit));
         }
         m_lock.unlock();
+        wakes.fire();
     }
 
     bool link(SubscriptionNode<P>& node) noexcept {
@@ -161,19 +180,38 @@ public:
     }
 
     void close() noexcept {
+        Wakes wakes;
         m_lock.lock();
         m_closed = true;
         while (m_head != nullptr) {
             SubscriptionNode<P>* node = m_head;
             remove(*node);
-            node->observer->on_close();
+            wakes.add(node->observer->on_close());
         }
         m_lock.unlock();
+        wakes.fire();
     }
 
     [[nodiscard]] std::size_t subscribers() const noexcept { return m_subscribers.load(std::memory_order_relaxed); }
 
 private:
+    /// Words to wake after the lock is released (beyond the first few, woken under the lock).
+    class Wakes {
+    public:
+        void add(WakeWordPtr<P> word) noexcept {
+            if (!word) return;
+            if (m_count < m_words.size()) m_words[m_count++] = std::move(word);
+            else (void)word->word.wake_all();
+        }
+        void fire() noexcept {
+            for (std::size_t i = 0; i < m_count; ++i) (void)m_words[i]->word.wake_all();
+        }
+
+    private:
+        std::array<WakeWordPtr<P>, 4> m_words{};
+        std::size_t m_count = 0;
+    };
+
     void remove(SubscriptionNode<P>& node) noexcept {
         if (node.prev != nullptr) node.prev->next = node.next;
         else m_head = node.next;
@@ -227,6 +265,7 @@ public:
 
 private:
     friend class Subscription<P>;
+    friend class NotifyList<P>;
     std::shared_ptr<detail::PolleeCore<P>> m_core;
     DeadlineSource<P>* const m_deadline_source;
     const PolleeOwner m_owner;
@@ -253,6 +292,7 @@ public:
 
 private:
     friend class Pollee<P>;
+    friend class NotifyList<P>;
     explicit Notifier(std::shared_ptr<detail::PolleeCore<P>> core) : m_core(std::move(core)) {}
     std::shared_ptr<detail::PolleeCore<P>> m_core;
 };
@@ -261,6 +301,52 @@ template <typename P>
 Notifier<P> Pollee<P>::notifier() const {
     return Notifier<P>(m_core);
 }
+
+/// Notifications collected while an object's lock is held and delivered after it is released, so
+/// that a woken thread does not run straight into the lock its waker still holds. Only Pollees
+/// with subscribers are recorded (checking under the lock is exact: a subscriber that has not
+/// been counted yet re-checks the state after this lock is released).
+template <typename P>
+class NotifyList {
+public:
+    NotifyList() = default;
+    NotifyList(const NotifyList&) = delete;
+    NotifyList& operator=(const NotifyList&) = delete;
+    ~NotifyList() { fire(); }
+
+    void add(const Pollee<P>& pollee, Events events) {
+        if (pollee.m_core->subscribers() != 0) push(pollee.m_core, events);
+    }
+    void add(const Notifier<P>& notifier, Events events) {
+        if (notifier.m_core && notifier.m_core->subscribers() != 0) push(notifier.m_core, events);
+    }
+    /// Delivers and forgets everything collected (call it after releasing the lock).
+    void fire() noexcept {
+        for (std::size_t i = 0; i < m_count; ++i) {
+            m_entries[i].first->notify(m_entries[i].second);
+            m_entries[i].first.reset();
+        }
+        m_count = 0;
+    }
+
+private:
+    void push(const std::shared_ptr<detail::PolleeCore<P>>& core, Events events) {
+        for (std::size_t i = 0; i < m_count; ++i) {
+            if (m_entries[i].first == core) {
+                m_entries[i].second |= events;
+                return;
+            }
+        }
+        if (m_count == m_entries.size()) {  // full: deliver the oldest now (still correct, just
+            m_entries[0].first->notify(m_entries[0].second);  // under the caller's lock)
+            m_entries[0] = {core, events};
+            return;
+        }
+        m_entries[m_count++] = {core, events};
+    }
+    std::array<std::pair<std::shared_ptr<detail::PolleeCore<P>>, Events>, 4> m_entries{};
+    std::size_t m_count = 0;
+};
 
 /// One observer registered with one Pollee, for the lifetime of this object (RAII). Not movable:
 /// keep subscriptions in node-stable containers (std::deque::emplace_back, std::list, arrays).
