@@ -12,6 +12,7 @@
 #include "fs/devfs.hpp"
 #include "fs/tmpfs.hpp"
 #include "fs/vfs.hpp"
+#include "ipc/unix/namespace.hpp"
 #include "log.hpp"
 #include "platform/concepts.hpp"
 #include "platform/diagnose.hpp"
@@ -45,6 +46,8 @@ public:
     }
     LiteBox(const LiteBox&) = delete;
     LiteBox& operator=(const LiteBox&) = delete;
+    /// Drops every file still in flight in unix socket messages (breaks SCM_RIGHTS cycles).
+    ~LiteBox() { m_unix_namespace->release_in_flight(); }
 
     /// The bound platform.
     [[nodiscard]] P& platform() const noexcept { return *m_platform; }
@@ -62,11 +65,14 @@ public:
     [[nodiscard]] fs::Vfs<P>& fs() noexcept { return *m_fs; }
     /// The descriptor table of the box's initial process.
     [[nodiscard]] fd::DescriptorTable<P>& descriptors() noexcept { return m_descriptors; }
+    /// The box's unix socket namespace: abstract names, limits, SCM_RIGHTS accounting.
+    [[nodiscard]] const std::shared_ptr<ipc::UnixNamespace<P>>& unix_namespace() const noexcept { return m_unix_namespace; }
 
 private:
     P* m_platform;
     std::unique_ptr<fs::Vfs<P>> m_fs;
     fd::DescriptorTable<P> m_descriptors;
+    std::shared_ptr<ipc::UnixNamespace<P>> m_unix_namespace = ipc::UnixNamespace<P>::create();
 };
 
 }  // namespace litebox

@@ -7,6 +7,13 @@
 #include <litebox/fs/hostfs/hostfs.hpp>
 #include <litebox/fs/overlay/overlayfs.hpp>
 #include <litebox/fs/tar/tarfs.hpp>
+#include <litebox/event/blocking.hpp>
+#include <litebox/event/epoll.hpp>
+#include <litebox/event/poll.hpp>
+#include <litebox/event/timerfd.hpp>
+#include <litebox/ipc/eventfd.hpp>
+#include <litebox/ipc/pipe.hpp>
+#include <litebox/ipc/unix/socket.hpp>
 
 namespace litebox_audit {
 
@@ -100,6 +107,62 @@ template class litebox::fs::OverlayFs<P>;
 template class litebox::fs::detail::OverlayNode<P>;
 template class litebox::fs::HostFs<litebox_audit::AuditHostFsPlatform>;
 template class litebox::fs::detail::HostInode<litebox_audit::AuditHostFsPlatform>;
+template class litebox::event::Pollee<P>;
+template class litebox::event::Subscription<P>;
+template class litebox::event::Waiter<P>;
+template class litebox::event::Epoll<P>;
+template class litebox::event::TimerFd<P>;
+template class litebox::ipc::Pipe<P>;
+template class litebox::ipc::PipeEnd<P>;
+template class litebox::ipc::EventFd<P>;
+template class litebox::ipc::UnixNamespace<P>;
+template class litebox::ipc::UnixSocket<P>;
+template class litebox::ipc::detail::Connection<P>;
+template class litebox::ipc::detail::InFlightRegistry<P>;
+
+// The event and IPC layer: every member template and free function the shim will call.
+int audit_ipc(P& platform) {
+    using namespace litebox;
+    event::WaitContext<P> ctx(platform, nullptr, event::deadline_after(platform, platform::Duration{1000}));
+    std::array<std::byte, 16> buffer{};
+    int total = 0;
+    auto pipe = ipc::make_pipe<P>(0);
+    if (pipe) {
+        total += static_cast<int>(event::read(ctx, *pipe->read, buffer).value_or(0));
+        total += static_cast<int>(event::write(ctx, *pipe->write, buffer).value_or(0));
+        std::array<event::PollRequest<P>, 2> requests{{{pipe->read.get(), fd::events::in}, {nullptr, fd::events::in}}};
+        total += static_cast<int>(event::poll_files(ctx, std::span(requests)).value_or(0));
+        if (auto* p = ipc::pipe_of(*pipe->read)) total += static_cast<int>(p->set_capacity(8192).value_or(0));
+    }
+    auto fifo = ipc::Pipe<P>::create();
+    total += fifo->open_fifo(ctx, fd::open_flags::read_only).has_value() ? 1 : 0;
+    auto efd = ipc::make_eventfd<P>(1, 0);
+    auto tfd = event::make_timerfd(platform, 1, 0);
+    auto ep = event::make_epoll<P>(0);
+    if (efd && tfd && ep) {
+        auto* epoll = event::epoll_of(**ep);
+        (void)epoll->ctl(event::EpollOp::add, 3, *efd, {fd::events::in, 3});
+        (void)event::timerfd_of(**tfd)->settime(0, event::TimerSpec{});
+        std::array<event::EpollEvent, 4> events{};
+        total += static_cast<int>(epoll->wait(ctx, events).value_or(0));
+        total += ipc::eventfd_of(**efd) != nullptr ? 1 : 0;
+    }
+    auto ns = ipc::UnixNamespace<P>::create();
+    auto pair = ipc::make_unix_socketpair<P>(ns, 1, 0, ipc::PeerCredentials{});
+    auto listener = ipc::make_unix_socket<P>(ns, 1, 0, ipc::PeerCredentials{});
+    if (pair && listener) {
+        auto* a = ipc::unix_socket_of(*pair->first);
+        auto* l = ipc::unix_socket_of(**listener);
+        (void)l->bind_path("/socket", [](const std::shared_ptr<ipc::UnixEndpoint<P>>&) { return litebox::ok(); });
+        (void)l->listen(4);
+        (void)a->connect(ctx, ns->lookup_abstract("x").value_or(nullptr));
+        (void)l->accept(ctx, 0);
+        total += static_cast<int>(a->send(ctx, buffer, ipc::msg_flags::nosignal).value_or(0));
+        auto received = a->receive(ctx, buffer, ipc::msg_flags::waitall);
+        total += received ? static_cast<int>(received->bytes) : 0;
+    }
+    return total;
+}
 
 // Member templates are instantiated by calling them.
 int audit_exercise(P& platform, int value) {
