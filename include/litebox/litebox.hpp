@@ -11,3 +11,4 @@
 #include "platform/time.hpp"
 #include "platform/trivial.hpp"
 #include "sync.hpp"
+#include "shim/linux/shim.hpp"
