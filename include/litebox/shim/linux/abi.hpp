@@ -214,25 +214,27 @@ struct rusage {
     std::int64_t ru_nivcsw;
 };
 /// siginfo_t: 128 bytes; the fields waitid and SIGCHLD use (the union starts at offset 16).
+/// Field names avoid the si_* macros of <signal.h>.
 struct siginfo {
-    std::int32_t si_signo;
-    std::int32_t si_errno;
-    std::int32_t si_code;
+    std::int32_t signo;
+    std::int32_t error;
+    std::int32_t code;
     std::int32_t pad0;
-    std::int32_t si_pid;
-    std::uint32_t si_uid;
-    std::int32_t si_status;
+    std::int32_t pid;
+    std::uint32_t uid;
+    std::int32_t status;
     std::int32_t pad1;
-    std::int64_t si_utime;
-    std::int64_t si_stime;
+    std::int64_t utime;
+    std::int64_t stime;
     std::uint8_t rest[80];
 };
 /// The kernel's struct sigaction for rt_sigaction (not glibc's).
+/// Field names avoid the sa_* macros of <signal.h>.
 struct kernel_sigaction {
-    std::uint64_t sa_handler;
-    std::uint64_t sa_flags;
-    std::uint64_t sa_restorer;
-    std::uint64_t sa_mask;
+    std::uint64_t handler;
+    std::uint64_t flags;
+    std::uint64_t restorer;
+    std::uint64_t mask;
 };
 
 // ---- layout checks -----------------------------------------------------------------------------
@@ -312,11 +314,11 @@ LITEBOX_ABI_CHECK(rusage, 144);
 LITEBOX_ABI_OFFSET(rusage, ru_maxrss, 32);
 LITEBOX_ABI_OFFSET(rusage, ru_nivcsw, 136);
 LITEBOX_ABI_CHECK(siginfo, 128);
-LITEBOX_ABI_OFFSET(siginfo, si_code, 8);
-LITEBOX_ABI_OFFSET(siginfo, si_pid, 16);
-LITEBOX_ABI_OFFSET(siginfo, si_uid, 20);
-LITEBOX_ABI_OFFSET(siginfo, si_status, 24);
-LITEBOX_ABI_OFFSET(siginfo, si_utime, 32);
+LITEBOX_ABI_OFFSET(siginfo, code, 8);
+LITEBOX_ABI_OFFSET(siginfo, pid, 16);
+LITEBOX_ABI_OFFSET(siginfo, uid, 20);
+LITEBOX_ABI_OFFSET(siginfo, status, 24);
+LITEBOX_ABI_OFFSET(siginfo, utime, 32);
 LITEBOX_ABI_CHECK(kernel_sigaction, 32);
 
 #undef LITEBOX_ABI_CHECK

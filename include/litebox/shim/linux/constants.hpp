@@ -164,6 +164,7 @@ inline constexpr std::uint64_t clone_detached = 0x00400000;
 inline constexpr std::uint64_t clone_untraced = 0x00800000;
 inline constexpr std::uint64_t clone_child_settid = 0x01000000;
 inline constexpr std::uint64_t clone_io = 0x80000000;
+inline constexpr std::uint64_t clone_newuser = 0x10000000;  // CLONE_NEWUSER
 /// Namespace and cgroup flags: a box has one of each, so these are refused.
 inline constexpr std::uint64_t clone_namespaces = 0x7E020000ull | 0x00000080ull;
 

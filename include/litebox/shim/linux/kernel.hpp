@@ -200,7 +200,7 @@ void Kernel<P>::complete_exec(ThreadContext<P>& context, const ExecRequest& exec
     process.files().close_all_on_exec();
     process.signals().with_lock([](auto& sig) {
         for (auto& action : sig.actions)
-            if (action.sa_handler != abi::sig_ign) action = abi::kernel_sigaction{};
+            if (action.handler != abi::sig_ign) action = abi::kernel_sigaction{};
     });
     m_tasks.mark_exec(process.pid());
 }

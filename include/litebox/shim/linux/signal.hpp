@@ -38,7 +38,7 @@ SyscallResult sys_rt_sigaction(ThreadContext<P>& t, const SyscallRequest& r) {
     std::optional<abi::kernel_sigaction> next;
     if (new_address != 0) {
         LITEBOX_TRY_ASSIGN(next, Guest<P>::template read<abi::kernel_sigaction>(new_address));
-        next->sa_mask &= ~unblockable_signals;
+        next->mask &= ~unblockable_signals;
     }
     const auto index = static_cast<std::size_t>(signal - 1);
     const std::uint64_t bit = signal_bit(signal);
@@ -46,13 +46,13 @@ SyscallResult sys_rt_sigaction(ThreadContext<P>& t, const SyscallRequest& r) {
         const abi::kernel_sigaction previous = sig.actions[index];
         if (next) {
             sig.actions[index] = *next;
-            const bool now_ignored = next->sa_handler == abi::sig_ign ||
-                                     (next->sa_handler == abi::sig_dfl && (default_ignored_signals & bit) != 0);
+            const bool now_ignored = next->handler == abi::sig_ign ||
+                                     (next->handler == abi::sig_dfl && (default_ignored_signals & bit) != 0);
             if (now_ignored) sig.shared_pending &= ~bit;
         }
         return previous;
     });
-    if (next && (next->sa_handler == abi::sig_ign || (next->sa_handler == abi::sig_dfl && (default_ignored_signals & bit) != 0))) {
+    if (next && (next->handler == abi::sig_ign || (next->handler == abi::sig_dfl && (default_ignored_signals & bit) != 0))) {
         auto threads = t.process().state().with_lock([](auto& st) { return st.threads; });
         for (auto& thread : threads) thread->signals().with_lock([&](auto& ts) { ts.pending &= ~bit; });
     }

@@ -22,17 +22,17 @@ namespace litebox::shim::linux_abi {
 #define LITEBOX_LINUX_SYSCALLS(X) \
     X(0, read, sys_read, supported, "fpu", "") \
     X(1, write, sys_write, supported, "fpu", "") \
-    X(2, open, sys_nosys, enosys, "?", "") \
+    X(2, open, sys_nosys, enosys, "som", "") \
     X(3, close, sys_close, supported, "f", "") \
-    X(4, stat, sys_nosys, enosys, "?", "") \
+    X(4, stat, sys_nosys, enosys, "sp", "") \
     X(5, fstat, sys_fstat, supported, "fp", "") \
-    X(6, lstat, sys_nosys, enosys, "?", "") \
-    X(7, poll, sys_nosys, enosys, "?", "") \
+    X(6, lstat, sys_nosys, enosys, "sp", "") \
+    X(7, poll, sys_nosys, enosys, "pud", "") \
     X(8, lseek, sys_lseek, supported, "fld", "") \
-    X(9, mmap, sys_nosys, runtime, "", "address space and thread state: the runtime handles it") \
-    X(10, mprotect, sys_nosys, runtime, "", "address space and thread state: the runtime handles it") \
-    X(11, munmap, sys_nosys, runtime, "", "address space and thread state: the runtime handles it") \
-    X(12, brk, sys_nosys, runtime, "", "address space and thread state: the runtime handles it") \
+    X(9, mmap, sys_nosys, runtime, "pxxxfl", "address space and thread state: the runtime handles it") \
+    X(10, mprotect, sys_nosys, runtime, "pux", "address space and thread state: the runtime handles it") \
+    X(11, munmap, sys_nosys, runtime, "pu", "address space and thread state: the runtime handles it") \
+    X(12, brk, sys_nosys, runtime, "p", "address space and thread state: the runtime handles it") \
     X(13, rt_sigaction, sys_rt_sigaction, partial, "Sppu", "bookkeeping; the runtime delivers") \
     X(14, rt_sigprocmask, sys_rt_sigprocmask, partial, "dppu", "bookkeeping; the runtime delivers") \
     X(15, rt_sigreturn, sys_nosys, runtime, "", "address space and thread state: the runtime handles it") \
@@ -41,14 +41,14 @@ namespace litebox::shim::linux_abi {
     X(18, pwrite64, sys_pwrite64, supported, "fpul", "") \
     X(19, readv, sys_readv, supported, "fpd", "") \
     X(20, writev, sys_writev, supported, "fpd", "") \
-    X(21, access, sys_nosys, enosys, "?", "") \
-    X(22, pipe, sys_nosys, enosys, "?", "") \
-    X(23, select, sys_nosys, enosys, "?", "") \
+    X(21, access, sys_nosys, enosys, "sm", "") \
+    X(22, pipe, sys_nosys, enosys, "p", "") \
+    X(23, select, sys_nosys, enosys, "dpppp", "") \
     X(24, sched_yield, sys_sched_yield, supported, "", "") \
-    X(25, mremap, sys_nosys, runtime, "", "address space and thread state: the runtime handles it") \
-    X(26, msync, sys_nosys, runtime, "", "address space and thread state: the runtime handles it") \
-    X(27, mincore, sys_nosys, runtime, "", "address space and thread state: the runtime handles it") \
-    X(28, madvise, sys_nosys, runtime, "", "address space and thread state: the runtime handles it") \
+    X(25, mremap, sys_nosys, runtime, "puuxp", "address space and thread state: the runtime handles it") \
+    X(26, msync, sys_nosys, runtime, "?", "address space and thread state: the runtime handles it") \
+    X(27, mincore, sys_nosys, runtime, "?", "address space and thread state: the runtime handles it") \
+    X(28, madvise, sys_nosys, runtime, "pud", "address space and thread state: the runtime handles it") \
     X(29, shmget, sys_nosys, enosys, "?", "") \
     X(30, shmat, sys_nosys, enosys, "?", "") \
     X(31, shmctl, sys_nosys, enosys, "?", "") \
@@ -60,22 +60,22 @@ namespace litebox::shim::linux_abi {
     X(37, alarm, sys_nosys, enosys, "?", "") \
     X(38, setitimer, sys_nosys, enosys, "?", "") \
     X(39, getpid, sys_getpid, supported, "", "") \
-    X(40, sendfile, sys_nosys, enosys, "?", "") \
-    X(41, socket, sys_nosys, enosys, "?", "") \
-    X(42, connect, sys_nosys, enosys, "?", "") \
-    X(43, accept, sys_nosys, enosys, "?", "") \
-    X(44, sendto, sys_nosys, enosys, "?", "") \
-    X(45, recvfrom, sys_nosys, enosys, "?", "") \
-    X(46, sendmsg, sys_nosys, enosys, "?", "") \
-    X(47, recvmsg, sys_nosys, enosys, "?", "") \
-    X(48, shutdown, sys_nosys, enosys, "?", "") \
-    X(49, bind, sys_nosys, enosys, "?", "") \
-    X(50, listen, sys_nosys, enosys, "?", "") \
-    X(51, getsockname, sys_nosys, enosys, "?", "") \
-    X(52, getpeername, sys_nosys, enosys, "?", "") \
-    X(53, socketpair, sys_nosys, enosys, "?", "") \
-    X(54, setsockopt, sys_nosys, enosys, "?", "") \
-    X(55, getsockopt, sys_nosys, enosys, "?", "") \
+    X(40, sendfile, sys_nosys, enosys, "ffpu", "") \
+    X(41, socket, sys_nosys, enosys, "ddd", "") \
+    X(42, connect, sys_nosys, enosys, "fpd", "") \
+    X(43, accept, sys_nosys, enosys, "fpp", "") \
+    X(44, sendto, sys_nosys, enosys, "fpuxpd", "") \
+    X(45, recvfrom, sys_nosys, enosys, "fpuxpp", "") \
+    X(46, sendmsg, sys_nosys, enosys, "fpx", "") \
+    X(47, recvmsg, sys_nosys, enosys, "fpx", "") \
+    X(48, shutdown, sys_nosys, enosys, "fd", "") \
+    X(49, bind, sys_nosys, enosys, "fpd", "") \
+    X(50, listen, sys_nosys, enosys, "fd", "") \
+    X(51, getsockname, sys_nosys, enosys, "fpp", "") \
+    X(52, getpeername, sys_nosys, enosys, "fpp", "") \
+    X(53, socketpair, sys_nosys, enosys, "dddp", "") \
+    X(54, setsockopt, sys_nosys, enosys, "fddpd", "") \
+    X(55, getsockopt, sys_nosys, enosys, "fddpp", "") \
     X(56, clone, sys_clone, partial, "xpppx", "process model only (the runtime creates the thread); namespaces: EINVAL") \
     X(57, fork, sys_fork, partial, "", "process model only (the runtime copies the address space)") \
     X(58, vfork, sys_vfork, partial, "", "process model only (the runtime copies the address space)") \
@@ -93,28 +93,28 @@ namespace litebox::shim::linux_abi {
     X(70, msgrcv, sys_nosys, enosys, "?", "") \
     X(71, msgctl, sys_nosys, enosys, "?", "") \
     X(72, fcntl, sys_fcntl, partial, "fdx", "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL") \
-    X(73, flock, sys_nosys, enosys, "?", "") \
-    X(74, fsync, sys_nosys, enosys, "?", "") \
-    X(75, fdatasync, sys_nosys, enosys, "?", "") \
-    X(76, truncate, sys_nosys, enosys, "?", "") \
-    X(77, ftruncate, sys_nosys, enosys, "?", "") \
+    X(73, flock, sys_nosys, enosys, "fd", "") \
+    X(74, fsync, sys_nosys, enosys, "f", "") \
+    X(75, fdatasync, sys_nosys, enosys, "f", "") \
+    X(76, truncate, sys_nosys, enosys, "sl", "") \
+    X(77, ftruncate, sys_nosys, enosys, "fl", "") \
     X(78, getdents, sys_nosys, enosys, "?", "") \
-    X(79, getcwd, sys_nosys, enosys, "?", "") \
-    X(80, chdir, sys_nosys, enosys, "?", "") \
-    X(81, fchdir, sys_nosys, enosys, "?", "") \
-    X(82, rename, sys_nosys, enosys, "?", "") \
-    X(83, mkdir, sys_nosys, enosys, "?", "") \
-    X(84, rmdir, sys_nosys, enosys, "?", "") \
-    X(85, creat, sys_nosys, enosys, "?", "") \
-    X(86, link, sys_nosys, enosys, "?", "") \
-    X(87, unlink, sys_nosys, enosys, "?", "") \
-    X(88, symlink, sys_nosys, enosys, "?", "") \
-    X(89, readlink, sys_nosys, enosys, "?", "") \
-    X(90, chmod, sys_nosys, enosys, "?", "") \
-    X(91, fchmod, sys_nosys, enosys, "?", "") \
-    X(92, chown, sys_nosys, enosys, "?", "") \
-    X(93, fchown, sys_nosys, enosys, "?", "") \
-    X(94, lchown, sys_nosys, enosys, "?", "") \
+    X(79, getcwd, sys_nosys, enosys, "pu", "") \
+    X(80, chdir, sys_nosys, enosys, "s", "") \
+    X(81, fchdir, sys_nosys, enosys, "f", "") \
+    X(82, rename, sys_nosys, enosys, "ss", "") \
+    X(83, mkdir, sys_nosys, enosys, "sm", "") \
+    X(84, rmdir, sys_nosys, enosys, "s", "") \
+    X(85, creat, sys_nosys, enosys, "sm", "") \
+    X(86, link, sys_nosys, enosys, "ss", "") \
+    X(87, unlink, sys_nosys, enosys, "s", "") \
+    X(88, symlink, sys_nosys, enosys, "ss", "") \
+    X(89, readlink, sys_nosys, enosys, "spu", "") \
+    X(90, chmod, sys_nosys, enosys, "sm", "") \
+    X(91, fchmod, sys_nosys, enosys, "fm", "") \
+    X(92, chown, sys_nosys, enosys, "sdd", "") \
+    X(93, fchown, sys_nosys, enosys, "fdd", "") \
+    X(94, lchown, sys_nosys, enosys, "sdd", "") \
     X(95, umask, sys_umask, supported, "m", "") \
     X(96, gettimeofday, sys_gettimeofday, supported, "pp", "") \
     X(97, getrlimit, sys_getrlimit, partial, "dp", "RLIMIT_NOFILE enforced; others recorded only") \
@@ -151,17 +151,17 @@ namespace litebox::shim::linux_abi {
     X(128, rt_sigtimedwait, sys_nosys, enosys, "?", "") \
     X(129, rt_sigqueueinfo, sys_nosys, enosys, "?", "") \
     X(130, rt_sigsuspend, sys_nosys, enosys, "?", "") \
-    X(131, sigaltstack, sys_nosys, runtime, "", "address space and thread state: the runtime handles it") \
+    X(131, sigaltstack, sys_nosys, runtime, "pp", "address space and thread state: the runtime handles it") \
     X(132, utime, sys_nosys, enosys, "?", "") \
-    X(133, mknod, sys_nosys, enosys, "?", "") \
+    X(133, mknod, sys_nosys, enosys, "smx", "") \
     X(134, uselib, sys_nosys, enosys, "?", "") \
     X(135, personality, sys_nosys, enosys, "?", "") \
     X(136, ustat, sys_nosys, enosys, "?", "") \
-    X(137, statfs, sys_nosys, enosys, "?", "") \
-    X(138, fstatfs, sys_nosys, enosys, "?", "") \
+    X(137, statfs, sys_nosys, enosys, "sp", "") \
+    X(138, fstatfs, sys_nosys, enosys, "fp", "") \
     X(139, sysfs, sys_nosys, enosys, "?", "") \
-    X(140, getpriority, sys_nosys, enosys, "?", "") \
-    X(141, setpriority, sys_nosys, enosys, "?", "") \
+    X(140, getpriority, sys_nosys, enosys, "dd", "") \
+    X(141, setpriority, sys_nosys, enosys, "ddd", "") \
     X(142, sched_setparam, sys_nosys, enosys, "?", "") \
     X(143, sched_getparam, sys_nosys, enosys, "?", "") \
     X(144, sched_setscheduler, sys_nosys, enosys, "?", "") \
@@ -169,20 +169,20 @@ namespace litebox::shim::linux_abi {
     X(146, sched_get_priority_max, sys_nosys, enosys, "?", "") \
     X(147, sched_get_priority_min, sys_nosys, enosys, "?", "") \
     X(148, sched_rr_get_interval, sys_nosys, enosys, "?", "") \
-    X(149, mlock, sys_nosys, runtime, "", "address space and thread state: the runtime handles it") \
-    X(150, munlock, sys_nosys, runtime, "", "address space and thread state: the runtime handles it") \
-    X(151, mlockall, sys_nosys, runtime, "", "address space and thread state: the runtime handles it") \
-    X(152, munlockall, sys_nosys, runtime, "", "address space and thread state: the runtime handles it") \
+    X(149, mlock, sys_nosys, runtime, "?", "address space and thread state: the runtime handles it") \
+    X(150, munlock, sys_nosys, runtime, "?", "address space and thread state: the runtime handles it") \
+    X(151, mlockall, sys_nosys, runtime, "?", "address space and thread state: the runtime handles it") \
+    X(152, munlockall, sys_nosys, runtime, "?", "address space and thread state: the runtime handles it") \
     X(153, vhangup, sys_nosys, enosys, "?", "") \
-    X(154, modify_ldt, sys_nosys, runtime, "", "address space and thread state: the runtime handles it") \
+    X(154, modify_ldt, sys_nosys, runtime, "?", "address space and thread state: the runtime handles it") \
     X(155, pivot_root, sys_nosys, enosys, "?", "") \
     X(156, _sysctl, sys_nosys, enosys, "?", "") \
-    X(157, prctl, sys_nosys, enosys, "?", "") \
-    X(158, arch_prctl, sys_nosys, runtime, "", "address space and thread state: the runtime handles it") \
+    X(157, prctl, sys_nosys, enosys, "dxxxx", "") \
+    X(158, arch_prctl, sys_nosys, runtime, "xp", "address space and thread state: the runtime handles it") \
     X(159, adjtimex, sys_nosys, enosys, "?", "") \
     X(160, setrlimit, sys_setrlimit, partial, "dp", "RLIMIT_NOFILE enforced; others recorded only") \
     X(161, chroot, sys_nosys, enosys, "?", "") \
-    X(162, sync, sys_nosys, enosys, "?", "") \
+    X(162, sync, sys_nosys, enosys, "", "") \
     X(163, acct, sys_nosys, enosys, "?", "") \
     X(164, settimeofday, sys_nosys, enosys, "?", "") \
     X(165, mount, sys_nosys, enosys, "?", "") \
@@ -222,9 +222,9 @@ namespace litebox::shim::linux_abi {
     X(199, fremovexattr, sys_nosys, enosys, "?", "") \
     X(200, tkill, sys_tkill, supported, "dS", "") \
     X(201, time, sys_time, supported, "p", "") \
-    X(202, futex, sys_nosys, runtime, "", "address space and thread state: the runtime handles it") \
+    X(202, futex, sys_nosys, runtime, "pdupdp", "address space and thread state: the runtime handles it") \
     X(203, sched_setaffinity, sys_nosys, enosys, "?", "") \
-    X(204, sched_getaffinity, sys_nosys, enosys, "?", "") \
+    X(204, sched_getaffinity, sys_nosys, enosys, "dup", "") \
     X(205, set_thread_area, sys_nosys, enosys, "?", "") \
     X(206, io_setup, sys_nosys, enosys, "?", "") \
     X(207, io_destroy, sys_nosys, enosys, "?", "") \
@@ -233,11 +233,11 @@ namespace litebox::shim::linux_abi {
     X(210, io_cancel, sys_nosys, enosys, "?", "") \
     X(211, get_thread_area, sys_nosys, enosys, "?", "") \
     X(212, lookup_dcookie, sys_nosys, enosys, "?", "") \
-    X(213, epoll_create, sys_nosys, enosys, "?", "") \
+    X(213, epoll_create, sys_nosys, enosys, "d", "") \
     X(214, epoll_ctl_old, sys_nosys, enosys, "?", "") \
     X(215, epoll_wait_old, sys_nosys, enosys, "?", "") \
     X(216, remap_file_pages, sys_nosys, enosys, "?", "") \
-    X(217, getdents64, sys_nosys, enosys, "?", "") \
+    X(217, getdents64, sys_nosys, enosys, "fpu", "") \
     X(218, set_tid_address, sys_set_tid_address, supported, "p", "") \
     X(219, restart_syscall, sys_nosys, enosys, "?", "") \
     X(220, semtimedop, sys_nosys, enosys, "?", "") \
@@ -252,8 +252,8 @@ namespace litebox::shim::linux_abi {
     X(229, clock_getres, sys_clock_getres, supported, "cp", "") \
     X(230, clock_nanosleep, sys_clock_nanosleep, partial, "cdpp", "CPU-time clocks: EINVAL") \
     X(231, exit_group, sys_exit_group, supported, "d", "the runtime ends the threads") \
-    X(232, epoll_wait, sys_nosys, enosys, "?", "") \
-    X(233, epoll_ctl, sys_nosys, enosys, "?", "") \
+    X(232, epoll_wait, sys_nosys, enosys, "fpdd", "") \
+    X(233, epoll_ctl, sys_nosys, enosys, "fdfp", "") \
     X(234, tgkill, sys_tgkill, supported, "ddS", "") \
     X(235, utimes, sys_nosys, enosys, "?", "") \
     X(236, vserver, sys_nosys, enosys, "?", "") \
@@ -277,43 +277,43 @@ namespace litebox::shim::linux_abi {
     X(254, inotify_add_watch, sys_nosys, enosys, "?", "") \
     X(255, inotify_rm_watch, sys_nosys, enosys, "?", "") \
     X(256, migrate_pages, sys_nosys, enosys, "?", "") \
-    X(257, openat, sys_nosys, enosys, "?", "") \
-    X(258, mkdirat, sys_nosys, enosys, "?", "") \
-    X(259, mknodat, sys_nosys, enosys, "?", "") \
-    X(260, fchownat, sys_nosys, enosys, "?", "") \
+    X(257, openat, sys_nosys, enosys, "Fsom", "") \
+    X(258, mkdirat, sys_nosys, enosys, "Fsm", "") \
+    X(259, mknodat, sys_nosys, enosys, "Fsmx", "") \
+    X(260, fchownat, sys_nosys, enosys, "Fsddx", "") \
     X(261, futimesat, sys_nosys, enosys, "?", "") \
-    X(262, newfstatat, sys_nosys, enosys, "?", "") \
-    X(263, unlinkat, sys_nosys, enosys, "?", "") \
-    X(264, renameat, sys_nosys, enosys, "?", "") \
-    X(265, linkat, sys_nosys, enosys, "?", "") \
-    X(266, symlinkat, sys_nosys, enosys, "?", "") \
-    X(267, readlinkat, sys_nosys, enosys, "?", "") \
-    X(268, fchmodat, sys_nosys, enosys, "?", "") \
-    X(269, faccessat, sys_nosys, enosys, "?", "") \
-    X(270, pselect6, sys_nosys, enosys, "?", "") \
-    X(271, ppoll, sys_nosys, enosys, "?", "") \
+    X(262, newfstatat, sys_nosys, enosys, "Fspx", "") \
+    X(263, unlinkat, sys_nosys, enosys, "Fsx", "") \
+    X(264, renameat, sys_nosys, enosys, "FsFs", "") \
+    X(265, linkat, sys_nosys, enosys, "FsFsx", "") \
+    X(266, symlinkat, sys_nosys, enosys, "sFs", "") \
+    X(267, readlinkat, sys_nosys, enosys, "Fspu", "") \
+    X(268, fchmodat, sys_nosys, enosys, "Fsm", "") \
+    X(269, faccessat, sys_nosys, enosys, "Fsm", "") \
+    X(270, pselect6, sys_nosys, enosys, "dppppp", "") \
+    X(271, ppoll, sys_nosys, enosys, "puppu", "") \
     X(272, unshare, sys_nosys, enosys, "?", "") \
-    X(273, set_robust_list, sys_nosys, runtime, "", "address space and thread state: the runtime handles it") \
-    X(274, get_robust_list, sys_nosys, runtime, "", "address space and thread state: the runtime handles it") \
+    X(273, set_robust_list, sys_nosys, runtime, "pu", "address space and thread state: the runtime handles it") \
+    X(274, get_robust_list, sys_nosys, runtime, "?", "address space and thread state: the runtime handles it") \
     X(275, splice, sys_nosys, enosys, "?", "") \
     X(276, tee, sys_nosys, enosys, "?", "") \
     X(277, sync_file_range, sys_nosys, enosys, "?", "") \
     X(278, vmsplice, sys_nosys, enosys, "?", "") \
     X(279, move_pages, sys_nosys, enosys, "?", "") \
-    X(280, utimensat, sys_nosys, enosys, "?", "") \
-    X(281, epoll_pwait, sys_nosys, enosys, "?", "") \
+    X(280, utimensat, sys_nosys, enosys, "Fspx", "") \
+    X(281, epoll_pwait, sys_nosys, enosys, "fpddpu", "") \
     X(282, signalfd, sys_nosys, enosys, "?", "") \
-    X(283, timerfd_create, sys_nosys, enosys, "?", "") \
-    X(284, eventfd, sys_nosys, enosys, "?", "") \
-    X(285, fallocate, sys_nosys, enosys, "?", "") \
-    X(286, timerfd_settime, sys_nosys, enosys, "?", "") \
-    X(287, timerfd_gettime, sys_nosys, enosys, "?", "") \
-    X(288, accept4, sys_nosys, enosys, "?", "") \
+    X(283, timerfd_create, sys_nosys, enosys, "cx", "") \
+    X(284, eventfd, sys_nosys, enosys, "u", "") \
+    X(285, fallocate, sys_nosys, enosys, "fdll", "") \
+    X(286, timerfd_settime, sys_nosys, enosys, "fxpp", "") \
+    X(287, timerfd_gettime, sys_nosys, enosys, "fp", "") \
+    X(288, accept4, sys_nosys, enosys, "fppx", "") \
     X(289, signalfd4, sys_nosys, enosys, "?", "") \
-    X(290, eventfd2, sys_nosys, enosys, "?", "") \
-    X(291, epoll_create1, sys_nosys, enosys, "?", "") \
+    X(290, eventfd2, sys_nosys, enosys, "ux", "") \
+    X(291, epoll_create1, sys_nosys, enosys, "x", "") \
     X(292, dup3, sys_dup3, supported, "ffo", "") \
-    X(293, pipe2, sys_nosys, enosys, "?", "") \
+    X(293, pipe2, sys_nosys, enosys, "po", "") \
     X(294, inotify_init1, sys_nosys, enosys, "?", "") \
     X(295, preadv, sys_preadv, supported, "fpdl", "") \
     X(296, pwritev, sys_pwritev, supported, "fpdl", "") \
@@ -326,17 +326,17 @@ namespace litebox::shim::linux_abi {
     X(303, name_to_handle_at, sys_nosys, enosys, "?", "") \
     X(304, open_by_handle_at, sys_nosys, enosys, "?", "") \
     X(305, clock_adjtime, sys_nosys, enosys, "?", "") \
-    X(306, syncfs, sys_nosys, enosys, "?", "") \
+    X(306, syncfs, sys_nosys, enosys, "f", "") \
     X(307, sendmmsg, sys_nosys, enosys, "?", "") \
     X(308, setns, sys_nosys, enosys, "?", "") \
-    X(309, getcpu, sys_nosys, enosys, "?", "") \
+    X(309, getcpu, sys_nosys, enosys, "ppp", "") \
     X(310, process_vm_readv, sys_nosys, enosys, "?", "") \
     X(311, process_vm_writev, sys_nosys, enosys, "?", "") \
     X(312, kcmp, sys_nosys, enosys, "?", "") \
     X(313, finit_module, sys_nosys, enosys, "?", "") \
     X(314, sched_setattr, sys_nosys, enosys, "?", "") \
     X(315, sched_getattr, sys_nosys, enosys, "?", "") \
-    X(316, renameat2, sys_nosys, enosys, "?", "") \
+    X(316, renameat2, sys_nosys, enosys, "FsFsx", "") \
     X(317, seccomp, sys_nosys, enosys, "?", "") \
     X(318, getrandom, sys_getrandom, supported, "pux", "ENOSYS when the platform has no CrngProvider") \
     X(319, memfd_create, sys_nosys, enosys, "?", "") \
@@ -344,17 +344,17 @@ namespace litebox::shim::linux_abi {
     X(321, bpf, sys_nosys, enosys, "?", "") \
     X(322, execveat, sys_nosys, enosys, "?", "") \
     X(323, userfaultfd, sys_nosys, enosys, "?", "") \
-    X(324, membarrier, sys_nosys, runtime, "", "address space and thread state: the runtime handles it") \
+    X(324, membarrier, sys_nosys, runtime, "?", "address space and thread state: the runtime handles it") \
     X(325, mlock2, sys_nosys, enosys, "?", "") \
-    X(326, copy_file_range, sys_nosys, enosys, "?", "") \
+    X(326, copy_file_range, sys_nosys, enosys, "fpfpux", "") \
     X(327, preadv2, sys_nosys, enosys, "?", "") \
     X(328, pwritev2, sys_nosys, enosys, "?", "") \
     X(329, pkey_mprotect, sys_nosys, enosys, "?", "") \
     X(330, pkey_alloc, sys_nosys, enosys, "?", "") \
     X(331, pkey_free, sys_nosys, enosys, "?", "") \
-    X(332, statx, sys_nosys, enosys, "?", "") \
+    X(332, statx, sys_nosys, enosys, "Fsxxp", "") \
     X(333, io_pgetevents, sys_nosys, enosys, "?", "") \
-    X(334, rseq, sys_nosys, runtime, "", "address space and thread state: the runtime handles it") \
+    X(334, rseq, sys_nosys, runtime, "pudx", "address space and thread state: the runtime handles it") \
     X(424, pidfd_send_signal, sys_nosys, enosys, "?", "") \
     X(425, io_uring_setup, sys_nosys, enosys, "?", "") \
     X(426, io_uring_enter, sys_nosys, enosys, "?", "") \
@@ -366,11 +366,11 @@ namespace litebox::shim::linux_abi {
     X(432, fsmount, sys_nosys, enosys, "?", "") \
     X(433, fspick, sys_nosys, enosys, "?", "") \
     X(434, pidfd_open, sys_nosys, enosys, "?", "") \
-    X(435, clone3, sys_nosys, enosys, "", "ENOSYS makes libc fall back to clone") \
+    X(435, clone3, sys_nosys, enosys, "pu", "ENOSYS makes libc fall back to clone") \
     X(436, close_range, sys_close_range, partial, "uux", "CLOSE_RANGE_UNSHARE of a shared table: EINVAL") \
-    X(437, openat2, sys_nosys, enosys, "?", "") \
+    X(437, openat2, sys_nosys, enosys, "Fspu", "") \
     X(438, pidfd_getfd, sys_nosys, enosys, "?", "") \
-    X(439, faccessat2, sys_nosys, enosys, "?", "") \
+    X(439, faccessat2, sys_nosys, enosys, "Fsmx", "") \
     X(440, process_madvise, sys_nosys, enosys, "?", "") \
     X(441, epoll_pwait2, sys_nosys, enosys, "?", "") \
     X(442, mount_setattr, sys_nosys, enosys, "?", "") \
@@ -380,7 +380,7 @@ namespace litebox::shim::linux_abi {
     X(446, landlock_restrict_self, sys_nosys, enosys, "?", "") \
     X(447, memfd_secret, sys_nosys, enosys, "?", "") \
     X(448, process_mrelease, sys_nosys, enosys, "?", "") \
-    X(449, futex_waitv, sys_nosys, runtime, "", "address space and thread state: the runtime handles it") \
+    X(449, futex_waitv, sys_nosys, runtime, "?", "address space and thread state: the runtime handles it") \
     X(450, set_mempolicy_home_node, sys_nosys, enosys, "?", "")
 
 // clang-format on

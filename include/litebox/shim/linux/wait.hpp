@@ -67,11 +67,11 @@ SyscallResult sys_waitid(ThreadContext<P>& t, const SyscallRequest& r) {
         abi::siginfo info{};
         if (child.pid != 0) {
             const bool killed = (child.status & 0x7f) != 0;
-            info.si_signo = abi::sigchld;
-            info.si_code = killed ? abi::cld_killed : abi::cld_exited;
-            info.si_pid = child.pid;
-            info.si_uid = child.uid;
-            info.si_status = killed ? (child.status & 0x7f) : ((child.status >> 8) & 0xff);
+            info.signo = abi::sigchld;
+            info.code = killed ? abi::cld_killed : abi::cld_exited;
+            info.pid = child.pid;
+            info.uid = child.uid;
+            info.status = killed ? (child.status & 0x7f) : ((child.status >> 8) & 0xff);
         }
         LITEBOX_TRY(Guest<P>::write(info_address, info));
     }

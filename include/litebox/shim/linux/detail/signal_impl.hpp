@@ -14,7 +14,7 @@ bool ProcessTable<P>::may_signal(const Credentials& sender, const Credentials& t
 template <platform::RawMutexProvider P>
 bool ProcessTable<P>::ignored(const typename Process<P>::Signals& sig, int signal) noexcept {
     if (signal == abi::sigkill || signal == abi::sigstop) return false;
-    const auto handler = sig.actions[static_cast<std::size_t>(signal - 1)].sa_handler;
+    const auto handler = sig.actions[static_cast<std::size_t>(signal - 1)].handler;
     return handler == abi::sig_ign || (handler == abi::sig_dfl && (default_ignored_signals & signal_bit(signal)) != 0);
 }
 

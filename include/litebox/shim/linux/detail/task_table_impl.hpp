@@ -181,7 +181,7 @@ void ProcessTable<P>::finish_exit(Process<P>& process, int wait_status, std::vec
         if (!parent_node || parent_node->zombie) return;
         const bool auto_reap = node->exit_signal == abi::sigchld && parent_node->process->signals().with_lock([](auto& sig) {
             const auto& action = sig.actions[abi::sigchld - 1];
-            return action.sa_handler == abi::sig_ign || (action.sa_flags & abi::sa_nocldwait) != 0;
+            return action.handler == abi::sig_ign || (action.flags & abi::sa_nocldwait) != 0;
         });
         parent = parent_node->process;
         parent_signal = node->exit_signal;
