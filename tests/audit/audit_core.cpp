@@ -4,6 +4,7 @@
 // subsystem here.
 #include <litebox/litebox.hpp>
 #include <litebox/fd/table.hpp>
+#include <litebox/shim/linux/shim.hpp>
 
 namespace litebox_audit {
 
@@ -71,6 +72,8 @@ template class litebox::sync::FutexTable<P>;
 template class litebox::sync::Mutex<P, int>;
 template class litebox::sync::RwLock<P, int>;
 template class litebox::fd::DescriptorTable<P>;
+template class litebox::shim::linux_abi::LinuxShim<P>;
+template class litebox::shim::linux_abi::ProcessTable<P>;
 
 // Member templates are instantiated by calling them.
 int audit_exercise(P& platform, int value) {
@@ -98,5 +101,13 @@ int audit_exercise(P& platform, int value) {
     table.for_each([&](int, const auto&, bool) { ++count; });
     auto denied = litebox::platform::request_punchthrough(platform, litebox::platform::NoPunchthrough{});
 
-    return read + count + (waited.has_value() ? 1 : 0) + (denied ? 1 : 0);
+    litebox::shim::linux_abi::LinuxShim<P> shim(box);
+    auto init = shim.create_init();
+    std::int64_t shim_result = 0;
+    if (init.has_value()) {
+        for (std::uint64_t number = 0; number < 600; ++number)
+            shim_result += shim.dispatch(**init, litebox::shim::linux_abi::SyscallRequest{number, {1, 2, 3, 4, 5, 6}});
+    }
+
+    return read + count + (waited.has_value() ? 1 : 0) + (denied ? 1 : 0) + static_cast<int>(shim_result);
 }

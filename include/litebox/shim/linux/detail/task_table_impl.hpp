@@ -151,9 +151,11 @@ void ProcessTable<P>::finish_exit(Process<P>& process, int wait_status, std::vec
     // Descriptors are released outside every lock (their destructors may wake other threads).
     if (process.shared_files().use_count() == 1) process.files().close_range(0, ~0u);
     const int pid = process.pid();
-    const auto [credentials, usage] = process.state().with_lock([](auto& st) {
-        Usage u = st.exited_threads;
-        return std::pair{st.credentials, u};
+    Usage usage;
+    std::uint32_t uid = 0;
+    process.state().with_lock([&](auto& st) {
+        usage = st.exited_threads;
+        uid = st.credentials.ruid;
     });
     std::vector<ProcessPtr> to_wake;
     std::vector<ProcessPtr> to_kill;
@@ -165,7 +167,7 @@ void ProcessTable<P>::finish_exit(Process<P>& process, int wait_status, std::vec
         node->zombie = true;
         node->wait_status = wait_status;
         node->usage = usage;
-        node->uid = credentials.ruid;
+        node->uid = uid;
         Node* init = s.node(1);
         const bool init_alive = pid != 1 && init && !init->zombie;
         for (auto& [child_pid, child] : s.processes) {
