@@ -25,6 +25,7 @@
 #include <span>
 
 #include "../error.hpp"
+#include "directory.hpp"
 #include "types.hpp"
 
 namespace litebox::event {
@@ -62,6 +63,9 @@ public:
     virtual Result<void> truncate(std::uint64_t /*length*/) { return Errno::inval; }
     /// fsync/fdatasync: an in-memory object has nothing to flush; success is the honest answer.
     virtual Result<void> sync() { return ok(); }
+    /// getdents64: feeds entries from the current position to `sink` until it refuses one or the
+    /// directory ends, advancing the position past each consumed entry. ENOTDIR for non-directories.
+    virtual Result<void> read_directory(DirectorySink& /*sink*/) { return Errno::notdir; }
 
     // ---- readiness ---------------------------------------------------------------------------
     virtual Events poll(Events /*interest*/) { return events::in | events::out; }

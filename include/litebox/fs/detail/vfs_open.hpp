@@ -1,0 +1,107 @@
+// Vfs<P>::open and friends (included at the end of vfs.hpp).
+#pragma once
+
+#include "../file.hpp"
+
+namespace litebox::fs {
+
+template <platform::RawMutexProvider P>
+Result<typename Vfs<P>::FilePtr> Vfs<P>::open(const Credentials& creds, const Loc& at, std::string_view path,
+                                               std::uint32_t flags, std::uint32_t mode) {
+    namespace of = fd::open_flags;
+    if ((flags & of::tmpfile) == of::tmpfile) return Errno::opnotsupp;
+    if (flags & of::path) flags &= of::path | of::directory | of::no_follow | of::close_on_exec;
+    const bool follow = (flags & of::no_follow) == 0;
+    Walker walker(*this, creds);
+    if ((flags & of::create) == 0) {
+        LITEBOX_TRY_ASSIGN(Parent p, walker.parent(at, path));
+        LITEBOX_TRY_ASSIGN(Loc where, walker.final(std::move(p), follow, (flags & of::directory) != 0));
+        return open_resolved(creds, where, flags, false);
+    }
+    LITEBOX_TRY_ASSIGN(Parent p, walker.parent(at, path));
+    for (int races = 0; races < 8;) {  // symlinks are bounded by the walker's link count
+        if (p.kind != LastKind::normal || p.trailing_slash) return Errno::isdir;
+        auto child = lookup_component(creds, p.dir, p.last);
+        if (child) {
+            if (flags & of::exclusive) return Errno::exist;
+            if (child->inode->is_symlink()) {
+                if (!follow) return Errno::loop;
+                LITEBOX_TRY_ASSIGN(p, walker.follow_link(p.dir, *child));
+                continue;
+            }
+            if (child->is_directory()) return Errno::isdir;
+            return open_resolved(creds, *child, flags, false);
+        }
+        if (child.error() != Errno::noent) return child.error();
+        if (p.dir.mount->read_only()) return Errno::rofs;
+        LITEBOX_TRY_ASSIGN(const Ownership dir_owner, p.dir.inode->ownership());
+        LITEBOX_TRY(check_permission(creds, dir_owner, access_mode::write | access_mode::execute));
+        LITEBOX_TRY_ASSIGN(const NewNode node, new_node(creds, p.dir, fd::mode::regular | (mode & 07777 & ~creds.umask)));
+        auto created = p.dir.inode->create(p.last, node);
+        if (!created && created.error() == Errno::exist && (flags & of::exclusive) == 0) {  // lost a race
+            ++races;
+            continue;
+        }
+        if (!created) return created.error();
+        return open_resolved(creds, Loc{p.dir.mount, std::move(*created)}, flags, true);
+    }
+    return Errno::again;
+}
+
+template <platform::RawMutexProvider P>
+Result<typename Vfs<P>::FilePtr> Vfs<P>::open_location(const Credentials& creds, const Loc& where, std::uint32_t flags) {
+    if (!where.valid()) return Errno::badf;
+    return open_resolved(creds, where, flags & ~(fd::open_flags::create | fd::open_flags::exclusive), false);
+}
+
+template <platform::RawMutexProvider P>
+Result<typename Vfs<P>::FilePtr> Vfs<P>::open_resolved(const Credentials& creds, const Loc& where, std::uint32_t flags,
+                                                        bool created) {
+    namespace of = fd::open_flags;
+    const std::uint32_t type = where.inode->type();
+    if ((flags & of::directory) && type != fd::mode::directory) return Errno::notdir;
+    if (flags & of::path) return FilePtr(std::make_shared<PathFile<P>>(where, flags));
+    if (type == fd::mode::symlink) return Errno::loop;
+
+    const std::uint32_t access = flags & of::access_mode;
+    const bool wants_write = access == of::write_only || access == of::read_write || access == of::access_mode ||
+                             (flags & of::truncate) != 0;
+    const bool wants_read = access == of::read_only || access == of::read_write || access == of::access_mode;
+    if (type == fd::mode::directory && wants_write) return Errno::isdir;
+    if (!created) {
+        LITEBOX_TRY_ASSIGN(const Ownership owner, where.inode->ownership());
+        if (wants_write && where.mount->read_only() && (type == fd::mode::regular || type == fd::mode::directory)) {
+            return Errno::rofs;
+        }
+        const std::uint32_t mask = (wants_read ? access_mode::read : 0u) | (wants_write ? access_mode::write : 0u);
+        LITEBOX_TRY(check_permission(creds, owner, mask));
+    }
+    switch (type) {
+        case fd::mode::regular:
+            if (!created && (flags & of::truncate)) LITEBOX_TRY(where.inode->truncate(0));
+            return FilePtr(std::make_shared<RegularFile<P>>(where, flags));
+        case fd::mode::directory:
+            return FilePtr(std::make_shared<DirectoryFile<P>>(where, flags));
+        case fd::mode::fifo: {
+            Attachment<P>* slot = where.inode->attachment();
+            FifoOpener opener = m_hooks.with_lock([](Hooks& h) { return h.fifo; });
+            if (!slot || !opener) return Errno::nxio;
+            LITEBOX_TRY_ASSIGN(FilePtr end, opener(*slot, flags & ~of::close_on_exec));
+            return FilePtr(std::make_shared<FifoFile<P>>(where, flags, std::move(end)));
+        }
+        case fd::mode::char_device: {
+            if (where.mount->flags & mount_flags::no_dev) return Errno::acces;
+            LITEBOX_TRY_ASSIGN(const Stat st, where.inode->getattr());
+            DeviceOpener opener = m_hooks.with_lock([&](Hooks& h) -> DeviceOpener {
+                const auto it = h.devices.find(st.represented_device);
+                return it == h.devices.end() ? DeviceOpener{} : it->second;
+            });
+            if (!opener) return Errno::nxio;
+            return opener(where, flags & ~of::close_on_exec);
+        }
+        default:  // block devices and sockets cannot be opened
+            return Errno::nxio;
+    }
+}
+
+}  // namespace litebox::fs
