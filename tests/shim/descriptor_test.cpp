@@ -64,9 +64,12 @@ TEST_CASE("large transfers go through the bounded buffer in chunks", "[shim][io]
     CHECK(f.call(lx::nr::pread64, fd, back, size, 0) == static_cast<std::int64_t>(size));
     CHECK(f.mem.bytes(back, size) == f.mem.bytes(buf, size));
 
-    // A short write from the file ends the call with the count so far.
+    // A blocking write goes on until every byte is accepted; a non-blocking one stops short.
     file->write_limit = 10;
+    CHECK(f.call(lx::nr::write, fd, buf, 100) == 100);
+    REQUIRE(file->set_status_flags(litebox::fd::open_flags::nonblock).has_value());
     CHECK(f.call(lx::nr::write, fd, buf, 100) == 10);
+    REQUIRE(file->set_status_flags(0).has_value());
     // A fault in a later chunk returns what was transferred.
     (void)f.mem.allocate(2 * lx::io_chunk_size, 4096);
     const auto edge = f.mem.hole() - lx::io_chunk_size;

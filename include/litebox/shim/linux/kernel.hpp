@@ -129,6 +129,10 @@ public:
     [[nodiscard]] int pid() const noexcept { return m_process->pid(); }
     [[nodiscard]] int tid() const noexcept { return m_thread->tid(); }
     [[nodiscard]] fd::DescriptorTable<P>& files() const noexcept { return m_process->files(); }
+    /// The context for a blocking wait of this thread (interruptible through its Waiter).
+    [[nodiscard]] event::WaitContext<P> wait_context(std::optional<typename P::Instant> deadline = std::nullopt) const {
+        return event::WaitContext<P>(platform(), &m_thread->waiter(), deadline);
+    }
 
     /// The bounce buffer for guest I/O (io_chunk_size bytes, allocated on first use).
     [[nodiscard]] std::span<std::byte> io_buffer() {
@@ -196,7 +200,10 @@ void Kernel<P>::complete_exec(ThreadContext<P>& context, const ExecRequest& exec
         for (auto& t : st.threads)
             if (t.get() != &context.thread()) others.push_back(t);
     });
-    for (auto& t : others) m_tasks.exit_thread(*t, 0), t->kill();
+    for (auto& t : others) {
+        m_tasks.exit_thread(*t, 0);
+        t->kill();
+    }
     process.files().close_all_on_exec();
     process.signals().with_lock([](auto& sig) {
         for (auto& action : sig.actions)

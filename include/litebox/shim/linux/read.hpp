@@ -1,8 +1,10 @@
 // Data syscalls on descriptors: read, write, readv, writev, pread64, pwrite64, preadv, pwritev,
-// lseek. Until the blocking helper of the event layer is wired in, a description that would block
-// reports EAGAIN (see docs/syscalls.md).
+// lseek. Reads and writes at the file offset block (interruptibly) through the event layer unless
+// the description is non-blocking: a read waits for the first chunk only, a write goes on until
+// every byte is accepted (Linux's pipe and stream semantics).
 #pragma once
 
+#include "../../event/blocking.hpp"
 #include "io.hpp"
 
 namespace litebox::shim::linux_abi {
@@ -26,8 +28,9 @@ SyscallResult read_segments(ThreadContext<P>& t, std::int32_t descriptor, Result
     LITEBOX_TRY_ASSIGN(auto file, readable_file(t, descriptor));
     LITEBOX_TRY(segments);
     return transfer_to_guest(t, *segments, [&](std::span<std::byte> chunk, std::uint64_t so_far) -> Result<std::size_t> {
-        if (offset < 0) return file->read(chunk);
-        return file->pread(chunk, static_cast<std::uint64_t>(offset) + so_far);
+        if (offset >= 0) return file->pread(chunk, static_cast<std::uint64_t>(offset) + so_far);
+        if (so_far == 0) return event::read(t.wait_context(), *file, chunk);
+        return file->read(chunk);
     });
 }
 template <typename P>
@@ -35,8 +38,8 @@ SyscallResult write_segments(ThreadContext<P>& t, std::int32_t descriptor, Resul
     LITEBOX_TRY_ASSIGN(auto file, writable_file(t, descriptor));
     LITEBOX_TRY(segments);
     return transfer_from_guest(t, *segments, [&](std::span<const std::byte> chunk, std::uint64_t so_far) -> Result<std::size_t> {
-        if (offset < 0) return file->write(chunk);
-        return file->pwrite(chunk, static_cast<std::uint64_t>(offset) + so_far);
+        if (offset >= 0) return file->pwrite(chunk, static_cast<std::uint64_t>(offset) + so_far);
+        return event::write(t.wait_context(), *file, chunk);
     });
 }
 }  // namespace read_detail

@@ -9,7 +9,7 @@
 //   the ProcessTable and are reachable only through its lock (task_table.hpp).
 // - Signals are bookkeeping: the shim records pending and blocked sets and dispositions, wakes a
 //   thread blocked in the shim (EINTR) and hands signals to the runtime, which delivers them.
-// - Lock order: table -> process state -> process signals -> thread signals -> parker.
+// - Lock order: table -> process state -> process signals -> thread signals.
 #pragma once
 
 #include <array>
@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "../../fd/table.hpp"
+#include "../../event/waiter.hpp"
 #include "../../sync/condvar.hpp"
 #include "../../sync/mutex.hpp"
 #include "abi.hpp"
@@ -65,36 +66,6 @@ inline constexpr std::uint64_t default_ignored_signals =
     signal_bit(abi::sigchld) | signal_bit(abi::sigurg) | signal_bit(abi::sigwinch) | signal_bit(abi::sigcont);
 constexpr bool valid_signal(int signal) noexcept { return signal >= 1 && signal <= abi::signal_count; }
 
-/// A wake-up point for one thread: blocking calls in the shim sleep here, and whatever they wait
-/// for (a child's exit, a signal, a timer) unparks it. prepare() returns a ticket; park(ticket)
-/// returns at once if an unpark happened since, so no wake-up is lost.
-template <platform::RawMutexProvider P>
-class Parker {
-public:
-    [[nodiscard]] std::uint64_t prepare() {
-        return m_generation.with_lock([](std::uint64_t& g) { return g; });
-    }
-    void unpark() {
-        m_generation.with_lock([](std::uint64_t& g) { ++g; });
-        m_changed.notify_all();
-    }
-    /// Sleeps until unparked after `ticket` or until `deadline`; false when the deadline passed.
-    template <typename Instant>
-    bool park(const P& platform, std::uint64_t ticket, const std::optional<Instant>& deadline) {
-        auto guard = m_generation.lock();
-        auto changed = [&](std::uint64_t& g) { return g != ticket; };
-        if (!deadline) {
-            m_changed.wait(guard, changed);
-            return true;
-        }
-        return m_changed.wait_until(platform, guard, *deadline, changed);
-    }
-
-private:
-    sync::Mutex<P, std::uint64_t> m_generation;
-    sync::Condvar<P> m_changed;
-};
-
 template <platform::RawMutexProvider P>
 class Process;
 
@@ -113,25 +84,29 @@ public:
 
     [[nodiscard]] int tid() const noexcept { return m_tid; }
     [[nodiscard]] Process<P>& process() const noexcept { return *m_process; }
-    [[nodiscard]] Parker<P>& parker() noexcept { return m_parker; }
+    /// What the thread sleeps on in every blocking call of the shim (readiness, child exit,
+    /// timers); interrupting it makes the call return EINTR.
+    [[nodiscard]] event::Waiter<P>& waiter() noexcept { return m_waiter; }
     [[nodiscard]] sync::Mutex<P, Signals>& signals() noexcept { return m_signals; }
 
     /// True when a signal may be deliverable or the thread was told to exit: blocking calls in
-    /// the shim return EINTR. Cheap; recomputed by the signal code under the locks.
+    /// the shim return EINTR. Recomputed by the signal code under the signal locks.
     [[nodiscard]] bool interrupted() const noexcept {
         return m_interrupt_hint.load(std::memory_order_acquire) || killed();
     }
-    void set_interrupt_hint(bool value) noexcept { m_interrupt_hint.store(value, std::memory_order_release); }
-    /// Wakes the thread from any blocking call in the shim.
-    void interrupt() {
-        m_interrupt_hint.store(true, std::memory_order_release);
-        m_parker.unpark();
+    /// Sets the hint and the waiter's (sticky) interrupt with it.
+    void set_interrupt_hint(bool value) noexcept {
+        m_interrupt_hint.store(value, std::memory_order_release);
+        if (value)
+            m_waiter.interrupt();
+        else if (!killed())
+            m_waiter.clear_interrupt();
     }
     /// Set when the process exits (exit_group, fatal signal): the runtime must stop this thread.
     [[nodiscard]] bool killed() const noexcept { return m_killed.load(std::memory_order_acquire); }
-    void kill() {
+    void kill() noexcept {
         m_killed.store(true, std::memory_order_release);
-        m_parker.unpark();
+        m_waiter.interrupt();
     }
 
     /// set_tid_address / CLONE_CHILD_CLEARTID: the word the runtime clears and futex-wakes at exit.
@@ -143,7 +118,7 @@ public:
 private:
     const int m_tid;
     Process<P>* m_process;
-    Parker<P> m_parker;
+    event::Waiter<P> m_waiter;
     sync::Mutex<P, Signals> m_signals;
     std::atomic<bool> m_interrupt_hint{false};
     std::atomic<bool> m_killed{false};

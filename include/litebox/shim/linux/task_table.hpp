@@ -10,7 +10,7 @@
 //   children to pid 1, posts its exit signal to the parent and wakes the parent's waiters. A
 //   parent that ignores SIGCHLD (or set SA_NOCLDWAIT) never sees zombies. When pid 1 exits, every
 //   other process is killed (as when a pid namespace's init dies).
-// - wait blocks on the caller's Parker: interruptible (EINTR), WNOHANG returns at once.
+// - wait blocks on the caller's Waiter: interruptible (EINTR), WNOHANG returns at once.
 // - Signals stay inside the box: kill/tgkill find only box processes; posting a signal records it
 //   as pending and interrupts a thread that does not block it.
 #pragma once

@@ -61,20 +61,20 @@ inline std::int64_t to_ns_saturating(const abi::timespec& ts) noexcept {
     return ts.tv_sec * ns_per_second + ts.tv_nsec;
 }
 
-/// Parks the calling thread for `ns` (INT64_MAX: forever). EINTR with the time left in `left`.
+/// Sleeps the calling thread for `ns` (INT64_MAX: forever). EINTR with the time left in `left`.
 template <typename P>
 Result<void> sleep_for(ThreadContext<P>& t, std::int64_t ns, std::int64_t& left) {
     const auto start = t.platform().now();
     const auto deadline = ns == INT64_MAX ? std::nullopt : start.checked_add(platform::Duration{ns});
     for (;;) {
-        const std::uint64_t ticket = t.thread().parker().prepare();
+        const std::uint32_t token = t.thread().waiter().prepare();
         const auto now = t.platform().now();
         if (deadline && now >= *deadline) return ok();
-        if (t.thread().interrupted()) {
-            left = deadline ? deadline->checked_duration_since(now).value_or(platform::Duration{0}).count() : INT64_MAX;
+        const Result<void> slept = t.thread().interrupted() ? Result<void>(Errno::intr) : t.thread().waiter().sleep(t.platform(), token, deadline);
+        if (!slept.has_value() && slept.error() == Errno::intr) {
+            left = deadline ? deadline->checked_duration_since(t.platform().now()).value_or(platform::Duration{0}).count() : INT64_MAX;
             return Errno::intr;
         }
-        (void)t.thread().parker().park(t.platform(), ticket, deadline);
     }
 }
 }  // namespace time_detail

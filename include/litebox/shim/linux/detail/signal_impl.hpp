@@ -68,10 +68,7 @@ void ProcessTable<P>::post_to_process(Process<P>& target, int signal) {
         return true;
     });
     if (!queued) return;
-    for (const auto& t : threads) {
-        refresh_interrupt_hint(*t);
-        if (t->interrupted()) t->interrupt();
-    }
+    for (const auto& t : threads) refresh_interrupt_hint(*t);
 }
 
 template <platform::RawMutexProvider P>
@@ -84,7 +81,6 @@ void ProcessTable<P>::post_to_thread(Thread<P>& target, int signal) {
     });
     if (!queued) return;
     refresh_interrupt_hint(target);
-    if (target.interrupted()) target.interrupt();
 }
 
 template <platform::RawMutexProvider P>

@@ -204,14 +204,14 @@ void ProcessTable<P>::finish_exit(Process<P>& process, int wait_status, std::vec
 template <platform::RawMutexProvider P>
 void ProcessTable<P>::wake_process(Process<P>& process) {
     auto threads = process.state().with_lock([](auto& st) { return st.threads; });
-    for (const auto& t : threads) t->parker().unpark();
+    for (const auto& t : threads) t->waiter().wake();
 }
 
 template <platform::RawMutexProvider P>
 Result<WaitOutcome> ProcessTable<P>::wait(const P& platform, Thread<P>& caller, const WaitSelector& selector) {
     const int self = caller.process().pid();
     for (;;) {
-        const std::uint64_t ticket = caller.parker().prepare();
+        const std::uint32_t token = caller.waiter().prepare();
         Result<WaitOutcome> found = m_state.with_lock([&](State& s) -> Result<WaitOutcome> {
             Node* me = s.node(self);
             const int group = selector.kind == WaitSelector::Kind::group && selector.id == 0 && me ? me->pgid : selector.id;
@@ -239,7 +239,8 @@ Result<WaitOutcome> ProcessTable<P>::wait(const P& platform, Thread<P>& caller, 
         });
         if (found.has_value() || found.error() != Errno::again) return found;
         if (caller.interrupted()) return Errno::intr;
-        (void)caller.parker().park(platform, ticket, std::optional<typename P::Instant>{});
+        const Result<void> slept = caller.waiter().sleep(platform, token, std::nullopt);
+        if (!slept.has_value() && slept.error() == Errno::intr) return Errno::intr;
     }
 }
 
