@@ -4,12 +4,15 @@
 #include <climits>
 
 #include "kernel.hpp"
+#include "lock.hpp"
 
 namespace litebox::shim::linux_abi {
 
 template <typename P>
 SyscallResult sys_close(ThreadContext<P>& t, const SyscallRequest& r) {
+    LITEBOX_TRY_ASSIGN(auto file, t.files().get(r.i32(0)));
     LITEBOX_TRY(t.files().close(r.i32(0)));
+    lock_detail::release_on_close(t, file, file.use_count() == 1);
     return 0;
 }
 
@@ -75,6 +78,12 @@ SyscallResult sys_fcntl(ThreadContext<P>& t, const SyscallRequest& r) {
     case abi::f_setfl:
         LITEBOX_TRY(file->set_status_flags(static_cast<std::uint32_t>(argument)));
         return 0;
+    case abi::f_getlk:
+    case abi::f_setlk:
+    case abi::f_setlkw:
+    case lock_detail::f_ofd_getlk:
+    case lock_detail::f_ofd_setlk:
+    case lock_detail::f_ofd_setlkw: return lock_detail::record_lock(t, file, command, static_cast<std::uintptr_t>(argument));
     default:
         t.kernel().unsupported(r.number, "command not supported");
         return Errno::inval;

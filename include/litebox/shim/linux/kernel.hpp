@@ -24,6 +24,8 @@
 
 #include "../../box.hpp"
 #include "../../error.hpp"
+#include "../../fs/tmpfs.hpp"
+#include "../../fs/vfs.hpp"
 #include "request.hpp"
 #include "task_table.hpp"
 #include "trace.hpp"
@@ -69,8 +71,14 @@ class Kernel {
 public:
     using Instant = typename P::Instant;
 
-    Kernel(LiteBox<P>& box, ShimConfig config)
-        : m_box(&box), m_config(std::move(config)), m_tasks(m_config), m_tracer(m_config.trace), m_boot(box.now()) {
+    /// `vfs` is the box's file-system namespace; without one, the box gets an empty tmpfs root.
+    Kernel(LiteBox<P>& box, ShimConfig config, std::shared_ptr<fs::Vfs<P>> vfs = nullptr)
+        : m_box(&box),
+          m_config(std::move(config)),
+          m_tasks(m_config),
+          m_tracer(m_config.trace),
+          m_boot(box.now()),
+          m_vfs(vfs ? std::move(vfs) : std::make_shared<fs::Vfs<P>>(box.platform(), fs::Tmpfs<P>::create(box.platform(), {}, 0755))) {
         m_uts.with_lock([&](Uts& u) {
             u.hostname = m_config.hostname.substr(0, abi::host_name_max);
             u.domainname = m_config.domainname.substr(0, abi::host_name_max);
@@ -84,6 +92,8 @@ public:
     [[nodiscard]] const ShimConfig& config() const noexcept { return m_config; }
     [[nodiscard]] ProcessTable<P>& tasks() noexcept { return m_tasks; }
     [[nodiscard]] Tracer<P>& tracer() noexcept { return m_tracer; }
+    [[nodiscard]] fs::Vfs<P>& vfs() const noexcept { return *m_vfs; }
+    [[nodiscard]] const std::shared_ptr<fs::Vfs<P>>& shared_vfs() const noexcept { return m_vfs; }
 
     /// Time since the box started (CLOCK_MONOTONIC and CLOCK_BOOTTIME of the guest).
     [[nodiscard]] platform::Duration uptime() const { return platform().now().checked_duration_since(m_boot).value_or(platform::Duration{0}); }
@@ -110,6 +120,7 @@ private:
     Tracer<P> m_tracer;
     Instant m_boot;
     sync::Mutex<P, Uts> m_uts;
+    std::shared_ptr<fs::Vfs<P>> m_vfs;
 };
 
 template <typename P>
@@ -180,7 +191,7 @@ template <typename P>
 Result<std::unique_ptr<ThreadContext<P>>> Kernel<P>::create_init(InitSpec spec) {
     const auto limits = default_limits(m_config);
     LITEBOX_TRY_ASSIGN(auto created, m_tasks.create_init(Credentials::of(m_config.initial_uid, m_config.initial_gid), limits,
-                                                         static_cast<std::size_t>(m_config.nofile_soft)));
+                                                         static_cast<std::size_t>(m_config.nofile_soft), m_vfs->root()));
     created.process->state().with_lock([&](auto& st) {
         st.exe = std::move(spec.exe);
         st.argv = std::move(spec.argv);
@@ -201,7 +212,7 @@ void Kernel<P>::complete_exec(ThreadContext<P>& context, const ExecRequest& exec
             if (t.get() != &context.thread()) others.push_back(t);
     });
     for (auto& t : others) {
-        m_tasks.exit_thread(*t, 0);
+        (void)m_tasks.exit_thread(*t, 0);
         t->kill();
     }
     process.files().close_all_on_exec();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "kernel.hpp"
+#include "../../fs/vfs.hpp"
 
 namespace litebox::shim::linux_abi {
 
@@ -84,7 +85,7 @@ template <typename P>
 SyscallResult sys_exit(ThreadContext<P>& t, const SyscallRequest& r) {
     const std::int32_t code = r.i32(0);
     t.set_request(ExitRequest{exit_wait_status(code), false, t.thread().clear_child_tid.load(std::memory_order_relaxed)});
-    t.kernel().tasks().exit_thread(t.thread(), code);
+    if (t.kernel().tasks().exit_thread(t.thread(), code)) t.kernel().vfs().locks().release_owner(static_cast<std::uint64_t>(t.pid()));
     return 0;
 }
 template <typename P>
@@ -92,6 +93,7 @@ SyscallResult sys_exit_group(ThreadContext<P>& t, const SyscallRequest& r) {
     const std::int32_t code = r.i32(0);
     t.set_request(ExitRequest{exit_wait_status(code), true, t.thread().clear_child_tid.load(std::memory_order_relaxed)});
     t.kernel().tasks().exit_group(t.process(), exit_wait_status(code));
+    t.kernel().vfs().locks().release_owner(static_cast<std::uint64_t>(t.pid()));
     return 0;
 }
 

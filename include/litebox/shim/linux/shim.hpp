@@ -12,15 +12,22 @@
 #include <cstdint>
 
 #include "../../box.hpp"
+#include "attr.hpp"
+#include "copy.hpp"
 #include "descriptor.hpp"
+#include "dir.hpp"
 #include "identity.hpp"
 #include "kernel.hpp"
 #include "lifecycle.hpp"
+#include "lock.hpp"
+#include "open.hpp"
+#include "path.hpp"
 #include "process.hpp"
 #include "read.hpp"
 #include "resource.hpp"
 #include "signal.hpp"
 #include "stat.hpp"
+#include "stat_path.hpp"
 #include "syscalls.hpp"
 #include "system.hpp"
 #include "time.hpp"
@@ -41,7 +48,8 @@ public:
     using Context = ThreadContext<P>;
     using Handler = SyscallResult (*)(ThreadContext<P>&, const SyscallRequest&);
 
-    explicit LinuxShim(LiteBox<P>& box, ShimConfig config = {}) : Kernel<P>(box, std::move(config)) {}
+    explicit LinuxShim(LiteBox<P>& box, ShimConfig config = {}, std::shared_ptr<fs::Vfs<P>> vfs = nullptr)
+        : Kernel<P>(box, std::move(config), std::move(vfs)) {}
 
     /// One syscall of `context`'s thread: the value for the guest's rax (-errno on failure).
     std::int64_t dispatch(ThreadContext<P>& context, const SyscallRequest& request) {

@@ -22,11 +22,11 @@ namespace litebox::shim::linux_abi {
 #define LITEBOX_LINUX_SYSCALLS(X) \
     X(0, read, sys_read, supported, "fpu", "") \
     X(1, write, sys_write, supported, "fpu", "") \
-    X(2, open, sys_nosys, enosys, "som", "") \
+    X(2, open, sys_open, supported, "som", "") \
     X(3, close, sys_close, supported, "f", "") \
-    X(4, stat, sys_nosys, enosys, "sp", "") \
+    X(4, stat, sys_stat, supported, "sp", "") \
     X(5, fstat, sys_fstat, supported, "fp", "") \
-    X(6, lstat, sys_nosys, enosys, "sp", "") \
+    X(6, lstat, sys_lstat, supported, "sp", "") \
     X(7, poll, sys_nosys, enosys, "pud", "") \
     X(8, lseek, sys_lseek, supported, "fld", "") \
     X(9, mmap, sys_nosys, runtime, "pxxxfl", "address space and thread state: the runtime handles it") \
@@ -41,7 +41,7 @@ namespace litebox::shim::linux_abi {
     X(18, pwrite64, sys_pwrite64, supported, "fpul", "") \
     X(19, readv, sys_readv, supported, "fpd", "") \
     X(20, writev, sys_writev, supported, "fpd", "") \
-    X(21, access, sys_nosys, enosys, "sm", "") \
+    X(21, access, sys_access, supported, "sm", "") \
     X(22, pipe, sys_nosys, enosys, "p", "") \
     X(23, select, sys_nosys, enosys, "dpppp", "") \
     X(24, sched_yield, sys_sched_yield, supported, "", "") \
@@ -60,7 +60,7 @@ namespace litebox::shim::linux_abi {
     X(37, alarm, sys_nosys, enosys, "?", "") \
     X(38, setitimer, sys_nosys, enosys, "?", "") \
     X(39, getpid, sys_getpid, supported, "", "") \
-    X(40, sendfile, sys_nosys, enosys, "ffpu", "") \
+    X(40, sendfile, sys_sendfile, supported, "ffpu", "") \
     X(41, socket, sys_nosys, enosys, "ddd", "") \
     X(42, connect, sys_nosys, enosys, "fpd", "") \
     X(43, accept, sys_nosys, enosys, "fpp", "") \
@@ -92,29 +92,29 @@ namespace litebox::shim::linux_abi {
     X(69, msgsnd, sys_nosys, enosys, "?", "") \
     X(70, msgrcv, sys_nosys, enosys, "?", "") \
     X(71, msgctl, sys_nosys, enosys, "?", "") \
-    X(72, fcntl, sys_fcntl, partial, "fdx", "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL") \
-    X(73, flock, sys_nosys, enosys, "fd", "") \
-    X(74, fsync, sys_nosys, enosys, "f", "") \
-    X(75, fdatasync, sys_nosys, enosys, "f", "") \
-    X(76, truncate, sys_nosys, enosys, "sl", "") \
-    X(77, ftruncate, sys_nosys, enosys, "fl", "") \
+    X(72, fcntl, sys_fcntl, partial, "fdx", "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, record and OFD locks (F_SETLKW not interruptible)") \
+    X(73, flock, sys_flock, partial, "fd", "shares the record-lock table with fcntl locks; no-op on pipes and sockets") \
+    X(74, fsync, sys_fsync, supported, "f", "") \
+    X(75, fdatasync, sys_fdatasync, supported, "f", "") \
+    X(76, truncate, sys_truncate, supported, "sl", "") \
+    X(77, ftruncate, sys_ftruncate, supported, "fl", "") \
     X(78, getdents, sys_nosys, enosys, "?", "") \
-    X(79, getcwd, sys_nosys, enosys, "pu", "") \
-    X(80, chdir, sys_nosys, enosys, "s", "") \
-    X(81, fchdir, sys_nosys, enosys, "f", "") \
-    X(82, rename, sys_nosys, enosys, "ss", "") \
-    X(83, mkdir, sys_nosys, enosys, "sm", "") \
-    X(84, rmdir, sys_nosys, enosys, "s", "") \
-    X(85, creat, sys_nosys, enosys, "sm", "") \
-    X(86, link, sys_nosys, enosys, "ss", "") \
-    X(87, unlink, sys_nosys, enosys, "s", "") \
-    X(88, symlink, sys_nosys, enosys, "ss", "") \
-    X(89, readlink, sys_nosys, enosys, "spu", "") \
-    X(90, chmod, sys_nosys, enosys, "sm", "") \
-    X(91, fchmod, sys_nosys, enosys, "fm", "") \
-    X(92, chown, sys_nosys, enosys, "sdd", "") \
-    X(93, fchown, sys_nosys, enosys, "fdd", "") \
-    X(94, lchown, sys_nosys, enosys, "sdd", "") \
+    X(79, getcwd, sys_getcwd, supported, "pu", "") \
+    X(80, chdir, sys_chdir, supported, "s", "") \
+    X(81, fchdir, sys_fchdir, supported, "f", "") \
+    X(82, rename, sys_rename, supported, "ss", "") \
+    X(83, mkdir, sys_mkdir, supported, "sm", "") \
+    X(84, rmdir, sys_rmdir, supported, "s", "") \
+    X(85, creat, sys_creat, supported, "sm", "") \
+    X(86, link, sys_link, supported, "ss", "") \
+    X(87, unlink, sys_unlink, supported, "s", "") \
+    X(88, symlink, sys_symlink, supported, "ss", "") \
+    X(89, readlink, sys_readlink, supported, "spu", "") \
+    X(90, chmod, sys_chmod, supported, "sm", "") \
+    X(91, fchmod, sys_fchmod, supported, "fm", "") \
+    X(92, chown, sys_chown, supported, "sdd", "") \
+    X(93, fchown, sys_fchown, supported, "fdd", "") \
+    X(94, lchown, sys_lchown, supported, "sdd", "") \
     X(95, umask, sys_umask, supported, "m", "") \
     X(96, gettimeofday, sys_gettimeofday, supported, "pp", "") \
     X(97, getrlimit, sys_getrlimit, partial, "dp", "RLIMIT_NOFILE enforced; others recorded only") \
@@ -153,12 +153,12 @@ namespace litebox::shim::linux_abi {
     X(130, rt_sigsuspend, sys_nosys, enosys, "?", "") \
     X(131, sigaltstack, sys_nosys, runtime, "pp", "address space and thread state: the runtime handles it") \
     X(132, utime, sys_nosys, enosys, "?", "") \
-    X(133, mknod, sys_nosys, enosys, "smx", "") \
+    X(133, mknod, sys_mknod, supported, "smx", "") \
     X(134, uselib, sys_nosys, enosys, "?", "") \
     X(135, personality, sys_nosys, enosys, "?", "") \
     X(136, ustat, sys_nosys, enosys, "?", "") \
-    X(137, statfs, sys_nosys, enosys, "sp", "") \
-    X(138, fstatfs, sys_nosys, enosys, "fp", "") \
+    X(137, statfs, sys_statfs, supported, "sp", "") \
+    X(138, fstatfs, sys_fstatfs, supported, "fp", "") \
     X(139, sysfs, sys_nosys, enosys, "?", "") \
     X(140, getpriority, sys_nosys, enosys, "dd", "") \
     X(141, setpriority, sys_nosys, enosys, "ddd", "") \
@@ -182,7 +182,7 @@ namespace litebox::shim::linux_abi {
     X(159, adjtimex, sys_nosys, enosys, "?", "") \
     X(160, setrlimit, sys_setrlimit, partial, "dp", "RLIMIT_NOFILE enforced; others recorded only") \
     X(161, chroot, sys_nosys, enosys, "?", "") \
-    X(162, sync, sys_nosys, enosys, "", "") \
+    X(162, sync, sys_sync, supported, "", "") \
     X(163, acct, sys_nosys, enosys, "?", "") \
     X(164, settimeofday, sys_nosys, enosys, "?", "") \
     X(165, mount, sys_nosys, enosys, "?", "") \
@@ -237,7 +237,7 @@ namespace litebox::shim::linux_abi {
     X(214, epoll_ctl_old, sys_nosys, enosys, "?", "") \
     X(215, epoll_wait_old, sys_nosys, enosys, "?", "") \
     X(216, remap_file_pages, sys_nosys, enosys, "?", "") \
-    X(217, getdents64, sys_nosys, enosys, "fpu", "") \
+    X(217, getdents64, sys_getdents64, supported, "fpu", "") \
     X(218, set_tid_address, sys_set_tid_address, supported, "p", "") \
     X(219, restart_syscall, sys_nosys, enosys, "?", "") \
     X(220, semtimedop, sys_nosys, enosys, "?", "") \
@@ -277,19 +277,19 @@ namespace litebox::shim::linux_abi {
     X(254, inotify_add_watch, sys_nosys, enosys, "?", "") \
     X(255, inotify_rm_watch, sys_nosys, enosys, "?", "") \
     X(256, migrate_pages, sys_nosys, enosys, "?", "") \
-    X(257, openat, sys_nosys, enosys, "Fsom", "") \
-    X(258, mkdirat, sys_nosys, enosys, "Fsm", "") \
-    X(259, mknodat, sys_nosys, enosys, "Fsmx", "") \
-    X(260, fchownat, sys_nosys, enosys, "Fsddx", "") \
+    X(257, openat, sys_openat, supported, "Fsom", "") \
+    X(258, mkdirat, sys_mkdirat, supported, "Fsm", "") \
+    X(259, mknodat, sys_mknodat, supported, "Fsmx", "") \
+    X(260, fchownat, sys_fchownat, supported, "Fsddx", "") \
     X(261, futimesat, sys_nosys, enosys, "?", "") \
-    X(262, newfstatat, sys_nosys, enosys, "Fspx", "") \
-    X(263, unlinkat, sys_nosys, enosys, "Fsx", "") \
-    X(264, renameat, sys_nosys, enosys, "FsFs", "") \
-    X(265, linkat, sys_nosys, enosys, "FsFsx", "") \
-    X(266, symlinkat, sys_nosys, enosys, "sFs", "") \
-    X(267, readlinkat, sys_nosys, enosys, "Fspu", "") \
-    X(268, fchmodat, sys_nosys, enosys, "Fsm", "") \
-    X(269, faccessat, sys_nosys, enosys, "Fsm", "") \
+    X(262, newfstatat, sys_newfstatat, supported, "Fspx", "") \
+    X(263, unlinkat, sys_unlinkat, supported, "Fsx", "") \
+    X(264, renameat, sys_renameat, supported, "FsFs", "") \
+    X(265, linkat, sys_linkat, supported, "FsFsx", "") \
+    X(266, symlinkat, sys_symlinkat, supported, "sFs", "") \
+    X(267, readlinkat, sys_readlinkat, supported, "Fspu", "") \
+    X(268, fchmodat, sys_fchmodat, supported, "Fsm", "") \
+    X(269, faccessat, sys_faccessat, supported, "Fsm", "") \
     X(270, pselect6, sys_nosys, enosys, "dppppp", "") \
     X(271, ppoll, sys_nosys, enosys, "puppu", "") \
     X(272, unshare, sys_nosys, enosys, "?", "") \
@@ -300,12 +300,12 @@ namespace litebox::shim::linux_abi {
     X(277, sync_file_range, sys_nosys, enosys, "?", "") \
     X(278, vmsplice, sys_nosys, enosys, "?", "") \
     X(279, move_pages, sys_nosys, enosys, "?", "") \
-    X(280, utimensat, sys_nosys, enosys, "Fspx", "") \
+    X(280, utimensat, sys_utimensat, supported, "Fspx", "") \
     X(281, epoll_pwait, sys_nosys, enosys, "fpddpu", "") \
     X(282, signalfd, sys_nosys, enosys, "?", "") \
     X(283, timerfd_create, sys_nosys, enosys, "cx", "") \
     X(284, eventfd, sys_nosys, enosys, "u", "") \
-    X(285, fallocate, sys_nosys, enosys, "fdll", "") \
+    X(285, fallocate, sys_fallocate, partial, "fdll", "mode 0 only (other modes: EOPNOTSUPP)") \
     X(286, timerfd_settime, sys_nosys, enosys, "fxpp", "") \
     X(287, timerfd_gettime, sys_nosys, enosys, "fp", "") \
     X(288, accept4, sys_nosys, enosys, "fppx", "") \
@@ -326,7 +326,7 @@ namespace litebox::shim::linux_abi {
     X(303, name_to_handle_at, sys_nosys, enosys, "?", "") \
     X(304, open_by_handle_at, sys_nosys, enosys, "?", "") \
     X(305, clock_adjtime, sys_nosys, enosys, "?", "") \
-    X(306, syncfs, sys_nosys, enosys, "f", "") \
+    X(306, syncfs, sys_syncfs, supported, "f", "") \
     X(307, sendmmsg, sys_nosys, enosys, "?", "") \
     X(308, setns, sys_nosys, enosys, "?", "") \
     X(309, getcpu, sys_nosys, enosys, "ppp", "") \
@@ -336,7 +336,7 @@ namespace litebox::shim::linux_abi {
     X(313, finit_module, sys_nosys, enosys, "?", "") \
     X(314, sched_setattr, sys_nosys, enosys, "?", "") \
     X(315, sched_getattr, sys_nosys, enosys, "?", "") \
-    X(316, renameat2, sys_nosys, enosys, "FsFsx", "") \
+    X(316, renameat2, sys_renameat2, supported, "FsFsx", "") \
     X(317, seccomp, sys_nosys, enosys, "?", "") \
     X(318, getrandom, sys_getrandom, supported, "pux", "ENOSYS when the platform has no CrngProvider") \
     X(319, memfd_create, sys_nosys, enosys, "?", "") \
@@ -346,13 +346,13 @@ namespace litebox::shim::linux_abi {
     X(323, userfaultfd, sys_nosys, enosys, "?", "") \
     X(324, membarrier, sys_nosys, runtime, "?", "address space and thread state: the runtime handles it") \
     X(325, mlock2, sys_nosys, enosys, "?", "") \
-    X(326, copy_file_range, sys_nosys, enosys, "fpfpux", "") \
+    X(326, copy_file_range, sys_copy_file_range, supported, "fpfpux", "") \
     X(327, preadv2, sys_nosys, enosys, "?", "") \
     X(328, pwritev2, sys_nosys, enosys, "?", "") \
     X(329, pkey_mprotect, sys_nosys, enosys, "?", "") \
     X(330, pkey_alloc, sys_nosys, enosys, "?", "") \
     X(331, pkey_free, sys_nosys, enosys, "?", "") \
-    X(332, statx, sys_nosys, enosys, "Fsxxp", "") \
+    X(332, statx, sys_statx, partial, "Fsxxp", "basic stats only (no birth time, no mount id)") \
     X(333, io_pgetevents, sys_nosys, enosys, "?", "") \
     X(334, rseq, sys_nosys, runtime, "pudx", "address space and thread state: the runtime handles it") \
     X(424, pidfd_send_signal, sys_nosys, enosys, "?", "") \
@@ -368,9 +368,9 @@ namespace litebox::shim::linux_abi {
     X(434, pidfd_open, sys_nosys, enosys, "?", "") \
     X(435, clone3, sys_nosys, enosys, "pu", "ENOSYS makes libc fall back to clone") \
     X(436, close_range, sys_close_range, partial, "uux", "CLOSE_RANGE_UNSHARE of a shared table: EINVAL") \
-    X(437, openat2, sys_nosys, enosys, "Fspu", "") \
+    X(437, openat2, sys_openat2, partial, "Fspu", "RESOLVE_* restrictions: EINVAL") \
     X(438, pidfd_getfd, sys_nosys, enosys, "?", "") \
-    X(439, faccessat2, sys_nosys, enosys, "Fsmx", "") \
+    X(439, faccessat2, sys_faccessat2, supported, "Fsmx", "") \
     X(440, process_madvise, sys_nosys, enosys, "?", "") \
     X(441, epoll_pwait2, sys_nosys, enosys, "?", "") \
     X(442, mount_setattr, sys_nosys, enosys, "?", "") \

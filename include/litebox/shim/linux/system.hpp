@@ -82,7 +82,7 @@ SyscallResult sys_getrandom(ThreadContext<P>& t, const SyscallRequest& r) {
 template <typename P>
 SyscallResult sys_umask(ThreadContext<P>& t, const SyscallRequest& r) {
     const std::uint32_t mask = r.u32(0) & 0777;
-    return t.process().fs().with_lock([&](FsContext& fs) { return static_cast<std::int64_t>(std::exchange(fs.umask, mask)); });
+    return t.process().fs().with_lock([&](FsContext<P>& fs) { return static_cast<std::int64_t>(std::exchange(fs.umask, mask)); });
 }
 
 }  // namespace litebox::shim::linux_abi

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "../../fd/table.hpp"
+#include "../../fs/location.hpp"
 #include "../../event/waiter.hpp"
 #include "../../sync/condvar.hpp"
 #include "../../sync/mutex.hpp"
@@ -43,8 +44,9 @@ struct Credentials {
 };
 
 /// cwd and umask: shared between processes created with CLONE_FS (and between threads).
+template <platform::RawMutexProvider P>
 struct FsContext {
-    std::string cwd = "/";
+    fs::Location<P> cwd;
     std::uint32_t umask = 022;
 };
 
@@ -144,7 +146,7 @@ public:
         std::uint64_t shared_pending = 0;
     };
 
-    Process(int pid, std::shared_ptr<fd::DescriptorTable<P>> files, std::shared_ptr<sync::Mutex<P, FsContext>> fs)
+    Process(int pid, std::shared_ptr<fd::DescriptorTable<P>> files, std::shared_ptr<sync::Mutex<P, FsContext<P>>> fs)
         : m_pid(pid), m_files(std::move(files)), m_fs(std::move(fs)) {}
     Process(const Process&) = delete;
     Process& operator=(const Process&) = delete;
@@ -154,8 +156,8 @@ public:
     [[nodiscard]] sync::Mutex<P, Signals>& signals() noexcept { return m_signals; }
     [[nodiscard]] fd::DescriptorTable<P>& files() const noexcept { return *m_files; }
     [[nodiscard]] const std::shared_ptr<fd::DescriptorTable<P>>& shared_files() const noexcept { return m_files; }
-    [[nodiscard]] sync::Mutex<P, FsContext>& fs() const noexcept { return *m_fs; }
-    [[nodiscard]] const std::shared_ptr<sync::Mutex<P, FsContext>>& shared_fs() const noexcept { return m_fs; }
+    [[nodiscard]] sync::Mutex<P, FsContext<P>>& fs() const noexcept { return *m_fs; }
+    [[nodiscard]] const std::shared_ptr<sync::Mutex<P, FsContext<P>>>& shared_fs() const noexcept { return m_fs; }
 
     [[nodiscard]] Credentials credentials() {
         return m_state.with_lock([](State& s) { return s.credentials; });
@@ -171,7 +173,7 @@ public:
 private:
     const int m_pid;
     std::shared_ptr<fd::DescriptorTable<P>> m_files;
-    std::shared_ptr<sync::Mutex<P, FsContext>> m_fs;
+    std::shared_ptr<sync::Mutex<P, FsContext<P>>> m_fs;
     sync::Mutex<P, State> m_state;
     sync::Mutex<P, Signals> m_signals;
 };

@@ -63,12 +63,13 @@ public:
 
     /// The first process of the box (pid 1). EEXIST once one was created.
     Result<Created> create_init(Credentials credentials, std::array<abi::rlimit, abi::rlimit_count> limits,
-                                std::size_t descriptor_limit);
+                                std::size_t descriptor_limit, fs::Location<P> cwd);
     /// fork/vfork/clone: a new process, or with CLONE_THREAD a new thread of `parent`'s process.
     Result<Created> clone(Thread<P>& parent, std::uint64_t flags);
 
-    /// exit(): the thread leaves; the process exits with `code` when it was the last one.
-    void exit_thread(Thread<P>& thread, int code);
+    /// exit(): the thread leaves; the process exits with `code` when it was the last one (then
+    /// the result is true).
+    bool exit_thread(Thread<P>& thread, int code);
     /// exit_group() or a fatal signal: every thread of the process is killed; `wait_status` is
     /// what the parent will see.
     void exit_group(Process<P>& process, int wait_status);

@@ -27,9 +27,9 @@ void ProcessTable<P>::release_id(State& s, int /*id*/) const {
 
 template <platform::RawMutexProvider P>
 auto ProcessTable<P>::create_init(Credentials credentials, std::array<abi::rlimit, abi::rlimit_count> limits,
-                                  std::size_t descriptor_limit) -> Result<Created> {
+                                  std::size_t descriptor_limit, fs::Location<P> cwd) -> Result<Created> {
     auto files = std::make_shared<fd::DescriptorTable<P>>(descriptor_limit);
-    auto fs = std::make_shared<sync::Mutex<P, FsContext>>();
+    auto fs = std::make_shared<sync::Mutex<P, FsContext<P>>>(FsContext<P>{std::move(cwd), 022});
     return m_state.with_lock([&](State& s) -> Result<Created> {
         if (s.last_id != 0) return Errno::exist;
         LITEBOX_TRY_ASSIGN(const int pid, allocate_id(s));
@@ -71,7 +71,7 @@ auto ProcessTable<P>::clone(Thread<P>& parent, std::uint64_t flags) -> Result<Cr
     std::shared_ptr<fd::DescriptorTable<P>> files =
         (flags & abi::clone_files) != 0 ? source.shared_files() : std::shared_ptr<fd::DescriptorTable<P>>(source.files().clone());
     auto fs = (flags & abi::clone_fs) != 0 ? source.shared_fs()
-                                           : std::make_shared<sync::Mutex<P, FsContext>>(source.fs().with_lock([](FsContext& c) { return c; }));
+                                           : std::make_shared<sync::Mutex<P, FsContext<P>>>(source.fs().with_lock([](FsContext<P>& c) { return c; }));
     auto copied = source.state().with_lock([](auto& st) {
         typename Process<P>::State copy;
         copy.credentials = st.credentials;
@@ -107,7 +107,7 @@ auto ProcessTable<P>::clone(Thread<P>& parent, std::uint64_t flags) -> Result<Cr
 }
 
 template <platform::RawMutexProvider P>
-void ProcessTable<P>::exit_thread(Thread<P>& thread, int code) {
+bool ProcessTable<P>::exit_thread(Thread<P>& thread, int code) {
     Process<P>& process = thread.process();
     bool last = false;
     m_state.with_lock([&](State& s) {
@@ -122,6 +122,7 @@ void ProcessTable<P>::exit_thread(Thread<P>& thread, int code) {
         });
     });
     if (last) finish_exit(process, exit_wait_status(code), {});
+    return last;
 }
 
 template <platform::RawMutexProvider P>
