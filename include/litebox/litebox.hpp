@@ -24,3 +24,4 @@
 #include "platform/time.hpp"
 #include "platform/trivial.hpp"
 #include "sync.hpp"
+#include "shim/linux/shim.hpp"

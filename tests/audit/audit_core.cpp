@@ -14,6 +14,7 @@
 #include <litebox/ipc/eventfd.hpp>
 #include <litebox/ipc/pipe.hpp>
 #include <litebox/ipc/unix/socket.hpp>
+#include <litebox/shim/linux/shim.hpp>
 
 namespace litebox_audit {
 
@@ -163,6 +164,8 @@ int audit_ipc(P& platform) {
     }
     return total;
 }
+template class litebox::shim::linux_abi::LinuxShim<P>;
+template class litebox::shim::linux_abi::ProcessTable<P>;
 
 // Member templates are instantiated by calling them.
 int audit_exercise(P& platform, int value) {
@@ -215,5 +218,13 @@ int audit_exercise(P& platform, int value) {
     const litebox_audit::AuditHostFsPlatform host_platform{};
     fs_checks += litebox::fs::HostFs<litebox_audit::AuditHostFsPlatform>::create(host_platform, true).has_value() ? 1 : 0;
 
-    return read + count + fs_checks + (waited.has_value() ? 1 : 0) + (denied ? 1 : 0);
+    litebox::shim::linux_abi::LinuxShim<P> shim(box);
+    auto init = shim.create_init();
+    std::int64_t shim_result = 0;
+    if (init.has_value()) {
+        for (std::uint64_t number = 0; number < 600; ++number)
+            shim_result += shim.dispatch(**init, litebox::shim::linux_abi::SyscallRequest{number, {1, 2, 3, 4, 5, 6}});
+    }
+
+    return read + count + fs_checks + (waited.has_value() ? 1 : 0) + (denied ? 1 : 0) + static_cast<int>(shim_result);
 }

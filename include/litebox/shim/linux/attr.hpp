@@ -1,0 +1,162 @@
+// File attributes: access/faccessat/faccessat2, chmod family, chown family, truncate/ftruncate,
+// fallocate (mode 0), fsync/fdatasync/sync/syncfs, utimensat.
+#pragma once
+
+#include "fs_common.hpp"
+
+namespace litebox::shim::linux_abi {
+
+namespace attr_detail {
+template <typename P>
+SyscallResult access_at(ThreadContext<P>& t, std::int32_t dirfd, std::uintptr_t address, std::uint32_t mode, std::uint32_t flags) {
+    if ((mode & ~7u) != 0 || (flags & ~(abi::at_eaccess | abi::at_symlink_nofollow | abi::at_empty_path)) != 0) return Errno::inval;
+    LITEBOX_TRY_ASSIGN(auto path, path_argument(t, dirfd, address));
+    LITEBOX_TRY(t.kernel().vfs().access(fs_credentials(t), path.base, path.path, mode, flags));
+    return 0;
+}
+/// The location behind a descriptor, for f*() calls (EBADF; objects outside the VFS: EINVAL).
+template <typename P>
+Result<fs::Location<P>> descriptor_location(ThreadContext<P>& t, std::int32_t descriptor) {
+    LITEBOX_TRY_ASSIGN(auto file, t.files().get(descriptor));
+    auto where = fs::Vfs<P>::location_of(*file);
+    if (!where.has_value()) return Errno::inval;
+    return where;
+}
+template <typename P>
+SyscallResult chmod_at(ThreadContext<P>& t, std::int32_t dirfd, std::uintptr_t address, std::uint32_t mode, std::uint32_t flags) {
+    LITEBOX_TRY_ASSIGN(auto path, path_argument(t, dirfd, address));
+    LITEBOX_TRY(t.kernel().vfs().chmod(fs_credentials(t), path.base, path.path, mode & 07777, flags));
+    return 0;
+}
+template <typename P>
+SyscallResult chown_at(ThreadContext<P>& t, std::int32_t dirfd, std::uintptr_t address, std::uint32_t uid, std::uint32_t gid,
+                       std::uint32_t flags) {
+    if ((flags & ~(abi::at_symlink_nofollow | abi::at_empty_path)) != 0) return Errno::inval;
+    LITEBOX_TRY_ASSIGN(auto path, path_argument(t, dirfd, address));
+    LITEBOX_TRY(t.kernel().vfs().chown(fs_credentials(t), path.base, path.path, uid, gid, flags));
+    return 0;
+}
+}  // namespace attr_detail
+
+template <typename P>
+SyscallResult sys_access(ThreadContext<P>& t, const SyscallRequest& r) { return attr_detail::access_at(t, abi::at_fdcwd, r.ptr(0), r.u32(1), 0); }
+template <typename P>
+SyscallResult sys_faccessat(ThreadContext<P>& t, const SyscallRequest& r) { return attr_detail::access_at(t, r.i32(0), r.ptr(1), r.u32(2), 0); }
+template <typename P>
+SyscallResult sys_faccessat2(ThreadContext<P>& t, const SyscallRequest& r) {
+    return attr_detail::access_at(t, r.i32(0), r.ptr(1), r.u32(2), r.u32(3));
+}
+
+template <typename P>
+SyscallResult sys_chmod(ThreadContext<P>& t, const SyscallRequest& r) { return attr_detail::chmod_at(t, abi::at_fdcwd, r.ptr(0), r.u32(1), 0); }
+template <typename P>
+SyscallResult sys_fchmodat(ThreadContext<P>& t, const SyscallRequest& r) { return attr_detail::chmod_at(t, r.i32(0), r.ptr(1), r.u32(2), 0); }
+template <typename P>
+SyscallResult sys_fchmod(ThreadContext<P>& t, const SyscallRequest& r) {
+    LITEBOX_TRY_ASSIGN(auto where, attr_detail::descriptor_location(t, r.i32(0)));
+    LITEBOX_TRY(t.kernel().vfs().chmod(fs_credentials(t), where, r.u32(1) & 07777));
+    return 0;
+}
+template <typename P>
+SyscallResult sys_chown(ThreadContext<P>& t, const SyscallRequest& r) {
+    return attr_detail::chown_at(t, abi::at_fdcwd, r.ptr(0), r.u32(1), r.u32(2), 0);
+}
+template <typename P>
+SyscallResult sys_lchown(ThreadContext<P>& t, const SyscallRequest& r) {
+    return attr_detail::chown_at(t, abi::at_fdcwd, r.ptr(0), r.u32(1), r.u32(2), abi::at_symlink_nofollow);
+}
+template <typename P>
+SyscallResult sys_fchownat(ThreadContext<P>& t, const SyscallRequest& r) {
+    return attr_detail::chown_at(t, r.i32(0), r.ptr(1), r.u32(2), r.u32(3), r.u32(4));
+}
+template <typename P>
+SyscallResult sys_fchown(ThreadContext<P>& t, const SyscallRequest& r) {
+    LITEBOX_TRY_ASSIGN(auto where, attr_detail::descriptor_location(t, r.i32(0)));
+    LITEBOX_TRY(t.kernel().vfs().chown(fs_credentials(t), where, r.u32(1), r.u32(2)));
+    return 0;
+}
+
+template <typename P>
+SyscallResult sys_truncate(ThreadContext<P>& t, const SyscallRequest& r) {
+    const std::int64_t length = r.i64(1);
+    LITEBOX_TRY_ASSIGN(auto path, path_argument(t, abi::at_fdcwd, r.ptr(0)));
+    if (length < 0) return Errno::inval;
+    LITEBOX_TRY(t.kernel().vfs().truncate(fs_credentials(t), path.base, path.path, static_cast<std::uint64_t>(length)));
+    return 0;
+}
+template <typename P>
+SyscallResult sys_ftruncate(ThreadContext<P>& t, const SyscallRequest& r) {
+    const std::int64_t length = r.i64(1);
+    if (length < 0) return Errno::inval;
+    LITEBOX_TRY_ASSIGN(auto file, t.files().get(r.i32(0)));
+    if (!file->writable()) return Errno::inval;
+    LITEBOX_TRY(file->truncate(static_cast<std::uint64_t>(length)));
+    return 0;
+}
+/// fallocate mode 0: extends the file to offset + length (tmpfs allocates on write anyway).
+template <typename P>
+SyscallResult sys_fallocate(ThreadContext<P>& t, const SyscallRequest& r) {
+    const std::int32_t mode = r.i32(1);
+    const std::int64_t offset = r.i64(2), length = r.i64(3);
+    LITEBOX_TRY_ASSIGN(auto file, t.files().get(r.i32(0)));
+    if (offset < 0 || length <= 0) return Errno::inval;
+    if (!file->writable()) return Errno::badf;
+    if (mode != 0) {
+        t.kernel().unsupported(r.number, "modes other than 0");
+        return Errno::opnotsupp;
+    }
+    if (length > INT64_MAX - offset) return Errno::fbig;
+    LITEBOX_TRY_ASSIGN(const fd::Stat s, file->stat());
+    if ((s.mode & fd::mode::type_mask) == fd::mode::fifo) return Errno::spipe;
+    if ((s.mode & fd::mode::type_mask) == fd::mode::directory) return Errno::isdir;
+    if ((s.mode & fd::mode::type_mask) != fd::mode::regular) return Errno::nodev;
+    if (offset + length > s.size) LITEBOX_TRY(file->truncate(static_cast<std::uint64_t>(offset + length)));
+    return 0;
+}
+
+template <typename P>
+SyscallResult sys_fsync(ThreadContext<P>& t, const SyscallRequest& r) {
+    LITEBOX_TRY_ASSIGN(auto file, t.files().get(r.i32(0)));
+    LITEBOX_TRY(file->sync());
+    return 0;
+}
+template <typename P>
+SyscallResult sys_fdatasync(ThreadContext<P>& t, const SyscallRequest& r) { return sys_fsync(t, r); }
+template <typename P>
+SyscallResult sys_sync(ThreadContext<P>&, const SyscallRequest&) { return 0; }
+template <typename P>
+SyscallResult sys_syncfs(ThreadContext<P>& t, const SyscallRequest& r) {
+    LITEBOX_TRY(t.files().get(r.i32(0)));
+    return 0;
+}
+
+/// utimensat: NULL times means "now" for both; UTIME_NOW/UTIME_OMIT are honoured; a NULL path
+/// names dirfd itself.
+template <typename P>
+SyscallResult sys_utimensat(ThreadContext<P>& t, const SyscallRequest& r) {
+    const std::int32_t dirfd = r.i32(0);
+    const std::uintptr_t path_address = r.ptr(1), times_address = r.ptr(2);
+    const std::uint32_t flags = r.u32(3);
+    if ((flags & ~(abi::at_symlink_nofollow | abi::at_empty_path)) != 0) return Errno::inval;
+    fs::Timespec times[2] = {{0, fs::utime_now}, {0, fs::utime_now}};
+    if (times_address != 0) {
+        LITEBOX_TRY_ASSIGN(const auto pair, Guest<P>::template read_array<abi::timespec>(times_address, 2));
+        for (int i = 0; i < 2; ++i) {
+            const auto& ts = pair[static_cast<std::size_t>(i)];
+            const bool special = ts.tv_nsec == fs::utime_now || ts.tv_nsec == fs::utime_omit;
+            if (!special && (ts.tv_nsec < 0 || ts.tv_nsec >= 1'000'000'000)) return Errno::inval;
+            times[i] = fs::Timespec{ts.tv_sec, ts.tv_nsec};
+        }
+    }
+    if (path_address == 0) {
+        if (dirfd == abi::at_fdcwd) return Errno::fault;
+        LITEBOX_TRY_ASSIGN(auto where, attr_detail::descriptor_location(t, dirfd));
+        LITEBOX_TRY(t.kernel().vfs().utimens(fs_credentials(t), where, times[0], times[1]));
+        return 0;
+    }
+    LITEBOX_TRY_ASSIGN(auto path, path_argument(t, dirfd, path_address));
+    LITEBOX_TRY(t.kernel().vfs().utimens(fs_credentials(t), path.base, path.path, times[0], times[1], flags));
+    return 0;
+}
+
+}  // namespace litebox::shim::linux_abi

@@ -1,0 +1,118 @@
+// Descriptor-table syscalls: close, close_range, dup, dup2, dup3, fcntl, ioctl (generic part).
+#pragma once
+
+#include <climits>
+
+#include "kernel.hpp"
+#include "lock.hpp"
+
+namespace litebox::shim::linux_abi {
+
+template <typename P>
+SyscallResult sys_close(ThreadContext<P>& t, const SyscallRequest& r) {
+    LITEBOX_TRY_ASSIGN(auto file, t.files().get(r.i32(0)));
+    LITEBOX_TRY(t.files().close(r.i32(0)));
+    lock_detail::release_on_close(t, file, file.use_count() == 1);
+    return 0;
+}
+
+template <typename P>
+SyscallResult sys_close_range(ThreadContext<P>& t, const SyscallRequest& r) {
+    const std::uint32_t first = r.u32(0), last = r.u32(1), flags = r.u32(2);
+    if ((flags & ~(abi::close_range_unshare | abi::close_range_cloexec)) != 0 || first > last) return Errno::inval;
+    if ((flags & abi::close_range_unshare) != 0 && t.process().shared_files().use_count() > 1) {
+        t.kernel().unsupported(r.number, "CLOSE_RANGE_UNSHARE of a shared descriptor table");
+        return Errno::inval;
+    }
+    if ((flags & abi::close_range_cloexec) != 0) {
+        t.files().for_each([&](int descriptor, const auto&, bool) {
+            const auto d = static_cast<std::uint32_t>(descriptor);
+            if (d >= first && d <= last) (void)t.files().set_close_on_exec(descriptor, true);
+        });
+        return 0;
+    }
+    t.files().close_range(first, last);
+    return 0;
+}
+
+template <typename P>
+SyscallResult sys_dup(ThreadContext<P>& t, const SyscallRequest& r) {
+    LITEBOX_TRY_ASSIGN(const int descriptor, t.files().duplicate(r.i32(0)));
+    return descriptor;
+}
+template <typename P>
+SyscallResult sys_dup2(ThreadContext<P>& t, const SyscallRequest& r) {
+    LITEBOX_TRY_ASSIGN(const int descriptor, t.files().duplicate_to(r.i32(0), r.i32(1), false, true));
+    return descriptor;
+}
+template <typename P>
+SyscallResult sys_dup3(ThreadContext<P>& t, const SyscallRequest& r) {
+    const std::uint32_t flags = r.u32(2);
+    if ((flags & ~fd::open_flags::close_on_exec) != 0) return Errno::inval;
+    LITEBOX_TRY_ASSIGN(const int descriptor,
+                       t.files().duplicate_to(r.i32(0), r.i32(1), (flags & fd::open_flags::close_on_exec) != 0, false));
+    return descriptor;
+}
+
+template <typename P>
+SyscallResult sys_fcntl(ThreadContext<P>& t, const SyscallRequest& r) {
+    const std::int32_t descriptor = r.i32(0), command = r.i32(1);
+    const std::uint64_t argument = r.u64(2);
+    LITEBOX_TRY_ASSIGN(auto file, t.files().get(descriptor));
+    switch (command) {
+    case abi::f_dupfd:
+    case abi::f_dupfd_cloexec: {
+        const std::uint32_t lowest = static_cast<std::uint32_t>(argument);
+        if (lowest > static_cast<std::uint32_t>(INT_MAX)) return Errno::inval;
+        LITEBOX_TRY_ASSIGN(const int copy, t.files().duplicate(descriptor, static_cast<int>(lowest), command == abi::f_dupfd_cloexec));
+        return copy;
+    }
+    case abi::f_getfd: {
+        LITEBOX_TRY_ASSIGN(const bool cloexec, t.files().close_on_exec(descriptor));
+        return cloexec ? abi::fd_cloexec : 0;
+    }
+    case abi::f_setfd:
+        LITEBOX_TRY(t.files().set_close_on_exec(descriptor, (argument & abi::fd_cloexec) != 0));
+        return 0;
+    case abi::f_getfl: return file->status_flags();
+    case abi::f_setfl:
+        LITEBOX_TRY(file->set_status_flags(static_cast<std::uint32_t>(argument)));
+        return 0;
+    case abi::f_getlk:
+    case abi::f_setlk:
+    case abi::f_setlkw:
+    case lock_detail::f_ofd_getlk:
+    case lock_detail::f_ofd_setlk:
+    case lock_detail::f_ofd_setlkw: return lock_detail::record_lock(t, file, command, static_cast<std::uintptr_t>(argument));
+    default:
+        t.kernel().unsupported(r.number, "command not supported");
+        return Errno::inval;
+    }
+}
+
+template <typename P>
+SyscallResult sys_ioctl(ThreadContext<P>& t, const SyscallRequest& r) {
+    const std::int32_t descriptor = r.i32(0);
+    const std::uint32_t request = r.u32(1);
+    const std::uintptr_t argument = r.ptr(2);
+    LITEBOX_TRY_ASSIGN(auto file, t.files().get(descriptor));
+    switch (request) {
+    case abi::fioclex:
+    case abi::fionclex:
+        LITEBOX_TRY(t.files().set_close_on_exec(descriptor, request == abi::fioclex));
+        return 0;
+    case abi::fionbio: {
+        LITEBOX_TRY_ASSIGN(const std::int32_t on, Guest<P>::template read<std::int32_t>(argument));
+        const std::uint32_t flags = file->status_flags();
+        LITEBOX_TRY(file->set_status_flags(on != 0 ? (flags | fd::open_flags::nonblock) : (flags & ~fd::open_flags::nonblock)));
+        return 0;
+    }
+    case abi::tcgets:
+    case abi::tiocgwinsz: return Errno::notty;  // no terminal device behind this description
+    default:
+        t.kernel().unsupported(r.number, "request not supported");
+        return Errno::notty;
+    }
+}
+
+}  // namespace litebox::shim::linux_abi

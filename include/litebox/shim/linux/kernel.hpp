@@ -1,0 +1,226 @@
+// Kernel<P>: the state one Linux shim shares between all guest threads of a box (process table,
+// UTS identity, clocks' origin, tracer), and ThreadContext<P>: one guest thread as the runtime
+// holds it.
+//
+// Contract (runtime side):
+// - The runtime creates the first process with Kernel::create_init(), then calls
+//   LinuxShim::dispatch(context, request) for each syscall of that thread.
+// - After dispatch, the runtime checks context.take_request(): exit (stop this thread, or every
+//   thread of the process), clone (start the child context it carries; its first return value
+//   is 0), exec (load the program; then call Kernel::complete_exec). It delivers signals it gets
+//   from context.dequeue_signal() (the shim only keeps the books).
+// - A ThreadContext is used by one host thread at a time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "../../box.hpp"
+#include "../../error.hpp"
+#include "../../fs/tmpfs.hpp"
+#include "../../fs/vfs.hpp"
+#include "request.hpp"
+#include "task_table.hpp"
+#include "trace.hpp"
+
+namespace litebox::shim::linux_abi {
+
+template <typename P>
+class ThreadContext;
+
+/// exit / exit_group: the runtime stops the thread (or all threads of the process).
+struct ExitRequest {
+    int wait_status = 0;
+    bool whole_process = false;
+    std::uintptr_t clear_child_tid = 0;  // write 0 there and futex-wake it (CLONE_CHILD_CLEARTID)
+};
+/// fork / vfork / clone: the runtime starts `child` (whose syscall returns 0).
+template <typename P>
+struct CloneRequest {
+    std::unique_ptr<ThreadContext<P>> child;
+    std::uint64_t flags = 0;
+    std::uintptr_t stack = 0;
+    std::uintptr_t child_tid = 0;  // CLONE_CHILD_SETTID: write the child's tid there in the child
+    std::uint64_t tls = 0;         // CLONE_SETTLS
+};
+/// execve: the runtime loads `path` with argv/envp, then calls Kernel::complete_exec.
+struct ExecRequest {
+    std::string path;
+    std::vector<std::string> argv;
+    std::vector<std::string> envp;
+};
+template <typename P>
+using RuntimeRequest = std::variant<std::monostate, ExitRequest, CloneRequest<P>, ExecRequest>;
+
+/// The first process's program and identity.
+struct InitSpec {
+    std::string exe;
+    std::vector<std::string> argv;
+    std::vector<std::string> environ;
+};
+
+template <typename P>
+class Kernel {
+public:
+    using Instant = typename P::Instant;
+
+    /// `vfs` is the box's file-system namespace; without one, the box gets an empty tmpfs root.
+    Kernel(LiteBox<P>& box, ShimConfig config, std::shared_ptr<fs::Vfs<P>> vfs = nullptr)
+        : m_box(&box),
+          m_config(std::move(config)),
+          m_tasks(m_config),
+          m_tracer(m_config.trace),
+          m_boot(box.now()),
+          m_vfs(vfs ? std::move(vfs) : std::make_shared<fs::Vfs<P>>(box.platform(), fs::Tmpfs<P>::create(box.platform(), {}, 0755))) {
+        m_uts.with_lock([&](Uts& u) {
+            u.hostname = m_config.hostname.substr(0, abi::host_name_max);
+            u.domainname = m_config.domainname.substr(0, abi::host_name_max);
+        });
+    }
+    Kernel(const Kernel&) = delete;
+    Kernel& operator=(const Kernel&) = delete;
+
+    [[nodiscard]] LiteBox<P>& box() const noexcept { return *m_box; }
+    [[nodiscard]] const P& platform() const noexcept { return m_box->platform(); }
+    [[nodiscard]] const ShimConfig& config() const noexcept { return m_config; }
+    [[nodiscard]] ProcessTable<P>& tasks() noexcept { return m_tasks; }
+    [[nodiscard]] Tracer<P>& tracer() noexcept { return m_tracer; }
+    [[nodiscard]] fs::Vfs<P>& vfs() const noexcept { return *m_vfs; }
+    [[nodiscard]] const std::shared_ptr<fs::Vfs<P>>& shared_vfs() const noexcept { return m_vfs; }
+
+    /// Time since the box started (CLOCK_MONOTONIC and CLOCK_BOOTTIME of the guest).
+    [[nodiscard]] platform::Duration uptime() const { return platform().now().checked_duration_since(m_boot).value_or(platform::Duration{0}); }
+    [[nodiscard]] Instant boot_instant() const noexcept { return m_boot; }
+
+    struct Uts {
+        std::string hostname;
+        std::string domainname;
+    };
+    [[nodiscard]] sync::Mutex<P, Uts>& uts() noexcept { return m_uts; }
+
+    /// Creates pid 1 with the configured credentials and limits.
+    Result<std::unique_ptr<ThreadContext<P>>> create_init(InitSpec spec = {});
+    /// Finishes execve after the runtime loaded the program: close-on-exec descriptors are closed,
+    /// caught signals reset to default, other threads killed, the program identity recorded.
+    void complete_exec(ThreadContext<P>& context, const ExecRequest& exec);
+    /// Logs an unsupported syscall or flag once.
+    void unsupported(std::uint64_t number, std::string_view reason) { m_tracer.note_unsupported(platform(), number, reason); }
+
+private:
+    LiteBox<P>* m_box;
+    ShimConfig m_config;
+    ProcessTable<P> m_tasks;
+    Tracer<P> m_tracer;
+    Instant m_boot;
+    sync::Mutex<P, Uts> m_uts;
+    std::shared_ptr<fs::Vfs<P>> m_vfs;
+};
+
+template <typename P>
+class ThreadContext {
+public:
+    ThreadContext(Kernel<P>& kernel, std::shared_ptr<Process<P>> process, std::shared_ptr<Thread<P>> thread) noexcept
+        : m_kernel(&kernel), m_process(std::move(process)), m_thread(std::move(thread)) {}
+    ThreadContext(const ThreadContext&) = delete;
+    ThreadContext& operator=(const ThreadContext&) = delete;
+
+    [[nodiscard]] Kernel<P>& kernel() const noexcept { return *m_kernel; }
+    [[nodiscard]] const P& platform() const noexcept { return m_kernel->platform(); }
+    [[nodiscard]] Process<P>& process() const noexcept { return *m_process; }
+    [[nodiscard]] Thread<P>& thread() const noexcept { return *m_thread; }
+    [[nodiscard]] const std::shared_ptr<Process<P>>& shared_process() const noexcept { return m_process; }
+    [[nodiscard]] const std::shared_ptr<Thread<P>>& shared_thread() const noexcept { return m_thread; }
+    [[nodiscard]] int pid() const noexcept { return m_process->pid(); }
+    [[nodiscard]] int tid() const noexcept { return m_thread->tid(); }
+    [[nodiscard]] fd::DescriptorTable<P>& files() const noexcept { return m_process->files(); }
+    /// The context for a blocking wait of this thread (interruptible through its Waiter).
+    [[nodiscard]] event::WaitContext<P> wait_context(std::optional<typename P::Instant> deadline = std::nullopt) const {
+        return event::WaitContext<P>(platform(), &m_thread->waiter(), deadline);
+    }
+
+    /// The bounce buffer for guest I/O (io_chunk_size bytes, allocated on first use).
+    [[nodiscard]] std::span<std::byte> io_buffer() {
+        if (m_io_buffer.empty()) m_io_buffer.resize(io_chunk_size);
+        return m_io_buffer;
+    }
+
+    // ---- runtime interface ------------------------------------------------------------------
+    /// What the runtime must do after the last dispatch (monostate: nothing).
+    [[nodiscard]] RuntimeRequest<P> take_request() { return std::exchange(m_request, RuntimeRequest<P>{}); }
+    void set_request(RuntimeRequest<P> request) { m_request = std::move(request); }
+    /// The next signal to deliver to this thread and its disposition, removed from the pending sets.
+    std::optional<std::pair<int, abi::kernel_sigaction>> dequeue_signal() { return m_kernel->tasks().dequeue_signal(*m_thread); }
+    /// Adds CPU time the runtime measured (getrusage, times, CPU-time clocks).
+    void account(platform::Duration user, platform::Duration system) {
+        m_thread->user_ns.fetch_add(user.count(), std::memory_order_relaxed);
+        m_thread->system_ns.fetch_add(system.count(), std::memory_order_relaxed);
+    }
+
+private:
+    Kernel<P>* m_kernel;
+    std::shared_ptr<Process<P>> m_process;
+    std::shared_ptr<Thread<P>> m_thread;
+    std::vector<std::byte> m_io_buffer;
+    RuntimeRequest<P> m_request;
+};
+
+/// Default resource limits of the first process (Linux's usual defaults; NOFILE from the config).
+inline std::array<abi::rlimit, abi::rlimit_count> default_limits(const ShimConfig& config) {
+    std::array<abi::rlimit, abi::rlimit_count> limits{};
+    for (auto& l : limits) l = abi::rlimit{abi::rlim_infinity, abi::rlim_infinity};
+    limits[abi::rlimit_core] = {0, abi::rlim_infinity};
+    limits[abi::rlimit_stack] = {8u << 20, abi::rlim_infinity};
+    limits[abi::rlimit_nproc] = {config.max_tasks, config.max_tasks};
+    limits[abi::rlimit_nofile] = {config.nofile_soft, config.nofile_hard};
+    limits[abi::rlimit_memlock] = {8u << 20, 8u << 20};
+    limits[abi::rlimit_sigpending] = {config.max_tasks, config.max_tasks};
+    limits[abi::rlimit_msgqueue] = {819200, 819200};
+    limits[abi::rlimit_nice] = {0, 0};
+    limits[abi::rlimit_rtprio] = {0, 0};
+    return limits;
+}
+
+template <typename P>
+Result<std::unique_ptr<ThreadContext<P>>> Kernel<P>::create_init(InitSpec spec) {
+    const auto limits = default_limits(m_config);
+    LITEBOX_TRY_ASSIGN(auto created, m_tasks.create_init(Credentials::of(m_config.initial_uid, m_config.initial_gid), limits,
+                                                         static_cast<std::size_t>(m_config.nofile_soft), m_vfs->root()));
+    created.process->state().with_lock([&](auto& st) {
+        st.exe = std::move(spec.exe);
+        st.argv = std::move(spec.argv);
+        st.environ = std::move(spec.environ);
+    });
+    return std::make_unique<ThreadContext<P>>(*this, std::move(created.process), std::move(created.thread));
+}
+
+template <typename P>
+void Kernel<P>::complete_exec(ThreadContext<P>& context, const ExecRequest& exec) {
+    Process<P>& process = context.process();
+    std::vector<std::shared_ptr<Thread<P>>> others;
+    process.state().with_lock([&](auto& st) {
+        st.exe = exec.path;
+        st.argv = exec.argv;
+        st.environ = exec.envp;
+        for (auto& t : st.threads)
+            if (t.get() != &context.thread()) others.push_back(t);
+    });
+    for (auto& t : others) {
+        (void)m_tasks.exit_thread(*t, 0);
+        t->kill();
+    }
+    process.files().close_all_on_exec();
+    process.signals().with_lock([](auto& sig) {
+        for (auto& action : sig.actions)
+            if (action.handler != abi::sig_ign) action = abi::kernel_sigaction{};
+    });
+    m_tasks.mark_exec(process.pid());
+}
+
+}  // namespace litebox::shim::linux_abi

@@ -1,0 +1,73 @@
+// A raw syscall as a guest thread issued it (number + six registers), the typed result handlers
+// return, and the configuration and limits of a Linux shim.
+//
+// Contract: decoding happens once, at the top of a handler, through the accessors here; they
+// truncate exactly as the kernel does (an `int` argument uses the low 32 bits of its register).
+// A handler returns SyscallResult (a value or an Errno); only LinuxShim::dispatch turns it into
+// the negative-errno integer of the ABI.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "../../error.hpp"
+
+namespace litebox::shim::linux_abi {
+
+/// One syscall: rax and rdi, rsi, rdx, r10, r8, r9.
+struct SyscallRequest {
+    std::uint64_t number = 0;
+    std::array<std::uint64_t, 6> args{};
+
+    /// An `int` argument (fd, flags, pid...): the low 32 bits, signed.
+    [[nodiscard]] constexpr std::int32_t i32(std::size_t i) const noexcept {
+        return static_cast<std::int32_t>(static_cast<std::uint32_t>(args[i]));
+    }
+    /// An `unsigned int` argument.
+    [[nodiscard]] constexpr std::uint32_t u32(std::size_t i) const noexcept { return static_cast<std::uint32_t>(args[i]); }
+    /// A `long` / `off_t` / `ssize_t` argument.
+    [[nodiscard]] constexpr std::int64_t i64(std::size_t i) const noexcept { return static_cast<std::int64_t>(args[i]); }
+    /// A `size_t` / `unsigned long` argument.
+    [[nodiscard]] constexpr std::uint64_t u64(std::size_t i) const noexcept { return args[i]; }
+    /// A guest address.
+    [[nodiscard]] constexpr std::uintptr_t ptr(std::size_t i) const noexcept { return static_cast<std::uintptr_t>(args[i]); }
+};
+
+/// What a handler returns: the syscall's non-negative value, or an Errno.
+using SyscallResult = Result<std::int64_t>;
+
+/// Limits and identity of one Linux shim instance. Every guest-growable resource has a limit.
+struct ShimConfig {
+    /// Box-wide limit on processes plus threads (pids and tids in use, zombies included).
+    std::size_t max_tasks = 512;
+    /// Largest pid/tid handed out; ids cycle below it like /proc/sys/kernel/pid_max.
+    std::int32_t pid_max = 32768;
+    /// uname: nodename (sethostname can change it), release and version strings.
+    std::string hostname = "litebox";
+    std::string release = "6.1.0-litebox";
+    std::string version = "#1 SMP LiteBox";
+    std::string domainname = "(none)";
+    /// What sysinfo and /proc/meminfo report as the box's memory.
+    std::uint64_t total_memory_bytes = 1ull << 30;
+    /// Credentials of the first process.
+    std::uint32_t initial_uid = 1000;
+    std::uint32_t initial_gid = 1000;
+    /// Initial RLIMIT_NOFILE (soft, hard).
+    std::uint64_t nofile_soft = 1024;
+    std::uint64_t nofile_hard = 4096;
+    /// Bytes of argv plus environ execve accepts (ARG_MAX-like).
+    std::size_t max_exec_strings_bytes = 2u << 20;
+    /// Print every syscall strace-style through the platform's debug log.
+    bool trace = false;
+};
+
+/// Bytes one bounce-buffer chunk moves between guest memory and a file (read/write and friends).
+inline constexpr std::size_t io_chunk_size = 64 * 1024;
+/// Largest syscall number the dispatch table covers (numbers at or above it are ENOSYS).
+inline constexpr std::size_t syscall_table_size = 512;
+/// Distinct "unsupported" reasons remembered for trace-once (beyond it, they are no longer logged).
+inline constexpr std::size_t max_unsupported_notes = 1024;
+
+}  // namespace litebox::shim::linux_abi

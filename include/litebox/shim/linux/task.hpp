@@ -1,0 +1,181 @@
+// The shim's process model, independent of the host: threads, processes, credentials, the shared
+// file-system context (cwd, umask), resource limits and signal bookkeeping.
+//
+// Contract:
+// - A Thread belongs to exactly one Process for its whole life; its tid is unique in the box.
+//   A Process's pid equals its first thread's tid and never changes.
+// - Per-process state (credentials, limits, program identity) is reachable only through the
+//   process's lock; relations between processes (parent, group, session, zombie status) belong to
+//   the ProcessTable and are reachable only through its lock (task_table.hpp).
+// - Signals are bookkeeping: the shim records pending and blocked sets and dispositions, wakes a
+//   thread blocked in the shim (EINTR) and hands signals to the runtime, which delivers them.
+// - Lock order: table -> process state -> process signals -> thread signals.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "../../fd/table.hpp"
+#include "../../fs/location.hpp"
+#include "../../event/waiter.hpp"
+#include "../../sync/condvar.hpp"
+#include "../../sync/mutex.hpp"
+#include "abi.hpp"
+#include "constants.hpp"
+
+namespace litebox::shim::linux_abi {
+
+/// Real, effective, saved and file-system ids plus supplementary groups. "Privileged" means
+/// effective uid 0 (the shim models capabilities as Linux does for a root-uid process).
+struct Credentials {
+    std::uint32_t ruid = 0, euid = 0, suid = 0, fsuid = 0;
+    std::uint32_t rgid = 0, egid = 0, sgid = 0, fsgid = 0;
+    std::vector<std::uint32_t> groups;
+
+    static Credentials of(std::uint32_t uid, std::uint32_t gid) {
+        return Credentials{uid, uid, uid, uid, gid, gid, gid, gid, {}};
+    }
+    [[nodiscard]] bool privileged() const noexcept { return euid == 0; }
+};
+
+/// cwd and umask: shared between processes created with CLONE_FS (and between threads).
+template <platform::RawMutexProvider P>
+struct FsContext {
+    fs::Location<P> cwd;
+    std::uint32_t umask = 022;
+};
+
+/// Counters the box knows about a process (the runtime may add CPU time it measured).
+struct Usage {
+    std::int64_t user_ns = 0;
+    std::int64_t system_ns = 0;
+    void add(const Usage& other) noexcept {
+        user_ns += other.user_ns;
+        system_ns += other.system_ns;
+    }
+};
+
+inline constexpr std::uint64_t signal_bit(int signal) noexcept { return std::uint64_t{1} << (signal - 1); }
+/// SIGKILL and SIGSTOP can be neither blocked nor caught.
+inline constexpr std::uint64_t unblockable_signals = signal_bit(abi::sigkill) | signal_bit(abi::sigstop);
+/// Signals whose default action is to be ignored.
+inline constexpr std::uint64_t default_ignored_signals =
+    signal_bit(abi::sigchld) | signal_bit(abi::sigurg) | signal_bit(abi::sigwinch) | signal_bit(abi::sigcont);
+constexpr bool valid_signal(int signal) noexcept { return signal >= 1 && signal <= abi::signal_count; }
+
+template <platform::RawMutexProvider P>
+class Process;
+
+/// A guest thread as the shim sees it.
+template <platform::RawMutexProvider P>
+class Thread {
+public:
+    struct Signals {
+        std::uint64_t pending = 0;
+        std::uint64_t blocked = 0;
+    };
+
+    Thread(int tid, Process<P>& process) noexcept : m_tid(tid), m_process(&process) {}
+    Thread(const Thread&) = delete;
+    Thread& operator=(const Thread&) = delete;
+
+    [[nodiscard]] int tid() const noexcept { return m_tid; }
+    [[nodiscard]] Process<P>& process() const noexcept { return *m_process; }
+    /// What the thread sleeps on in every blocking call of the shim (readiness, child exit,
+    /// timers); interrupting it makes the call return EINTR.
+    [[nodiscard]] event::Waiter<P>& waiter() noexcept { return m_waiter; }
+    [[nodiscard]] sync::Mutex<P, Signals>& signals() noexcept { return m_signals; }
+
+    /// True when a signal may be deliverable or the thread was told to exit: blocking calls in
+    /// the shim return EINTR. Recomputed by the signal code under the signal locks.
+    [[nodiscard]] bool interrupted() const noexcept {
+        return m_interrupt_hint.load(std::memory_order_acquire) || killed();
+    }
+    /// Sets the hint and the waiter's (sticky) interrupt with it.
+    void set_interrupt_hint(bool value) noexcept {
+        m_interrupt_hint.store(value, std::memory_order_release);
+        if (value)
+            m_waiter.interrupt();
+        else if (!killed())
+            m_waiter.clear_interrupt();
+    }
+    /// Set when the process exits (exit_group, fatal signal): the runtime must stop this thread.
+    [[nodiscard]] bool killed() const noexcept { return m_killed.load(std::memory_order_acquire); }
+    void kill() noexcept {
+        m_killed.store(true, std::memory_order_release);
+        m_waiter.interrupt();
+    }
+
+    /// set_tid_address / CLONE_CHILD_CLEARTID: the word the runtime clears and futex-wakes at exit.
+    std::atomic<std::uintptr_t> clear_child_tid{0};
+    /// CPU time the runtime accounted to this thread.
+    std::atomic<std::int64_t> user_ns{0};
+    std::atomic<std::int64_t> system_ns{0};
+
+private:
+    const int m_tid;
+    Process<P>* m_process;
+    event::Waiter<P> m_waiter;
+    sync::Mutex<P, Signals> m_signals;
+    std::atomic<bool> m_interrupt_hint{false};
+    std::atomic<bool> m_killed{false};
+};
+
+/// A guest process: its own state plus shared parts (descriptor table, fs context).
+template <platform::RawMutexProvider P>
+class Process {
+public:
+    struct State {
+        Credentials credentials;
+        std::array<abi::rlimit, abi::rlimit_count> limits{};
+        std::string exe;                    // /proc/<pid>/exe
+        std::vector<std::string> argv;      // /proc/<pid>/cmdline
+        std::vector<std::string> environ;   // /proc/<pid>/environ (when the runtime provides it)
+        Usage reaped_children;              // RUSAGE_CHILDREN
+        Usage exited_threads;               // threads that already left
+        std::vector<std::shared_ptr<Thread<P>>> threads;
+        std::optional<int> exit_status;     // wait status once exiting
+    };
+    struct Signals {
+        std::array<abi::kernel_sigaction, abi::signal_count> actions{};
+        std::uint64_t shared_pending = 0;
+    };
+
+    Process(int pid, std::shared_ptr<fd::DescriptorTable<P>> files, std::shared_ptr<sync::Mutex<P, FsContext<P>>> fs)
+        : m_pid(pid), m_files(std::move(files)), m_fs(std::move(fs)) {}
+    Process(const Process&) = delete;
+    Process& operator=(const Process&) = delete;
+
+    [[nodiscard]] int pid() const noexcept { return m_pid; }
+    [[nodiscard]] sync::Mutex<P, State>& state() noexcept { return m_state; }
+    [[nodiscard]] sync::Mutex<P, Signals>& signals() noexcept { return m_signals; }
+    [[nodiscard]] fd::DescriptorTable<P>& files() const noexcept { return *m_files; }
+    [[nodiscard]] const std::shared_ptr<fd::DescriptorTable<P>>& shared_files() const noexcept { return m_files; }
+    [[nodiscard]] sync::Mutex<P, FsContext<P>>& fs() const noexcept { return *m_fs; }
+    [[nodiscard]] const std::shared_ptr<sync::Mutex<P, FsContext<P>>>& shared_fs() const noexcept { return m_fs; }
+
+    [[nodiscard]] Credentials credentials() {
+        return m_state.with_lock([](State& s) { return s.credentials; });
+    }
+    /// One id of the credentials (e.g. &Credentials::euid) without copying the group list.
+    [[nodiscard]] std::uint32_t credential(std::uint32_t Credentials::*field) {
+        return m_state.with_lock([&](State& s) { return s.credentials.*field; });
+    }
+    [[nodiscard]] abi::rlimit limit(int resource) {
+        return m_state.with_lock([&](State& s) { return s.limits[static_cast<std::size_t>(resource)]; });
+    }
+
+private:
+    const int m_pid;
+    std::shared_ptr<fd::DescriptorTable<P>> m_files;
+    std::shared_ptr<sync::Mutex<P, FsContext<P>>> m_fs;
+    sync::Mutex<P, State> m_state;
+    sync::Mutex<P, Signals> m_signals;
+};
+
+}  // namespace litebox::shim::linux_abi

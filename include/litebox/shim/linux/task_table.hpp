@@ -1,0 +1,154 @@
+// ProcessTable<P>: the box's pids and tids and the relations between processes — parent and
+// children, process groups and sessions, zombies and their wait status — plus signal posting.
+//
+// Contract:
+// - Ids: the first process is pid 1; pids and tids share one space, cycle below pid_max and are
+//   never reused while a process (or its zombie) or thread holds them. At most max_tasks ids are
+//   in use (EAGAIN beyond).
+// - Exit: the last thread of a process leaving (or exit_group) closes the process's descriptors
+//   when no other process shares them, turns it into a zombie holding its wait status, hands its
+//   children to pid 1, posts its exit signal to the parent and wakes the parent's waiters. A
+//   parent that ignores SIGCHLD (or set SA_NOCLDWAIT) never sees zombies. When pid 1 exits, every
+//   other process is killed (as when a pid namespace's init dies).
+// - wait blocks on the caller's Waiter: interruptible (EINTR), WNOHANG returns at once.
+// - Signals stay inside the box: kill/tgkill find only box processes; posting a signal records it
+//   as pending and interrupts a thread that does not block it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "../../error.hpp"
+#include "request.hpp"
+#include "task.hpp"
+
+namespace litebox::shim::linux_abi {
+
+/// Which children wait4/waitid look at.
+struct WaitSelector {
+    enum class Kind { any, pid, group } kind = Kind::any;
+    int id = 0;                      // pid or process group (0 for the caller's group)
+    std::uint32_t options = 0;       // abi::wnohang, wnowait, wall, wclone, wexited...
+};
+/// A reaped (or, with WNOWAIT, observed) child; pid 0 when WNOHANG found nothing yet.
+struct WaitOutcome {
+    int pid = 0;
+    int status = 0;   // wait status: code << 8, or the terminating signal
+    std::uint32_t uid = 0;
+    Usage usage;
+};
+
+/// A wait status for a normal exit with `code`, or for death by `signal`.
+constexpr int exit_wait_status(int code) noexcept { return (code & 0xff) << 8; }
+constexpr int signal_wait_status(int signal) noexcept { return signal & 0x7f; }
+
+template <platform::RawMutexProvider P>
+class ProcessTable {
+public:
+    using ProcessPtr = std::shared_ptr<Process<P>>;
+    using ThreadPtr = std::shared_ptr<Thread<P>>;
+    struct Created {
+        ProcessPtr process;
+        ThreadPtr thread;
+    };
+
+    explicit ProcessTable(const ShimConfig& config) : m_max_tasks(config.max_tasks), m_pid_max(config.pid_max) {}
+    ProcessTable(const ProcessTable&) = delete;
+    ProcessTable& operator=(const ProcessTable&) = delete;
+
+    /// The first process of the box (pid 1). EEXIST once one was created.
+    Result<Created> create_init(Credentials credentials, std::array<abi::rlimit, abi::rlimit_count> limits,
+                                std::size_t descriptor_limit, fs::Location<P> cwd);
+    /// fork/vfork/clone: a new process, or with CLONE_THREAD a new thread of `parent`'s process.
+    Result<Created> clone(Thread<P>& parent, std::uint64_t flags);
+
+    /// exit(): the thread leaves; the process exits with `code` when it was the last one (then
+    /// the result is true).
+    bool exit_thread(Thread<P>& thread, int code);
+    /// exit_group() or a fatal signal: every thread of the process is killed; `wait_status` is
+    /// what the parent will see.
+    void exit_group(Process<P>& process, int wait_status);
+
+    /// wait4 / waitid for `caller`: blocks until a matching child is a zombie, unless WNOHANG.
+    Result<WaitOutcome> wait(const P& platform, Thread<P>& caller, const WaitSelector& selector);
+
+    // ---- identity, groups, sessions -----------------------------------------------------------
+    [[nodiscard]] int parent_of(int pid) const;
+    Result<int> process_group_of(int pid) const;
+    Result<int> session_of(int pid) const;
+    Result<void> set_process_group(Process<P>& caller, int pid, int pgid);
+    Result<int> create_session(Process<P>& caller);
+    /// execve: remembers that the process executed (setpgid then refuses with EACCES).
+    void mark_exec(int pid);
+
+    // ---- signals -------------------------------------------------------------------------------
+    /// kill(2) semantics from `sender` (pid > 0, 0, -1, < -1); signal 0 only checks.
+    Result<void> kill(Process<P>& sender, int pid, int signal);
+    /// tgkill (tgid >= 0) / tkill (tgid < 0).
+    Result<void> kill_thread(Process<P>& sender, int tgid, int tid, int signal);
+    /// Posts a signal to a whole process (no permission check: the runtime or the kernel sends).
+    void post_to_process(Process<P>& target, int signal);
+    /// Posts a signal to one thread (SIGPIPE on EPIPE, tgkill).
+    void post_to_thread(Thread<P>& target, int signal);
+    /// The lowest deliverable signal of `thread`, removed from its pending sets, with the action.
+    std::optional<std::pair<int, abi::kernel_sigaction>> dequeue_signal(Thread<P>& thread);
+    /// Recomputes the thread's interrupt hint (after its mask or pending sets changed).
+    void refresh_interrupt_hint(Thread<P>& thread);
+
+    // ---- queries ---------------------------------------------------------------------------------
+    [[nodiscard]] ProcessPtr find_process(int pid) const;
+    [[nodiscard]] ThreadPtr find_thread(int tid) const;
+    /// Live (non-zombie) process ids, ascending.
+    [[nodiscard]] std::vector<int> process_ids() const;
+    [[nodiscard]] std::size_t tasks_in_use() const;
+    /// The wait status of a zombie without a box parent (pid 1 after it exited), if any.
+    [[nodiscard]] std::optional<int> orphan_exit_status(int pid) const;
+
+private:
+    struct Node {
+        ProcessPtr process;
+        int ppid = 0;
+        int pgid = 0;
+        int sid = 0;
+        int exit_signal = abi::sigchld;
+        bool did_exec = false;
+        bool zombie = false;
+        int wait_status = 0;
+        std::uint32_t uid = 0;
+        Usage usage;
+    };
+    struct TidEntry {
+        ProcessPtr process;
+        std::weak_ptr<Thread<P>> thread;
+    };
+    struct State {
+        std::map<int, Node> processes;  // live and zombie processes by pid
+        std::map<int, TidEntry> threads;  // every live thread by tid (leaders included)
+        int last_id = 0;
+        std::size_t ids_in_use = 0;
+        Node* node(int pid) {
+            auto it = processes.find(pid);
+            return it == processes.end() ? nullptr : &it->second;
+        }
+    };
+
+    Result<int> allocate_id(State& s) const;
+    void release_id(State& s, int id) const;
+    void finish_exit(Process<P>& process, int wait_status, std::vector<ThreadPtr> killed);
+    static bool may_signal(const Credentials& sender, const Credentials& target) noexcept;
+    static bool ignored(const typename Process<P>::Signals& sig, int signal) noexcept;
+    void wake_process(Process<P>& process);
+
+    const std::size_t m_max_tasks;
+    const int m_pid_max;
+    mutable sync::Mutex<P, State> m_state;
+};
+
+}  // namespace litebox::shim::linux_abi
+
+#include "detail/task_table_impl.hpp"

@@ -1,0 +1,338 @@
+// Process model through raw syscalls: pids, fork/clone/exit/wait, groups and sessions, signals.
+#include <thread>
+
+#include "shim_fixture.hpp"
+
+using namespace litebox::test;
+using litebox::Errno;
+using P = GuestMemoryPlatform;
+
+TEST_CASE("getpid, gettid and getppid of the first process", "[shim][process]") {
+    ShimFixture<> f;
+    CHECK(f.call(lx::nr::getpid) == 1);
+    CHECK(f.call(lx::nr::gettid) == 1);
+    CHECK(f.call(lx::nr::getppid) == 0);
+    CHECK(f.call(lx::nr::sched_yield) == 0);
+    CHECK(f.call(lx::nr::set_tid_address, 0x1234) == 1);
+    CHECK(f.init->thread().clear_child_tid.load() == 0x1234);
+    CHECK(f.shim.create_init().error() == Errno::exist);
+}
+
+TEST_CASE("fork creates a child that exit and wait4 reap", "[shim][process]") {
+    ShimFixture<> f;
+    auto child = f.fork(*f.init);
+    CHECK(child->pid() == 2);
+    CHECK(f.call_on(*child, lx::nr::getpid) == 2);
+    CHECK(f.call_on(*child, lx::nr::getppid) == 1);
+    CHECK(&child->files() != &f.init->files());
+
+    const auto status = f.mem.allocate(4);
+    CHECK(f.call(lx::nr::wait4, -1, status, lx::abi::wnohang, 0) == 0);
+    CHECK(f.call_on(*child, lx::nr::exit_group, 7) == 0);
+    auto request = child->take_request();
+    REQUIRE(std::holds_alternative<lx::ExitRequest>(request));
+    CHECK(std::get<lx::ExitRequest>(request).whole_process);
+    CHECK(!f.init->dequeue_signal());  // SIGCHLD is ignored by default: discarded
+    const auto usage = f.mem.allocate(sizeof(lx::abi::rusage));
+    CHECK(f.call(lx::nr::wait4, -1, status, 0, usage) == 2);
+    CHECK(f.mem.get<std::int32_t>(status) == 7 << 8);
+    CHECK(f.call(lx::nr::wait4, -1, status, 0, 0) == err(Errno::child));
+    CHECK(f.shim.tasks().tasks_in_use() == 1);
+}
+
+TEST_CASE("wait4 errors", "[shim][process]") {
+    ShimFixture<> f;
+    CHECK(f.call(lx::nr::wait4, -1, 0, 0, 0) == err(Errno::child));
+    CHECK(f.call(lx::nr::wait4, -1, 0, 0x100, 0) == err(Errno::inval));
+    CHECK(f.call(lx::nr::wait4, INT32_MIN, 0, 0, 0) == err(Errno::srch));
+    auto child = f.fork(*f.init);
+    CHECK(f.call(lx::nr::wait4, 99, 0, 0, 0) == err(Errno::child));
+    f.call_on(*child, lx::nr::exit, 3);
+    CHECK(f.call(lx::nr::wait4, 2, f.mem.hole(), 0, 0) == err(Errno::fault));
+    CHECK(f.call(lx::nr::wait4, 2, 0, 0, 0) == err(Errno::child));  // reaped despite EFAULT, as on Linux
+}
+
+TEST_CASE("wait4 blocks until a child exits and is interrupted by a signal", "[shim][process]") {
+    ShimFixture<> f;
+    auto child = f.fork(*f.init);
+    std::int64_t waited = 0;
+    std::thread waiter([&] { waited = f.call(lx::nr::wait4, 2, 0, 0, 0); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    f.call_on(*child, lx::nr::exit_group, 0);
+    waiter.join();
+    CHECK(waited == 2);
+
+    auto second = f.fork(*f.init);
+    std::thread interrupted([&] { waited = f.call(lx::nr::wait4, -1, 0, 0, 0); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    CHECK(f.call_on(*second, lx::nr::kill, 1, lx::abi::sigusr1) == 0);
+    interrupted.join();
+    CHECK(waited == err(Errno::intr));
+    auto signal = f.init->dequeue_signal();
+    REQUIRE(signal);
+    CHECK(signal->first == lx::abi::sigusr1);
+    CHECK(!f.init->dequeue_signal());
+}
+
+TEST_CASE("waitid reports a siginfo and honours WNOWAIT", "[shim][process]") {
+    ShimFixture<> f;
+    auto child = f.fork(*f.init);
+    const auto info = f.mem.allocate(sizeof(lx::abi::siginfo));
+    CHECK(f.call(lx::nr::waitid, lx::abi::p_pid, 2, info, lx::abi::wexited | lx::abi::wnohang, 0) == 0);
+    CHECK(f.mem.get<lx::abi::siginfo>(info).pid == 0);
+    f.call_on(*child, lx::nr::exit_group, 5);
+    CHECK(f.call(lx::nr::waitid, lx::abi::p_all, 0, info, lx::abi::wexited | lx::abi::wnowait, 0) == 0);
+    auto si = f.mem.get<lx::abi::siginfo>(info);
+    CHECK(si.signo == lx::abi::sigchld);
+    CHECK(si.code == lx::abi::cld_exited);
+    CHECK(si.pid == 2);
+    CHECK(si.status == 5);
+    CHECK(si.uid == 1000);
+    CHECK(f.call(lx::nr::waitid, lx::abi::p_pgid, 0, info, lx::abi::wexited, 0) == 0);  // still there
+    CHECK(f.call(lx::nr::waitid, lx::abi::p_all, 0, info, lx::abi::wexited, 0) == err(Errno::child));
+    CHECK(f.call(lx::nr::waitid, lx::abi::p_all, 0, info, 0, 0) == err(Errno::inval));
+    CHECK(f.call(lx::nr::waitid, lx::abi::p_pid, 0, info, lx::abi::wexited, 0) == err(Errno::inval));
+    CHECK(f.call(lx::nr::waitid, 7, 0, info, lx::abi::wexited, 0) == err(Errno::inval));
+    CHECK(f.call(lx::nr::waitid, lx::abi::p_pidfd, 3, info, lx::abi::wexited, 0) == err(Errno::inval));
+
+    auto killed = f.fork(*f.init);
+    f.shim.tasks().exit_group(killed->process(), lx::signal_wait_status(lx::abi::sigkill));
+    CHECK(f.call(lx::nr::waitid, lx::abi::p_all, 0, f.mem.hole(), lx::abi::wexited, 0) == err(Errno::fault));
+}
+
+TEST_CASE("orphans are re-parented to pid 1 and pid 1 reaps them", "[shim][process]") {
+    ShimFixture<> f;
+    auto middle = f.fork(*f.init);
+    auto grandchild = f.fork(*middle);
+    CHECK(f.call_on(*grandchild, lx::nr::getppid) == 2);
+    f.call_on(*middle, lx::nr::exit_group, 0);
+    CHECK(f.call_on(*grandchild, lx::nr::getppid) == 1);
+    f.call_on(*grandchild, lx::nr::exit_group, 9);
+    const auto status = f.mem.allocate(4);
+    CHECK(f.call(lx::nr::wait4, 3, status, 0, 0) == 3);
+    CHECK(f.mem.get<std::int32_t>(status) == 9 << 8);
+    CHECK(f.call(lx::nr::wait4, 2, 0, 0, 0) == 2);
+}
+
+TEST_CASE("a parent that ignores SIGCHLD never sees zombies", "[shim][process]") {
+    ShimFixture<> f;
+    const auto action = f.mem.allocate(sizeof(lx::abi::kernel_sigaction));
+    f.mem.put(action, lx::abi::kernel_sigaction{lx::abi::sig_ign, 0, 0, 0});
+    CHECK(f.call(lx::nr::rt_sigaction, lx::abi::sigchld, action, 0, 8) == 0);
+    auto child = f.fork(*f.init);
+    f.call_on(*child, lx::nr::exit_group, 0);
+    CHECK(f.call(lx::nr::wait4, -1, 0, lx::abi::wnohang, 0) == err(Errno::child));
+    CHECK(f.shim.tasks().tasks_in_use() == 1);
+}
+
+TEST_CASE("when pid 1 exits every other process is killed", "[shim][process]") {
+    ShimFixture<> f;
+    auto child = f.fork(*f.init);
+    f.call(lx::nr::exit_group, 0);
+    auto signal = child->dequeue_signal();
+    REQUIRE(signal);
+    CHECK(signal->first == lx::abi::sigkill);
+    CHECK(f.shim.tasks().orphan_exit_status(1) == 0);
+}
+
+TEST_CASE("threads: clone(CLONE_THREAD), exit, exit_group kills siblings", "[shim][process]") {
+    ShimFixture<> f;
+    constexpr std::uint64_t thread_flags = lx::abi::clone_vm | lx::abi::clone_fs | lx::abi::clone_files | lx::abi::clone_sighand |
+                                           lx::abi::clone_thread | lx::abi::clone_parent_settid | lx::abi::clone_child_cleartid;
+    const auto tid_word = f.mem.allocate(4);
+    const auto tid = f.call(lx::nr::clone, thread_flags, 0x7000, tid_word, tid_word, 0);
+    CHECK(tid == 2);
+    CHECK(f.mem.get<std::int32_t>(tid_word) == 2);
+    auto request = f.init->take_request();
+    REQUIRE(std::holds_alternative<lx::CloneRequest<P>>(request));
+    auto& clone = std::get<lx::CloneRequest<P>>(request);
+    CHECK(clone.stack == 0x7000);
+    auto thread = std::move(clone.child);
+    CHECK(f.call_on(*thread, lx::nr::getpid) == 1);
+    CHECK(f.call_on(*thread, lx::nr::gettid) == 2);
+    CHECK(&thread->files() == &f.init->files());
+    CHECK(thread->thread().clear_child_tid.load() == tid_word);
+
+    CHECK(f.call(lx::nr::clone, lx::abi::clone_thread | lx::abi::clone_vm, 0, 0, 0, 0) == err(Errno::inval));
+    CHECK(f.call(lx::nr::clone, lx::abi::clone_sighand, 0, 0, 0, 0) == err(Errno::inval));
+    CHECK(f.call(lx::nr::clone, lx::abi::clone_pidfd | lx::abi::sigchld, 0, 0, 0, 0) == err(Errno::inval));
+
+    CHECK(f.call_on(*thread, lx::nr::exit, 0) == 0);
+    auto exit = thread->take_request();
+    REQUIRE(std::holds_alternative<lx::ExitRequest>(exit));
+    CHECK(!std::get<lx::ExitRequest>(exit).whole_process);
+    CHECK(std::get<lx::ExitRequest>(exit).clear_child_tid == tid_word);
+    CHECK(f.shim.tasks().find_thread(2) == nullptr);
+
+    const auto second = f.call(lx::nr::clone, thread_flags, 0, tid_word, tid_word, 0);
+    auto sibling = std::move(std::get<lx::CloneRequest<P>>(f.init->take_request()).child);
+    CHECK(second == 3);
+    f.call(lx::nr::exit_group, 4);
+    CHECK(sibling->thread().killed());
+    CHECK(f.call_on(*sibling, lx::nr::getpid) == err(Errno::intr));
+    CHECK(std::holds_alternative<lx::ExitRequest>(sibling->take_request()));
+}
+
+TEST_CASE("the box limits processes and threads", "[shim][process]") {
+    lx::ShimConfig config;
+    config.max_tasks = 3;
+    ShimFixture<> f(config);
+    auto a = f.fork(*f.init);
+    auto b = f.fork(*f.init);
+    CHECK(f.call(lx::nr::fork) == err(Errno::again));
+    f.call_on(*a, lx::nr::exit_group, 0);
+    CHECK(f.call(lx::nr::fork) == err(Errno::again));  // a zombie still holds its pid
+    CHECK(f.call(lx::nr::wait4, 2, 0, 0, 0) == 2);
+    auto c = f.fork(*f.init);
+    CHECK(c->pid() == 4);  // pids are not reused at once
+}
+
+TEST_CASE("process groups and sessions", "[shim][process]") {
+    ShimFixture<> f;
+    CHECK(f.call(lx::nr::getpgid, 0) == 1);
+    CHECK(f.call(lx::nr::getpgrp) == 1);
+    CHECK(f.call(lx::nr::getsid, 0) == 1);
+    CHECK(f.call(lx::nr::setsid) == err(Errno::perm));  // already a group leader
+    auto child = f.fork(*f.init);
+    CHECK(f.call(lx::nr::getpgid, 2) == 1);
+    CHECK(f.call(lx::nr::setpgid, 2, 2) == 0);
+    CHECK(f.call_on(*child, lx::nr::getpgrp) == 2);
+    CHECK(f.call(lx::nr::setpgid, 2, 1) == 0);
+    CHECK(f.call(lx::nr::setpgid, 2, 77) == err(Errno::perm));
+    CHECK(f.call(lx::nr::setpgid, 2, -1) == err(Errno::inval));
+    CHECK(f.call(lx::nr::setpgid, 99, 0) == err(Errno::srch));
+    CHECK(f.call(lx::nr::getpgid, 99) == err(Errno::srch));
+    CHECK(f.call(lx::nr::getsid, 99) == err(Errno::srch));
+    CHECK(f.call(lx::nr::getpgid, -1) == err(Errno::srch));
+    CHECK(f.call_on(*child, lx::nr::setsid) == 2);
+    CHECK(f.call_on(*child, lx::nr::getsid, 0) == 2);
+    CHECK(f.call(lx::nr::getsid, 2) == 2);
+    CHECK(f.call(lx::nr::setpgid, 2, 2) == err(Errno::perm));  // other session
+    CHECK(f.call_on(*child, lx::nr::setpgid, 0, 0) == err(Errno::perm));  // session leader
+    auto grandchild = f.fork(*child);
+    f.shim.tasks().mark_exec(grandchild->pid());
+    CHECK(f.call_on(*child, lx::nr::setpgid, 3, 3) == err(Errno::acces));
+    CHECK(f.call_on(*grandchild, lx::nr::setpgid, 0, 0) == 0);
+    CHECK(f.call(lx::nr::setpgid, 3, 3) == err(Errno::srch));  // not our child
+}
+
+TEST_CASE("kill, tkill and tgkill stay inside the box", "[shim][signal]") {
+    ShimFixture<> f;
+    auto child = f.fork(*f.init);
+    CHECK(f.call(lx::nr::kill, 2, 0) == 0);
+    CHECK(f.call(lx::nr::kill, 99, lx::abi::sigterm) == err(Errno::srch));
+    CHECK(f.call(lx::nr::kill, 2, 65) == err(Errno::inval));
+    CHECK(f.call(lx::nr::kill, INT32_MIN, 1) == err(Errno::srch));
+    CHECK(f.call(lx::nr::kill, 2, lx::abi::sigterm) == 0);
+    CHECK(child->thread().interrupted());
+    auto signal = child->dequeue_signal();
+    REQUIRE(signal);
+    CHECK(signal->first == lx::abi::sigterm);
+    CHECK(!child->thread().interrupted());
+    CHECK(f.call(lx::nr::kill, 0, lx::abi::sigusr2) == 0);  // our group: both
+    CHECK(f.init->dequeue_signal()->first == lx::abi::sigusr2);
+    CHECK(child->dequeue_signal()->first == lx::abi::sigusr2);
+    CHECK(f.call(lx::nr::kill, -1, lx::abi::sigusr1) == 0);  // all but pid 1 and self
+    CHECK(!f.init->dequeue_signal());
+    CHECK(child->dequeue_signal()->first == lx::abi::sigusr1);
+    CHECK(f.call(lx::nr::kill, -5, lx::abi::sigusr1) == err(Errno::srch));
+    CHECK(f.call(lx::nr::tgkill, 2, 2, lx::abi::sigusr1) == 0);
+    CHECK(child->dequeue_signal()->first == lx::abi::sigusr1);
+    CHECK(f.call(lx::nr::tgkill, 1, 2, lx::abi::sigusr1) == err(Errno::srch));
+    CHECK(f.call(lx::nr::tgkill, 0, 2, lx::abi::sigusr1) == err(Errno::inval));
+    CHECK(f.call(lx::nr::tkill, 2, lx::abi::sigusr1) == 0);
+    CHECK(f.call(lx::nr::tkill, 0, lx::abi::sigusr1) == err(Errno::inval));
+    CHECK(f.call(lx::nr::tkill, 50, lx::abi::sigusr1) == err(Errno::srch));
+    // SIGCHLD (default-ignored) is discarded.
+    CHECK(f.call(lx::nr::kill, 2, lx::abi::sigchld) == 0);
+    CHECK(!f.init->dequeue_signal().has_value());
+}
+
+TEST_CASE("kill needs matching credentials", "[shim][signal]") {
+    lx::ShimConfig config;
+    config.initial_uid = 0;
+    config.initial_gid = 0;
+    ShimFixture<> f(config);
+    auto child = f.fork(*f.init);
+    CHECK(f.call_on(*child, lx::nr::setuid, 1000) == 0);
+    CHECK(f.call_on(*child, lx::nr::kill, 1, lx::abi::sigterm) == err(Errno::perm));
+    CHECK(f.call_on(*child, lx::nr::tkill, 1, lx::abi::sigterm) == err(Errno::perm));
+    CHECK(f.call(lx::nr::kill, 2, lx::abi::sigterm) == 0);  // root may
+}
+
+TEST_CASE("signal masks, actions and pending sets", "[shim][signal]") {
+    ShimFixture<> f;
+    const auto set = f.mem.allocate(8), old = f.mem.allocate(8);
+    f.mem.put<std::uint64_t>(set, lx::signal_bit(lx::abi::sigusr1) | lx::signal_bit(lx::abi::sigkill));
+    CHECK(f.call(lx::nr::rt_sigprocmask, lx::abi::sig_block, set, old, 8) == 0);
+    CHECK(f.mem.get<std::uint64_t>(old) == 0);
+    CHECK(f.call(lx::nr::rt_sigprocmask, lx::abi::sig_block, 0, old, 8) == 0);
+    CHECK(f.mem.get<std::uint64_t>(old) == lx::signal_bit(lx::abi::sigusr1));  // SIGKILL cannot be blocked
+    CHECK(f.call(lx::nr::rt_sigprocmask, 7, set, 0, 8) == err(Errno::inval));
+    CHECK(f.call(lx::nr::rt_sigprocmask, lx::abi::sig_block, set, 0, 4) == err(Errno::inval));
+    CHECK(f.call(lx::nr::rt_sigprocmask, lx::abi::sig_block, f.mem.hole(), 0, 8) == err(Errno::fault));
+
+    CHECK(f.call(lx::nr::kill, 1, lx::abi::sigusr1) == 0);
+    CHECK(!f.init->thread().interrupted());
+    CHECK(!f.init->dequeue_signal());
+    const auto pending = f.mem.allocate(8);
+    CHECK(f.call(lx::nr::rt_sigpending, pending, 8) == 0);
+    CHECK(f.mem.get<std::uint64_t>(pending) == lx::signal_bit(lx::abi::sigusr1));
+    CHECK(f.call(lx::nr::rt_sigpending, pending, 9) == err(Errno::inval));
+    CHECK(f.call(lx::nr::rt_sigprocmask, lx::abi::sig_unblock, set, 0, 8) == 0);
+    CHECK(f.init->thread().interrupted());
+    CHECK(f.init->dequeue_signal()->first == lx::abi::sigusr1);
+
+    const auto action = f.mem.allocate(sizeof(lx::abi::kernel_sigaction));
+    const auto previous = f.mem.allocate(sizeof(lx::abi::kernel_sigaction));
+    f.mem.put(action, lx::abi::kernel_sigaction{0x401000, lx::abi::sa_restart | lx::abi::sa_restorer, 0x402000, ~std::uint64_t{0}});
+    CHECK(f.call(lx::nr::rt_sigaction, lx::abi::sigint, action, previous, 8) == 0);
+    CHECK(f.mem.get<lx::abi::kernel_sigaction>(previous).handler == lx::abi::sig_dfl);
+    CHECK(f.call(lx::nr::rt_sigaction, lx::abi::sigint, 0, previous, 8) == 0);
+    const auto stored = f.mem.get<lx::abi::kernel_sigaction>(previous);
+    CHECK(stored.handler == 0x401000);
+    CHECK(stored.mask == ~lx::unblockable_signals);
+    CHECK(f.call(lx::nr::rt_sigaction, lx::abi::sigkill, action, 0, 8) == err(Errno::inval));
+    CHECK(f.call(lx::nr::rt_sigaction, 0, 0, 0, 8) == err(Errno::inval));
+    CHECK(f.call(lx::nr::rt_sigaction, 65, 0, 0, 8) == err(Errno::inval));
+    CHECK(f.call(lx::nr::rt_sigaction, lx::abi::sigint, 0, 0, 16) == err(Errno::inval));
+    CHECK(f.call(lx::nr::rt_sigaction, lx::abi::sigint, f.mem.hole(), 0, 8) == err(Errno::fault));
+    CHECK(f.call(lx::nr::kill, 1, lx::abi::sigint) == 0);
+    auto delivered = f.init->dequeue_signal();
+    REQUIRE(delivered);
+    CHECK(delivered->second.handler == 0x401000);
+}
+
+TEST_CASE("execve asks the runtime and complete_exec closes close-on-exec descriptors", "[shim][process]") {
+    ShimFixture<> f;
+    const auto keep = f.install(*f.init, std::make_shared<MemoryFile<P>>());
+    const auto drop = f.install(*f.init, std::make_shared<MemoryFile<P>>());
+    REQUIRE(f.init->files().set_close_on_exec(drop, true).has_value());
+    const auto path = f.mem.put_string("/bin/sh");
+    const auto arg0 = f.mem.put_string("sh"), arg1 = f.mem.put_string("-c"), env0 = f.mem.put_string("A=1");
+    const auto argv = f.mem.allocate(24), envp = f.mem.allocate(16);
+    f.mem.put<std::uint64_t>(argv, arg0);
+    f.mem.put<std::uint64_t>(argv + 8, arg1);
+    f.mem.put<std::uint64_t>(envp, env0);
+    CHECK(f.call(lx::nr::execve, path, argv, envp) == 0);
+    auto request = f.init->take_request();
+    REQUIRE(std::holds_alternative<lx::ExecRequest>(request));
+    const auto& exec = std::get<lx::ExecRequest>(request);
+    CHECK(exec.path == "/bin/sh");
+    CHECK(exec.argv == std::vector<std::string>{"sh", "-c"});
+    CHECK(exec.envp == std::vector<std::string>{"A=1"});
+    f.shim.complete_exec(*f.init, exec);
+    CHECK(f.init->files().get(keep).has_value());
+    CHECK(f.init->files().get(drop).error() == Errno::badf);
+    CHECK(f.init->process().state().with_lock([](auto& st) { return st.argv; }) == exec.argv);
+
+    CHECK(f.call(lx::nr::execve, f.mem.put_string(""), 0, 0) == err(Errno::noent));
+    CHECK(f.call(lx::nr::execve, f.mem.hole(), 0, 0) == err(Errno::fault));
+    CHECK(f.call(lx::nr::execve, path, f.mem.hole(), 0) == err(Errno::fault));
+    lx::ShimConfig small;
+    small.max_exec_strings_bytes = 16;
+    ShimFixture<> g(small);
+    const auto argv2 = g.mem.allocate(24);
+    g.mem.put<std::uint64_t>(argv2, g.mem.put_string("a-long-argument-string"));
+    CHECK(g.call(lx::nr::execve, g.mem.put_string("/bin/sh"), argv2, 0) == err(Errno::toobig));
+}

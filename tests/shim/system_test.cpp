@@ -1,0 +1,153 @@
+// uname, sethostname, sysinfo, getrandom, umask, resource limits and usage.
+#include "shim_fixture.hpp"
+
+using namespace litebox::test;
+using litebox::Errno;
+
+TEST_CASE("uname reports an honest, configurable identity", "[shim][system]") {
+    lx::ShimConfig config;
+    config.hostname = "sandbox-7";
+    config.release = "6.6.0-box";
+    config.initial_uid = 0;
+    ShimFixture<> f(config);
+    const auto uts = f.mem.allocate(sizeof(lx::abi::utsname));
+    CHECK(f.call(lx::nr::uname, uts) == 0);
+    auto u = f.mem.get<lx::abi::utsname>(uts);
+    CHECK(std::string(u.sysname) == "Linux");
+    CHECK(std::string(u.nodename) == "sandbox-7");
+    CHECK(std::string(u.release) == "6.6.0-box");
+    CHECK(std::string(u.machine) == "x86_64");
+    CHECK(f.call(lx::nr::uname, f.mem.hole()) == err(Errno::fault));
+
+    const auto name = f.mem.put_string("renamed-host");
+    CHECK(f.call(lx::nr::sethostname, name, 7) == 0);
+    CHECK(f.call(lx::nr::uname, uts) == 0);
+    CHECK(std::string(f.mem.get<lx::abi::utsname>(uts).nodename) == "renamed");
+    CHECK(f.call(lx::nr::sethostname, name, 65) == err(Errno::inval));
+    CHECK(f.call(lx::nr::sethostname, name, -1) == err(Errno::inval));
+    CHECK(f.call(lx::nr::sethostname, f.mem.hole(), 4) == err(Errno::fault));
+}
+
+TEST_CASE("sysinfo reports the box's uptime, memory and tasks", "[shim][system]") {
+    lx::ShimConfig config;
+    config.total_memory_bytes = 256u << 20;
+    ShimFixture<> f(config);
+    auto child = f.fork(*f.init);
+    TestPlatform::advance(std::chrono::seconds(3));
+    const auto info = f.mem.allocate(sizeof(lx::abi::sysinfo));
+    CHECK(f.call(lx::nr::sysinfo, info) == 0);
+    const auto s = f.mem.get<lx::abi::sysinfo>(info);
+    CHECK(s.uptime == 3);
+    CHECK(s.totalram == 256u << 20);
+    CHECK(s.procs == 2);
+    CHECK(s.mem_unit == 1);
+    CHECK(f.call(lx::nr::sysinfo, f.mem.hole()) == err(Errno::fault));
+}
+
+TEST_CASE("getrandom fills guest memory from the platform's CSPRNG", "[shim][system]") {
+    ShimFixture<> f;
+    const auto buffer = f.mem.allocate(100);
+    CHECK(f.call(lx::nr::getrandom, buffer, 100, 0) == 100);
+    const auto bytes = f.mem.bytes(buffer, 100);
+    CHECK(std::count(bytes.begin(), bytes.end(), std::byte{0}) < 10);
+    CHECK(f.call(lx::nr::getrandom, buffer, 0, lx::abi::grnd_nonblock) == 0);
+    CHECK(f.call(lx::nr::getrandom, buffer, 10, 0x8) == err(Errno::inval));
+    CHECK(f.call(lx::nr::getrandom, buffer, 10, lx::abi::grnd_random | lx::abi::grnd_insecure) == err(Errno::inval));
+    CHECK(f.call(lx::nr::getrandom, f.mem.hole(), 10, 0) == err(Errno::fault));
+    CHECK(f.call(lx::nr::getrandom, 0x7ffffffff000ull - 4, 100, 0) == err(Errno::fault));
+    // A fault after the first chunk returns the bytes written so far.
+    (void)f.mem.allocate(2 * lx::io_chunk_size, 4096);
+    const auto edge = f.mem.hole() - lx::io_chunk_size;
+    CHECK(f.call(lx::nr::getrandom, edge, lx::io_chunk_size + 100, 0) == static_cast<std::int64_t>(lx::io_chunk_size));
+}
+
+TEST_CASE("getrandom is ENOSYS without a CrngProvider", "[shim][system]") {
+    ShimFixture<GuestMemoryPlatformWithoutCrng> f;
+    CHECK(f.call(lx::nr::getrandom, f.mem.allocate(8), 8, 0) == err(Errno::nosys));
+}
+
+TEST_CASE("umask is shared with CLONE_FS and copied by fork", "[shim][system]") {
+    ShimFixture<> f;
+    CHECK(f.call(lx::nr::umask, 077) == 022);
+    CHECK(f.call(lx::nr::umask, 01777) == 077);
+    CHECK(f.call(lx::nr::umask, 022) == 0777);
+    auto child = f.fork(*f.init);
+    CHECK(f.call_on(*child, lx::nr::umask, 0) == 022);
+    CHECK(f.call(lx::nr::umask, 022) == 022);  // the parent's is separate
+}
+
+TEST_CASE("getrlimit, setrlimit and prlimit64", "[shim][resource]") {
+    ShimFixture<> f;
+    const auto lim = f.mem.allocate(16), old = f.mem.allocate(16);
+    CHECK(f.call(lx::nr::getrlimit, lx::abi::rlimit_nofile, lim) == 0);
+    CHECK(f.mem.get<lx::abi::rlimit>(lim).rlim_cur == 1024);
+    CHECK(f.mem.get<lx::abi::rlimit>(lim).rlim_max == 4096);
+    CHECK(f.call(lx::nr::getrlimit, 16, lim) == err(Errno::inval));
+    CHECK(f.call(lx::nr::getrlimit, lx::abi::rlimit_nofile, f.mem.hole()) == err(Errno::fault));
+
+    f.mem.put(lim, lx::abi::rlimit{4, 8});
+    CHECK(f.call(lx::nr::setrlimit, lx::abi::rlimit_nofile, lim) == 0);
+    for (int i = 0; i < 4; ++i) (void)f.init->files().insert(std::make_shared<MemoryFile<GuestMemoryPlatform>>(), false);
+    CHECK(f.init->files().insert(std::make_shared<MemoryFile<GuestMemoryPlatform>>(), false).error() == Errno::mfile);
+    CHECK(f.call(lx::nr::dup, 0) == err(Errno::mfile));
+    f.mem.put(lim, lx::abi::rlimit{4, 9});
+    CHECK(f.call(lx::nr::setrlimit, lx::abi::rlimit_nofile, lim) == err(Errno::perm));  // raising the hard limit
+    f.mem.put(lim, lx::abi::rlimit{9, 8});
+    CHECK(f.call(lx::nr::setrlimit, lx::abi::rlimit_nofile, lim) == err(Errno::inval));
+    CHECK(f.call(lx::nr::setrlimit, lx::abi::rlimit_nofile, f.mem.hole()) == err(Errno::fault));
+
+    f.mem.put(lim, lx::abi::rlimit{0, 0});
+    CHECK(f.call(lx::nr::prlimit64, 0, lx::abi::rlimit_core, lim, old) == 0);
+    CHECK(f.mem.get<lx::abi::rlimit>(old).rlim_max == lx::abi::rlim_infinity);
+    CHECK(f.call(lx::nr::prlimit64, 0, lx::abi::rlimit_core, 0, old) == 0);
+    CHECK(f.mem.get<lx::abi::rlimit>(old).rlim_max == 0);
+    f.mem.put(lim, lx::abi::rlimit{1u << 20, 1u << 20});
+    CHECK(f.call(lx::nr::prlimit64, 0, lx::abi::rlimit_core, lim, old) == err(Errno::perm));
+    auto child = f.fork(*f.init);
+    CHECK(f.call(lx::nr::prlimit64, 2, lx::abi::rlimit_nofile, 0, old) == 0);
+    CHECK(f.mem.get<lx::abi::rlimit>(old).rlim_cur == 4);  // inherited
+    CHECK(f.call(lx::nr::prlimit64, 99, lx::abi::rlimit_nofile, 0, old) == err(Errno::srch));
+    CHECK(f.call(lx::nr::prlimit64, 0, 77, 0, old) == err(Errno::inval));
+}
+
+TEST_CASE("prlimit64 on another user's process needs privilege", "[shim][resource]") {
+    lx::ShimConfig config;
+    config.initial_uid = 0;
+    ShimFixture<> f(config);
+    auto child = f.fork(*f.init);
+    CHECK(f.call_on(*child, lx::nr::setuid, 1000) == 0);
+    const auto old = f.mem.allocate(16);
+    CHECK(f.call_on(*child, lx::nr::prlimit64, 1, lx::abi::rlimit_nofile, 0, old) == err(Errno::perm));
+    CHECK(f.call(lx::nr::prlimit64, 2, lx::abi::rlimit_nofile, 0, old) == 0);
+}
+
+TEST_CASE("getrusage and times report what the runtime accounted", "[shim][resource]") {
+    ShimFixture<> f;
+    f.init->account(std::chrono::milliseconds(1500), std::chrono::milliseconds(250));
+    const auto usage = f.mem.allocate(sizeof(lx::abi::rusage));
+    CHECK(f.call(lx::nr::getrusage, lx::abi::rusage_self, usage) == 0);
+    auto u = f.mem.get<lx::abi::rusage>(usage);
+    CHECK(u.ru_utime.tv_sec == 1);
+    CHECK(u.ru_utime.tv_usec == 500000);
+    CHECK(u.ru_stime.tv_usec == 250000);
+    CHECK(f.call(lx::nr::getrusage, lx::abi::rusage_thread, usage) == 0);
+    CHECK(f.call(lx::nr::getrusage, 5, usage) == err(Errno::inval));
+    CHECK(f.call(lx::nr::getrusage, lx::abi::rusage_self, f.mem.hole()) == err(Errno::fault));
+
+    auto child = f.fork(*f.init);
+    child->account(std::chrono::seconds(2), std::chrono::seconds(0));
+    f.call_on(*child, lx::nr::exit_group, 0);
+    CHECK(f.call(lx::nr::wait4, 2, 0, 0, 0) == 2);
+    CHECK(f.call(lx::nr::getrusage, lx::abi::rusage_children, usage) == 0);
+    CHECK(f.mem.get<lx::abi::rusage>(usage).ru_utime.tv_sec == 2);
+
+    const auto tms = f.mem.allocate(sizeof(lx::abi::tms));
+    TestPlatform::advance(std::chrono::seconds(1));
+    CHECK(f.call(lx::nr::times, tms) >= 100);
+    const auto t = f.mem.get<lx::abi::tms>(tms);
+    CHECK(t.tms_utime == 150);
+    CHECK(t.tms_stime == 25);
+    CHECK(t.tms_cutime == 200);
+    CHECK(f.call(lx::nr::times, 0) >= 100);
+    CHECK(f.call(lx::nr::times, f.mem.hole()) == err(Errno::fault));
+}
