@@ -216,10 +216,10 @@ inline void Engine::tcp_listen_input(Tcb& listener, const Ipv4Packet& ip, const 
     c.cwnd = m_config.tcp.initial_window_segments * c.mss;
     c.state = TcpState::syn_received;
     c.parent = &listener;
-    if (!register_port(c, c.local)) {
-        ++m_stats.dropped_syn;
-        return;
-    }
+    // A child shares its listener's port: it joins the table without the bind checks.
+    ports(SocketType::stream)[c.local.port].push_back(&c);
+    c.bound = true;
+    c.has_handle = false;
     c.in_table = true;
     m_connections.emplace(key_of(c), child);
     ++listener.half_open;
