@@ -104,6 +104,7 @@ Result<void> Socket<P>::set_option(int level, int name, std::span<const std::byt
                 case tcp_opt::keepintvl:
                     if (v < 1 || v > 32767) return Errno::inval;
                     (name == tcp_opt::keepidle ? t->keepalive_idle_s : t->keepalive_interval_s) = static_cast<unsigned>(v);
+                    e.tcp_options_changed(*t, now);
                     return ok();
                 case tcp_opt::keepcnt:
                     if (v < 1 || v > 127) return Errno::inval;

@@ -417,7 +417,7 @@ inline void Engine::tcp_set_buffer_limits(Tcb& t, std::optional<std::size_t> sen
 }
 
 inline void Engine::tcp_options_changed(Tcb& t, Time now) {
-    if (t.keepalive && t.keepalive_at == never && (t.state == TcpState::established || t.state == TcpState::close_wait)) {
+    if (t.keepalive && (t.state == TcpState::established || t.state == TcpState::close_wait)) {
         const std::uint64_t idle =
             t.keepalive_idle_s ? std::uint64_t{*t.keepalive_idle_s} * 1'000'000'000ull : ns(m_config.tcp.keepalive_idle);
         t.keepalive_at = add_time(now, idle);
