@@ -7,6 +7,7 @@
 #pragma once
 
 #include "log.hpp"
+#include "net/stack.hpp"
 #include "platform/concepts.hpp"
 #include "platform/diagnose.hpp"
 
@@ -26,6 +27,10 @@ public:
     /// The bound platform.
     [[nodiscard]] P& platform() const noexcept { return *m_platform; }
 
+    /// The box's TCP/IP stack (loopback only until net().configure_interface()); see net/stack.hpp
+    /// for how a runtime drives it with poll().
+    [[nodiscard]] net::Stack<P>& net() noexcept { return m_net; }
+
     /// The platform's monotonic clock.
     [[nodiscard]] auto now() const noexcept { return m_platform->now(); }
 
@@ -37,6 +42,7 @@ public:
 
 private:
     P* m_platform;
+    net::Stack<P> m_net{*m_platform};
 };
 
 }  // namespace litebox

@@ -5,6 +5,8 @@
 #include "box.hpp"
 #include "error.hpp"
 #include "log.hpp"
+#include "net/blocking.hpp"
+#include "net/stack.hpp"
 #include "platform/concepts.hpp"
 #include "platform/diagnose.hpp"
 #include "platform/punchthrough.hpp"

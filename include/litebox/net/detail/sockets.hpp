@@ -221,7 +221,7 @@ inline Result<void> Engine::tcp_connect(Tcb& t, Endpoint remote, Time now) {
     t.state = TcpState::syn_sent;
     t.in_table = true;
     t.shut_read = t.shut_write = false;
-    m_connections.emplace(key_of(t), std::static_pointer_cast<Tcb>(t.shared_from_this()));
+    m_connections.emplace(key_of(t), std::static_pointer_cast<Tcb>(t.weak_from_this().lock()));
     tcp_output(t, now);
     return Errno::inprogress;
 }
