@@ -12,7 +12,7 @@
 #include <optional>
 #include <vector>
 
-#include "support/test_platform.hpp"
+#include "../support/test_platform.hpp"
 
 namespace litebox::test {
 
@@ -137,7 +137,8 @@ struct WiredPair {
         : wire(seed), platform_a(wire, 0), platform_b(wire, 1), a(platform_a, with_address(base, 1)), b(platform_b, with_address(base, 2)) {}
 
     static net::StackConfig with_address(net::StackConfig c, std::uint8_t host) {
-        c.interface = net::InterfaceConfig{net::Ipv4Address(10, 0, 0, host), 24, std::nullopt, 1500};
+        const std::size_t mtu = c.interface ? c.interface->mtu : 1500;  // a base config may set the MTU
+        c.interface = net::InterfaceConfig{net::Ipv4Address(10, 0, 0, host), 24, std::nullopt, mtu};
         return c;
     }
     static constexpr net::Ipv4Address address_a{10, 0, 0, 1};
