@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -57,21 +58,18 @@ public:
         if (chance(imp.reorder)) at += static_cast<std::uint64_t>(imp.reorder_delay.count());
         const bool dup = chance(imp.duplicate);
         auto& queue = m_queues[1 - side];
-        if (dup) queue.push_back(Item{at, m_order++, copy});
-        queue.push_back(Item{at, m_order++, std::move(copy)});
+        if (dup) queue.emplace(Key{at, m_order++}, copy);
+        queue.emplace(Key{at, m_order++}, std::move(copy));
     }
 
     Result<std::size_t> receive(int side, std::span<std::byte> out) {
         std::lock_guard lock(m_mutex);
         const std::uint64_t now = VirtualClock::instance().now().nanoseconds();
         auto& queue = m_queues[side];
-        auto best = queue.end();
-        for (auto it = queue.begin(); it != queue.end(); ++it)
-            if (it->at <= now && (best == queue.end() || it->at < best->at || (it->at == best->at && it->order < best->order)))
-                best = it;
-        if (best == queue.end()) return Errno::again;
-        const std::size_t n = std::min(out.size(), best->data.size());
-        std::memcpy(out.data(), best->data.data(), n);
+        const auto best = queue.begin();  // ordered by delivery time, then by sending order
+        if (best == queue.end() || best->first.first > now) return Errno::again;
+        const std::size_t n = std::min(out.size(), best->second.size());
+        std::memcpy(out.data(), best->second.data(), n);
         queue.erase(best);
         ++m_delivered[side];
         return n;
@@ -82,8 +80,7 @@ public:
         std::lock_guard lock(m_mutex);
         std::optional<std::uint64_t> next;
         for (const auto& q : m_queues)
-            for (const auto& item : q)
-                if (!next || item.at < *next) next = item.at;
+            if (!q.empty() && (!next || q.begin()->first.first < *next)) next = q.begin()->first.first;
         return next;
     }
     std::uint64_t sent(int side) {
@@ -92,11 +89,7 @@ public:
     }
 
 private:
-    struct Item {
-        std::uint64_t at;
-        std::uint64_t order;
-        std::vector<std::byte> data;
-    };
+    using Key = std::pair<std::uint64_t, std::uint64_t>;  // (delivery time, sending order)
     std::uint64_t next() {
         m_rng ^= m_rng << 13;
         m_rng ^= m_rng >> 7;
@@ -110,7 +103,7 @@ private:
     WireImpairments m_impairments;
     std::function<bool(int, std::span<const std::byte>)> m_filter;
     bool m_cut = false;
-    std::deque<Item> m_queues[2];
+    std::map<Key, std::vector<std::byte>> m_queues[2];
     std::uint64_t m_order = 0;
     std::uint64_t m_sent[2] = {0, 0};
     std::uint64_t m_delivered[2] = {0, 0};

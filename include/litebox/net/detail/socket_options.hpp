@@ -146,7 +146,7 @@ Result<std::size_t> Socket<P>::get_option(int level, int name, std::span<std::by
         }
         return detail::put_option(out, v, sizeof v);
     }
-    return m_core->with_engine([&](detail::Engine&, detail::Time) -> Result<std::size_t> {
+    return m_core->with_engine([&](detail::Engine& e, detail::Time) -> Result<std::size_t> {
         int v = 0;
         if (level == sol::socket) {
             switch (name) {
@@ -176,9 +176,15 @@ Result<std::size_t> Socket<P>::get_option(int level, int name, std::span<std::by
             switch (name) {
                 case tcp_opt::nodelay: v = t->nodelay ? 1 : 0; break;
                 case tcp_opt::maxseg: v = static_cast<int>(t->synchronized() ? t->mss : 536); break;
-                case tcp_opt::keepidle: v = static_cast<int>(t->keepalive_idle_s.value_or(7200)); break;
-                case tcp_opt::keepintvl: v = static_cast<int>(t->keepalive_interval_s.value_or(75)); break;
-                case tcp_opt::keepcnt: v = static_cast<int>(t->keepalive_count.value_or(9)); break;
+                case tcp_opt::keepidle:
+                    v = static_cast<int>(t->keepalive_idle_s.value_or(static_cast<unsigned>(
+                        std::chrono::duration_cast<std::chrono::seconds>(e.config().tcp.keepalive_idle).count())));
+                    break;
+                case tcp_opt::keepintvl:
+                    v = static_cast<int>(t->keepalive_interval_s.value_or(static_cast<unsigned>(
+                        std::chrono::duration_cast<std::chrono::seconds>(e.config().tcp.keepalive_interval).count())));
+                    break;
+                case tcp_opt::keepcnt: v = static_cast<int>(t->keepalive_count.value_or(e.config().tcp.keepalive_probes)); break;
                 default: return Errno::noprotoopt;
             }
             return detail::put_option(out, &v, sizeof v);

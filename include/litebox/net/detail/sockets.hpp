@@ -264,7 +264,6 @@ inline Result<std::size_t> Engine::tcp_receive(Tcb& t, std::span<std::byte> out,
         if (!peek) {
             const std::size_t old_free = std::max<std::size_t>(t.receive_window(), 0);
             t.receive_buffer.pop(n);
-            if (t.receive_buffer.empty()) t.receive_buffer.shrink_if_empty();
             tcp_window_update_if_needed(t, old_free, now);
         }
         return n;

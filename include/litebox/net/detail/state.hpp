@@ -41,49 +41,55 @@ public:
         const std::size_t n = std::min(in.size(), free());
         if (n == 0) return 0;
         reserve(m_size + n);
-        const std::size_t cap = m_buffer.size();
+        const std::size_t cap = m_capacity;
         const std::size_t tail = (m_head + m_size) % cap;
         const std::size_t first = std::min(n, cap - tail);
-        std::memcpy(m_buffer.data() + tail, in.data(), first);
-        if (n > first) std::memcpy(m_buffer.data(), in.data() + first, n - first);
+        std::memcpy(m_buffer.get() + tail, in.data(), first);
+        if (n > first) std::memcpy(m_buffer.get(), in.data() + first, n - first);
         m_size += n;
         return n;
     }
     /// Copies out.size() bytes starting `offset` bytes after the front (caller checks bounds).
     void copy_out(std::size_t offset, std::span<std::byte> out) const noexcept {
         if (out.empty()) return;
-        const std::size_t cap = m_buffer.size();
+        const std::size_t cap = m_capacity;
         const std::size_t start = (m_head + offset) % cap;
         const std::size_t first = std::min(out.size(), cap - start);
-        std::memcpy(out.data(), m_buffer.data() + start, first);
-        if (out.size() > first) std::memcpy(out.data() + first, m_buffer.data(), out.size() - first);
+        std::memcpy(out.data(), m_buffer.get() + start, first);
+        if (out.size() > first) std::memcpy(out.data() + first, m_buffer.get(), out.size() - first);
     }
     void pop(std::size_t n) noexcept {
         n = std::min(n, m_size);
         m_size -= n;
-        m_head = m_size == 0 ? 0 : (m_head + n) % m_buffer.size();
+        m_head = m_size == 0 ? 0 : (m_head + n) % m_capacity;
     }
     void clear() noexcept {
         m_size = 0;
         m_head = 0;
     }
-    /// Releases storage when empty (an idle connection keeps no buffer).
+    /// Releases storage when empty (a finished connection keeps no buffer).
     void shrink_if_empty() {
-        if (m_size == 0 && !m_buffer.empty()) std::vector<std::byte>().swap(m_buffer);
+        if (m_size == 0 && m_capacity != 0) {
+            m_buffer.reset();
+            m_capacity = 0;
+            m_head = 0;
+        }
     }
 
 private:
     void reserve(std::size_t needed) {
-        if (needed <= m_buffer.size()) return;
-        std::size_t cap = std::max<std::size_t>(m_buffer.size() * 2, 16384);
+        if (needed <= m_capacity) return;
+        std::size_t cap = std::max<std::size_t>(m_capacity * 2, 16384);
         cap = std::max(cap, needed);
         cap = std::min(cap, std::max(m_limit, needed));
-        std::vector<std::byte> next(cap);
-        copy_out(0, std::span<std::byte>(next.data(), m_size));
-        m_buffer.swap(next);
+        std::unique_ptr<std::byte[]> next(new std::byte[cap]);  // not zero-filled
+        if (m_size != 0) copy_out(0, std::span<std::byte>(next.get(), m_size));
+        m_buffer = std::move(next);
+        m_capacity = cap;
         m_head = 0;
     }
-    std::vector<std::byte> m_buffer;
+    std::unique_ptr<std::byte[]> m_buffer;
+    std::size_t m_capacity = 0;
     std::size_t m_head = 0;
     std::size_t m_size = 0;
     std::size_t m_limit;

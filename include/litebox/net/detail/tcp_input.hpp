@@ -368,7 +368,6 @@ inline bool Engine::tcp_ack_input(Tcb& t, const TcpSegment& seg, Time now) {
         const std::size_t data = std::min<std::size_t>(ack - t.snd_buf_seq, t.send_buffer.size());
         t.send_buffer.pop(data);
         t.snd_buf_seq += static_cast<Seq>(data);
-        if (t.send_buffer.empty()) t.send_buffer.shrink_if_empty();
     }
     t.snd_una = ack;
     if (seq_lt(t.snd_nxt, t.snd_una)) t.snd_nxt = t.snd_una;

@@ -143,8 +143,7 @@ inline void Engine::tcp_output(Tcb& t, Time now) {
     }
     // Zero window with data waiting and nothing in flight: probe it (RFC 9293 3.8.6.1).
     const std::uint32_t offset = t.snd_nxt - t.snd_buf_seq;
-    const bool waiting = offset < t.send_buffer.size() || (t.fin_queued && offset == t.send_buffer.size() && !sent &&
-                                                           t.state != TcpState::established && t.state != TcpState::close_wait);
+    const bool waiting = offset < t.send_buffer.size();  // a FIN alone is sent regardless of the window
     if (waiting && t.snd_wnd == 0 && t.snd_nxt == t.snd_una && t.rexmt_at == never && t.persist_at == never) {
         t.persist_at = add_time(now, std::max(tcp_current_rto(t), ns(m_config.tcp.rto_min)));
         t.persist_backoff = 0;
