@@ -14,6 +14,7 @@
 #include "fs/vfs.hpp"
 #include "ipc/unix/namespace.hpp"
 #include "log.hpp"
+#include "net/stack.hpp"
 #include "platform/concepts.hpp"
 #include "platform/diagnose.hpp"
 
@@ -52,6 +53,10 @@ public:
     /// The bound platform.
     [[nodiscard]] P& platform() const noexcept { return *m_platform; }
 
+    /// The box's TCP/IP stack (loopback only until net().configure_interface()); see net/stack.hpp
+    /// for how a runtime drives it with poll().
+    [[nodiscard]] net::Stack<P>& net() noexcept { return m_net; }
+
     /// The platform's monotonic clock.
     [[nodiscard]] auto now() const noexcept { return m_platform->now(); }
 
@@ -73,6 +78,7 @@ private:
     std::unique_ptr<fs::Vfs<P>> m_fs;
     fd::DescriptorTable<P> m_descriptors;
     std::shared_ptr<ipc::UnixNamespace<P>> m_unix_namespace = ipc::UnixNamespace<P>::create();
+    net::Stack<P> m_net{*m_platform};
 };
 
 }  // namespace litebox

@@ -18,6 +18,8 @@
 #include "ipc/pipe.hpp"
 #include "ipc/unix/socket.hpp"
 #include "log.hpp"
+#include "net/blocking.hpp"
+#include "net/stack.hpp"
 #include "platform/concepts.hpp"
 #include "platform/diagnose.hpp"
 #include "platform/punchthrough.hpp"

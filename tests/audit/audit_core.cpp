@@ -166,6 +166,8 @@ int audit_ipc(P& platform) {
 }
 template class litebox::shim::linux_abi::LinuxShim<P>;
 template class litebox::shim::linux_abi::ProcessTable<P>;
+template class litebox::net::Stack<P>;
+template class litebox::net::Socket<P>;
 
 // Member templates are instantiated by calling them.
 int audit_exercise(P& platform, int value) {
@@ -226,5 +228,27 @@ int audit_exercise(P& platform, int value) {
             shim_result += shim.dispatch(**init, litebox::shim::linux_abi::SyscallRequest{number, {1, 2, 3, 4, 5, 6}});
     }
 
-    return read + count + fs_checks + (waited.has_value() ? 1 : 0) + (denied ? 1 : 0) + static_cast<int>(shim_result);
+    int net_count = 0;
+    {
+        namespace net = litebox::net;
+        auto& stack = box.net();
+        (void)stack.configure_interface(net::InterfaceConfig{net::Ipv4Address(10, 0, 2, 15), 24, net::Ipv4Address(10, 0, 2, 2), 1500});
+        (void)stack.poll();
+        litebox::event::WaitContext<P> ctx(platform);
+        auto tcp = stack.socket(net::af::inet, static_cast<int>(net::SocketType::stream), 0);
+        auto udp = stack.socket(net::af::inet, static_cast<int>(net::SocketType::datagram), 0);
+        if (tcp && udp) {
+            std::byte buffer[16] = {};
+            (void)(*tcp)->bind(net::Endpoint{net::Ipv4Address::any(), 80});
+            (void)(*tcp)->listen(1);
+            (void)net::accept(ctx, **tcp);
+            (void)net::connect(ctx, **udp, net::Endpoint{net::Ipv4Address::loopback(), 80});
+            (void)net::send(ctx, **udp, buffer);
+            (void)net::receive(ctx, **udp, buffer);
+            (void)(*tcp)->set_option(net::sol::socket, net::so::linger, buffer);
+            (void)(*tcp)->get_option(net::sol::tcp, net::tcp_opt::nodelay, buffer);
+            net_count = static_cast<int>(stack.stats().packets_sent + (*tcp)->poll(0));
+        }
+    }
+    return read + count + fs_checks + net_count + static_cast<int>(shim_result) + (waited.has_value() ? 1 : 0) + (denied ? 1 : 0);
 }
