@@ -96,6 +96,26 @@ int memory() {
     return 0;
 }
 
+// File-backed mappings of box descriptor 7 (the test handler serves them from a memfd).
+int filemap() {
+    const long addr = raw(SYS_mmap, 0, 4096, PROT_READ, MAP_PRIVATE, 7, 0);
+    say("private_ok", addr > 0 ? 1 : addr);
+    if (addr <= 0) return 1;
+    char* bytes = reinterpret_cast<char*>(addr);
+    (void)!write(1, "content=", 8);
+    (void)!write(1, bytes, strlen(bytes));  // the memfd holds a NUL-terminated line
+    say("private_mprotect", raw(SYS_mprotect, addr, 4096, PROT_READ | PROT_WRITE));
+    bytes[0] = 'B';  // copy-on-write: the box file is untouched
+    const long again = raw(SYS_mmap, 0, 4096, PROT_READ, MAP_PRIVATE, 7, 0);
+    say("remapped_first_byte", again > 0 ? reinterpret_cast<char*>(again)[0] : again);
+    say("shared_writable", raw(SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, 7, 0));
+    const long shared = raw(SYS_mmap, 0, 4096, PROT_READ, MAP_SHARED, 7, 0);
+    say("shared_readonly_ok", shared > 0 ? 1 : shared);
+    say("shared_mprotect_write", raw(SYS_mprotect, shared, 4096, PROT_READ | PROT_WRITE));
+    say("unserved_fd", raw(SYS_mmap, 0, 4096, PROT_READ, MAP_PRIVATE, 8, 0));
+    return 0;
+}
+
 volatile sig_atomic_t g_handled = 0;
 void on_signal(int) { g_handled = g_handled + 1; }
 
@@ -177,6 +197,7 @@ int main(int argc, char** argv) {
     if (strcmp(mode, "block") == 0) return block(argc > 2 && strcmp(argv[2], "restart") == 0);
     if (strcmp(mode, "threads") == 0) return threads();
     if (strcmp(mode, "vdso") == 0) return vdso();
+    if (strcmp(mode, "filemap") == 0) return filemap();
     if (strcmp(mode, "segv") == 0) {
         volatile std::uintptr_t address = 16;  // not a literal null: the compiler must emit the store
         *reinterpret_cast<volatile int*>(address) = 1;

@@ -2,6 +2,8 @@
 // program) run under the filter, and a small test handler (test_handler.hpp) serves their calls.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 
@@ -500,4 +502,40 @@ TEST_CASE("A program the kernel cannot execute fails the launch", "[runner][laun
     REQUIRE(exit.has_value());
     CHECK(exit->code == 127);
     CHECK(unchecked->exec_error().has_value());
+}
+
+TEST_CASE("A file-backed mmap is served from a memfd the supervisor installs", "[runner][mmap]") {
+    // The "box file": a memfd with a line of text, handed to the guest through a read-only
+    // descriptor (so a shared mapping can never become writable).
+    const std::string contents = "box file contents\n";
+    lp::UniqueFd memfd(::memfd_create("box-file", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+    REQUIRE(memfd.valid());
+    REQUIRE(::write(memfd.get(), contents.c_str(), contents.size() + 1) == static_cast<ssize_t>(contents.size() + 1));
+    lp::UniqueFd readonly(::open(("/proc/self/fd/" + std::to_string(memfd.get())).c_str(), O_RDONLY | O_CLOEXEC));
+    REQUIRE(readonly.valid());
+
+    RecordingHandler handler;
+    handler.override_call = [&](sc::GuestThread& thread, int nr, const sc::SyscallArgs& args) -> std::optional<std::int64_t> {
+        if (nr != SYS_mmap) return std::nullopt;
+        if (args[4] != 7) return -litebox::errno_number(Errno::badf);
+        const int source = (args[3] & MAP_SHARED) != 0 && (args[2] & PROT_WRITE) != 0 ? memfd.get() : readonly.get();
+        auto mapped = thread.map_from(source);
+        if (!mapped.has_value()) return -litebox::errno_number(mapped.error());
+        return 0;  // ignored: the kernel performs the mapping
+    };
+    RunSpec spec;
+    spec.argv = {"probe", "filemap"};
+    CHECK(run_guest(handler, spec).shell_status() == 0);
+    auto facts = handler.facts();
+    CHECK(facts["private_ok"] == "1");
+    CHECK(facts["content"] == "box file contents");
+    CHECK(facts["private_mprotect"] == "0");
+    CHECK(facts["remapped_first_byte"] == std::to_string(static_cast<int>('b')));  // COW stayed private
+    CHECK(facts["shared_writable"] == "-13");      // refused: the writable memfd is not sealed
+    CHECK(facts["shared_readonly_ok"] == "1");
+    CHECK(facts["shared_mprotect_write"] == "-13");  // read-only descriptor: no way to write back
+    CHECK(facts["unserved_fd"] == "-9");
+    char first = 0;
+    REQUIRE(::pread(memfd.get(), &first, 1, 0) == 1);
+    CHECK(first == 'b');
 }

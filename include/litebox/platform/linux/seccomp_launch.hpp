@@ -328,7 +328,7 @@ struct LaunchedGuest {
 /// execveat(image_fd, "", argv, envp, AT_EMPTY_PATH), which traps. The supervisor takes the
 /// listener with pidfd_getfd and answers that single execveat with CONTINUE.
 ///
-/// Why that CONTINUE is safe, and the only one: CONTINUE lets the kernel re-read pointer arguments
+/// Why that CONTINUE is safe (the only other use, GuestThread::map_from, argues its own case): CONTINUE lets the kernel re-read pointer arguments
 /// after the supervisor looked at them, which is unsafe when untrusted code can change them. Here
 /// the calling process has not executed a single guest instruction: it is a single-threaded copy
 /// of the supervisor running the trampoline above, nobody else can write its memory, and the

@@ -2,12 +2,14 @@
 // with the guest's memory installed as the current RemoteMemory, and answers. See
 // seccomp_handler.hpp for the handler protocol and seccomp_launch.hpp for how a guest starts.
 //
-// Threads. One notification thread (the caller of run()) receives calls and runs the handler
-// inline: no hand-off, so a served call costs one kernel round trip (~5 us here with
-// SYNC_WAKE_UP). A call the handler reports as `would_block` goes to a waiter thread (a pool that
-// grows on demand up to max_blocked_calls) and runs again there, allowed to wait. Running every
-// call on a worker instead would add a cross-thread wake-up to every call (measured with
-// SupervisorOptions::all_calls_on_waiters; see bench/runner_syscall.sh).
+// Threads. One notification thread (the caller of run()) blocks in SECCOMP_IOCTL_NOTIF_RECV and
+// runs the handler inline: no poll() and no hand-off, so a served call costs one kernel round trip
+// (~5 us here with SYNC_WAKE_UP). A call the handler reports as `would_block` goes to a waiter
+// thread (a pool that grows on demand up to max_blocked_calls) and runs again there, allowed to
+// wait. Running every call on a worker instead adds a cross-thread wake-up to every call
+// (measured with SupervisorOptions::all_calls_on_waiters; see bench/runner_syscall.sh). A monitor
+// thread polls the guest processes' pidfds; at the end it interrupts the notification thread's
+// RECV with a thread-directed wake signal (a RECV is not woken when the last guest dies).
 //
 // Interruption. The filter is installed with SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: once the
 // supervisor has received a call, only a fatal signal ends the guest's wait. So a blocked served
@@ -21,20 +23,26 @@
 //
 // Processes. The supervisor learns a guest thread at its first trapped call (its thread group
 // from /proc/TID/status; its process gets a pidfd, a /proc/PID/mem descriptor and a serial number
-// that is never reused). Each poll round handles process exits (pidfds) before receiving calls,
-// so a thread id is forgotten before it can be reused. run() returns when the initial process
-// has exited; the rest of its process group (background jobs) is killed first.
+// that is never reused). The monitor forgets a process's thread ids as soon as its pidfd reports
+// the exit; a thread id could only be misattributed if the kernel cycled through every pid
+// (pid_max) between that exit and the monitor's wake-up. (Tracking processes with ptrace events,
+// DESIGN.md, makes this exact.) run() returns when the initial process has exited; the rest of
+// its process group (background jobs) is killed first.
 #pragma once
 
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
@@ -70,6 +78,10 @@ struct SupervisorOptions {
     bool all_calls_on_waiters = false;
     /// When the initial process exits, kill what is left of its process group.
     bool kill_group_on_exit = true;
+    /// Interrupts the notification thread's blocking receive at the end of a run (thread-directed
+    /// with pthread_kill). If the application has no handler for it, a no-op handler with
+    /// SA_RESTART is installed: SIGURG is ignored by default, so nothing else changes.
+    int wake_signal = SIGURG;
 };
 
 /// How the initial guest process ended.
@@ -194,6 +206,29 @@ inline bool signal_would_interrupt(pid_t pid, pid_t tid, int sig) noexcept {
     }
 }
 
+/// True if `fd` is open for writing and not write-sealed.
+inline bool writable_unsealed(int fd) noexcept {
+    const int mode = ::fcntl(fd, F_GETFL);
+    if (mode < 0 || (mode & O_ACCMODE) == O_RDONLY) return false;
+    const int seals = ::fcntl(fd, F_GET_SEALS);
+    return seals < 0 || (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) == 0;
+}
+
+/// Installs a no-op handler for `sig` unless the application handles it already. A handler is
+/// what makes the signal interrupt SECCOMP_IOCTL_NOTIF_RECV (which fails with EINTR even under
+/// SA_RESTART); other system calls restart.
+inline void install_wake_handler(int sig) noexcept {
+    struct sigaction current {};
+    if (::sigaction(sig, nullptr, &current) != 0) return;
+    if ((current.sa_flags & SA_SIGINFO) == 0 && (current.sa_handler == SIG_DFL || current.sa_handler == SIG_IGN)) {
+        struct sigaction action {};
+        action.sa_handler = +[](int) {};
+        action.sa_flags = SA_RESTART;
+        sigemptyset(&action.sa_mask);
+        (void)::sigaction(sig, &action, nullptr);
+    }
+}
+
 }  // namespace detail
 
 /// The calling guest thread of one served call (satisfies ServedThread).
@@ -231,12 +266,41 @@ public:
         return m_listener.add_fd(m_call.id, source, target, cloexec, false);
     }
 
+    /// Serves a file-backed mmap from our descriptor `host_fd` (typically a memfd holding the box
+    /// file's bytes): installs it in the guest at the very descriptor number the guest passed,
+    /// and has the kernel perform the guest's mmap on it (the reply is CONTINUE; handle()'s return
+    /// value is then ignored). Only for the call being served, and only if it is an mmap.
+    ///
+    /// Why CONTINUE is safe here: mmap takes no pointer, so the kernel re-reads nothing a guest
+    /// thread could have changed -- it uses the registers we inspected; and the one object it
+    /// touches, the guest's real descriptor at that number, changes only through the supervisor:
+    /// every call that creates, duplicates or closes descriptors is served, and the guest's real
+    /// descriptor table holds only what ADDFD put there. A mapping that is both MAP_SHARED and
+    /// writable would let the guest write into `host_fd`, so it is refused (Errno::acces) unless
+    /// `host_fd` is read-only or write-sealed (a read-only `host_fd` also keeps mprotect from
+    /// making a shared mapping writable later).
+    [[nodiscard]] Result<void> map_from(int host_fd) noexcept {
+        if (m_call.nr != SYS_mmap) return Errno::inval;
+        const std::uint64_t flags = m_call.args[3];
+        if ((flags & MAP_ANONYMOUS) != 0) return Errno::inval;
+        const auto number = static_cast<std::uint32_t>(m_call.args[4]);  // the kernel's fget() takes 32 bits
+        if (number > static_cast<std::uint32_t>(INT32_MAX)) return Errno::badf;
+        const std::uint64_t type = flags & 0x03;  // MAP_TYPE
+        if (type != MAP_PRIVATE && detail::writable_unsealed(host_fd)) return Errno::acces;
+        LITEBOX_TRY(m_listener.add_fd(m_call.id, host_fd, static_cast<int>(number), /*cloexec=*/true, /*send=*/false));
+        m_continue = true;
+        return ok();
+    }
+    /// Whether the reply is CONTINUE (after a successful map_from).
+    [[nodiscard]] bool continues() const noexcept { return m_continue; }
+
 private:
     const TrappedCall& m_call;
     const detail::GuestProcess& m_process;
     detail::InterruptSlot* m_slot;
     const Listener& m_listener;
     std::optional<int> m_exit_status;
+    bool m_continue = false;
 };
 
 static_assert(ServedThread<GuestThread>);
@@ -257,7 +321,8 @@ public:
     Supervisor& operator=(const Supervisor&) = delete;
     ~Supervisor() { stop_waiters(); }
 
-    /// Serves `guest` until its initial process exits.
+    /// Serves `guest` until its initial process exits. The calling thread becomes the
+    /// notification thread; a monitor thread watches the guest processes' pidfds.
     Result<GuestExit> run(LaunchedGuest& guest) {
         m_listener = &guest.listener;
         std::optional<cpu_set_t> saved_affinity;
@@ -268,6 +333,14 @@ public:
             if (::sched_getaffinity(0, sizeof old_set, &old_set) == 0 && ::sched_setaffinity(0, sizeof new_set, &new_set) == 0)
                 saved_affinity = old_set;
         }
+        // The wake signal must reach this thread: a no-op handler (if the application has none)
+        // and unblocked here for the duration of the run.
+        detail::install_wake_handler(m_options.wake_signal);
+        sigset_t wake_set, saved_mask;
+        sigemptyset(&wake_set);
+        sigaddset(&wake_set, m_options.wake_signal);
+        ::pthread_sigmask(SIG_UNBLOCK, &wake_set, &saved_mask);
+
         auto initial = std::make_shared<detail::GuestProcess>();
         initial->pid = guest.pid;
         initial->initial = true;
@@ -276,64 +349,62 @@ public:
             std::lock_guard lock(m_mutex);
             initial->serial = m_next_serial++;
             m_processes[guest.pid] = initial;
-            m_poll_dirty = true;
+            m_done = false;
+            m_notifier_done = false;
+            m_outcome.reset();
+        }
+        m_notifier = ::pthread_self();
+        m_monitor_wake.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+        std::optional<Errno> failure;
+        if (!m_monitor_wake.valid()) failure = detail::last_errno();
+        std::thread monitor;
+        if (!failure) {
+            try {
+                monitor = std::thread([this] { monitor_loop(); });
+            } catch (...) {
+                failure = Errno::again;
+            }
         }
 
-        Result<GuestExit> outcome = Errno::io;
-        bool done = false;
-        bool listener_open = true;
-        std::vector<struct pollfd> fds;
-        std::vector<std::shared_ptr<detail::GuestProcess>> polled;
-        while (!done) {
-            if (m_poll_dirty.exchange(false)) {
-                std::lock_guard lock(m_mutex);
-                polled.clear();
-                for (auto& [pid, process] : m_processes) polled.push_back(process);
-            }
-            fds.clear();
-            fds.push_back(pollfd{listener_open ? guest.listener.fd() : -1, POLLIN, 0});
-            for (const auto& process : polled) fds.push_back(pollfd{process->pidfd.get(), POLLIN, 0});
-            if (::poll(fds.data(), fds.size(), -1) < 0) {
-                if (errno == EINTR) continue;
-                outcome = detail::last_errno();
-                break;
-            }
-            // Exits first: a dead process's thread ids are forgotten before any new call is read.
-            for (std::size_t i = 1; i < fds.size(); ++i) {
-                if ((fds[i].revents & POLLIN) == 0) continue;
-                auto exit = on_process_exit(polled[i - 1]);
-                if (exit) {
-                    outcome = *exit;
-                    done = true;
-                }
-            }
-            if (done) break;
-            if ((fds[0].revents & POLLIN) != 0) {
-                TrappedCall call;
-                const auto received = guest.listener.receive(call);
-                if (received.has_value()) {
-                    dispatch(call);
-                } else if (received.error() != Errno::noent && received.error() != Errno::intr) {
-                    outcome = received.error();
-                    break;
-                }
-            } else if ((fds[0].revents & (POLLHUP | POLLERR | POLLNVAL)) != 0) {
-                listener_open = false;  // no task uses the filter; the initial pidfd will report the exit
+        // The notification loop: block in RECV, serve, repeat. Only the wake signal (sent by the
+        // monitor once the initial process is gone) or a listener failure ends it.
+        while (!failure) {
+            if (m_done.load(std::memory_order_acquire)) break;
+            TrappedCall call;
+            const auto received = guest.listener.receive(call);
+            if (received.has_value()) {
+                dispatch(call);
+            } else if (received.error() != Errno::intr && received.error() != Errno::noent) {
+                failure = received.error();
             }
         }
-        if (!done) {  // listener failure: do not leave a guest running unserved
+        if (failure) {
+            // Never leave a guest running unserved: kill it; the monitor then reports the exit.
             if (m_options.kill_group_on_exit) ::kill(-guest.pid, SIGKILL);
-            (void)on_process_exit(initial, /*force=*/true);
+            (void)::syscall(SYS_pidfd_send_signal, initial->pidfd.get(), SIGKILL, nullptr, 0);
         }
-        stop_waiters();
         {
             std::lock_guard lock(m_mutex);
+            m_notifier_done = true;
+        }
+        m_state_changed.notify_all();
+        if (monitor.joinable()) monitor.join();
+        stop_waiters();
+
+        std::optional<GuestExit> exit;
+        {
+            std::lock_guard lock(m_mutex);
+            exit = m_outcome;
             m_processes.clear();
             m_threads.clear();
         }
+        m_monitor_wake.reset();
         m_listener = nullptr;
+        ::pthread_sigmask(SIG_SETMASK, &saved_mask, nullptr);
         if (saved_affinity) ::sched_setaffinity(0, sizeof *saved_affinity, &*saved_affinity);
-        return outcome;
+        if (failure) return *failure;
+        if (!exit) return Errno::io;
+        return *exit;
     }
 
     /// Interrupts the served call thread `tid` is blocked in, if it is on a waiter (thread-safe).
@@ -415,7 +486,10 @@ private:
             return;
         }
         m_served_inline.fetch_add(1, std::memory_order_relaxed);
-        reply(call.id, result);
+        if (thread.continues())
+            (void)m_listener->continue_unchecked(call.id);  // map_from: see its comment
+        else
+            reply(call.id, result);
     }
 
     /// The process of the calling thread: cached, or learnt now (and then validated).
@@ -428,6 +502,7 @@ private:
         const auto tgid = detail::thread_group_of(call.tid);
         if (!tgid) return nullptr;
         std::shared_ptr<detail::GuestProcess> process;
+        bool added = false;
         {
             std::lock_guard lock(m_mutex);
             const auto it = m_processes.find(*tgid);
@@ -442,9 +517,10 @@ private:
                 process->serial = m_next_serial++;
                 process->pidfd = std::move(pidfd);
                 m_processes[*tgid] = process;
-                m_poll_dirty = true;
+                added = true;
             }
         }
+        if (added) notify_monitor();
         if (!process->mem_tried) {
             // Only this thread opens it, once, before any call of the process reaches a waiter; the
             // descriptor is bound to the address space it opens (execve is never native).
@@ -466,7 +542,7 @@ private:
 
     /// A process's pidfd became readable (or the run is being torn down). Returns the exit of the
     /// initial process when that is the one.
-    std::optional<GuestExit> on_process_exit(const std::shared_ptr<detail::GuestProcess>& process, bool force = false) {
+    std::optional<GuestExit> on_process_exit(const std::shared_ptr<detail::GuestProcess>& process) {
         std::vector<std::shared_ptr<detail::BlockedCall>> to_interrupt;
         {
             std::lock_guard lock(m_mutex);
@@ -479,7 +555,6 @@ private:
             for (auto& [tid, blocked] : m_blocked)
                 if (blocked->process == process) to_interrupt.push_back(blocked);
             m_processes.erase(process->pid);
-            m_poll_dirty = true;
         }
         for (auto& blocked : to_interrupt) blocked->slot.fire();
         if (!process->initial) return std::nullopt;
@@ -488,7 +563,7 @@ private:
         siginfo_t info{};
         int rc;
         do {
-            rc = ::waitid(static_cast<idtype_t>(3 /*P_PIDFD*/), static_cast<id_t>(process->pidfd.get()), &info, WEXITED | (force ? 0 : WNOHANG));
+            rc = ::waitid(static_cast<idtype_t>(3 /*P_PIDFD*/), static_cast<id_t>(process->pidfd.get()), &info, WEXITED | WNOHANG);
         } while (rc < 0 && errno == EINTR);
         GuestExit exit;
         const int box_status = process->box_status.load(std::memory_order_acquire);
@@ -502,6 +577,60 @@ private:
             exit.signal = SIGKILL;
         }
         return exit;
+    }
+
+    /// Watches the pidfds of the guest processes (and an eventfd that says "the set changed").
+    /// Handles each exit; when the initial process is gone, records the outcome and wakes the
+    /// notification thread until it acknowledges (a signal that arrives just before it enters
+    /// RECV would otherwise be lost).
+    void monitor_loop() noexcept {
+        std::vector<struct pollfd> fds;
+        std::vector<std::shared_ptr<detail::GuestProcess>> polled;
+        for (;;) {
+            {
+                std::lock_guard lock(m_mutex);
+                polled.clear();
+                for (auto& [pid, process] : m_processes) polled.push_back(process);
+            }
+            fds.clear();
+            fds.push_back(pollfd{m_monitor_wake.get(), POLLIN, 0});
+            for (const auto& process : polled) fds.push_back(pollfd{process->pidfd.get(), POLLIN, 0});
+            if (::poll(fds.data(), fds.size(), -1) < 0) {
+                if (errno == EINTR) continue;
+                ::usleep(1000);  // cannot happen with valid descriptors; don't spin
+                continue;
+            }
+            if ((fds[0].revents & POLLIN) != 0) {
+                std::uint64_t drained;
+                (void)!::read(m_monitor_wake.get(), &drained, sizeof drained);
+            }
+            for (std::size_t i = 1; i < fds.size(); ++i) {
+                if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+                if (auto exit = on_process_exit(polled[i - 1])) {
+                    {
+                        std::lock_guard lock(m_mutex);
+                        m_outcome = *exit;
+                    }
+                    m_done.store(true, std::memory_order_release);
+                    wake_notifier_until_acknowledged();
+                    return;
+                }
+            }
+        }
+    }
+
+    void wake_notifier_until_acknowledged() noexcept {
+        std::unique_lock lock(m_mutex);
+        while (!m_notifier_done) {
+            ::pthread_kill(m_notifier, m_options.wake_signal);
+            m_state_changed.wait_for(lock, std::chrono::milliseconds(2));
+        }
+    }
+
+    void notify_monitor() noexcept {
+        if (!m_monitor_wake.valid()) return;
+        const std::uint64_t one = 1;
+        (void)!::write(m_monitor_wake.get(), &one, sizeof one);
     }
 
     void hand_to_waiter(const TrappedCall& call, std::shared_ptr<detail::GuestProcess> process) {
@@ -570,7 +699,10 @@ private:
             }
             if (result == would_block) result = -static_cast<std::int64_t>(errno_number(Errno::again));  // contract breach
             m_served_on_waiters.fetch_add(1, std::memory_order_relaxed);
-            reply(call.id, result);
+            if (thread.continues())
+                (void)m_listener->continue_unchecked(call.id);  // map_from: see its comment
+            else
+                reply(call.id, result);
         }
     }
 
@@ -609,7 +741,12 @@ private:
     std::size_t m_idle_waiters = 0;
     bool m_stopping = false;
     std::uint64_t m_next_serial = 1;
-    std::atomic<bool> m_poll_dirty{true};
+    std::condition_variable m_state_changed;   // m_notifier_done
+    bool m_notifier_done = false;
+    std::optional<GuestExit> m_outcome;
+    std::atomic<bool> m_done{false};           // the initial process is gone
+    pthread_t m_notifier{};
+    UniqueFd m_monitor_wake;                   // eventfd: the process set changed
 
     std::atomic<std::uint64_t> m_served_inline{0};
     std::atomic<std::uint64_t> m_served_on_waiters{0};
