@@ -128,7 +128,7 @@ TEST_CASE("The filter policy classifies calls", "[runner][filter]") {
     CHECK(sc::disposition_of(SYS_getpid, defaults) == sc::Disposition::served);
     CHECK(sc::disposition_of(SYS_exit_group, defaults) == sc::Disposition::served);
     CHECK(sc::disposition_of(SYS_futex, defaults) == sc::Disposition::native);
-    CHECK(sc::disposition_of(SYS_exit, defaults) == sc::Disposition::native);
+    CHECK(sc::disposition_of(SYS_exit, defaults) == sc::Disposition::served);  // the supervisor forgets the tid
     CHECK(sc::disposition_of(SYS_rt_sigreturn, defaults) == sc::Disposition::native);
     CHECK(sc::disposition_of(SYS_ptrace, defaults) == sc::Disposition::refused);
     CHECK(sc::disposition_of(SYS_seccomp, defaults) == sc::Disposition::refused);
@@ -451,6 +451,7 @@ TEST_CASE("A blocked call does not stall the guest's other threads", "[runner][t
     auto facts = handler.facts();
     CHECK(facts["main_read"] == "0");
     CHECK(b_lines == 3);
+    CHECK(handler.count(SYS_exit) == 1);  // the writer thread's exit went through the supervisor
 }
 
 TEST_CASE("The vDSO is hidden unless kept", "[runner][vdso]") {
@@ -481,15 +482,43 @@ TEST_CASE("Calls can all run on waiter threads", "[runner][threads]") {
     CHECK(handler.out() == "via waiters\n");
 }
 
+TEST_CASE("Images that would make the kernel open another file are never launched", "[runner][launch]") {
+    const std::vector<std::string> argv{"guest"};
+    const auto refused = [&](std::vector<std::byte> bytes) {
+        auto image = sc::GuestImage::from_bytes(bytes);
+        REQUIRE(image.has_value());
+        sc::LaunchFailure failure;
+        auto guest = sc::launch_guest(*image, argv, {}, sc::LaunchOptions{}, &failure);
+        CHECK(failure.error == Errno::noexec);
+        return !guest.has_value();
+    };
+    std::vector<std::byte> script(12);
+    std::memcpy(script.data(), "#!/bin/sh\nid", 12);
+    CHECK(refused(script));                  // binfmt_script would open /bin/sh on the host
+    auto truncated = read_file(busybox_path);
+    truncated.resize(200);                   // program headers cut off: cannot be checked
+    CHECK(refused(truncated));
+    // A dynamic program: the kernel would open its PT_INTERP by host path.
+    auto dynamic = read_file(busybox_path);
+    const auto phoff = std::to_integer<std::size_t>(dynamic[32]) | (std::to_integer<std::size_t>(dynamic[33]) << 8);
+    dynamic[phoff] = std::byte{3};           // first program header becomes PT_INTERP
+    dynamic[phoff + 1] = dynamic[phoff + 2] = dynamic[phoff + 3] = std::byte{0};
+    CHECK(sc::check_elf(dynamic) == sc::ElfCheck::dynamic);
+    CHECK(refused(dynamic));
+    CHECK(sc::check_elf(read_file("/bin/ls")) == sc::ElfCheck::dynamic);
+}
+
 TEST_CASE("A program the kernel cannot execute fails the launch", "[runner][launch]") {
     auto elf = read_file(busybox_path);
-    elf.resize(200);  // a valid header, no segments behind it
+    elf[56] = elf[57] = std::byte{0};  // e_phnum = 0: passes our check, the kernel says ENOEXEC
+    REQUIRE(sc::check_elf(elf) == sc::ElfCheck::ok);
     auto image = sc::GuestImage::from_bytes(elf);
     REQUIRE(image.has_value());
     const std::vector<std::string> argv{"broken"};
     sc::LaunchFailure failure;
     auto guest = sc::launch_guest(*image, argv, {}, sc::LaunchOptions{}, &failure);
     REQUIRE_FALSE(guest.has_value());
+    CHECK(failure.error == Errno::noexec);
     CHECK(!failure.message.empty());
 
     sc::LaunchOptions keep;
@@ -500,8 +529,9 @@ TEST_CASE("A program the kernel cannot execute fails the launch", "[runner][laun
     sc::Supervisor<RecordingHandler> supervisor(handler);
     auto exit = supervisor.run(*unchecked);
     REQUIRE(exit.has_value());
-    CHECK(exit->code == 127);
-    CHECK(unchecked->exec_error().has_value());
+    CHECK(exit->signal == SIGILL);  // the confined trampoline dies by a trap after reporting
+    REQUIRE(unchecked->exec_error().has_value());
+    CHECK(*unchecked->exec_error() == Errno::noexec);
 }
 
 TEST_CASE("A file-backed mmap is served from a memfd the supervisor installs", "[runner][mmap]") {

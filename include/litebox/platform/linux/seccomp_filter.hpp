@@ -11,8 +11,10 @@
 //     state: anonymous mmap (MAP_ANONYMOUS set; a file-backed mmap is served), munmap, mprotect,
 //     brk, madvise (advice < 100: MADV_HWPOISON/SOFT_OFFLINE are refused), mremap, msync, mincore,
 //     pkey_*, futex family, set_robust_list, rt_sig{procmask,action,return,pending,suspend,
-//     timedwait}, sigaltstack, arch_prctl (FS/GS only), set_tid_address, rseq, sched_yield, exit
-//     (one thread), restart_syscall. Optionally (FilterOptions) the pid queries and clone/fork.
+//     timedwait}, sigaltstack, arch_prctl (FS/GS only), set_tid_address, rseq, sched_yield,
+//     restart_syscall. Optionally (FilterOptions) the pid queries and clone/fork. exit (one
+//     thread) is served so that the supervisor forgets the thread id before the kernel can reuse
+//     it; the supervisor then lets the kernel end the thread (see Supervisor).
 //   * Refused with an errno: calls that reach other processes, the kernel's global state or host
 //     objects no box can own (ptrace, process_vm_*, bpf, perf_event_open, io_uring_*, userfaultfd,
 //     mount family, unshare, setns, keys, handles, kexec, modules, seccomp, personality, ...).
@@ -93,7 +95,6 @@ inline constexpr FilterRule filter_rules[] = {
     {SYS_set_tid_address, Disposition::native, Errno{}, "set_tid_address"},
     {SYS_rseq, Disposition::native, Errno{}, "rseq"},
     {SYS_sched_yield, Disposition::native, Errno{}, "sched_yield"},
-    {SYS_exit, Disposition::native, Errno{}, "exit"},
     {SYS_restart_syscall, Disposition::native, Errno{}, "restart_syscall"},
     {SYS_rt_sigprocmask, Disposition::native, Errno{}, "rt_sigprocmask"},
     {SYS_rt_sigaction, Disposition::native, Errno{}, "rt_sigaction"},

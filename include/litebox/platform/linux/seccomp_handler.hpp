@@ -13,6 +13,8 @@
 //     may_block() true, where the handler waits for real.
 //   * `thread.exit_process(status)`: the guest process ends (exit_group); the supervisor kills the
 //     host process after handle() returns and reports `status`; the return value is ignored.
+// exit (one thread) is shown to the handler for its bookkeeping and must not block; whatever it
+// returns, the supervisor forgets the thread and lets the kernel end it.
 // A handler blocking on a waiter thread must be interruptible: it arms a waker with
 // `thread.arm_interrupt(w)` (false: already interrupted, don't wait), waits until its condition
 // or `thread.interrupted()`, disarms, and on interruption returns -ERESTARTSYS (restart_sys;

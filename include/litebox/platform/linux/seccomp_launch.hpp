@@ -40,7 +40,7 @@ namespace litebox::platform::linux_platform::seccomp {
 // ---- the program image ------------------------------------------------------------------------
 
 /// What is wrong with a file that should be an x86-64 Linux executable.
-enum class ElfCheck { ok, empty, script, not_elf, not_64bit, not_little_endian, not_x86_64, not_executable, truncated };
+enum class ElfCheck { ok, empty, script, not_elf, not_64bit, not_little_endian, not_x86_64, not_executable, truncated, dynamic };
 
 inline std::string_view describe(ElfCheck check) noexcept {
     switch (check) {
@@ -53,13 +53,22 @@ inline std::string_view describe(ElfCheck check) noexcept {
         case ElfCheck::not_x86_64: return "an ELF file for another architecture (only x86-64 programs are supported)";
         case ElfCheck::not_executable: return "an ELF file that is not an executable (object file or core dump?)";
         case ElfCheck::truncated: return "a truncated ELF file";
+        case ElfCheck::dynamic:
+            return "a dynamically linked program (its ELF interpreter would be opened by host path; only static programs "
+                   "are supported yet)";
     }
     return "an unknown file";
 }
 
-/// Checks the ELF header of a candidate program (no deeper validation: the kernel does that).
+/// Checks that a candidate program is something the kernel will run *without opening any other
+/// file*: an x86-64 ELF executable with no PT_INTERP (a dynamic program would make the kernel open
+/// its interpreter by host path; a `#!` script its interpreter; other formats may go to a host
+/// binfmt_misc handler). No deeper validation: the kernel does that.
 inline ElfCheck check_elf(std::span<const std::byte> bytes) noexcept {
     const auto at = [&](std::size_t i) { return std::to_integer<unsigned>(bytes[i]); };
+    const auto u16 = [&](std::size_t i) { return static_cast<std::uint64_t>(at(i) | (at(i + 1) << 8)); };
+    const auto u32 = [&](std::size_t i) { return u16(i) | (u16(i + 2) << 16); };
+    const auto u64 = [&](std::size_t i) { return u32(i) | (u32(i + 4) << 32); };
     if (bytes.empty()) return ElfCheck::empty;
     if (bytes.size() >= 2 && at(0) == '#' && at(1) == '!') return ElfCheck::script;
     if (bytes.size() < 4 || at(0) != 0x7f || at(1) != 'E' || at(2) != 'L' || at(3) != 'F') return ElfCheck::not_elf;
@@ -70,6 +79,12 @@ inline ElfCheck check_elf(std::span<const std::byte> bytes) noexcept {
     const unsigned machine = at(18) | (at(19) << 8);
     if (machine != 62 /*EM_X86_64*/) return ElfCheck::not_x86_64;
     if (type != 2 /*ET_EXEC*/ && type != 3 /*ET_DYN*/) return ElfCheck::not_executable;
+    // Program headers, read exactly as the kernel will (it refuses any other entry size).
+    const std::uint64_t phoff = u64(32), phentsize = u16(54), phnum = u16(56);
+    if (phentsize != 56 || phnum == 0) return ElfCheck::ok;  // the kernel rejects it: nothing is opened
+    if (phoff > bytes.size() || phnum * phentsize > bytes.size() - phoff) return ElfCheck::truncated;
+    for (std::uint64_t i = 0; i < phnum; ++i)
+        if (u32(static_cast<std::size_t>(phoff + i * phentsize)) == 3 /*PT_INTERP*/) return ElfCheck::dynamic;
     return ElfCheck::ok;
 }
 
@@ -93,14 +108,17 @@ public:
         }
         if (::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
             return detail::last_errno();
-        return GuestImage(std::move(owned));
+        return GuestImage(std::move(owned), check_elf(bytes));
     }
 
     [[nodiscard]] int fd() const noexcept { return m_fd.get(); }
+    /// check_elf() of the bytes; launch_guest() runs only images that are ElfCheck::ok.
+    [[nodiscard]] ElfCheck check() const noexcept { return m_check; }
 
 private:
-    explicit GuestImage(UniqueFd fd) noexcept : m_fd(std::move(fd)) {}
+    GuestImage(UniqueFd fd, ElfCheck check) noexcept : m_fd(std::move(fd)), m_check(check) {}
     UniqueFd m_fd;
+    ElfCheck m_check;
 };
 
 // ---- launching --------------------------------------------------------------------------------
@@ -188,7 +206,12 @@ struct TrampolinePlan {
     plan.handshake->failed_errno = error;
     plan.handshake->state.store(handshake_failed, std::memory_order_release);
     raw_futex(&plan.handshake->state, FUTEX_WAKE, 1, nullptr);  // shared mapping: not FUTEX_PRIVATE
-    for (;;) ::syscall(SYS_exit, 127);  // exit (not exit_group): native under the filter
+    if (step < step_seccomp) {
+        for (;;) ::syscall(SYS_exit, 127);
+    }
+    // Confined: exit would be a served call nobody may be serving yet. Die by a trap instead
+    // (SIGILL, default disposition, no core dump); the failure is in the handshake page.
+    __builtin_trap();
 }
 
 /// The child between fork and exec. Only raw system calls: the parent may have other threads.
@@ -352,6 +375,8 @@ inline Result<LaunchedGuest> launch_guest(const GuestImage& image, std::span<con
         return e;
     };
     if (image.fd() < 0) return fail(Errno::badf, "no program image");
+    // The kernel must not open anything but this memfd: no interpreter, no script, no binfmt_misc.
+    if (image.check() != ElfCheck::ok) return fail(Errno::noexec, std::string(describe(image.check())));
     if (argv.empty()) return fail(Errno::inval, "empty argument vector");
 
     // Everything the child uses is prepared here: it must not allocate.
@@ -464,7 +489,7 @@ inline Result<LaunchedGuest> launch_guest(const GuestImage& image, std::span<con
                 detail::kill_and_reap(pid);
                 return fail(e, "waitpid on the guest failed");
             }
-            if (WIFEXITED(status) || WIFSIGNALED(status)) {
+            if (WIFEXITED(status) || WIFSIGNALED(status)) {  // the trampoline's exec failed
                 Errno e = Errno::noexec;
                 if (handshake->state.load(std::memory_order_acquire) == detail::handshake_failed)
                     (void)errno_from_number(handshake->failed_errno, e);

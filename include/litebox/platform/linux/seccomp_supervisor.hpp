@@ -74,7 +74,7 @@ struct SupervisorOptions {
     std::size_t max_processes = default_max_guest_processes;
     /// Pin the notification thread (the caller of run()) to this CPU for the run (-1: don't).
     int supervisor_cpu = -1;
-    /// Measurement switch: run every call on a waiter thread instead of inline.
+    /// Measurement switch: run every call on a waiter thread instead of inline (except exit).
     bool all_calls_on_waiters = false;
     /// When the initial process exits, kill what is left of its process group.
     bool kill_group_on_exit = true;
@@ -469,7 +469,7 @@ private:
             return;
         }
         if (process->exiting.load(std::memory_order_acquire)) return;  // being killed: no answer
-        if (m_options.all_calls_on_waiters) {
+        if (m_options.all_calls_on_waiters && call.nr != SYS_exit) {
             hand_to_waiter(call, std::move(process));
             return;
         }
@@ -479,6 +479,17 @@ private:
         const std::int64_t result = invoke(thread, call);
         if (const auto status = thread.requested_exit()) {
             exit_process(*process, *status);
+            return;
+        }
+        if (call.nr == SYS_exit) {
+            // One thread ends. Forget its id first (the kernel may reuse it as soon as the thread
+            // is gone), then let the kernel run exit: it takes a single integer, so CONTINUE
+            // cannot be fooled by guest memory. The handler saw the call for its bookkeeping.
+            {
+                std::lock_guard lock(m_mutex);
+                m_threads.erase(call.tid);
+            }
+            (void)m_listener->continue_unchecked(call.id);
             return;
         }
         if (result == would_block) {
