@@ -8,8 +8,10 @@
 // thread (a pool that grows on demand up to max_blocked_calls) and runs again there, allowed to
 // wait. Running every call on a worker instead adds a cross-thread wake-up to every call
 // (measured with SupervisorOptions::all_calls_on_waiters; see bench/runner_syscall.sh). A monitor
-// thread polls the guest processes' pidfds; at the end it interrupts the notification thread's
-// RECV with a thread-directed wake signal (a RECV is not woken when the last guest dies).
+// thread polls the guest processes' pidfds. The notification loop ends when RECV fails with
+// ENOENT and the listener reports POLLHUP (no task uses the filter), or when the monitor, once the
+// initial process is gone, interrupts it with a thread-directed wake signal (needed while other
+// processes of the group are still dying, and on kernels whose RECV keeps blocking).
 //
 // Interruption. The filter is installed with SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: once the
 // supervisor has received a call, only a fatal signal ends the guest's wait. So a blocked served
@@ -374,7 +376,13 @@ public:
             const auto received = guest.listener.receive(call);
             if (received.has_value()) {
                 dispatch(call);
-            } else if (received.error() != Errno::intr && received.error() != Errno::noent) {
+            } else if (received.error() == Errno::noent) {
+                // The caller died before we read its call -- or no task uses the filter any more
+                // (Linux 6.x then fails RECV at once instead of blocking): stop receiving and let
+                // the monitor report the exit, rather than spin.
+                const auto readable = guest.listener.wait_readable(0);
+                if (!readable.has_value() && readable.error() == Errno::pipe) break;
+            } else if (received.error() != Errno::intr) {
                 failure = received.error();
             }
         }
