@@ -38,7 +38,9 @@ inline constexpr std::int64_t would_block = std::numeric_limits<std::int64_t>::m
 ///
 /// Contract: wake() may be called from any thread, at most once per arm_interrupt(), possibly
 /// before the handler started waiting (so the wait must re-check `interrupted()` under its own
-/// lock); it must not block or call back into the supervisor.
+/// lock); it must not block or call back into the supervisor. wake() runs under the call's
+/// interrupt lock, which arm_interrupt()/disarm_interrupt() also take: never call those two while
+/// holding a lock that wake() acquires (arm before locking, disarm after unlocking).
 class InterruptWaker {
 public:
     virtual void wake() noexcept = 0;
