@@ -413,6 +413,28 @@ TEST_CASE("A signal with SA_RESTART restarts a blocked served call", "[runner][s
     CHECK(handler.count(SYS_read) == 3);  // inline + waiter, then the restarted call inline
 }
 
+TEST_CASE("A process-directed signal interrupts the blocked thread; host processes are out of reach", "[runner][signals]") {
+    RecordingHandler handler;
+    BlockingRead blocking;
+    handler.override_call = std::ref(blocking);
+    RunSpec spec;
+    spec.argv = {"probe", "block"};
+    bool signalled = false;
+    Errno host_target = Errno{};
+    spec.during = [&](sc::Supervisor<RecordingHandler>& supervisor, pid_t pid) {
+        (void)blocking.wait_blocked();
+        auto self = supervisor.signal_process(::getpid(), SIGUSR1);  // the supervisor is not a guest
+        host_target = self.has_value() ? Errno{} : self.error();
+        signalled = supervisor.signal_process(pid, SIGUSR1).has_value();
+    };
+    CHECK(run_guest(handler, spec).shell_status() == 0);
+    CHECK(signalled);
+    CHECK(host_target == Errno::srch);
+    auto facts = handler.facts();
+    CHECK(facts["read"] == "-4");
+    CHECK(facts["handled"] == "1");
+}
+
 TEST_CASE("A blocked call does not stall the guest's other threads", "[runner][threads]") {
     RecordingHandler handler;
     std::mutex mutex;

@@ -445,6 +445,28 @@ public:
         return ok();
     }
 
+    /// Sends `sig` to guest process `pid` (kill semantics). If a thread of it is blocked in a
+    /// served call that Linux would interrupt, the signal goes to that thread (thread-directed:
+    /// a -ERESTARTSYS answer needs the signal pending on the very thread it answers) and the call
+    /// is interrupted; otherwise it is sent to the process through its pidfd (no pid-reuse race).
+    /// Errno::srch for a process this supervisor does not serve: a guest cannot reach the host.
+    Result<void> signal_process(pid_t pid, int sig) noexcept {
+        std::vector<pid_t> blocked_tids;
+        std::shared_ptr<detail::GuestProcess> process;
+        {
+            std::lock_guard lock(m_mutex);
+            const auto it = m_processes.find(pid);
+            if (it == m_processes.end()) return Errno::srch;
+            process = it->second;
+            for (const auto& [tid, call] : m_blocked)
+                if (call->process == process) blocked_tids.push_back(tid);
+        }
+        for (const pid_t tid : blocked_tids)
+            if (detail::signal_would_interrupt(pid, tid, sig)) return signal_thread(pid, tid, sig);
+        if (::syscall(SYS_pidfd_send_signal, process->pidfd.get(), sig, nullptr, 0) != 0) return detail::last_errno();
+        return ok();
+    }
+
     [[nodiscard]] SupervisorStats stats() const noexcept {
         SupervisorStats s;
         s.served_inline = m_served_inline.load(std::memory_order_relaxed);
