@@ -116,6 +116,26 @@ int filemap() {
     return 0;
 }
 
+// A second process (clone must be native for this mode): the child reports and exits with 5
+// through exit_group; the parent waits for it on a shared futex word (no served wait4 needed).
+int fork_mode() {
+    auto* flag = static_cast<volatile int*>(mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+    const long child = raw(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+    if (child == 0) {
+        (void)!write(1, "child\n", 6);
+        *flag = 1;
+        raw(SYS_futex, reinterpret_cast<long>(flag), 1 /*FUTEX_WAKE*/, 1);
+        raw(SYS_exit_group, 5);
+    }
+    if (child < 0) {
+        say("clone", child);
+        return 1;
+    }
+    while (*flag == 0) raw(SYS_futex, reinterpret_cast<long>(flag), 0 /*FUTEX_WAIT*/, 0, 0);
+    (void)!write(1, "parent\n", 7);
+    return 0;
+}
+
 volatile sig_atomic_t g_handled = 0;
 void on_signal(int) { g_handled = g_handled + 1; }
 
@@ -198,6 +218,7 @@ int main(int argc, char** argv) {
     if (strcmp(mode, "threads") == 0) return threads();
     if (strcmp(mode, "vdso") == 0) return vdso();
     if (strcmp(mode, "filemap") == 0) return filemap();
+    if (strcmp(mode, "fork") == 0) return fork_mode();
     if (strcmp(mode, "segv") == 0) {
         volatile std::uintptr_t address = 16;  // not a literal null: the compiler must emit the store
         *reinterpret_cast<volatile int*>(address) = 1;

@@ -476,6 +476,35 @@ TEST_CASE("A blocked call does not stall the guest's other threads", "[runner][t
     CHECK(handler.count(SYS_exit) == 1);  // the writer thread's exit went through the supervisor
 }
 
+TEST_CASE("A forked guest process is adopted and served as its own process", "[runner][processes]") {
+    RecordingHandler handler;
+    std::mutex mutex;
+    std::map<std::string, std::pair<pid_t, std::uint64_t>> writers;  // line -> (pid, serial)
+    handler.override_call = [&](sc::GuestThread& thread, int nr, const sc::SyscallArgs& args) -> std::optional<std::int64_t> {
+        if (nr == SYS_write) {
+            auto text = lp::RemoteConstPtr<char>(args[1]).to_owned_slice(std::min<std::uint64_t>(args[2], 64));
+            if (text.has_value()) {
+                std::lock_guard lock(mutex);
+                writers[std::string(text->begin(), text->end())] = {thread.pid(), thread.process_serial()};
+            }
+        }
+        return std::nullopt;
+    };
+    RunSpec spec;
+    spec.argv = {"probe", "fork"};
+    spec.launch.filter.native_clone = true;
+    pid_t initial = 0;
+    spec.during = [&](sc::Supervisor<RecordingHandler>&, pid_t pid) { initial = pid; };
+    CHECK(run_guest(handler, spec).shell_status() == 0);  // the parent's status, not the child's 5
+    CHECK(handler.out() == "child\nparent\n");
+    REQUIRE(writers.count("child\n") == 1);
+    REQUIRE(writers.count("parent\n") == 1);
+    CHECK(writers["parent\n"].first == initial);
+    CHECK(writers["child\n"].first != initial);
+    CHECK(writers["child\n"].second != writers["parent\n"].second);
+    CHECK(handler.count(SYS_exit_group) == 2);
+}
+
 TEST_CASE("The vDSO is hidden unless kept", "[runner][vdso]") {
     RecordingHandler hidden;
     RunSpec spec;
