@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -367,9 +368,24 @@ struct LaunchedGuest {
 /// before the vDSO is hidden.
 ///
 /// Call from a thread that outlives the guest (PDEATHSIG fires when the forking thread exits).
+inline Result<LaunchedGuest> launch_guest_unguarded(const GuestImage& image, std::span<const std::string> argv,
+                                                    std::span<const std::string> envp, const LaunchOptions& options,
+                                                    LaunchFailure* failure);
+
 inline Result<LaunchedGuest> launch_guest(const GuestImage& image, std::span<const std::string> argv,
                                           std::span<const std::string> envp, const LaunchOptions& options,
-                                          LaunchFailure* failure = nullptr) {
+                                          LaunchFailure* failure = nullptr) noexcept {
+    try {
+        return launch_guest_unguarded(image, argv, envp, options, failure);
+    } catch (...) {  // allocation failure before the fork (afterwards nothing allocates that can throw)
+        return Errno::nomem;
+    }
+}
+
+/// launch_guest() without the exception guard.
+inline Result<LaunchedGuest> launch_guest_unguarded(const GuestImage& image, std::span<const std::string> argv,
+                                                    std::span<const std::string> envp, const LaunchOptions& options,
+                                                    LaunchFailure* failure) {
     const auto fail = [&](Errno e, std::string message) -> Result<LaunchedGuest> {
         if (failure != nullptr) *failure = LaunchFailure{e, std::move(message)};
         return e;
@@ -503,8 +519,9 @@ inline Result<LaunchedGuest> launch_guest(const GuestImage& image, std::span<con
         struct user_regs_struct regs {};
         Result<void> hidden = Errno::fault;
         if (::ptrace(PTRACE_GETREGS, pid, nullptr, &regs) == 0) {
-            const std::string mem_path = "/proc/" + std::to_string(pid) + "/mem";
-            UniqueFd mem(::open(mem_path.c_str(), O_RDWR | O_CLOEXEC));
+            char mem_path[64];
+            std::snprintf(mem_path, sizeof mem_path, "/proc/%d/mem", static_cast<int>(pid));
+            UniqueFd mem(::open(mem_path, O_RDWR | O_CLOEXEC));
             if (mem.valid()) hidden = detail::hide_vdso_entry(mem.get(), regs.rsp);
         }
         if (!hidden.has_value()) {

@@ -47,7 +47,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -148,8 +150,8 @@ struct BlockedCall {
 };
 
 /// Reads a small /proc file into `buffer`; returns the length or -1.
-inline ssize_t read_proc_file(const std::string& path, char* buffer, std::size_t size) noexcept {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+inline ssize_t read_proc_file(const char* path, char* buffer, std::size_t size) noexcept {
+    UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) return -1;
     ssize_t total = 0;
     while (static_cast<std::size_t>(total) + 1 < size) {
@@ -164,10 +166,12 @@ inline ssize_t read_proc_file(const std::string& path, char* buffer, std::size_t
 
 /// The value after "\n<key>:" in a /proc status text, parsed in `base`.
 inline std::optional<std::uint64_t> status_field(const char* text, const char* key, int base) noexcept {
-    const std::string needle = std::string("\n") + key + ":";
-    const char* at = std::strstr(text, needle.c_str());
+    char needle[32];
+    const int length = std::snprintf(needle, sizeof needle, "\n%s:", key);
+    if (length <= 0 || static_cast<std::size_t>(length) >= sizeof needle) return std::nullopt;
+    const char* at = std::strstr(text, needle);
     if (at == nullptr) return std::nullopt;
-    at += needle.size();
+    at += length;
     char* end = nullptr;
     const unsigned long long value = std::strtoull(at, &end, base);
     if (end == at) return std::nullopt;
@@ -176,8 +180,9 @@ inline std::optional<std::uint64_t> status_field(const char* text, const char* k
 
 /// The thread group (process id) of host thread `tid`.
 inline std::optional<pid_t> thread_group_of(pid_t tid) noexcept {
-    char text[4096];
-    if (read_proc_file("/proc/" + std::to_string(tid) + "/status", text, sizeof text) <= 0) return std::nullopt;
+    char path[64], text[4096];
+    std::snprintf(path, sizeof path, "/proc/%d/status", static_cast<int>(tid));
+    if (read_proc_file(path, text, sizeof text) <= 0) return std::nullopt;
     const auto tgid = status_field(text, "Tgid", 10);
     if (!tgid || *tgid == 0) return std::nullopt;
     return static_cast<pid_t>(*tgid);
@@ -188,9 +193,9 @@ inline std::optional<pid_t> thread_group_of(pid_t tid) noexcept {
 inline bool signal_would_interrupt(pid_t pid, pid_t tid, int sig) noexcept {
     if (sig <= 0 || sig > 64) return false;
     if (sig == SIGKILL) return true;
-    char text[4096];
-    if (read_proc_file("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/status", text, sizeof text) <= 0)
-        return false;
+    char path[64], text[4096];
+    std::snprintf(path, sizeof path, "/proc/%d/task/%d/status", static_cast<int>(pid), static_cast<int>(tid));
+    if (read_proc_file(path, text, sizeof text) <= 0) return false;
     const std::uint64_t bit = std::uint64_t{1} << (sig - 1);
     const auto blocked = status_field(text, "SigBlk", 16);
     const auto ignored = status_field(text, "SigIgn", 16);
@@ -343,17 +348,24 @@ public:
         sigaddset(&wake_set, m_options.wake_signal);
         ::pthread_sigmask(SIG_UNBLOCK, &wake_set, &saved_mask);
 
-        auto initial = std::make_shared<detail::GuestProcess>();
-        initial->pid = guest.pid;
-        initial->initial = true;
-        initial->pidfd = std::move(guest.pidfd);
-        {
+        std::shared_ptr<detail::GuestProcess> initial;
+        try {
+            initial = std::make_shared<detail::GuestProcess>();
+            initial->pid = guest.pid;
+            initial->initial = true;
+            initial->pidfd = std::move(guest.pidfd);
             std::lock_guard lock(m_mutex);
             initial->serial = m_next_serial++;
             m_processes[guest.pid] = initial;
             m_done = false;
             m_notifier_done = false;
             m_outcome.reset();
+        } catch (const std::bad_alloc&) {
+            ::pthread_sigmask(SIG_SETMASK, &saved_mask, nullptr);
+            if (saved_affinity) ::sched_setaffinity(0, sizeof *saved_affinity, &*saved_affinity);
+            if (guest.pidfd.valid()) (void)::syscall(SYS_pidfd_send_signal, guest.pidfd.get(), SIGKILL, nullptr, 0);
+            m_listener = nullptr;
+            return Errno::nomem;
         }
         m_notifier = ::pthread_self();
         m_monitor_wake.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -375,7 +387,11 @@ public:
             TrappedCall call;
             const auto received = guest.listener.receive(call);
             if (received.has_value()) {
-                dispatch(call);
+                try {
+                    dispatch(call);
+                } catch (...) {  // allocation failure in the supervisor's own tables
+                    reply(call.id, -static_cast<std::int64_t>(errno_number(Errno::nomem)));
+                }
             } else if (received.error() == Errno::noent) {
                 // The caller died before we read its call -- or no task uses the filter any more
                 // (Linux 6.x then fails RECV at once instead of blocking): stop receiving and let
@@ -453,13 +469,15 @@ public:
     Result<void> signal_process(pid_t pid, int sig) noexcept {
         std::vector<pid_t> blocked_tids;
         std::shared_ptr<detail::GuestProcess> process;
-        {
+        try {
             std::lock_guard lock(m_mutex);
             const auto it = m_processes.find(pid);
             if (it == m_processes.end()) return Errno::srch;
             process = it->second;
             for (const auto& [tid, call] : m_blocked)
                 if (call->process == process) blocked_tids.push_back(tid);
+        } catch (const std::bad_alloc&) {
+            return Errno::nomem;
         }
         for (const pid_t tid : blocked_tids)
             if (detail::signal_would_interrupt(pid, tid, sig)) return signal_thread(pid, tid, sig);
@@ -566,7 +584,9 @@ private:
             // Only this thread opens it, once, before any call of the process reaches a waiter; the
             // descriptor is bound to the address space it opens (execve is never native).
             process->mem_tried = true;
-            process->mem.reset(::open(("/proc/" + std::to_string(process->pid) + "/mem").c_str(), O_RDONLY | O_CLOEXEC));
+            char path[64];
+            std::snprintf(path, sizeof path, "/proc/%d/mem", static_cast<int>(process->pid));
+            process->mem.reset(::open(path, O_RDONLY | O_CLOEXEC));
         }
         // The thread is still blocked in this call, so tid -> tgid and the descriptors refer to it.
         if (!m_listener->id_valid(call.id)) return nullptr;
@@ -625,6 +645,17 @@ private:
     /// notification thread until it acknowledges (a signal that arrives just before it enters
     /// RECV would otherwise be lost).
     void monitor_loop() noexcept {
+        for (;;) {
+            try {
+                monitor_rounds();
+                return;
+            } catch (...) {  // allocation failure: try again shortly
+                ::usleep(1000);
+            }
+        }
+    }
+
+    void monitor_rounds() {
         std::vector<struct pollfd> fds;
         std::vector<std::shared_ptr<detail::GuestProcess>> polled;
         for (;;) {
@@ -749,13 +780,12 @@ private:
 
     void stop_waiters() noexcept {
         std::vector<std::thread> waiters;
-        std::vector<std::shared_ptr<detail::BlockedCall>> blocked;
         {
             std::lock_guard lock(m_mutex);
             m_stopping = true;
-            for (auto& [tid, call] : m_blocked) blocked.push_back(call);
+            // Fired under the table lock (no allocation here); lock order: table, slot, handler.
+            for (auto& [tid, call] : m_blocked) call->slot.fire();
         }
-        for (auto& call : blocked) call->slot.fire();
         m_queue_ready.notify_all();
         {
             std::lock_guard lock(m_mutex);
