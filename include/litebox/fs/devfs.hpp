@@ -115,12 +115,13 @@ private:
 
 }  // namespace detail
 
-/// Mounts a devfs at `path` (a directory that exists; root credentials) and registers its device
-/// openers with `vfs`. The platform must outlive the Vfs and every device file.
+/// Mounts a devfs at `path` (a directory that exists; root credentials), registers its device
+/// openers with `vfs`, and mounts a separate tmpfs (shm_limits, mode 1777) on <path>/shm.
+/// The platform must outlive the Vfs and every device file.
 template <platform::RawMutexProvider P>
     requires platform::TimeProvider<P>
 Result<void> install_devfs(Vfs<P>& vfs, const P& platform, const Credentials& creds, const Location<P>& at,
-                           std::string_view path = "/dev") {
+                           std::string_view path = "/dev", TmpfsLimits shm_limits = {}) {
     TmpfsLimits limits;
     limits.max_bytes = default_devfs_max_bytes;
     limits.max_inodes = default_devfs_max_inodes;
@@ -172,8 +173,11 @@ Result<void> install_devfs(Vfs<P>& vfs, const P& platform, const Credentials& cr
             if (!done) return Errno::exist;
         }
     }
-    LITEBOX_TRY(root->mkdir("shm", NewNode{fd::mode::directory | 01777, 0, 0, 0}));
-    return vfs.mount(creds, at, path, std::move(devfs));
+    LITEBOX_TRY(root->mkdir("shm", NewNode{fd::mode::directory | 0755, 0, 0, 0}));
+    LITEBOX_TRY(vfs.mount(creds, at, path, std::move(devfs)));
+    // /dev/shm is a tmpfs of its own (POSIX shared memory), as on Linux.
+    LITEBOX_TRY_ASSIGN(auto dev, vfs.resolve_directory(creds, at, path));
+    return vfs.mount(creds, dev, "shm", Tmpfs<P>::create(platform, shm_limits, 01777));
 }
 
 }  // namespace litebox::fs
