@@ -15,6 +15,7 @@
 #include "event/timerfd.hpp"
 #include "event/waiter.hpp"
 #include "ipc/eventfd.hpp"
+#include "ipc/ioctl.hpp"
 #include "ipc/pipe.hpp"
 #include "ipc/unix/socket.hpp"
 #include "log.hpp"

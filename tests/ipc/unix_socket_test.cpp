@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 #include <litebox/event/epoll.hpp>
 #include <litebox/fd/table.hpp>
+#include <litebox/ipc/eventfd.hpp>
+#include <litebox/ipc/ioctl.hpp>
 #include <litebox/ipc/pipe.hpp>
 #include <litebox/ipc/unix/socket.hpp>
 
@@ -80,6 +82,11 @@ TEST_CASE("unix: stream socketpair data, shutdown and close", "[ipc][unix]") {
     REQUIRE(send_str(*a, "hello ").value() == 6);
     REQUIRE(send_str(*a, "world").value() == 5);
     CHECK(b->bytes_readable().value() == 11);
+    CHECK(ipc::bytes_readable<TP>(*b).value() == 11);
+    auto pipe = ipc::make_pipe<TP>(0).value();
+    REQUIRE(write_string(*pipe.write, "abc").has_value());
+    CHECK(ipc::bytes_readable(*pipe.read).value() == 3);
+    CHECK(ipc::bytes_readable(*ipc::make_eventfd<TP>(0, 0).value()).error() == Errno::notty);
     CHECK(a->bytes_unsent() == 11);
     CHECK(recv_str(*b, 100, ipc::msg_flags::peek).value() == "hello world");
     CHECK(recv_str(*b, 3).value() == "hel");
