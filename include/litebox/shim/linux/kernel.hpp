@@ -71,14 +71,17 @@ class Kernel {
 public:
     using Instant = typename P::Instant;
 
-    /// `vfs` is the box's file-system namespace; without one, the box gets an empty tmpfs root.
+    /// `vfs` is the box's file-system namespace; without one, the box gets an empty tmpfs root
+    /// (mode 0755) owned by the first process's uid and gid.
     Kernel(LiteBox<P>& box, ShimConfig config, std::shared_ptr<fs::Vfs<P>> vfs = nullptr)
         : m_box(&box),
           m_config(std::move(config)),
           m_tasks(m_config),
           m_tracer(m_config.trace),
           m_boot(box.now()),
-          m_vfs(vfs ? std::move(vfs) : std::make_shared<fs::Vfs<P>>(box.platform(), fs::Tmpfs<P>::create(box.platform(), {}, 0755))) {
+          m_vfs(vfs ? std::move(vfs)
+                     : std::make_shared<fs::Vfs<P>>(box.platform(), fs::Tmpfs<P>::create(box.platform(), {}, 0755, m_config.initial_uid,
+                                                                                          m_config.initial_gid))) {
         m_uts.with_lock([&](Uts& u) {
             u.hostname = m_config.hostname.substr(0, abi::host_name_max);
             u.domainname = m_config.domainname.substr(0, abi::host_name_max);
