@@ -6,6 +6,12 @@
 // serve several boxes at once; each box owns its own state (descriptors, file systems, network).
 #pragma once
 
+#include <memory>
+
+#include "fd/table.hpp"
+#include "fs/devfs.hpp"
+#include "fs/tmpfs.hpp"
+#include "fs/vfs.hpp"
 #include "log.hpp"
 #include "platform/concepts.hpp"
 #include "platform/diagnose.hpp"
@@ -19,7 +25,24 @@ class LiteBox {
 public:
     using Platform = P;
 
-    explicit LiteBox(P& platform) noexcept : m_platform(&platform) {}
+    /// A box whose root is a fresh tmpfs (with the given limits) holding /tmp (mode 1777) and a
+    /// devfs mounted on /dev.
+    explicit LiteBox(P& platform, fs::TmpfsLimits root_limits = {})
+        : LiteBox(platform, fs::Tmpfs<P>::create(platform, root_limits, 0755)) {
+        const auto creds = fs::Credentials::root();
+        (void)m_fs->mkdir(creds, m_fs->root(), "/tmp", 01777);
+        (void)m_fs->chmod(creds, m_fs->root(), "/tmp", 01777);  // past the umask
+        (void)m_fs->mkdir(creds, m_fs->root(), "/dev", 0755);
+        (void)fs::install_devfs(*m_fs, platform, creds, m_fs->root(), "/dev");
+    }
+    /// A box whose root is `root_fs` (a tar image, an overlay...). A devfs is mounted on /dev when
+    /// the root has that directory.
+    LiteBox(P& platform, std::shared_ptr<fs::FileSystem<P>> root_fs)
+        : m_platform(&platform), m_fs(std::make_unique<fs::Vfs<P>>(platform, std::move(root_fs))) {
+        const auto creds = fs::Credentials::root();
+        auto dev = m_fs->stat(creds, m_fs->root(), "/dev");
+        if (dev && fs::is_directory(dev->mode)) (void)fs::install_devfs(*m_fs, platform, creds, m_fs->root(), "/dev");
+    }
     LiteBox(const LiteBox&) = delete;
     LiteBox& operator=(const LiteBox&) = delete;
 
@@ -35,8 +58,15 @@ public:
         litebox::log(*m_platform, format, std::forward<Args>(args)...);
     }
 
+    /// The box's file-system namespace (mount table, path operations, record locks).
+    [[nodiscard]] fs::Vfs<P>& fs() noexcept { return *m_fs; }
+    /// The descriptor table of the box's initial process.
+    [[nodiscard]] fd::DescriptorTable<P>& descriptors() noexcept { return m_descriptors; }
+
 private:
     P* m_platform;
+    std::unique_ptr<fs::Vfs<P>> m_fs;
+    fd::DescriptorTable<P> m_descriptors;
 };
 
 }  // namespace litebox

@@ -4,6 +4,10 @@
 
 #include "box.hpp"
 #include "error.hpp"
+#include "fd/table.hpp"
+#include "fs/devfs.hpp"
+#include "fs/tmpfs.hpp"
+#include "fs/vfs.hpp"
 #include "log.hpp"
 #include "platform/concepts.hpp"
 #include "platform/diagnose.hpp"

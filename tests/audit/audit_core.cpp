@@ -74,6 +74,15 @@ template class litebox::sync::RwLock<P, int>;
 template class litebox::fd::DescriptorTable<P>;
 template class litebox::shim::linux_abi::LinuxShim<P>;
 template class litebox::shim::linux_abi::ProcessTable<P>;
+template class litebox::fs::Vfs<P>;
+template class litebox::fs::Tmpfs<P>;
+template class litebox::fs::detail::TmpfsNode<P>;
+template class litebox::fs::RecordLocks<P>;
+template class litebox::fs::RegularFile<P>;
+template class litebox::fs::DirectoryFile<P>;
+template class litebox::fs::PathFile<P>;
+template class litebox::fs::FifoFile<P>;
+template class litebox::fs::detail::MemoryDeviceFile<P>;
 
 // Member templates are instantiated by calling them.
 int audit_exercise(P& platform, int value) {
@@ -100,6 +109,14 @@ int audit_exercise(P& platform, int value) {
     int count = static_cast<int>(table.count());
     table.for_each([&](int, const auto&, bool) { ++count; });
     auto denied = litebox::platform::request_punchthrough(platform, litebox::platform::NoPunchthrough{});
+
+    // The file system through the box's north API.
+    auto& vfs = box.fs();
+    const auto creds = litebox::fs::Credentials::root();
+    auto file = vfs.open(creds, vfs.root(), "/tmp/audit", litebox::fd::open_flags::create | litebox::fd::open_flags::read_write, 0644);
+    if (file) count += (*file)->write(std::as_bytes(std::span("x", 1))).has_value() ? 1 : 0;
+    count += vfs.rename(creds, vfs.root(), "/tmp/audit", vfs.root(), "/tmp/b").has_value() ? 1 : 0;
+    count += vfs.path_of(vfs.root()).has_value() ? 1 : 0;
 
     litebox::shim::linux_abi::LinuxShim<P> shim(box);
     auto init = shim.create_init();

@@ -331,3 +331,15 @@ TEST_CASE("sendfile and copy_file_range", "[shim][file]") {
     const auto dir = f.call(lx::nr::open, f.mem.put_string("/"), of::read_only | of::directory);
     CHECK(f.call(lx::nr::copy_file_range, dir, 0, dst, 0, 4, 0) == err(Errno::isdir));
 }
+
+TEST_CASE("by default the guest sees the box's namespace: /tmp and /dev", "[shim][file]") {
+    ShimFixture<> f(lx::ShimConfig{}, true);
+    CHECK(&f.shim.vfs() == &f.box.fs());
+    CHECK(f.call(lx::nr::open, f.mem.put_string("/x"), of::create | of::write_only, 0600) == err(Errno::acces));  // root-owned /
+    const auto fd = f.call(lx::nr::open, f.mem.put_string("/tmp/x"), of::create | of::write_only, 0600);
+    CHECK(fd >= 0);
+    const auto null = f.call(lx::nr::open, f.mem.put_string("/dev/null"), of::read_write);
+    REQUIRE(null >= 0);
+    CHECK(f.call(lx::nr::write, null, f.mem.put_string("gone"), 4) == 4);
+    CHECK(f.call(lx::nr::read, null, f.mem.allocate(4), 4) == 0);
+}

@@ -171,6 +171,10 @@ public:
         });
         m_changed.notify_all();
     }
+    /// True while `owner` waits in F_SETLKW.
+    [[nodiscard]] bool is_waiting(std::uint64_t owner) {
+        return m_state.with_lock([&](State& s) { return s.waiting.count(owner) != 0; });
+    }
     /// Number of lock ranges held (all inodes).
     [[nodiscard]] std::size_t count() {
         return m_state.with_lock([](State& s) { return s.count; });

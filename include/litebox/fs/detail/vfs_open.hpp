@@ -1,6 +1,8 @@
 // Vfs<P>::open and friends (included at the end of vfs.hpp).
 #pragma once
 
+#include "../vfs.hpp"  // for standalone header checks; vfs.hpp includes this file at its end
+
 #include "../file.hpp"
 
 namespace litebox::fs {

@@ -2,6 +2,8 @@
 // Linux's fs/namei.c and fs/open.c wherever a test can observe it.
 #pragma once
 
+#include "../vfs.hpp"  // for standalone header checks; vfs.hpp includes this file at its end
+
 #include "clock.hpp"
 
 namespace litebox::fs {

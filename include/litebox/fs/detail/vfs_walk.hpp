@@ -6,6 +6,9 @@
 // follows a final symlink by walking its body from the link's directory.
 #pragma once
 
+#include "../vfs.hpp"  // for standalone header checks; vfs.hpp includes this file at its end
+
+#include <array>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,8 +28,9 @@ public:
         Loc cur = path.front() == '/' ? m_vfs.root() : start;
         if (!cur.valid()) return Errno::badf;
         if (!cur.is_directory()) return Errno::notdir;
-        // A stack of unread path text: the caller's path at the bottom, link bodies above it.
-        std::vector<std::string_view> pending;
+        // A stack of unread path text: the caller's path at the bottom, link bodies above it (at
+        // most one frame per followed link, so it never exceeds max_symlinks + 1 frames).
+        Frames pending;
         pending.push_back(path);
         for (;;) {
             std::string_view& top = pending.back();
@@ -87,6 +91,20 @@ public:
     }
 
 private:
+    /// A fixed-capacity stack of path frames (no allocation on the lookup path).
+    class Frames {
+    public:
+        void push_back(std::string_view v) noexcept { m_items[m_size++] = v; }
+        void pop_back() noexcept { --m_size; }
+        std::string_view& back() noexcept { return m_items[m_size - 1]; }
+        [[nodiscard]] std::size_t size() const noexcept { return m_size; }
+        [[nodiscard]] bool empty() const noexcept { return m_size == 0; }
+
+    private:
+        std::array<std::string_view, max_symlinks + 2> m_items{};
+        std::size_t m_size = 0;
+    };
+
     /// Counts one link and returns its body (owned by the walker). ELOOP past max_symlinks, ENOENT
     /// for an empty body.
     Result<std::string_view> take_link(const Loc& link) {
