@@ -78,7 +78,14 @@ template <typename Platform = GuestMemoryPlatform>
 struct ShimFixture {
     using Context = lx::ThreadContext<Platform>;
 
-    explicit ShimFixture(lx::ShimConfig config = {}) : box(platform), shim(box, std::move(config)) {
+    /// The guest's root is a tmpfs owned by the configured first user (so that it may create
+    /// files anywhere), unless `use_box_fs` (then: the box's own namespace, root-owned).
+    explicit ShimFixture(lx::ShimConfig config = {}, bool use_box_fs = false)
+        : box(platform),
+          shim(box, config,
+               use_box_fs ? nullptr
+                          : std::make_shared<fs::Vfs<Platform>>(platform, fs::Tmpfs<Platform>::create(platform, {}, 0755, config.initial_uid,
+                                                                                                      config.initial_gid))) {
         mem.reset();
         auto created = shim.create_init(lx::InitSpec{"/bin/init", {"init", "--flag"}, {"HOME=/"}});
         REQUIRE(created.has_value());

@@ -5,6 +5,7 @@
 
 #include "kernel.hpp"
 #include "lock.hpp"
+#include "../../ipc/pipe.hpp"
 
 namespace litebox::shim::linux_abi {
 
@@ -84,6 +85,14 @@ SyscallResult sys_fcntl(ThreadContext<P>& t, const SyscallRequest& r) {
     case lock_detail::f_ofd_getlk:
     case lock_detail::f_ofd_setlk:
     case lock_detail::f_ofd_setlkw: return lock_detail::record_lock(t, file, command, static_cast<std::uintptr_t>(argument));
+    case abi::f_getpipe_sz:
+    case abi::f_setpipe_sz: {
+        auto* pipe = ipc::pipe_of(*file);
+        if (pipe == nullptr) return Errno::badf;
+        if (command == abi::f_getpipe_sz) return static_cast<std::int64_t>(pipe->capacity());
+        LITEBOX_TRY_ASSIGN(const std::size_t capacity, pipe->set_capacity(static_cast<std::uint32_t>(argument)));
+        return static_cast<std::int64_t>(capacity);
+    }
     default:
         t.kernel().unsupported(r.number, "command not supported");
         return Errno::inval;
@@ -105,6 +114,15 @@ SyscallResult sys_ioctl(ThreadContext<P>& t, const SyscallRequest& r) {
         LITEBOX_TRY_ASSIGN(const std::int32_t on, Guest<P>::template read<std::int32_t>(argument));
         const std::uint32_t flags = file->status_flags();
         LITEBOX_TRY(file->set_status_flags(on != 0 ? (flags | fd::open_flags::nonblock) : (flags & ~fd::open_flags::nonblock)));
+        return 0;
+    }
+    case abi::fionread: {
+        auto* pipe = ipc::pipe_of(*file);
+        if (pipe == nullptr) {
+            t.kernel().unsupported(r.number, "FIONREAD on objects other than pipes");
+            return Errno::notty;
+        }
+        LITEBOX_TRY(Guest<P>::write(argument, static_cast<std::int32_t>(pipe->bytes_queued())));
         return 0;
     }
     case abi::tcgets:

@@ -24,7 +24,6 @@
 
 #include "../../box.hpp"
 #include "../../error.hpp"
-#include "../../fs/tmpfs.hpp"
 #include "../../fs/vfs.hpp"
 #include "request.hpp"
 #include "task_table.hpp"
@@ -71,14 +70,15 @@ class Kernel {
 public:
     using Instant = typename P::Instant;
 
-    /// `vfs` is the box's file-system namespace; without one, the box gets an empty tmpfs root.
+    /// The guest sees the box's file-system namespace (box.fs()), or `vfs` when one is given.
     Kernel(LiteBox<P>& box, ShimConfig config, std::shared_ptr<fs::Vfs<P>> vfs = nullptr)
         : m_box(&box),
           m_config(std::move(config)),
           m_tasks(m_config),
           m_tracer(m_config.trace),
           m_boot(box.now()),
-          m_vfs(vfs ? std::move(vfs) : std::make_shared<fs::Vfs<P>>(box.platform(), fs::Tmpfs<P>::create(box.platform(), {}, 0755))) {
+          m_own_vfs(std::move(vfs)),
+          m_vfs(m_own_vfs ? m_own_vfs.get() : &box.fs()) {
         m_uts.with_lock([&](Uts& u) {
             u.hostname = m_config.hostname.substr(0, abi::host_name_max);
             u.domainname = m_config.domainname.substr(0, abi::host_name_max);
@@ -93,7 +93,6 @@ public:
     [[nodiscard]] ProcessTable<P>& tasks() noexcept { return m_tasks; }
     [[nodiscard]] Tracer<P>& tracer() noexcept { return m_tracer; }
     [[nodiscard]] fs::Vfs<P>& vfs() const noexcept { return *m_vfs; }
-    [[nodiscard]] const std::shared_ptr<fs::Vfs<P>>& shared_vfs() const noexcept { return m_vfs; }
 
     /// Time since the box started (CLOCK_MONOTONIC and CLOCK_BOOTTIME of the guest).
     [[nodiscard]] platform::Duration uptime() const { return platform().now().checked_duration_since(m_boot).value_or(platform::Duration{0}); }
@@ -119,8 +118,9 @@ private:
     ProcessTable<P> m_tasks;
     Tracer<P> m_tracer;
     Instant m_boot;
+    std::shared_ptr<fs::Vfs<P>> m_own_vfs;
+    fs::Vfs<P>* m_vfs;
     sync::Mutex<P, Uts> m_uts;
-    std::shared_ptr<fs::Vfs<P>> m_vfs;
 };
 
 template <typename P>

@@ -16,12 +16,15 @@
 #include "copy.hpp"
 #include "descriptor.hpp"
 #include "dir.hpp"
+#include "epoll.hpp"
 #include "identity.hpp"
 #include "kernel.hpp"
 #include "lifecycle.hpp"
 #include "lock.hpp"
 #include "open.hpp"
 #include "path.hpp"
+#include "pipe.hpp"
+#include "poll.hpp"
 #include "process.hpp"
 #include "read.hpp"
 #include "resource.hpp"
@@ -31,6 +34,7 @@
 #include "syscalls.hpp"
 #include "system.hpp"
 #include "time.hpp"
+#include "timerfd.hpp"
 #include "wait.hpp"
 
 namespace litebox::shim::linux_abi {

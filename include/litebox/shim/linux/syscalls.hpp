@@ -27,7 +27,7 @@ namespace litebox::shim::linux_abi {
     X(4, stat, sys_stat, supported, "sp", "") \
     X(5, fstat, sys_fstat, supported, "fp", "") \
     X(6, lstat, sys_lstat, supported, "sp", "") \
-    X(7, poll, sys_nosys, enosys, "pud", "") \
+    X(7, poll, sys_poll, supported, "pud", "") \
     X(8, lseek, sys_lseek, supported, "fld", "") \
     X(9, mmap, sys_nosys, runtime, "pxxxfl", "address space and thread state: the runtime handles it") \
     X(10, mprotect, sys_nosys, runtime, "pux", "address space and thread state: the runtime handles it") \
@@ -36,14 +36,14 @@ namespace litebox::shim::linux_abi {
     X(13, rt_sigaction, sys_rt_sigaction, partial, "Sppu", "bookkeeping; the runtime delivers") \
     X(14, rt_sigprocmask, sys_rt_sigprocmask, partial, "dppu", "bookkeeping; the runtime delivers") \
     X(15, rt_sigreturn, sys_nosys, runtime, "", "address space and thread state: the runtime handles it") \
-    X(16, ioctl, sys_ioctl, partial, "fxx", "FIOCLEX, FIONCLEX, FIONBIO; other requests ENOTTY") \
+    X(16, ioctl, sys_ioctl, partial, "fxx", "FIOCLEX, FIONCLEX, FIONBIO, FIONREAD (pipes); TCGETS/TIOCGWINSZ and others: ENOTTY") \
     X(17, pread64, sys_pread64, supported, "fpul", "") \
     X(18, pwrite64, sys_pwrite64, supported, "fpul", "") \
     X(19, readv, sys_readv, supported, "fpd", "") \
     X(20, writev, sys_writev, supported, "fpd", "") \
     X(21, access, sys_access, supported, "sm", "") \
-    X(22, pipe, sys_nosys, enosys, "p", "") \
-    X(23, select, sys_nosys, enosys, "dpppp", "") \
+    X(22, pipe, sys_pipe, supported, "p", "") \
+    X(23, select, sys_select, supported, "dpppp", "") \
     X(24, sched_yield, sys_sched_yield, supported, "", "") \
     X(25, mremap, sys_nosys, runtime, "puuxp", "address space and thread state: the runtime handles it") \
     X(26, msync, sys_nosys, runtime, "?", "address space and thread state: the runtime handles it") \
@@ -92,7 +92,7 @@ namespace litebox::shim::linux_abi {
     X(69, msgsnd, sys_nosys, enosys, "?", "") \
     X(70, msgrcv, sys_nosys, enosys, "?", "") \
     X(71, msgctl, sys_nosys, enosys, "?", "") \
-    X(72, fcntl, sys_fcntl, partial, "fdx", "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, record and OFD locks (F_SETLKW not interruptible)") \
+    X(72, fcntl, sys_fcntl, partial, "fdx", "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, record and OFD locks (F_SETLKW not interruptible), F_GET/SETPIPE_SZ") \
     X(73, flock, sys_flock, partial, "fd", "shares the record-lock table with fcntl locks; no-op on pipes and sockets") \
     X(74, fsync, sys_fsync, supported, "f", "") \
     X(75, fdatasync, sys_fdatasync, supported, "f", "") \
@@ -233,7 +233,7 @@ namespace litebox::shim::linux_abi {
     X(210, io_cancel, sys_nosys, enosys, "?", "") \
     X(211, get_thread_area, sys_nosys, enosys, "?", "") \
     X(212, lookup_dcookie, sys_nosys, enosys, "?", "") \
-    X(213, epoll_create, sys_nosys, enosys, "d", "") \
+    X(213, epoll_create, sys_epoll_create, supported, "d", "") \
     X(214, epoll_ctl_old, sys_nosys, enosys, "?", "") \
     X(215, epoll_wait_old, sys_nosys, enosys, "?", "") \
     X(216, remap_file_pages, sys_nosys, enosys, "?", "") \
@@ -252,8 +252,8 @@ namespace litebox::shim::linux_abi {
     X(229, clock_getres, sys_clock_getres, supported, "cp", "") \
     X(230, clock_nanosleep, sys_clock_nanosleep, partial, "cdpp", "CPU-time clocks: EINVAL") \
     X(231, exit_group, sys_exit_group, supported, "d", "the runtime ends the threads") \
-    X(232, epoll_wait, sys_nosys, enosys, "fpdd", "") \
-    X(233, epoll_ctl, sys_nosys, enosys, "fdfp", "") \
+    X(232, epoll_wait, sys_epoll_wait, partial, "fpdd", "at most 1024 events per call") \
+    X(233, epoll_ctl, sys_epoll_ctl, supported, "fdfp", "") \
     X(234, tgkill, sys_tgkill, supported, "ddS", "") \
     X(235, utimes, sys_nosys, enosys, "?", "") \
     X(236, vserver, sys_nosys, enosys, "?", "") \
@@ -290,8 +290,8 @@ namespace litebox::shim::linux_abi {
     X(267, readlinkat, sys_readlinkat, supported, "Fspu", "") \
     X(268, fchmodat, sys_fchmodat, supported, "Fsm", "") \
     X(269, faccessat, sys_faccessat, supported, "Fsm", "") \
-    X(270, pselect6, sys_nosys, enosys, "dppppp", "") \
-    X(271, ppoll, sys_nosys, enosys, "puppu", "") \
+    X(270, pselect6, sys_pselect6, partial, "dppppp", "the mask is restored before the runtime delivers") \
+    X(271, ppoll, sys_ppoll, partial, "puppu", "the mask is restored before the runtime delivers") \
     X(272, unshare, sys_nosys, enosys, "?", "") \
     X(273, set_robust_list, sys_nosys, runtime, "pu", "address space and thread state: the runtime handles it") \
     X(274, get_robust_list, sys_nosys, runtime, "?", "address space and thread state: the runtime handles it") \
@@ -301,19 +301,19 @@ namespace litebox::shim::linux_abi {
     X(278, vmsplice, sys_nosys, enosys, "?", "") \
     X(279, move_pages, sys_nosys, enosys, "?", "") \
     X(280, utimensat, sys_utimensat, supported, "Fspx", "") \
-    X(281, epoll_pwait, sys_nosys, enosys, "fpddpu", "") \
+    X(281, epoll_pwait, sys_epoll_pwait, partial, "fpddpu", "at most 1024 events per call; the mask is restored before the runtime delivers") \
     X(282, signalfd, sys_nosys, enosys, "?", "") \
-    X(283, timerfd_create, sys_nosys, enosys, "cx", "") \
-    X(284, eventfd, sys_nosys, enosys, "u", "") \
+    X(283, timerfd_create, sys_timerfd_create, supported, "cx", "") \
+    X(284, eventfd, sys_eventfd, supported, "u", "") \
     X(285, fallocate, sys_fallocate, partial, "fdll", "mode 0 only (other modes: EOPNOTSUPP)") \
-    X(286, timerfd_settime, sys_nosys, enosys, "fxpp", "") \
-    X(287, timerfd_gettime, sys_nosys, enosys, "fp", "") \
+    X(286, timerfd_settime, sys_timerfd_settime, partial, "fxpp", "TFD_TIMER_CANCEL_ON_SET accepted, never fires") \
+    X(287, timerfd_gettime, sys_timerfd_gettime, supported, "fp", "") \
     X(288, accept4, sys_nosys, enosys, "fppx", "") \
     X(289, signalfd4, sys_nosys, enosys, "?", "") \
-    X(290, eventfd2, sys_nosys, enosys, "ux", "") \
-    X(291, epoll_create1, sys_nosys, enosys, "x", "") \
+    X(290, eventfd2, sys_eventfd2, supported, "ux", "") \
+    X(291, epoll_create1, sys_epoll_create1, supported, "x", "") \
     X(292, dup3, sys_dup3, supported, "ffo", "") \
-    X(293, pipe2, sys_nosys, enosys, "po", "") \
+    X(293, pipe2, sys_pipe2, partial, "po", "O_DIRECT (packet mode): EINVAL") \
     X(294, inotify_init1, sys_nosys, enosys, "?", "") \
     X(295, preadv, sys_preadv, supported, "fpdl", "") \
     X(296, pwritev, sys_pwritev, supported, "fpdl", "") \
