@@ -184,6 +184,7 @@ int main(int argc, char** argv) {
         {"served, SYNC_WAKE_UP, both on CPU 0", true, 0, 0, false},
         {"served, no SYNC_WAKE_UP, both on CPU 0", false, 0, 0, false},
         {"served, every call on a waiter thread", true, -1, -1, true},
+        {"served, every call on a waiter, all on CPU 0", true, 0, 0, true},
     };
     if (ncpu > 1) {
         configs.push_back({"served, SYNC_WAKE_UP, CPU 0 / guest CPU 1", true, 0, 1, false});

@@ -5,7 +5,9 @@
 // Exit status: the guest's (128 + N if signal N killed it); 125 for a runner error (bad option,
 // launch failure), 126 for a program that cannot be executed (not an x86-64 ELF), 127 for a
 // missing program.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -13,7 +15,6 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
-#include <fstream>
 #include <optional>
 #include <span>
 #include <string>
@@ -166,41 +167,56 @@ private:
     litebox::platform::RemoteGuestPlatform m_platform;
 };
 
+/// The program file, mapped read-only (no copy until GuestImage puts it in a memfd).
+class MappedProgram {
+public:
+    MappedProgram() = default;
+    MappedProgram(const MappedProgram&) = delete;
+    MappedProgram& operator=(const MappedProgram&) = delete;
+    ~MappedProgram() {
+        if (m_data != nullptr) ::munmap(m_data, m_size);
+    }
+    bool map(int fd, std::size_t size) {
+        if (size == 0) return true;
+        void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) return false;
+        m_data = p;
+        m_size = size;
+        return true;
+    }
+    [[nodiscard]] std::span<const std::byte> bytes() const {
+        return {static_cast<const std::byte*>(m_data), m_size};
+    }
+
+private:
+    void* m_data = nullptr;
+    std::size_t m_size = 0;
+};
+
 /// Reads the program the operator named. (With the box file system this becomes a lookup in the
 /// box; today the path is the operator's, on the host.)
-std::optional<std::vector<std::byte>> read_program(const std::string& path, int& exit_code) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) {
+bool read_program(const std::string& path, MappedProgram& program, int& exit_code) {
+    const auto complain = [&](const char* what, int code) {
+        std::fprintf(stderr, "litebox-run: %s: %s\n", path.c_str(), what);
+        exit_code = code;
+        return false;
+    };
+    lp::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) {
         const int e = errno;
-        std::fprintf(stderr, "litebox-run: %s: %s\n", path.c_str(), std::strerror(e));
-        exit_code = e == ENOENT || e == ENOTDIR ? exit_not_found : exit_cannot_execute;
-        return std::nullopt;
+        return complain(std::strerror(e), e == ENOENT || e == ENOTDIR ? exit_not_found : exit_cannot_execute);
     }
-    if (S_ISDIR(st.st_mode)) {
-        std::fprintf(stderr, "litebox-run: %s: is a directory\n", path.c_str());
-        exit_code = exit_cannot_execute;
-        return std::nullopt;
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        std::fprintf(stderr, "litebox-run: %s: cannot open the program\n", path.c_str());
-        exit_code = exit_cannot_execute;
-        return std::nullopt;
-    }
-    std::vector<std::byte> bytes;
-    char chunk[1 << 16];
-    while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
-        const auto* first = reinterpret_cast<const std::byte*>(chunk);
-        bytes.insert(bytes.end(), first, first + in.gcount());
-    }
-    const auto check = sc::check_elf(bytes);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return complain(std::strerror(errno), exit_cannot_execute);
+    if (S_ISDIR(st.st_mode)) return complain("is a directory", exit_cannot_execute);
+    if (!S_ISREG(st.st_mode)) return complain("not a regular file", exit_cannot_execute);
+    if (!program.map(fd.get(), static_cast<std::size_t>(st.st_size))) return complain("cannot read the program", exit_cannot_execute);
+    const auto check = sc::check_elf(program.bytes());
     if (check != sc::ElfCheck::ok) {
-        std::fprintf(stderr, "litebox-run: %s: %.*s\n", path.c_str(), static_cast<int>(sc::describe(check).size()),
-                     sc::describe(check).data());
-        exit_code = exit_cannot_execute;
-        return std::nullopt;
+        const std::string what(sc::describe(check));
+        return complain(what.c_str(), exit_cannot_execute);
     }
-    return bytes;
+    return true;
 }
 
 int run(int argc, char** argv) {
@@ -216,11 +232,14 @@ int run(int argc, char** argv) {
         return exit_runner_error;
     }
     int exit_code = 0;
-    const auto program = read_program(options->command[0], exit_code);
-    if (!program) return exit_code;
-    auto image = sc::GuestImage::from_bytes(*program);
-    if (!image.has_value()) {
-        std::fprintf(stderr, "litebox-run: cannot stage the program: %s\n", litebox::errno_message(image.error()).data());
+    auto image = [&]() -> std::optional<litebox::Result<sc::GuestImage>> {
+        MappedProgram program;
+        if (!read_program(options->command[0], program, exit_code)) return std::nullopt;
+        return sc::GuestImage::from_bytes(program.bytes());  // the mapping is gone before the fork
+    }();
+    if (!image) return exit_code;
+    if (!image->has_value()) {
+        std::fprintf(stderr, "litebox-run: cannot stage the program: %s\n", litebox::errno_message(image->error()).data());
         return exit_runner_error;
     }
     ::signal(SIGPIPE, SIG_IGN);  // a closed stdout is an EPIPE for the guest, not our death
@@ -230,7 +249,7 @@ int run(int argc, char** argv) {
     launch.sync_wakeup = options->sync_wakeup;
     launch.guest_cpu = options->guest_cpu;
     sc::LaunchFailure failure;
-    auto guest = sc::launch_guest(*image, options->command, options->env, launch, &failure);
+    auto guest = sc::launch_guest(**image, options->command, options->env, launch, &failure);
     if (!guest.has_value()) {
         std::fprintf(stderr, "litebox-run: %s: %s\n", options->command[0].c_str(), failure.message.c_str());
         return failure.error == Errno::noexec ? exit_cannot_execute : exit_runner_error;
