@@ -3,8 +3,8 @@
 //   - pipe throughput with 64 KiB writes: LiteBox pipes vs pipe(2)
 //   - unix stream throughput with 64 KiB writes: LiteBox socketpair vs socketpair(2)
 //   - epoll_wait with 1000 registered eventfds of which one is ready: LiteBox epoll vs epoll(7)
-// Run: ipc_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
-// (medians are the "_median" rows; bytes_per_second for throughput, time for the others).
+// Run: bench/run.sh (LITEBOX_BENCH_FILTER=... to select); throughput cases report time per
+// 64 KiB write (and bytes_per_second), so box/host < 1 means LiteBox is faster everywhere.
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <sys/epoll.h>
@@ -209,13 +209,14 @@ void BM_EpollWait1000OneReady_Host(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_PipeRoundTrip_Box)->UseRealTime();
-BENCHMARK(BM_PipeRoundTrip_Host)->UseRealTime();
-BENCHMARK(BM_PipeThroughput_Box)->UseRealTime();
-BENCHMARK(BM_PipeThroughput_Host)->UseRealTime();
-BENCHMARK(BM_UnixStreamThroughput_Box)->UseRealTime();
-BENCHMARK(BM_UnixStreamThroughput_Host)->UseRealTime();
-BENCHMARK(BM_EpollWait1000OneReady_Box);
-BENCHMARK(BM_EpollWait1000OneReady_Host);
+// Names follow bench/ratios.py: "<case>/box" and "<case>/host" are compared.
+BENCHMARK(BM_PipeRoundTrip_Box)->Name("pipe_round_trip_2_threads/box")->UseRealTime();
+BENCHMARK(BM_PipeRoundTrip_Host)->Name("pipe_round_trip_2_threads/host")->UseRealTime();
+BENCHMARK(BM_PipeThroughput_Box)->Name("pipe_64KiB_writes_2_threads/box")->UseRealTime();
+BENCHMARK(BM_PipeThroughput_Host)->Name("pipe_64KiB_writes_2_threads/host")->UseRealTime();
+BENCHMARK(BM_UnixStreamThroughput_Box)->Name("unix_stream_64KiB_writes_2_threads/box")->UseRealTime();
+BENCHMARK(BM_UnixStreamThroughput_Host)->Name("unix_stream_64KiB_writes_2_threads/host")->UseRealTime();
+BENCHMARK(BM_EpollWait1000OneReady_Box)->Name("epoll_wait_1000_registered_1_ready/box");
+BENCHMARK(BM_EpollWait1000OneReady_Host)->Name("epoll_wait_1000_registered_1_ready/host");
 
 BENCHMARK_MAIN();
