@@ -5,7 +5,8 @@
 # preset configures, builds and runs ctest:
 #   dev        g++ 12, Debug, -Werror      (unit, compile-fail, audit, header, consumer tests)
 #   dev-clang  clang++ 14, Debug, -Werror  (the same)
-#   asan       clang++ 14, ASan + UBSan    (the same)
+#   asan       clang++ 14, ASan + UBSan    (unit tests and examples; the compiler-only tests
+#              would repeat dev-clang's)
 #   tsan       clang++ 14, ThreadSanitizer (the [sync] and [ipc] Catch2 tests); not in the default
 #              run (CI time), run it with LITEBOX_PRESETS=tsan
 # Exits non-zero if any step fails. Environment:
