@@ -51,7 +51,9 @@ TEST_CASE("pipe: data, EOF, EAGAIN, EPIPE and SIGPIPE", "[shim][ipc]") {
 
 TEST_CASE("a blocking pipe read waits for a writer and is interrupted by a signal", "[shim][ipc]") {
     ShimFixture<> f;
-    auto [r, w] = make_pipe(f);
+    const auto pipe_fds = make_pipe(f);  // not a structured binding: lambdas capture r (clang 14)
+    const int r = pipe_fds.first;
+    const int w = pipe_fds.second;
     auto child = f.fork(*f.init);
     const auto buf = f.mem.allocate(16);
     std::int64_t got = 0;
@@ -135,7 +137,9 @@ TEST_CASE("epoll reports readiness", "[shim][ipc]") {
 
 TEST_CASE("poll, ppoll, select and pselect6", "[shim][ipc]") {
     ShimFixture<> f;
-    auto [r, w] = make_pipe(f);
+    const auto pipe_fds = make_pipe(f);  // not a structured binding: lambdas capture r (clang 14)
+    const int r = pipe_fds.first;
+    const int w = pipe_fds.second;
     const auto fds = f.mem.allocate(24);
     f.mem.put(fds, lx::abi::pollfd{r, static_cast<std::int16_t>(litebox::fd::events::in), 0});
     f.mem.put(fds + 8, lx::abi::pollfd{-1, static_cast<std::int16_t>(litebox::fd::events::in), 0});
