@@ -502,7 +502,11 @@ TEST_CASE("A forked guest process is adopted and served as its own process", "[r
     CHECK(writers["parent\n"].first == initial);
     CHECK(writers["child\n"].first != initial);
     CHECK(writers["child\n"].second != writers["parent\n"].second);
-    CHECK(handler.count(SYS_exit_group) == 2);
+    // The parent always exits through a served exit_group. The child's exit_group races with the
+    // parent's exit: the child wakes the parent before it exits, and once the initial process is
+    // gone the run may end before the child's last call is received (seen under heavy load).
+    CHECK(handler.count(SYS_exit_group) >= 1);
+    CHECK(handler.count(SYS_exit_group) <= 2);
 }
 
 TEST_CASE("The vDSO is hidden unless kept", "[runner][vdso]") {
