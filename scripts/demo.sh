@@ -11,25 +11,8 @@ target=litebox-minimal-platform
 build_dir=build/demo
 packages=(cmake ninja-build g++ libfmt-dev)
 
-install_missing_packages() {
-    local missing=() package
-    for package in "$@"; do
-        dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
-    done
-    [[ ${#missing[@]} -eq 0 ]] && return 0
-    if [[ -n "${LITEBOX_NO_APT:-}" ]]; then
-        echo "missing packages: ${missing[*]} (LITEBOX_NO_APT is set)" >&2
-        return 1
-    fi
-    local sudo=()
-    if [[ $(id -u) -ne 0 ]]; then
-        command -v sudo >/dev/null || { echo "need root or sudo to install: ${missing[*]}" >&2; return 1; }
-        sudo=(sudo)
-    fi
-    echo "==> installing ${missing[*]}"
-    "${sudo[@]}" apt-get update
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
-}
+# shellcheck source=install-packages.sh
+source "scripts/install-packages.sh"
 
 if command -v dpkg >/dev/null; then
     install_missing_packages "${packages[@]}"

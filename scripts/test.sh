@@ -23,25 +23,8 @@ packages=(cmake ninja-build g++ clang-14 libclang-rt-14-dev catch2 libfmt-dev li
 
 say() { printf '\n==> %s\n' "$*"; }
 
-install_missing_packages() {
-    local missing=() package
-    for package in "$@"; do
-        dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
-    done
-    [[ ${#missing[@]} -eq 0 ]] && return 0
-    if [[ -n "${LITEBOX_NO_APT:-}" ]]; then
-        echo "missing packages: ${missing[*]} (LITEBOX_NO_APT is set)" >&2
-        return 1
-    fi
-    local sudo=()
-    if [[ $(id -u) -ne 0 ]]; then
-        command -v sudo >/dev/null || { echo "need root or sudo to install: ${missing[*]}" >&2; return 1; }
-        sudo=(sudo)
-    fi
-    say "installing ${missing[*]}"
-    "${sudo[@]}" apt-get update
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
-}
+# shellcheck source=install-packages.sh
+source "scripts/install-packages.sh"
 
 if command -v dpkg >/dev/null; then
     install_missing_packages "${packages[@]}"
