@@ -125,7 +125,7 @@ TEST_CASE("epoll reports readiness", "[shim][ipc]") {
     CHECK(f.call(lx::nr::epoll_wait, ep, out, 4, 0) == 0);
     CHECK(f.call(lx::nr::write, w, f.mem.put_string("x"), 1) == 1);
     CHECK(f.call(lx::nr::epoll_wait, ep, out, 4, -1) == 1);
-    CHECK(f.mem.get<lx::abi::epoll_event>(out).data == 0xabcdef);
+    CHECK(std::uint64_t{f.mem.get<lx::abi::epoll_event>(out).data} == 0xabcdef);
     CHECK(f.call(lx::nr::epoll_pwait, ep, out, 4, 0, 0, 8) == 1);
     CHECK(f.call(lx::nr::epoll_wait, ep, out, 0, 0) == err(Errno::inval));
     CHECK(f.call(lx::nr::epoll_wait, ep, f.mem.hole(), 4, 0) == err(Errno::fault));

@@ -281,16 +281,18 @@ inline std::uint32_t Engine::isn(const ConnectionKey& key, Time now) const noexc
 }
 
 inline void Engine::shutdown_all() {
-    for (auto& [key, t] : m_connections) {
-        t->in_table = false;
-        t->bound = false;
-    }
-    m_connections.clear();
+    // The port tables hold plain pointers to sockets that the connection table may own: unbind
+    // through them before dropping the connection table's references.
     for (auto* table : {&m_tcp_ports, &m_udp_ports})
         for (auto& [port, entries] : *table)
             for (SocketCommon* s : entries) s->bound = false;
     m_tcp_ports.clear();
     m_udp_ports.clear();
+    for (auto& [key, t] : m_connections) {
+        t->in_table = false;
+        t->bound = false;
+    }
+    m_connections.clear();
 }
 
 }  // namespace litebox::net::detail
