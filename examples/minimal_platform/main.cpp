@@ -3,8 +3,11 @@
 // only if every check held.
 #include "minimal_platform.hpp"
 
+#include <array>
 #include <chrono>
 #include <cstdio>
+#include <span>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -111,6 +114,29 @@ void network(litebox::LiteBox<Platform>& box) {
     check(!received.has_value() && received.error() == litebox::Errno::again, "receive would block (EAGAIN)");
 }
 
+/// The box's own file system: create a file in its tmpfs, write it, read it back, stat it.
+void file_system(litebox::LiteBox<Platform>& box) {
+    namespace of = litebox::fd::open_flags;
+    std::puts("File system: write /tmp/hello.txt inside the box and read it back");
+    auto& fs = box.fs();
+    const auto creds = litebox::fs::Credentials::root();
+    const std::string_view text = "written and read inside the box\n";
+    auto file = fs.open(creds, fs.root(), "/tmp/hello.txt", of::create | of::exclusive | of::read_write, 0644);
+    check(file.has_value(), "open(O_CREAT|O_EXCL) created the file");
+    if (!file) return;
+    const auto wrote = (*file)->write(std::as_bytes(std::span(text.data(), text.size())));
+    check(wrote.has_value() && *wrote == text.size(), "write stored every byte");
+    std::array<std::byte, 64> buffer{};
+    const auto read = (*file)->pread(buffer, 0);
+    const std::string back(reinterpret_cast<const char*>(buffer.data()), read.has_value() ? *read : 0);
+    std::printf("  read back: %s", back.c_str());
+    check(back == text, "pread returned the same bytes");
+    const auto st = fs.stat(creds, fs.root(), "/tmp/hello.txt");
+    check(st.has_value() && st->size == static_cast<std::int64_t>(text.size()), "stat reports the size");
+    const auto again = fs.open(creds, fs.root(), "/tmp/hello.txt", of::create | of::exclusive | of::read_write, 0644);
+    check(!again.has_value() && again.error() == litebox::Errno::exist, "a second O_EXCL create fails with EEXIST");
+}
+
 }  // namespace
 
 int main() {
@@ -124,6 +150,7 @@ int main() {
     clocks(box);
     punchthrough(box);
     network(box);
+    file_system(box);
 
     if (g_failures == 0) {
         std::puts("all checks held");

@@ -12,7 +12,9 @@
 #include "fs/devfs.hpp"
 #include "fs/tmpfs.hpp"
 #include "fs/vfs.hpp"
+#include "ipc/unix/namespace.hpp"
 #include "log.hpp"
+#include "net/stack.hpp"
 #include "platform/concepts.hpp"
 #include "platform/diagnose.hpp"
 
@@ -45,9 +47,15 @@ public:
     }
     LiteBox(const LiteBox&) = delete;
     LiteBox& operator=(const LiteBox&) = delete;
+    /// Drops every file still in flight in unix socket messages (breaks SCM_RIGHTS cycles).
+    ~LiteBox() { m_unix_namespace->release_in_flight(); }
 
     /// The bound platform.
     [[nodiscard]] P& platform() const noexcept { return *m_platform; }
+
+    /// The box's TCP/IP stack (loopback only until net().configure_interface()); see net/stack.hpp
+    /// for how a runtime drives it with poll().
+    [[nodiscard]] net::Stack<P>& net() noexcept { return m_net; }
 
     /// The platform's monotonic clock.
     [[nodiscard]] auto now() const noexcept { return m_platform->now(); }
@@ -62,11 +70,15 @@ public:
     [[nodiscard]] fs::Vfs<P>& fs() noexcept { return *m_fs; }
     /// The descriptor table of the box's initial process.
     [[nodiscard]] fd::DescriptorTable<P>& descriptors() noexcept { return m_descriptors; }
+    /// The box's unix socket namespace: abstract names, limits, SCM_RIGHTS accounting.
+    [[nodiscard]] const std::shared_ptr<ipc::UnixNamespace<P>>& unix_namespace() const noexcept { return m_unix_namespace; }
 
 private:
     P* m_platform;
     std::unique_ptr<fs::Vfs<P>> m_fs;
     fd::DescriptorTable<P> m_descriptors;
+    std::shared_ptr<ipc::UnixNamespace<P>> m_unix_namespace = ipc::UnixNamespace<P>::create();
+    net::Stack<P> m_net{*m_platform};
 };
 
 }  // namespace litebox

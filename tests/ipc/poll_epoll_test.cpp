@@ -82,7 +82,7 @@ TEST_CASE("poll: with a timeout returns 0 after exactly the timeout on the virtu
     CHECK(platform.now().checked_duration_since(start).value() == milliseconds(1500));
 }
 
-TEMPLATE_LIST_TEST_CASE("poll: wakes when one of several files becomes ready; EINTR", "[ipc][poll]", litebox::test::AllPlatforms) {
+TEMPLATE_LIST_TEST_CASE("poll: wakes when one of several files becomes ready, or EINTR", "[ipc][poll]", litebox::test::AllPlatforms) {
     using P = TestType;
     P platform;
     auto a = ipc::make_pipe<P>(0).value();
@@ -233,7 +233,7 @@ TEST_CASE("epoll: EPOLLONESHOT disables the entry until MOD", "[ipc][epoll]") {
     CHECK(out[0].data == 8);
 }
 
-TEST_CASE("epoll: a released file disappears; a dup'ed one stays", "[ipc][epoll]") {
+TEST_CASE("epoll: a released file disappears but a dup'ed one stays", "[ipc][epoll]") {
     using P = litebox::test::TestPlatform;
     P platform;
     auto ep = event::Epoll<P>::create();

@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 #include <litebox/event/epoll.hpp>
 #include <litebox/fd/table.hpp>
+#include <litebox/ipc/eventfd.hpp>
+#include <litebox/ipc/ioctl.hpp>
 #include <litebox/ipc/pipe.hpp>
 #include <litebox/ipc/unix/socket.hpp>
 
@@ -80,6 +82,11 @@ TEST_CASE("unix: stream socketpair data, shutdown and close", "[ipc][unix]") {
     REQUIRE(send_str(*a, "hello ").value() == 6);
     REQUIRE(send_str(*a, "world").value() == 5);
     CHECK(b->bytes_readable().value() == 11);
+    CHECK(ipc::bytes_readable<TP>(*b).value() == 11);
+    auto pipe = ipc::make_pipe<TP>(0).value();
+    REQUIRE(write_string(*pipe.write, "abc").has_value());
+    CHECK(ipc::bytes_readable(*pipe.read).value() == 3);
+    CHECK(ipc::bytes_readable(*ipc::make_eventfd<TP>(0, 0).value()).error() == Errno::notty);
     CHECK(a->bytes_unsent() == 11);
     CHECK(recv_str(*b, 100, ipc::msg_flags::peek).value() == "hello world");
     CHECK(recv_str(*b, 3).value() == "hel");
@@ -141,7 +148,7 @@ TEST_CASE("unix: datagram and seqpacket keep message boundaries", "[ipc][unix]")
     }
 }
 
-TEST_CASE("unix: SO_SNDBUF bounds queued bytes; a full stream is not writable", "[ipc][unix]") {
+TEST_CASE("unix: SO_SNDBUF bounds queued bytes and a full stream is not writable", "[ipc][unix]") {
     auto [a, b] = pair_of<TP>(SocketType::stream);
     a->set_send_buffer(1);
     CHECK(a->send_buffer() == ipc::min_socket_buffer);
@@ -439,7 +446,9 @@ TEMPLATE_LIST_TEST_CASE("unix: blocking accept, connect, receive and send", "[ip
         CHECK(connected.has_value());
     }
     SECTION("a blocking stream send waits for the reader and sends everything") {
-        auto [a, b] = ipc::UnixSocket<P>::create_pair(ns, SocketType::stream, 0, alice).value();
+        auto pair = ipc::UnixSocket<P>::create_pair(ns, SocketType::stream, 0, alice).value();
+        auto& a = pair.first;
+        auto& b = pair.second;
         a->set_send_buffer(4096);
         std::vector<std::byte> data(100000);
         for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::byte>(i % 251);
@@ -456,8 +465,9 @@ TEMPLATE_LIST_TEST_CASE("unix: blocking accept, connect, receive and send", "[ip
         reader.join();
         CHECK(received == data);
     }
-    SECTION("an interrupted receive returns EINTR; MSG_DONTWAIT does not wait") {
-        auto [a, b] = ipc::UnixSocket<P>::create_pair(ns, SocketType::seqpacket, 0, alice).value();
+    SECTION("an interrupted receive returns EINTR and MSG_DONTWAIT does not wait") {
+        auto pair = ipc::UnixSocket<P>::create_pair(ns, SocketType::seqpacket, 0, alice).value();
+        auto& b = pair.second;
         std::array<std::byte, 8> buf{};
         CHECK(b->receive(ctx, buf, ipc::msg_flags::dontwait).error() == Errno::again);
         event::Waiter<P> waiter;

@@ -80,7 +80,7 @@ public:
     using FilePtr = std::shared_ptr<fd::OpenFile<P>>;
 
     Epoll(Tag, std::size_t max_watches)
-        : fd::OpenFile<P>(fd::open_flags::read_write), m_max_watches(max_watches), m_pollee(this),
+        : fd::OpenFile<P>(fd::open_flags::read_write), m_max_watches(max_watches), m_pollee(this, owner_of(this)),
           m_inode(ipc::detail::allocate_anonymous_inode()) {}
     ~Epoll() override;
 
@@ -112,8 +112,14 @@ private:
     class Entry final : public Observer<P>, public std::enable_shared_from_this<Entry> {
     public:
         Entry(Epoll* owner, Key key, const FilePtr& file) : owner(owner), key(key), file(file) {}
-        void on_events(Events events) noexcept override { owner->entry_event(*this, events); }
-        void on_close() noexcept override { owner->entry_closed(*this); }
+        detail::WakeWordPtr<P> on_events(Events events) noexcept override {
+            owner->entry_event(*this, events);
+            return nullptr;
+        }
+        detail::WakeWordPtr<P> on_close() noexcept override {
+            owner->entry_closed(*this);
+            return nullptr;
+        }
 
         Epoll* const owner;
         const Key key;
@@ -177,7 +183,7 @@ Result<std::shared_ptr<fd::OpenFile<P>>> make_epoll(std::uint32_t flags = 0,
 /// The Epoll behind a file, or nullptr (epoll_ctl/epoll_wait on another file: EINVAL).
 template <typename P>
 Epoll<P>* epoll_of(fd::OpenFile<P>& file) noexcept {
-    return dynamic_cast<Epoll<P>*>(&file);
+    return owner_as<Epoll<P>>(file);
 }
 
 }  // namespace litebox::event

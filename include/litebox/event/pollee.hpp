@@ -29,7 +29,9 @@
 //   leaf locks (epoll ready list, Waiter word).
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -48,14 +50,27 @@ inline constexpr Events deadline_changed = 1u << 27;
 /// Every event bit a subscription may ask for.
 inline constexpr Events all_events = ~Events{0};
 
+namespace detail {
+/// The futex-like word a Waiter sleeps on. It is shared with notifiers so that they can wake it
+/// after releasing the Pollee's lock (a woken thread then never runs into that lock while its
+/// waker still holds it), even if the Waiter has returned and gone meanwhile.
+template <typename P>
+struct WakeWord {
+    typename P::RawMutex word;
+};
+template <typename P>
+using WakeWordPtr = std::shared_ptr<WakeWord<P>>;
+}  // namespace detail
+
 /// Receives a Pollee's notifications (see the contract above).
 template <typename P>
 class Observer {
 public:
-    /// Some of `events` (already masked by the subscription) may have changed.
-    virtual void on_events(Events events) noexcept = 0;
-    /// The Pollee is being destroyed; the subscription is already detached.
-    virtual void on_close() noexcept {}
+    /// Some of `events` (already masked by the subscription) may have changed. May return a word
+    /// to wake once the Pollee's lock is released (a sleeping Waiter's), else nullptr.
+    virtual detail::WakeWordPtr<P> on_events(Events events) noexcept = 0;
+    /// The Pollee is being destroyed; the subscription is already detached. Same return value.
+    virtual detail::WakeWordPtr<P> on_close() noexcept { return nullptr; }
 
 protected:
     Observer() = default;
@@ -81,10 +96,29 @@ protected:
     ~DeadlineSource() = default;
 };
 
+/// Who owns a Pollee: the address of a per-type tag and the owning object. It lets callers get
+/// the concrete object behind an OpenFile without RTTI (see owner_as).
+struct PolleeOwner {
+    const void* kind = nullptr;
+    void* object = nullptr;
+};
+
+/// The tag whose address identifies type T in PolleeOwner::kind.
+template <typename T>
+inline constexpr char kind_tag = 0;
+
+/// The owner record for an object of type T.
+template <typename T>
+PolleeOwner owner_of(T* object) noexcept {
+    return PolleeOwner{&kind_tag<T>, static_cast<void*>(object)};
+}
+
 template <typename P>
 class Subscription;
 template <typename P>
 class Notifier;
+template <typename P>
+class NotifyList;
 
 namespace detail {
 
@@ -106,12 +140,14 @@ public:
         // Fast path: nobody listens. seq_cst pairs with the increment in link(): a subscriber that
         // then re-checks the object's state either sees the change or is seen here.
         if (m_subscribers.load(std::memory_order_seq_cst) == 0) return;
+        Wakes wakes;
         m_lock.lock();
         for (SubscriptionNode<P>* node = m_head; node != nullptr; node = node->next) {
             const Events hit = node->mask & events;
-            if (hit != 0) node->observer->on_events(hit);
+            if (hit != 0) wakes.add(node->observer->on_events(hit));
         }
         m_lock.unlock();
+        wakes.fire();
     }
 
     bool link(SubscriptionNode<P>& node) noexcept {
@@ -144,19 +180,38 @@ public:
     }
 
     void close() noexcept {
+        Wakes wakes;
         m_lock.lock();
         m_closed = true;
         while (m_head != nullptr) {
             SubscriptionNode<P>* node = m_head;
             remove(*node);
-            node->observer->on_close();
+            wakes.add(node->observer->on_close());
         }
         m_lock.unlock();
+        wakes.fire();
     }
 
     [[nodiscard]] std::size_t subscribers() const noexcept { return m_subscribers.load(std::memory_order_relaxed); }
 
 private:
+    /// Words to wake after the lock is released (beyond the first few, woken under the lock).
+    class Wakes {
+    public:
+        void add(WakeWordPtr<P> word) noexcept {
+            if (!word) return;
+            if (m_count < m_words.size()) m_words[m_count++] = std::move(word);
+            else (void)word->word.wake_all();
+        }
+        void fire() noexcept {
+            for (std::size_t i = 0; i < m_count; ++i) (void)m_words[i]->word.wake_all();
+        }
+
+    private:
+        std::array<WakeWordPtr<P>, 4> m_words{};
+        std::size_t m_count = 0;
+    };
+
     void remove(SubscriptionNode<P>& node) noexcept {
         if (node.prev != nullptr) node.prev->next = node.next;
         else m_head = node.next;
@@ -180,9 +235,11 @@ private:
 template <typename P>
 class Pollee {
 public:
-    /// `deadline_source` (optional) must outlive the Pollee; it is set once and never changes.
-    explicit Pollee(DeadlineSource<P>* deadline_source = nullptr)
-        : m_core(std::make_shared<detail::PolleeCore<P>>()), m_deadline_source(deadline_source) {}
+    /// `deadline_source` (optional) must outlive the Pollee; `owner` names the object that owns
+    /// it (owner_of(this)). Both are set once and never change.
+    explicit Pollee(DeadlineSource<P>* deadline_source = nullptr, PolleeOwner owner = {})
+        : m_core(std::make_shared<detail::PolleeCore<P>>()), m_deadline_source(deadline_source), m_owner(owner) {}
+    explicit Pollee(PolleeOwner owner) : Pollee(nullptr, owner) {}
     Pollee(const Pollee&) = delete;
     Pollee& operator=(const Pollee&) = delete;
     ~Pollee() { m_core->close(); }
@@ -204,11 +261,24 @@ public:
     /// Number of live subscriptions (for tests and diagnostics).
     [[nodiscard]] std::size_t subscribers() const noexcept { return m_core->subscribers(); }
 
+    [[nodiscard]] const PolleeOwner& owner() const noexcept { return m_owner; }
+
 private:
     friend class Subscription<P>;
+    friend class NotifyList<P>;
     std::shared_ptr<detail::PolleeCore<P>> m_core;
     DeadlineSource<P>* const m_deadline_source;
+    const PolleeOwner m_owner;
 };
+
+/// The object of type T that owns `file`'s Pollee, or nullptr when `file` is something else.
+/// `File` is any type with a `pollee()` member returning Pollee<P>* (an OpenFile).
+template <typename T, typename File>
+T* owner_as(File& file) noexcept {
+    auto* pollee = file.pollee();
+    if (pollee == nullptr || pollee->owner().kind != &kind_tag<T>) return nullptr;
+    return static_cast<T*>(pollee->owner().object);
+}
 
 /// A shared handle that notifies a Pollee; harmless after the Pollee is destroyed. Copyable.
 template <typename P>
@@ -222,6 +292,7 @@ public:
 
 private:
     friend class Pollee<P>;
+    friend class NotifyList<P>;
     explicit Notifier(std::shared_ptr<detail::PolleeCore<P>> core) : m_core(std::move(core)) {}
     std::shared_ptr<detail::PolleeCore<P>> m_core;
 };
@@ -230,6 +301,52 @@ template <typename P>
 Notifier<P> Pollee<P>::notifier() const {
     return Notifier<P>(m_core);
 }
+
+/// Notifications collected while an object's lock is held and delivered after it is released, so
+/// that a woken thread does not run straight into the lock its waker still holds. Only Pollees
+/// with subscribers are recorded (checking under the lock is exact: a subscriber that has not
+/// been counted yet re-checks the state after this lock is released).
+template <typename P>
+class NotifyList {
+public:
+    NotifyList() = default;
+    NotifyList(const NotifyList&) = delete;
+    NotifyList& operator=(const NotifyList&) = delete;
+    ~NotifyList() { fire(); }
+
+    void add(const Pollee<P>& pollee, Events events) {
+        if (pollee.m_core->subscribers() != 0) push(pollee.m_core, events);
+    }
+    void add(const Notifier<P>& notifier, Events events) {
+        if (notifier.m_core && notifier.m_core->subscribers() != 0) push(notifier.m_core, events);
+    }
+    /// Delivers and forgets everything collected (call it after releasing the lock).
+    void fire() noexcept {
+        for (std::size_t i = 0; i < m_count; ++i) {
+            m_entries[i].first->notify(m_entries[i].second);
+            m_entries[i].first.reset();
+        }
+        m_count = 0;
+    }
+
+private:
+    void push(const std::shared_ptr<detail::PolleeCore<P>>& core, Events events) {
+        for (std::size_t i = 0; i < m_count; ++i) {
+            if (m_entries[i].first == core) {
+                m_entries[i].second |= events;
+                return;
+            }
+        }
+        if (m_count == m_entries.size()) {  // full: deliver the oldest now (still correct, just
+            m_entries[0].first->notify(m_entries[0].second);  // under the caller's lock)
+            m_entries[0] = {core, events};
+            return;
+        }
+        m_entries[m_count++] = {core, events};
+    }
+    std::array<std::pair<std::shared_ptr<detail::PolleeCore<P>>, Events>, 4> m_entries{};
+    std::size_t m_count = 0;
+};
 
 /// One observer registered with one Pollee, for the lifetime of this object (RAII). Not movable:
 /// keep subscriptions in node-stable containers (std::deque::emplace_back, std::list, arrays).

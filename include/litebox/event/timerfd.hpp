@@ -79,7 +79,7 @@ public:
 
     TimerFd(const P& platform, ClockId clock, std::uint32_t flags, Instant monotonic_origin)
         : fd::OpenFile<P>(fd::open_flags::read_write | (flags & timerfd_flags::nonblock)), m_platform(&platform),
-          m_realtime(clock == ClockId::realtime), m_origin(monotonic_origin), m_pollee(this),
+          m_realtime(clock == ClockId::realtime), m_origin(monotonic_origin), m_pollee(this, owner_of(this)),
           m_inode(ipc::detail::allocate_anonymous_inode()) {}
 
     /// timerfd_settime(2): returns the old setting.
@@ -239,7 +239,7 @@ Result<std::shared_ptr<fd::OpenFile<P>>> make_timerfd(const P& platform, int clo
 /// The TimerFd behind a file, or nullptr (timerfd_settime on another file: EINVAL).
 template <typename P>
 TimerFd<P>* timerfd_of(fd::OpenFile<P>& file) noexcept {
-    return dynamic_cast<TimerFd<P>*>(&file);
+    return owner_as<TimerFd<P>>(file);
 }
 
 }  // namespace litebox::event

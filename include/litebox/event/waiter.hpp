@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 #include "../error.hpp"
@@ -26,7 +27,7 @@ class Waiter final : public Observer<P> {
 public:
     using Instant = typename P::Instant;
 
-    Waiter() = default;
+    Waiter() : m_wake(std::make_shared<detail::WakeWord<P>>()) {}
     Waiter(const Waiter&) = delete;
     Waiter& operator=(const Waiter&) = delete;
 
@@ -40,7 +41,7 @@ public:
 
     /// Starts a wait: returns the token to pass to sleep().
     [[nodiscard]] std::uint32_t prepare() const noexcept {
-        return m_word.underlying_atomic().load(std::memory_order_acquire) & ~sleeping_bit;
+        return word().load(std::memory_order_acquire) & ~sleeping_bit;
     }
 
     /// Sleeps until wake() or interrupt() (after prepare() returned `token`), or until `deadline`
@@ -53,33 +54,38 @@ public:
             remaining = deadline->checked_duration_since(platform.now());
             if (!remaining || *remaining <= platform::Duration{0}) return Errno::timedout;
         }
-        auto& word = m_word.underlying_atomic();
+        auto& w = word();
         std::uint32_t expected = token;
-        if (!word.compare_exchange_strong(expected, token | sleeping_bit, std::memory_order_acq_rel)) return ok();
+        if (!w.compare_exchange_strong(expected, token | sleeping_bit, std::memory_order_acq_rel)) return ok();
         if (interrupt_pending()) {
-            word.fetch_and(~sleeping_bit, std::memory_order_acq_rel);
+            w.fetch_and(~sleeping_bit, std::memory_order_acq_rel);
             return Errno::intr;
         }
-        if (remaining) (void)m_word.block_or_timeout(token | sleeping_bit, *remaining);
-        else (void)m_word.block(token | sleeping_bit);
-        word.fetch_and(~sleeping_bit, std::memory_order_acq_rel);
+        if (remaining) (void)m_wake->word.block_or_timeout(token | sleeping_bit, *remaining);
+        else (void)m_wake->word.block(token | sleeping_bit);
+        w.fetch_and(~sleeping_bit, std::memory_order_acq_rel);
         if (interrupt_pending()) return Errno::intr;
         return ok();
     }
 
     /// Ends the current sleep (or makes the next sleep with an older token return at once).
     void wake() noexcept {
-        const std::uint32_t old = m_word.underlying_atomic().fetch_add(2, std::memory_order_acq_rel);
-        if ((old & sleeping_bit) != 0) (void)m_word.wake_all();
+        if (mark()) (void)m_wake->word.wake_all();
     }
 
-    // Observer: any notification of a subscribed Pollee wakes the sleeper.
-    void on_events(Events /*events*/) noexcept override { wake(); }
-    void on_close() noexcept override { wake(); }
+    // Observer: any notification of a subscribed Pollee wakes the sleeper; the Pollee does the
+    // (system-call) wake-up after releasing its lock.
+    detail::WakeWordPtr<P> on_events(Events /*events*/) noexcept override { return mark() ? m_wake : nullptr; }
+    detail::WakeWordPtr<P> on_close() noexcept override { return mark() ? m_wake : nullptr; }
 
 private:
     static constexpr std::uint32_t sleeping_bit = 1;
-    mutable typename P::RawMutex m_word;  // (wake sequence << 1) | sleeping
+
+    /// Advances the wake sequence; true when the owner may be asleep (it needs a wake-up).
+    bool mark() noexcept { return (word().fetch_add(2, std::memory_order_acq_rel) & sleeping_bit) != 0; }
+    std::atomic<std::uint32_t>& word() const noexcept { return m_wake->word.underlying_atomic(); }
+
+    const detail::WakeWordPtr<P> m_wake;  // (wake sequence << 1) | sleeping
     std::atomic<bool> m_interrupted{false};
 };
 

@@ -98,10 +98,16 @@ public:
 
 private:
     mutable sync::Mutex<P, std::uint64_t> m_count;
-    event::Pollee<P> m_pollee;
+    event::Pollee<P> m_pollee{event::owner_of(this)};
     const bool m_semaphore;
     const std::uint64_t m_inode;
 };
+
+/// The EventFd behind a file, or nullptr.
+template <typename P>
+EventFd<P>* eventfd_of(fd::OpenFile<P>& file) noexcept {
+    return event::owner_as<EventFd<P>>(file);
+}
 
 /// eventfd2(2). O_CLOEXEC in `flags` is for the shim's descriptor table.
 template <typename P>

@@ -122,10 +122,12 @@ private:
         std::uint64_t reader_opens, writer_opens;
     };
 
-    // Called with the lock held: tells every end that `events` may have changed.
-    static void notify_ends(const State& s, fd::Events events) noexcept;
+    // Called with the lock held: records that `events` may have changed for every end; `notes`
+    // delivers after the lock is released.
+    static void notify_ends(const State& s, event::NotifyList<P>& notes, fd::Events events);
 
     Counters attach(PipeEnd<P>* end, bool reads, bool writes) {
+        event::NotifyList<P> notes;  // delivered after the lock is released
         return m_state.with_lock([&](State& s) {
             s.ends.push_back(end);
             if (reads) {
@@ -136,12 +138,13 @@ private:
                 ++s.writers;
                 ++s.writer_opens;
             }
-            notify_ends(s, fd::events::in | fd::events::out);  // wakes FIFO openers waiting for a partner
+            notify_ends(s, notes, fd::events::in | fd::events::out);  // wakes FIFO openers waiting for a partner
             return Counters{s.readers, s.writers, s.reader_opens, s.writer_opens};
         });
     }
 
     void detach(PipeEnd<P>* end, bool reads, bool writes) {
+        event::NotifyList<P> notes;  // delivered after the lock is released
         m_state.with_lock([&](State& s) {
             s.ends.erase(std::remove(s.ends.begin(), s.ends.end(), end), s.ends.end());
             if (reads) --s.readers;
@@ -153,7 +156,7 @@ private:
             fd::Events changed = 0;
             if (reads && s.readers == 0) changed |= fd::events::err | fd::events::out;
             if (writes && s.writers == 0) changed |= fd::events::hup | fd::events::in;
-            if (changed != 0) notify_ends(s, changed);
+            if (changed != 0) notify_ends(s, notes, changed);
         });
     }
 
@@ -163,19 +166,21 @@ private:
 
     Result<std::size_t> read(std::span<std::byte> out) {
         if (out.empty()) return std::size_t{0};
+        event::NotifyList<P> notes;  // delivered after the lock is released
         return m_state.with_lock([&](State& s) -> Result<std::size_t> {
             if (s.ring.empty()) {
                 if (s.writers == 0) return std::size_t{0};
                 return Errno::again;
             }
             const std::size_t n = s.ring.pop(out);
-            notify_ends(s, fd::events::out | fd::events::wrnorm);
+            notify_ends(s, notes, fd::events::out | fd::events::wrnorm);
             return n;
         });
     }
 
     Result<std::size_t> write(std::span<const std::byte> in) {
         if (in.empty()) return std::size_t{0};
+        event::NotifyList<P> notes;  // delivered after the lock is released
         return m_state.with_lock([&](State& s) -> Result<std::size_t> {
             if (s.readers == 0) return Errno::pipe;
             const std::size_t free = s.capacity - s.ring.size();
@@ -187,7 +192,7 @@ private:
                 n = std::min(n, free);
             }
             s.ring.push(in.first(n), s.capacity);
-            notify_ends(s, fd::events::in | fd::events::rdnorm);
+            notify_ends(s, notes, fd::events::in | fd::events::rdnorm);
             return n;
         });
     }
@@ -250,7 +255,7 @@ public:
 
 private:
     friend class Pipe<P>;
-    event::Pollee<P> m_pollee;  // constructed before attach() can notify it
+    event::Pollee<P> m_pollee{event::owner_of(this)};  // constructed before attach() can notify it
     std::shared_ptr<Pipe<P>> m_pipe;
     typename Pipe<P>::StatFunction m_stat;
     const bool m_reads;
@@ -262,8 +267,15 @@ private:
 };
 
 template <typename P>
-void Pipe<P>::notify_ends(const State& s, fd::Events events) noexcept {
-    for (PipeEnd<P>* end : s.ends) end->m_pollee.notify(events);
+void Pipe<P>::notify_ends(const State& s, event::NotifyList<P>& notes, fd::Events events) {
+    // Readers care about in/hup, writers about out/err: skip ends that cannot be affected (a
+    // reader that was just woken must not be made to take its own Pollee's lock again).
+    constexpr fd::Events reader_events = fd::events::in | fd::events::rdnorm | fd::events::hup;
+    constexpr fd::Events writer_events = fd::events::out | fd::events::wrnorm | fd::events::err;
+    for (PipeEnd<P>* end : s.ends) {
+        const fd::Events relevant = (end->m_reads ? reader_events : 0) | (end->m_writes ? writer_events : 0);
+        if ((events & relevant) != 0) notes.add(end->m_pollee, events);
+    }
 }
 
 template <typename P>
@@ -273,6 +285,7 @@ Result<std::size_t> Pipe<P>::set_capacity(std::uint64_t requested) {
     std::uint64_t rounded = pipe_page_size;
     while (rounded < size) rounded <<= 1;
     if (rounded > m_max_capacity) return Errno::perm;
+    event::NotifyList<P> notes;
     return m_state.with_lock([&](State& s) -> Result<std::size_t> {
         const auto capacity = static_cast<std::size_t>(rounded);
         if (capacity < s.ring.size()) return Errno::busy;
@@ -280,7 +293,7 @@ Result<std::size_t> Pipe<P>::set_capacity(std::uint64_t requested) {
             if (!s.ring.empty()) s.ring.relayout(capacity);
             else s.ring.relayout(0);  // allocated again, at the new size, on the next write
             s.capacity = capacity;
-            notify_ends(s, fd::events::out | fd::events::wrnorm);
+            notify_ends(s, notes, fd::events::out | fd::events::wrnorm);
         }
         return capacity;
     });
@@ -292,7 +305,8 @@ Result<typename Pipe<P>::FilePtr> Pipe<P>::open_fifo(const event::WaitContext<P>
     const bool nonblock = (flags & fd::open_flags::nonblock) != 0;
     const std::uint32_t status = flags & ~(fd::open_flags::create | fd::open_flags::exclusive | fd::open_flags::no_ctty |
                                            fd::open_flags::truncate | fd::open_flags::close_on_exec);
-    auto self = this->shared_from_this();
+    auto self = this->weak_from_this().lock();  // (shared_from_this could throw)
+    if (!self) return Errno::inval;             // not owned by a shared_ptr: use Pipe::create
     if (mode == fd::open_flags::read_only) {
         auto end = PipeEnd<P>::make(self, status, std::move(stat));
         const Counters at_open = end->m_counters_at_open;
@@ -348,7 +362,7 @@ Result<PipeEnds<P>> make_pipe(std::uint32_t flags = 0, PipeLimits limits = {}) {
 /// The Pipe behind a file, or nullptr when it is not a pipe or FIFO end (F_GETPIPE_SZ: EBADF).
 template <typename P>
 Pipe<P>* pipe_of(fd::OpenFile<P>& file) noexcept {
-    auto* end = dynamic_cast<PipeEnd<P>*>(&file);
+    auto* end = event::owner_as<PipeEnd<P>>(file);
     return end != nullptr ? &end->pipe() : nullptr;
 }
 

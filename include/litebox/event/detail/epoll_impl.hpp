@@ -77,7 +77,7 @@ Result<void> Epoll<P>::ctl(EpollOp op, int fd, const FilePtr& file, EpollEvent e
     const Events flags = event.events & epoll_flags::all;
     const Events events = (event.events & ~epoll_flags::all) | fd::events::err | fd::events::hup;
     const Key key{file.get(), fd};
-    auto* target_epoll = dynamic_cast<Epoll*>(file.get());
+    auto* target_epoll = owner_as<Epoll>(*file);
 
     switch (op) {
     case EpollOp::add: {
@@ -169,7 +169,7 @@ std::vector<std::shared_ptr<Epoll<P>>> Epoll<P>::child_epolls() {
     });
     std::vector<std::shared_ptr<Epoll>> children;
     for (FilePtr& f : files) {
-        if (auto child = std::dynamic_pointer_cast<Epoll>(f)) children.push_back(std::move(child));
+        if (Epoll* child = owner_as<Epoll>(*f)) children.push_back(std::shared_ptr<Epoll>(f, child));
     }
     return children;
 }

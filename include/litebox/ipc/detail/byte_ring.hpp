@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <span>
 
 namespace litebox::ipc::detail {
@@ -54,7 +55,9 @@ public:
             m_storage_size = m_head = 0;
             return;
         }
-        auto fresh = std::make_unique_for_overwrite<std::byte[]>(capacity);
+        // Page-aligned storage, like the kernel's pipe pages: a copy whose destination sits just
+        // above its source modulo 4 KiB runs many times slower on x86 ("4K aliasing").
+        Storage fresh(new (std::align_val_t{storage_alignment}) std::byte[capacity]);
         const std::size_t n = m_size;
         if (n > 0) (void)pop(std::span<std::byte>(fresh.get(), n));
         m_storage = std::move(fresh);
@@ -66,7 +69,13 @@ public:
     void clear() noexcept { m_head = m_size = 0; }
 
 private:
-    std::unique_ptr<std::byte[]> m_storage;
+    static constexpr std::size_t storage_alignment = 4096;
+    struct AlignedDelete {
+        void operator()(std::byte* p) const noexcept { ::operator delete[](p, std::align_val_t{storage_alignment}); }
+    };
+    using Storage = std::unique_ptr<std::byte[], AlignedDelete>;
+
+    Storage m_storage;
     std::size_t m_storage_size = 0;
     std::size_t m_head = 0;
     std::size_t m_size = 0;

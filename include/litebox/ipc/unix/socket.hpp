@@ -202,7 +202,7 @@ private:
     const PeerCredentials m_owner;
     const std::uint64_t m_inode;
     sync::Mutex<P, State> m_state;
-    event::Pollee<P> m_pollee;
+    event::Pollee<P> m_pollee{event::owner_of(this)};
 };
 
 /// socket(AF_UNIX, type | flags, protocol) as the shim receives it: type is SOCK_STREAM,
@@ -220,7 +220,7 @@ Result<std::pair<std::shared_ptr<fd::OpenFile<P>>, std::shared_ptr<fd::OpenFile<
 /// The UnixSocket behind a file, or nullptr (socket calls on other files: ENOTSOCK).
 template <typename P>
 UnixSocket<P>* unix_socket_of(fd::OpenFile<P>& file) noexcept {
-    return dynamic_cast<UnixSocket<P>*>(&file);
+    return event::owner_as<UnixSocket<P>>(file);
 }
 
 }  // namespace litebox::ipc

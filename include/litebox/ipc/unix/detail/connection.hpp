@@ -30,6 +30,7 @@
 #include "../../../error.hpp"
 #include "../../../event/pollee.hpp"
 #include "../../../sync/mutex.hpp"
+#include "../../detail/bytes.hpp"
 #include "../types.hpp"
 #include "rights.hpp"
 
@@ -38,7 +39,7 @@ namespace litebox::ipc::detail {
 /// One queued send (stream) or record (seqpacket), or one datagram.
 template <typename P>
 struct Message {
-    std::vector<std::byte> bytes;
+    Bytes bytes;
     std::size_t offset = 0;                        // bytes already read (streams)
     std::unique_ptr<RightsBundle<P>> rights;       // SCM_RIGHTS, or null
     PeerCredentials credentials;                   // the sender's (SCM_CREDENTIALS)
@@ -67,6 +68,7 @@ public:
     /// Queues `data` from `side` to its peer. On success the rights move into the queue.
     Result<std::size_t> send(int side, std::span<const std::byte> data, std::unique_ptr<RightsBundle<P>>& rights,
                              const PeerCredentials& credentials) {
+        event::NotifyList<P> notes;  // delivered after the lock is released
         return m_sides.with_lock([&](Sides& s) -> Result<std::size_t> {
             Side& self = s[index(side)];
             Side& peer = s[index(1 - side)];
@@ -84,29 +86,31 @@ public:
                 Message<P>* tail = peer.inbox.empty() ? nullptr : &peer.inbox.back();
                 if (tail != nullptr && !tail->rights && !rights && tail->credentials == credentials) {
                     n = std::min(n, room);  // appended to the last send: no new message
-                    tail->bytes.insert(tail->bytes.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(n));
+                    tail->bytes.append(data.first(n));
                     peer.bytes += n;
                     peer.charge += n;
-                    peer.notifier.notify(fd::events::in | fd::events::rdnorm);
+                    notes.add(peer.notifier, fd::events::in | fd::events::rdnorm);
                     return n;
                 }
                 if (room <= message_overhead) return Errno::again;
                 n = std::min(n, room - message_overhead);
             }
             Message<P> message;
-            message.bytes.assign(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(n));
+            message.bytes = std::move(peer.spare);  // a recycled buffer, if any
+            message.bytes.assign(data.first(n));
             message.rights = std::move(rights);
             message.credentials = credentials;
             peer.inbox.push_back(std::move(message));
             peer.bytes += n;
             peer.charge += n + message_overhead;
-            peer.notifier.notify(fd::events::in | fd::events::rdnorm);
+            notes.add(peer.notifier, fd::events::in | fd::events::rdnorm);
             return n;
         });
     }
 
     /// Receives into `out` on `side` (see the contract above).
     Result<Received<P>> receive(int side, std::span<std::byte> out, bool peek, bool want_credentials) {
+        event::NotifyList<P> notes;  // delivered after the lock is released
         std::vector<Message<P>> consumed;  // destroyed after the lock is released
         Result<Received<P>> result = m_sides.with_lock([&](Sides& s) -> Result<Received<P>> {
             Side& self = s[index(side)];
@@ -127,6 +131,7 @@ public:
                 if (!peek) {
                     self.bytes -= front.bytes.size();
                     self.charge -= front.bytes.size() + message_overhead;
+                    recycle(self, std::move(front.bytes));
                     consumed.push_back(std::move(front));
                     self.inbox.pop_front();
                 }
@@ -151,6 +156,7 @@ public:
                         if (had_rights) m.rights.reset();
                         if (m.remaining() == 0) {
                             self.charge -= message_overhead;
+                            recycle(self, std::move(m.bytes));
                             consumed.push_back(std::move(m));
                             self.inbox.pop_front();
                         }
@@ -159,13 +165,14 @@ public:
                 }
                 r.bytes = r.message_length = copied;
             }
-            if (!peek) s[index(1 - side)].notifier.notify(fd::events::out | fd::events::wrnorm);
+            if (!peek) notes.add(s[index(1 - side)].notifier, fd::events::out | fd::events::wrnorm);
             return r;
         });
         return result;
     }
 
     void shutdown(int side, bool read, bool write) {
+        event::NotifyList<P> notes;  // delivered after the lock is released
         m_sides.with_lock([&](Sides& s) {
             Side& self = s[index(side)];
             Side& peer = s[index(1 - side)];
@@ -177,14 +184,15 @@ public:
                 self.send_shut = true;
                 peer.receive_shut = true;
             }
-            self.notifier.notify(changed_on_shutdown);
-            peer.notifier.notify(changed_on_shutdown);
+            notes.add(self.notifier, changed_on_shutdown);
+            notes.add(peer.notifier, changed_on_shutdown);
         });
     }
 
     /// The socket on `side` is gone. `never_accepted`: a pending connection dropped by its
     /// listener (the client gets ECONNRESET).
     void close(int side, bool never_accepted) {
+        event::NotifyList<P> notes;  // delivered after the lock is released
         std::deque<Message<P>> dropped;  // released after the lock
         m_sides.with_lock([&](Sides& s) {
             Side& self = s[index(side)];
@@ -196,7 +204,7 @@ public:
             self.inbox.clear();
             self.bytes = self.charge = 0;
             self.notifier = {};
-            peer.notifier.notify(changed_on_shutdown);
+            notes.add(peer.notifier, changed_on_shutdown);
         });
     }
 
@@ -241,9 +249,18 @@ private:
         bool send_shut = false;        // SEND_SHUTDOWN
         std::optional<Errno> error;    // pending SO_ERROR
         event::Notifier<P> notifier;
+        Bytes spare;                   // one consumed message buffer, kept for the next send
     };
     using Sides = std::array<Side, 2>;
     static std::size_t index(int side) noexcept { return side == 0 ? 0 : 1; }
+    /// Keeps the larger of a consumed buffer and the spare (bounded: at most one per inbox, no
+    /// larger than the sender's buffer limit).
+    static void recycle(Side& side, Bytes bytes) noexcept {
+        if (bytes.capacity() > side.spare.capacity() && bytes.capacity() <= side.send_limit + side.send_limit) {
+            bytes.clear();
+            side.spare = std::move(bytes);
+        }
+    }
 
     const bool m_seqpacket;
     sync::Mutex<P, Sides> m_sides;

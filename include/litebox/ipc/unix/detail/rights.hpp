@@ -111,7 +111,9 @@ Result<std::unique_ptr<RightsBundle<P>>> InFlightRegistry<P>::make_bundle(std::v
     for (const auto& f : files) {
         if (!f) return Errno::badf;
     }
-    auto bundle = std::make_unique<RightsBundle<P>>(typename RightsBundle<P>::Tag{}, this->shared_from_this());
+    auto self = this->weak_from_this().lock();  // (shared_from_this could throw)
+    if (!self) return Errno::inval;
+    auto bundle = std::make_unique<RightsBundle<P>>(typename RightsBundle<P>::Tag{}, std::move(self));
     const bool admitted = m_state.with_lock([&](State& s) {
         if (files.size() > m_limit || s.count > m_limit - files.size()) return false;
         s.count += files.size();

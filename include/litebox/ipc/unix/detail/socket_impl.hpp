@@ -434,7 +434,7 @@ Result<std::size_t> UnixSocket<P>::send_datagram(std::span<const std::byte> data
     if (!target) return Errno::connrefused;
     if (target->m_type != SocketType::datagram) return Errno::prototype;
     detail::Message<P> message;
-    message.bytes.assign(data.begin(), data.end());
+    message.bytes.assign(data);
     message.credentials = m_owner;
     message.source = std::move(source);
     if (!extras.rights.empty()) {

@@ -1,0 +1,20 @@
+#!/bin/sh
+# Served-syscall round trip under litebox-run's supervisor vs native (see bench/runner/).
+# usage: bench/runner_syscall.sh [BUILD_DIR] [calls] [repetitions] [runs]
+# Builds an optimised tree (default build-bench-runner/) and runs litebox_runner_bench.
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-"$root/build-bench-runner"}
+calls=${2:-20000}
+reps=${3:-11}
+runs=${4:-5}
+if [ ! -f "$build/build.ninja" ]; then
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+fi
+ninja -C "$build" -j2 litebox_runner_bench litebox_guest_probe >/dev/null
+echo "kernel $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%dT%H:%MZ)"
+# LITEBOX_BENCH_RT=1 runs the benchmark as SCHED_FIFO (root): on a machine busy with other work
+# the wall-clock numbers then show the round trip itself instead of the wait for a CPU.
+rt=""
+if [ "${LITEBOX_BENCH_RT:-0}" = 1 ]; then rt="chrt -f 10"; echo "(SCHED_FIFO)"; fi
+$rt "$build/tests/runner/litebox_runner_bench" "$build/tests/runner/litebox_guest_probe" "$calls" "$reps" "$runs"

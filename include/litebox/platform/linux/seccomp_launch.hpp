@@ -1,0 +1,541 @@
+// Starting a guest process under the seccomp filter: the program image (a sealed memfd), the ELF
+// sanity check, and launch_guest(), which forks a trampoline that confines itself and then execs
+// the image. See launch_guest() for the exact protocol and why its single CONTINUE is safe.
+#pragma once
+
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "../../error.hpp"
+#include "seccomp_filter.hpp"
+#include "seccomp_notify.hpp"
+
+namespace litebox::platform::linux_platform::seccomp {
+
+// ---- the program image ------------------------------------------------------------------------
+
+/// What is wrong with a file that should be an x86-64 Linux executable.
+enum class ElfCheck { ok, empty, script, not_elf, not_64bit, not_little_endian, not_x86_64, not_executable, truncated, dynamic };
+
+inline std::string_view describe(ElfCheck check) noexcept {
+    switch (check) {
+        case ElfCheck::ok: return "an x86-64 ELF executable";
+        case ElfCheck::empty: return "an empty file, not an executable";
+        case ElfCheck::script: return "a '#!' script (scripts are not supported yet; run its interpreter instead)";
+        case ElfCheck::not_elf: return "not an ELF executable";
+        case ElfCheck::not_64bit: return "a 32-bit ELF file (only x86-64 programs are supported)";
+        case ElfCheck::not_little_endian: return "a big-endian ELF file (only x86-64 programs are supported)";
+        case ElfCheck::not_x86_64: return "an ELF file for another architecture (only x86-64 programs are supported)";
+        case ElfCheck::not_executable: return "an ELF file that is not an executable (object file or core dump?)";
+        case ElfCheck::truncated: return "a truncated ELF file";
+        case ElfCheck::dynamic:
+            return "a dynamically linked program (its ELF interpreter would be opened by host path; only static programs "
+                   "are supported yet)";
+    }
+    return "an unknown file";
+}
+
+/// Checks that a candidate program is something the kernel will run *without opening any other
+/// file*: an x86-64 ELF executable with no PT_INTERP (a dynamic program would make the kernel open
+/// its interpreter by host path; a `#!` script its interpreter; other formats may go to a host
+/// binfmt_misc handler). No deeper validation: the kernel does that.
+inline ElfCheck check_elf(std::span<const std::byte> bytes) noexcept {
+    const auto at = [&](std::size_t i) { return std::to_integer<unsigned>(bytes[i]); };
+    const auto u16 = [&](std::size_t i) { return static_cast<std::uint64_t>(at(i) | (at(i + 1) << 8)); };
+    const auto u32 = [&](std::size_t i) { return u16(i) | (u16(i + 2) << 16); };
+    const auto u64 = [&](std::size_t i) { return u32(i) | (u32(i + 4) << 32); };
+    if (bytes.empty()) return ElfCheck::empty;
+    if (bytes.size() >= 2 && at(0) == '#' && at(1) == '!') return ElfCheck::script;
+    if (bytes.size() < 4 || at(0) != 0x7f || at(1) != 'E' || at(2) != 'L' || at(3) != 'F') return ElfCheck::not_elf;
+    if (bytes.size() < 64) return ElfCheck::truncated;  // sizeof(Elf64_Ehdr)
+    if (at(4) != 2 /*ELFCLASS64*/) return ElfCheck::not_64bit;
+    if (at(5) != 1 /*ELFDATA2LSB*/) return ElfCheck::not_little_endian;
+    const unsigned type = at(16) | (at(17) << 8);
+    const unsigned machine = at(18) | (at(19) << 8);
+    if (machine != 62 /*EM_X86_64*/) return ElfCheck::not_x86_64;
+    if (type != 2 /*ET_EXEC*/ && type != 3 /*ET_DYN*/) return ElfCheck::not_executable;
+    // Program headers, read exactly as the kernel will (it refuses any other entry size).
+    const std::uint64_t phoff = u64(32), phentsize = u16(54), phnum = u16(56);
+    if (phentsize != 56 || phnum == 0) return ElfCheck::ok;  // the kernel rejects it: nothing is opened
+    if (phoff > bytes.size() || phnum * phentsize > bytes.size() - phoff) return ElfCheck::truncated;
+    for (std::uint64_t i = 0; i < phnum; ++i)
+        if (u32(static_cast<std::size_t>(phoff + i * phentsize)) == 3 /*PT_INTERP*/) return ElfCheck::dynamic;
+    return ElfCheck::ok;
+}
+
+/// A program ready to be executed: a sealed, close-on-exec memfd the supervisor filled. The guest
+/// never names a host path; the kernel executes these bytes.
+class GuestImage {
+public:
+    /// Copies `bytes` into a new memfd and seals it (no writes, no resizing).
+    static Result<GuestImage> from_bytes(std::span<const std::byte> bytes, const char* name = "litebox-guest") {
+        constexpr unsigned mfd_exec = 0x0010U;  // MFD_EXEC (Linux 6.3): executable even if the sysctl says noexec
+        int fd = ::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | mfd_exec);
+        if (fd < 0 && errno == EINVAL) fd = ::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0) return detail::last_errno();
+        UniqueFd owned(fd);
+        std::size_t done = 0;
+        while (done < bytes.size()) {
+            const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return n < 0 ? detail::last_errno() : Errno::io;
+            done += static_cast<std::size_t>(n);
+        }
+        if (::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
+            return detail::last_errno();
+        return GuestImage(std::move(owned), check_elf(bytes));
+    }
+
+    [[nodiscard]] int fd() const noexcept { return m_fd.get(); }
+    /// check_elf() of the bytes; launch_guest() runs only images that are ElfCheck::ok.
+    [[nodiscard]] ElfCheck check() const noexcept { return m_check; }
+
+private:
+    GuestImage(UniqueFd fd, ElfCheck check) noexcept : m_fd(std::move(fd)), m_check(check) {}
+    UniqueFd m_fd;
+    ElfCheck m_check;
+};
+
+// ---- launching --------------------------------------------------------------------------------
+
+struct LaunchOptions {
+    FilterOptions filter{};
+    /// Hide the host's vDSO: the new image's AT_SYSINFO_EHDR auxv entry is rewritten to AT_IGNORE
+    /// at the exec stop (ptrace, during launch only), so the C library makes real clock_gettime /
+    /// gettimeofday / time / getcpu calls, which the box serves from its TimeProvider. Costs one
+    /// served call per clock read (~5 us instead of ~20 ns). The [vdso] pages stay mapped but
+    /// unannounced. If ptrace is unavailable the launch fails rather than silently keep the vDSO.
+    bool hide_vdso = true;
+    /// SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux >= 6.6); silently off on older kernels.
+    bool sync_wakeup = true;
+    /// Pin the guest to this CPU (-1: no pinning).
+    int guest_cpu = -1;
+    /// How long the trampoline may take to confine itself and reach its exec.
+    std::chrono::milliseconds startup_timeout{10'000};
+};
+
+/// Why a launch failed, for an operator-facing message.
+struct LaunchFailure {
+    Errno error = Errno::io;
+    std::string message;
+};
+
+namespace detail {
+
+/// Shared between the supervisor and its trampoline child (one MAP_SHARED page).
+struct Handshake {
+    std::atomic<std::uint32_t> state;  // 0: working, 1: filter installed, 2: failed
+    std::int32_t listener_fd;
+    std::int32_t failed_step;
+    std::int32_t failed_errno;
+};
+inline constexpr std::uint32_t handshake_working = 0, handshake_ready = 1, handshake_failed = 2;
+
+enum TrampolineStep : std::int32_t {
+    step_none,
+    step_parent_gone,
+    step_setsid,
+    step_signals,
+    step_rlimit,
+    step_capabilities,
+    step_affinity,
+    step_close_fds,
+    step_no_new_privs,
+    step_seccomp,
+    step_exec
+};
+inline const char* describe_step(std::int32_t step) noexcept {
+    switch (step) {
+        case step_parent_gone: return "the supervisor went away";
+        case step_setsid: return "setsid";
+        case step_signals: return "resetting signal dispositions";
+        case step_rlimit: return "disabling core dumps";
+        case step_capabilities: return "dropping capabilities";
+        case step_affinity: return "pinning to a CPU";
+        case step_close_fds: return "closing inherited descriptors";
+        case step_no_new_privs: return "PR_SET_NO_NEW_PRIVS";
+        case step_seccomp: return "installing the seccomp filter";
+        case step_exec: return "executing the program";
+        default: return "starting";
+    }
+}
+
+inline long raw_futex(std::atomic<std::uint32_t>* word, int op, std::uint32_t value, const struct timespec* timeout) noexcept {
+    return ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), op, value, timeout, nullptr, 0);
+}
+
+/// Everything the trampoline needs, prepared before fork so that the child allocates nothing.
+struct TrampolinePlan {
+    Handshake* handshake;
+    pid_t supervisor_pid;
+    int image_fd;
+    const sock_fprog* filter;
+    unsigned long filter_flags;
+    char* const* argv;
+    char* const* envp;
+    int cpu;
+};
+
+[[noreturn]] inline void trampoline_fail(const TrampolinePlan& plan, TrampolineStep step, int error) noexcept {
+    plan.handshake->failed_step = step;
+    plan.handshake->failed_errno = error;
+    plan.handshake->state.store(handshake_failed, std::memory_order_release);
+    raw_futex(&plan.handshake->state, FUTEX_WAKE, 1, nullptr);  // shared mapping: not FUTEX_PRIVATE
+    if (step < step_seccomp) {
+        for (;;) ::syscall(SYS_exit, 127);
+    }
+    // Confined: exit would be a served call nobody may be serving yet. Die by a trap instead
+    // (SIGILL, default disposition, no core dump); the failure is in the handshake page.
+    __builtin_trap();
+}
+
+/// The child between fork and exec. Only raw system calls: the parent may have other threads.
+[[noreturn]] inline void run_trampoline(const TrampolinePlan& plan) noexcept {
+    // Die with the supervisor; then make sure it did not already die before that took effect.
+    ::syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (::syscall(SYS_getppid) != plan.supervisor_pid) trampoline_fail(plan, step_parent_gone, 0);
+    // Own session and process group: no controlling terminal, and the whole tree can be killed.
+    if (::syscall(SYS_setsid) < 0) trampoline_fail(plan, step_setsid, errno);
+    // Signals: default dispositions, nothing blocked (the supervisor may ignore SIGPIPE etc.).
+    for (int sig = 1; sig < 65; ++sig) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        struct { void* handler; unsigned long flags; void* restorer; std::uint64_t mask; } action{};
+        action.handler = nullptr;  // SIG_DFL
+        (void)::syscall(SYS_rt_sigaction, sig, &action, nullptr, 8);
+    }
+    const std::uint64_t empty_mask = 0;
+    if (::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &empty_mask, nullptr, 8) != 0) trampoline_fail(plan, step_signals, errno);
+    // No core dumps: the kernel would write a host file (or run a host helper). RLIMIT_CORE = 1
+    // stops both a file dump (below one page) and a pipe dump (the kernel's recursion guard).
+    struct rlimit core {1, 1};
+    if (::syscall(SYS_prlimit64, 0, RLIMIT_CORE, &core, nullptr) != 0) trampoline_fail(plan, step_rlimit, errno);
+    // Capabilities: none, and root gets none back at exec (only matters if the runner is root).
+    constexpr unsigned long secure_bits = 0x2f;  // NOROOT, NO_SETUID_FIXUP, KEEP_CAPS_LOCKED (+ locks)
+    (void)::syscall(SYS_prctl, PR_SET_SECUREBITS, secure_bits, 0, 0, 0);
+    (void)::syscall(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    for (int cap = 0; cap < 64; ++cap) (void)::syscall(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0);
+    struct { std::uint32_t version; int pid; } cap_header{0x20080522 /*_LINUX_CAPABILITY_VERSION_3*/, 0};
+    struct { std::uint32_t effective, permitted, inheritable; } cap_data[2]{};
+    if (::syscall(SYS_capset, &cap_header, cap_data) != 0) trampoline_fail(plan, step_capabilities, errno);
+    if (plan.cpu >= 0) {
+        std::uint64_t mask[16] = {};
+        mask[plan.cpu / 64] = std::uint64_t{1} << (plan.cpu % 64);
+        if (::syscall(SYS_sched_setaffinity, 0, sizeof mask, mask) != 0) trampoline_fail(plan, step_affinity, errno);
+    }
+    // No host descriptor survives except the image (close-on-exec, so it dies at the exec too).
+    if (plan.image_fd > 0 && ::syscall(SYS_close_range, 0u, static_cast<unsigned>(plan.image_fd - 1), 0u) != 0)
+        trampoline_fail(plan, step_close_fds, errno);
+    if (::syscall(SYS_close_range, static_cast<unsigned>(plan.image_fd + 1), ~0u, 0u) != 0)
+        trampoline_fail(plan, step_close_fds, errno);
+    if (::syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) trampoline_fail(plan, step_no_new_privs, errno);
+    long listener = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, plan.filter_flags, plan.filter);
+    if (listener < 0 && errno == EINVAL && (plan.filter_flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) != 0)
+        listener = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                             plan.filter_flags & ~static_cast<unsigned long>(SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV),
+                             plan.filter);
+    if (listener < 0) trampoline_fail(plan, step_seccomp, errno);
+    // From here on every call but the native ones waits for the supervisor. The listener is
+    // close-on-exec (the kernel creates it so). Publish its number; futex is native.
+    plan.handshake->listener_fd = static_cast<std::int32_t>(listener);
+    plan.handshake->state.store(handshake_ready, std::memory_order_release);
+    raw_futex(&plan.handshake->state, FUTEX_WAKE, 1, nullptr);
+    ::syscall(SYS_execveat, plan.image_fd, "", plan.argv, plan.envp, AT_EMPTY_PATH);
+    trampoline_fail(plan, step_exec, errno);
+}
+
+/// Rewrites AT_SYSINFO_EHDR to AT_IGNORE in the auxiliary vector of a process stopped right after
+/// exec (stack pointer `sp`), through its /proc/PID/mem.
+inline Result<void> hide_vdso_entry(int mem_fd, std::uint64_t sp) noexcept {
+    constexpr std::uint64_t at_null = 0, at_ignore = 1, at_sysinfo_ehdr = 33;
+    constexpr int max_words = 1 << 16;  // argc + argv + envp + auxv of a sane exec
+    std::uint64_t word = 0;
+    const auto read_word = [&](std::uint64_t address) -> bool {
+        return ::pread(mem_fd, &word, sizeof word, static_cast<off_t>(address)) == static_cast<ssize_t>(sizeof word);
+    };
+    std::uint64_t at = sp;
+    if (!read_word(at)) return Errno::fault;
+    at += 8 * (word + 2);  // skip argc, argv[], NULL
+    int budget = max_words;
+    while (read_word(at) && word != 0 && --budget > 0) at += 8;  // envp[]
+    if (budget <= 0 || word != 0) return Errno::fault;
+    at += 8;
+    for (; budget > 0; --budget, at += 16) {
+        if (!read_word(at)) return Errno::fault;
+        if (word == at_null) return ok();
+        if (word == at_sysinfo_ehdr) {
+            if (::pwrite(mem_fd, &at_ignore, sizeof at_ignore, static_cast<off_t>(at)) != static_cast<ssize_t>(sizeof at_ignore))
+                return Errno::fault;
+        }
+    }
+    return Errno::fault;
+}
+
+class SharedPage {
+public:
+    SharedPage() noexcept {
+        void* p = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        m_page = p == MAP_FAILED ? nullptr : p;
+    }
+    SharedPage(const SharedPage&) = delete;
+    SharedPage& operator=(const SharedPage&) = delete;
+    ~SharedPage() {
+        if (m_page != nullptr) ::munmap(m_page, 4096);
+    }
+    [[nodiscard]] Handshake* handshake() const noexcept { return static_cast<Handshake*>(m_page); }
+
+private:
+    void* m_page = nullptr;
+};
+
+inline void kill_and_reap(pid_t pid) noexcept {
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    while (::waitpid(pid, &status, __WALL) < 0 && errno == EINTR) {
+    }
+}
+
+}  // namespace detail
+
+/// A guest process that has executed its image under the filter and runs.
+struct LaunchedGuest {
+    pid_t pid = -1;
+    UniqueFd pidfd;
+    Listener listener;
+    bool sync_wakeup = false;  // SYNC_WAKE_UP is in effect
+    bool vdso_hidden = false;
+
+    /// When the exec itself failed (only detectable after the process exited, without hide_vdso).
+    [[nodiscard]] std::optional<Errno> exec_error() const noexcept {
+        const auto* h = handshake != nullptr ? handshake->handshake() : nullptr;
+        if (h == nullptr || h->state.load(std::memory_order_acquire) != detail::handshake_failed) return std::nullopt;
+        Errno e = Errno::noexec;
+        (void)errno_from_number(h->failed_errno, e);
+        return e;
+    }
+    std::unique_ptr<detail::SharedPage> handshake;  // the trampoline's page (reports a failed exec)
+};
+
+/// Starts `image` as a confined guest process with the given argv and environment.
+///
+/// Protocol. The supervisor forks a trampoline child. The child, running only our own code:
+/// arms PDEATHSIG, enters a new session, resets signals, disables core dumps, drops every
+/// capability, closes every descriptor except the image memfd (close-on-exec), sets
+/// no_new_privs, installs the filter with a new listener (and WAIT_KILLABLE_RECV, so that a
+/// received call is only interrupted by a fatal signal -- see the supervisor's interrupt hook),
+/// publishes the listener's number in a shared page (futex is native), and calls
+/// execveat(image_fd, "", argv, envp, AT_EMPTY_PATH), which traps. The supervisor takes the
+/// listener with pidfd_getfd and answers that single execveat with CONTINUE.
+///
+/// Why that CONTINUE is safe (the only other use, GuestThread::map_from, argues its own case): CONTINUE lets the kernel re-read pointer arguments
+/// after the supervisor looked at them, which is unsafe when untrusted code can change them. Here
+/// the calling process has not executed a single guest instruction: it is a single-threaded copy
+/// of the supervisor running the trampoline above, nobody else can write its memory, and the
+/// supervisor checks that the call is exactly the trampoline's (pid from fork, nr execveat, fd
+/// = the image, flags = AT_EMPTY_PATH) before answering. The memfd is close-on-exec, so its number
+/// is dead in the new image; every later execve/execveat of any guest is served, never continued.
+/// The alternative -- letting the filter allow one execveat on that fd number -- is weaker: a
+/// filter cannot count, and with AT_EMPTY_PATH and an absolute path the fd is ignored, so the
+/// guest could later exec a host path.
+///
+/// With hide_vdso the supervisor also PTRACE_SEIZEs the trampoline (with EXITKILL) before the
+/// exec, rewrites the auxiliary vector at the exec stop and detaches: no guest instruction runs
+/// before the vDSO is hidden.
+///
+/// Call from a thread that outlives the guest (PDEATHSIG fires when the forking thread exits).
+inline Result<LaunchedGuest> launch_guest_unguarded(const GuestImage& image, std::span<const std::string> argv,
+                                                    std::span<const std::string> envp, const LaunchOptions& options,
+                                                    LaunchFailure* failure);
+
+inline Result<LaunchedGuest> launch_guest(const GuestImage& image, std::span<const std::string> argv,
+                                          std::span<const std::string> envp, const LaunchOptions& options,
+                                          LaunchFailure* failure = nullptr) noexcept {
+    try {
+        return launch_guest_unguarded(image, argv, envp, options, failure);
+    } catch (...) {  // allocation failure before the fork (afterwards nothing allocates that can throw)
+        return Errno::nomem;
+    }
+}
+
+/// launch_guest() without the exception guard.
+inline Result<LaunchedGuest> launch_guest_unguarded(const GuestImage& image, std::span<const std::string> argv,
+                                                    std::span<const std::string> envp, const LaunchOptions& options,
+                                                    LaunchFailure* failure) {
+    const auto fail = [&](Errno e, std::string message) -> Result<LaunchedGuest> {
+        if (failure != nullptr) *failure = LaunchFailure{e, std::move(message)};
+        return e;
+    };
+    if (image.fd() < 0) return fail(Errno::badf, "no program image");
+    // The kernel must not open anything but this memfd: no interpreter, no script, no binfmt_misc.
+    if (image.check() != ElfCheck::ok) return fail(Errno::noexec, std::string(describe(image.check())));
+    if (argv.empty()) return fail(Errno::inval, "empty argument vector");
+
+    // Everything the child uses is prepared here: it must not allocate.
+    std::vector<sock_filter> program = build_filter(options.filter);
+    const sock_fprog filter{static_cast<unsigned short>(program.size()), program.data()};
+    std::vector<std::string> strings;
+    strings.reserve(argv.size() + envp.size());
+    std::vector<char*> argv_pointers, envp_pointers;
+    for (const auto& a : argv) argv_pointers.push_back(strings.emplace_back(a).data());
+    for (const auto& e : envp) envp_pointers.push_back(strings.emplace_back(e).data());
+    argv_pointers.push_back(nullptr);
+    envp_pointers.push_back(nullptr);
+    auto page = std::make_unique<detail::SharedPage>();
+    if (page->handshake() == nullptr) return fail(Errno::nomem, "cannot map the handshake page");
+    new (page->handshake()) detail::Handshake{{detail::handshake_working}, -1, 0, 0};
+    const detail::TrampolinePlan plan{page->handshake(),
+                                      ::getpid(),
+                                      image.fd(),
+                                      &filter,
+                                      SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+                                      argv_pointers.data(),
+                                      envp_pointers.data(),
+                                      options.guest_cpu};
+
+    const pid_t pid = ::fork();
+    if (pid < 0) return fail(detail::last_errno(), "fork failed");
+    if (pid == 0) detail::run_trampoline(plan);
+
+    // Wait for the filter to be installed (or for the trampoline to report a failure).
+    const auto deadline = std::chrono::steady_clock::now() + options.startup_timeout;
+    auto* handshake = page->handshake();
+    while (handshake->state.load(std::memory_order_acquire) == detail::handshake_working) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+            detail::kill_and_reap(pid);
+            return fail(Errno::timedout, "the guest did not start in time");
+        }
+        const struct timespec slice {0, 50'000'000};
+        detail::raw_futex(&handshake->state, FUTEX_WAIT, detail::handshake_working, &slice);
+    }
+    if (handshake->state.load(std::memory_order_acquire) == detail::handshake_failed) {
+        detail::kill_and_reap(pid);
+        Errno e = Errno::io;
+        (void)errno_from_number(handshake->failed_errno, e);
+        return fail(e, std::string("guest setup failed while ") + detail::describe_step(handshake->failed_step) + ": " +
+                           std::string(errno_message(e)));
+    }
+
+    LaunchedGuest guest;
+    guest.pid = pid;
+    guest.handshake = std::move(page);
+    guest.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    if (!guest.pidfd.valid()) {
+        const Errno e = detail::last_errno();
+        detail::kill_and_reap(pid);
+        return fail(e, "pidfd_open failed");
+    }
+    UniqueFd listener_fd(static_cast<int>(::syscall(SYS_pidfd_getfd, guest.pidfd.get(), handshake->listener_fd, 0)));
+    if (!listener_fd.valid()) {
+        const Errno e = detail::last_errno();
+        detail::kill_and_reap(pid);
+        return fail(e, "cannot take the seccomp listener from the guest (pidfd_getfd)");
+    }
+    guest.listener = Listener(std::move(listener_fd));
+    if (options.sync_wakeup) guest.sync_wakeup = guest.listener.set_sync_wakeup().has_value();
+
+    bool traced = false;
+    if (options.hide_vdso) {
+        if (::ptrace(PTRACE_SEIZE, pid, nullptr, PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL) != 0) {
+            const Errno e = detail::last_errno();
+            detail::kill_and_reap(pid);
+            return fail(e, "cannot hide the vDSO: ptrace is not permitted (use the keep-vDSO option)");
+        }
+        traced = true;
+    }
+
+    // The trampoline's execveat: the one call answered with CONTINUE (see above).
+    TrappedCall call;
+    for (;;) {
+        const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto wait_ms = static_cast<int>(std::clamp<std::int64_t>(remaining.count(), 0, 60'000));
+        auto readable = guest.listener.wait_readable(wait_ms);
+        if (!readable.has_value() || !*readable) {
+            detail::kill_and_reap(pid);
+            return fail(Errno::timedout, "the guest did not reach its exec");
+        }
+        const auto received = guest.listener.receive(call);
+        if (received.has_value()) break;
+        if (received.error() != Errno::intr && received.error() != Errno::noent) {
+            detail::kill_and_reap(pid);
+            return fail(received.error(), "cannot receive the guest's exec");
+        }
+    }
+    if (call.tid != pid || call.nr != SYS_execveat || call.args[0] != static_cast<std::uint64_t>(image.fd()) ||
+        call.args[4] != static_cast<std::uint64_t>(AT_EMPTY_PATH)) {
+        detail::kill_and_reap(pid);
+        return fail(Errno::perm, "unexpected first system call from the guest trampoline");
+    }
+    if (!guest.listener.continue_unchecked(call.id).has_value()) {
+        const Errno e = detail::last_errno();
+        detail::kill_and_reap(pid);
+        return fail(e, "cannot let the guest exec");
+    }
+
+    if (traced) {
+        for (;;) {
+            int status = 0;
+            if (::waitpid(pid, &status, __WALL) < 0) {
+                if (errno == EINTR) continue;
+                const Errno e = detail::last_errno();
+                detail::kill_and_reap(pid);
+                return fail(e, "waitpid on the guest failed");
+            }
+            if (WIFEXITED(status) || WIFSIGNALED(status)) {  // the trampoline's exec failed
+                Errno e = Errno::noexec;
+                if (handshake->state.load(std::memory_order_acquire) == detail::handshake_failed)
+                    (void)errno_from_number(handshake->failed_errno, e);
+                return fail(e, std::string("cannot execute the program: ") + std::string(errno_message(e)));
+            }
+            if (WIFSTOPPED(status) && (status >> 8) == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) break;
+            // Any other stop (a signal on its way in): pass it on and keep waiting.
+            const int sig = WIFSTOPPED(status) ? WSTOPSIG(status) : 0;
+            (void)::ptrace(PTRACE_CONT, pid, nullptr, reinterpret_cast<void*>(static_cast<std::uintptr_t>(sig == SIGTRAP ? 0 : sig)));
+        }
+        struct user_regs_struct regs {};
+        Result<void> hidden = Errno::fault;
+        if (::ptrace(PTRACE_GETREGS, pid, nullptr, &regs) == 0) {
+            char mem_path[64];
+            std::snprintf(mem_path, sizeof mem_path, "/proc/%d/mem", static_cast<int>(pid));
+            UniqueFd mem(::open(mem_path, O_RDWR | O_CLOEXEC));
+            if (mem.valid()) hidden = detail::hide_vdso_entry(mem.get(), regs.rsp);
+        }
+        if (!hidden.has_value()) {
+            detail::kill_and_reap(pid);
+            return fail(hidden.error(), "cannot hide the vDSO from the guest");
+        }
+        guest.vdso_hidden = true;
+        if (::ptrace(PTRACE_DETACH, pid, nullptr, nullptr) != 0) {
+            const Errno e = detail::last_errno();
+            detail::kill_and_reap(pid);
+            return fail(e, "cannot detach from the guest");
+        }
+    }
+    return guest;
+}
+
+}  // namespace litebox::platform::linux_platform::seccomp

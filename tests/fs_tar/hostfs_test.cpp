@@ -1,0 +1,245 @@
+// HostFs over the Linux host-directory punchthrough: a host temp directory mounted read-write and
+// read-only, escapes through ".." and symlinks refused (openat2 and the component walk), audit
+// lines for grants and denials, and platforms without the policy denying everything.
+#include <litebox/fs/hostfs/hostfs.hpp>
+#include <litebox/platform/linux/hostfs.hpp>
+#include <litebox/platform/std/platform.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+#include "fs/fs_fixture.hpp"
+
+using namespace litebox;
+using litebox::test::err;
+namespace lp = litebox::platform;
+namespace stdfs = std::filesystem;
+namespace of = litebox::fd::open_flags;
+using litebox::fs::hostfs::HostFsRequest;
+using litebox::fs::hostfs::HostOp;
+
+namespace {
+
+std::shared_ptr<const lp::HostDirectoryPolicy> g_policy;
+
+/// The Linux platform with the policy the current test installed.
+struct HostPlatform : lp::LinuxHostFsPlatform {
+    HostPlatform() : lp::LinuxHostFsPlatform(g_policy) {}
+};
+using Fixture = litebox::test::FsFixture<HostPlatform>;
+
+struct AuditLog {
+    std::mutex mutex;
+    std::vector<std::string> lines;
+    lp::HostDirectoryPolicy::Audit callback() {
+        return [this](std::string_view line) {
+            std::lock_guard lock(mutex);
+            lines.emplace_back(line);
+        };
+    }
+    bool contains(std::string_view text) {
+        std::lock_guard lock(mutex);
+        for (const auto& l : lines)
+            if (l.find(text) != std::string::npos) return true;
+        return false;
+    }
+};
+
+struct HostDir {
+    stdfs::path outer;  // holds a "secret" next to the shared directory
+    stdfs::path path;
+    HostDir() {
+        std::string tmpl = (stdfs::temp_directory_path() / "litebox-hostfs-XXXXXX").string();
+        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+        outer = tmpl;
+        path = outer / "shared";
+        stdfs::create_directories(path / "sub");
+        std::ofstream(outer / "secret") << "outside";
+        std::ofstream(path / "hello.txt") << "hello host";
+        std::ofstream(path / "sub" / "inner") << "inner";
+        stdfs::create_symlink("/etc", path / "abs-etc");
+        stdfs::create_symlink("../", path / "up");
+        stdfs::create_symlink("../secret", path / "secret-link");
+        stdfs::create_symlink("hello.txt", path / "rel-link");
+    }
+    ~HostDir() {
+        std::error_code ec;
+        stdfs::remove_all(outer, ec);
+    }
+    [[nodiscard]] std::string read(const stdfs::path& p) const {
+        std::ifstream in(path / p);
+        return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    }
+};
+
+/// A fixture (tmpfs root) with the host directory mounted at /host.
+struct Mounted {
+    AuditLog audit;
+    HostDir host;
+    std::unique_ptr<Fixture> f;
+    Mounted(bool read_only, bool use_openat2 = true) {
+        auto policy = lp::HostDirectoryPolicy::open(host.path.string(), read_only, audit.callback(), use_openat2);
+        REQUIRE(policy);
+        g_policy = *policy;
+        f = std::make_unique<Fixture>();
+        g_policy.reset();
+        REQUIRE(f->mkdir("/host"));
+        REQUIRE(f->mkdir("/etc"));
+        REQUIRE(f->write_file("/etc/passwd", "box passwd"));
+        auto hostfs = fs::HostFs<HostPlatform>::create(f->platform, read_only);
+        REQUIRE(hostfs);
+        REQUIRE(f->vfs->mount(f->root, f->cwd, "/host", *hostfs));
+    }
+    /// A raw request as the backend would send it.
+    std::optional<lp::PunchthroughResult<fs::hostfs::HostFsReply, Errno>> ask(HostOp op, std::string path) {
+        HostFsRequest r;
+        r.op = op;
+        r.path = std::move(path);
+        return lp::request_punchthrough(f->platform, std::move(r));
+    }
+};
+
+Errno failure_of(const std::optional<lp::PunchthroughResult<fs::hostfs::HostFsReply, Errno>>& r) {
+    if (!r) return Errno::perm;  // stands for "no token"
+    if (r->has_value()) return Errno{};
+    return r->error().failure().value_or(Errno::nosys);
+}
+
+}  // namespace
+
+TEST_CASE("hostfs: platforms without the policy deny", "[fs][hostfs]") {
+    STATIC_REQUIRE_FALSE(lp::SupportsPunchthrough<lp::StdPlatform, HostFsRequest>);
+    STATIC_REQUIRE_FALSE(lp::SupportsPunchthrough<lp::LinuxPlatform, HostFsRequest>);
+    STATIC_REQUIRE(lp::SupportsPunchthrough<lp::LinuxHostFsPlatform, HostFsRequest>);
+    STATIC_REQUIRE(lp::Provider<lp::LinuxHostFsPlatform>);
+    lp::LinuxHostFsPlatform no_policy;
+    CHECK(err(fs::HostFs<lp::LinuxHostFsPlatform>::create(no_policy, false)) == Errno::acces);
+    HostFsRequest r;
+    r.op = HostOp::lstat;
+    CHECK_FALSE(lp::request_punchthrough(no_policy, r).has_value());
+}
+
+TEST_CASE("hostfs: a read-write host directory", "[fs][hostfs]") {
+    const bool openat2 = GENERATE(true, false);
+    INFO("openat2 " << openat2);
+    Mounted m(false, openat2);
+    auto& f = *m.f;
+    CHECK(*f.read_file("/host/hello.txt") == "hello host");
+    CHECK(*f.read_file("/host/sub/inner") == "inner");
+    CHECK(*f.read_file("/host/rel-link") == "hello host");
+    CHECK(*f.vfs->readlink(f.root, f.cwd, "/host/abs-etc") == "/etc");
+    CHECK(*f.list("/host") == std::vector<std::string>{"abs-etc", "hello.txt", "rel-link", "secret-link", "sub", "up"});
+    struct stat st {};
+    REQUIRE(::lstat((m.host.path / "hello.txt").c_str(), &st) == 0);
+    const auto box_st = f.stat("/host/hello.txt");
+    CHECK(box_st->inode == st.st_ino);
+    CHECK(box_st->size == 10);
+    CHECK(box_st->mode == st.st_mode);
+
+    REQUIRE(f.write_file("/host/new.txt", "written by the box"));
+    CHECK(m.host.read("new.txt") == "written by the box");
+    REQUIRE(f.mkdir("/host/made", 0750));
+    CHECK(stdfs::is_directory(m.host.path / "made"));
+    REQUIRE(f.vfs->rename(f.root, f.cwd, "/host/new.txt", f.cwd, "/host/made/moved.txt"));
+    CHECK(m.host.read("made/moved.txt") == "written by the box");
+    CHECK(*f.read_file("/host/made/moved.txt") == "written by the box");
+    REQUIRE(f.vfs->symlink(f.root, "moved.txt", f.cwd, "/host/made/ln"));
+    CHECK(stdfs::read_symlink(m.host.path / "made/ln") == "moved.txt");
+    REQUIRE(f.vfs->chmod(f.root, f.cwd, "/host/made/moved.txt", 0600));
+    REQUIRE(::stat((m.host.path / "made/moved.txt").c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0600);
+    REQUIRE(f.vfs->utimens(f.root, f.cwd, "/host/made/moved.txt", {100, 0}, {200, 5}));
+    REQUIRE(::stat((m.host.path / "made/moved.txt").c_str(), &st) == 0);
+    CHECK(st.st_mtim.tv_sec == 200);
+    CHECK(f.stat("/host/made/moved.txt")->modify_time == fd::Timespec{200, 5});
+    REQUIRE(f.vfs->truncate(f.root, f.cwd, "/host/made/moved.txt", 7));
+    CHECK(m.host.read("made/moved.txt") == "written");
+    REQUIRE(f.vfs->link(f.root, f.cwd, "/host/made/moved.txt", f.cwd, "/host/hard"));
+    CHECK(f.stat("/host/hard")->link_count == 2);
+    REQUIRE(f.vfs->unlink(f.root, f.cwd, "/host/hard"));
+    REQUIRE(f.vfs->unlink(f.root, f.cwd, "/host/made/ln"));
+    REQUIRE(f.vfs->unlink(f.root, f.cwd, "/host/made/moved.txt"));
+    REQUIRE(f.vfs->rmdir(f.root, f.cwd, "/host/made"));
+    CHECK_FALSE(stdfs::exists(m.host.path / "made"));
+    CHECK(err(f.mkdir("/host/sub")) == Errno::exist);
+    CHECK(err(f.vfs->rmdir(f.root, f.cwd, "/host/sub")) == Errno::notempty);
+    // Changes made on the host are seen at once.
+    std::ofstream(m.host.path / "late") << "late";
+    CHECK(*f.read_file("/host/late") == "late");
+    stdfs::remove(m.host.path / "late");
+    CHECK(err(f.stat("/host/late")) == Errno::noent);
+    CHECK(m.audit.contains("hostfs grant lstat 'hello.txt'"));
+    CHECK(m.audit.contains("hostfs grant rename 'new.txt' -> 'made/moved.txt'"));
+}
+
+TEST_CASE("hostfs: a read-only host directory", "[fs][hostfs]") {
+    Mounted m(true);
+    auto& f = *m.f;
+    CHECK(*f.read_file("/host/hello.txt") == "hello host");
+    CHECK(err(f.write_file("/host/hello.txt", "x")) == Errno::rofs);
+    CHECK(err(f.write_file("/host/new", "x")) == Errno::rofs);
+    CHECK(err(f.mkdir("/host/d")) == Errno::rofs);
+    CHECK(err(f.vfs->unlink(f.root, f.cwd, "/host/hello.txt")) == Errno::rofs);
+    CHECK(err(f.vfs->chmod(f.root, f.cwd, "/host/hello.txt", 0600)) == Errno::rofs);
+    CHECK(m.host.read("hello.txt") == "hello host");
+    CHECK_FALSE(stdfs::exists(m.host.path / "new"));
+    CHECK((f.vfs->statfs(f.root, f.cwd, "/host")->flags & 1) == 1);
+    // The policy refuses writes even when asked directly.
+    CHECK(failure_of(m.ask(HostOp::unlink, "hello.txt")) == Errno::perm);
+    CHECK(m.audit.contains("hostfs deny unlink 'hello.txt' (read-only)"));
+    CHECK(stdfs::exists(m.host.path / "hello.txt"));
+}
+
+TEST_CASE("hostfs: '..' and symlinks never leave the host directory", "[fs][hostfs][security]") {
+    const bool openat2 = GENERATE(true, false);
+    INFO("openat2 " << openat2);
+    Mounted m(false, openat2);
+    auto& f = *m.f;
+    // Through the box: symlinks resolve inside the box, never on the host.
+    CHECK(*f.read_file("/host/abs-etc/passwd") == "box passwd");
+    CHECK(*f.read_file("/host/up/etc/passwd") == "box passwd");  // "../" from /host is the box root
+    CHECK(err(f.read_file("/host/secret-link")) == Errno::noent);  // box /secret does not exist
+    CHECK(err(f.stat("/host/../secret")) == Errno::noent);
+
+    // Asked directly (as a compromised backend would): unclean paths get no token...
+    CHECK(failure_of(m.ask(HostOp::lstat, "../secret")) == Errno::perm);
+    CHECK(failure_of(m.ask(HostOp::lstat, "/etc/passwd")) == Errno::perm);
+    CHECK(failure_of(m.ask(HostOp::read, "sub/../../secret")) == Errno::perm);
+    CHECK(m.audit.contains("hostfs deny lstat '../secret' (path outside the host directory)"));
+    // ...and symlinks on the host are refused while resolving.
+    CHECK(failure_of(m.ask(HostOp::lstat, "abs-etc/passwd")) == Errno::acces);
+    CHECK(failure_of(m.ask(HostOp::lstat, "up/secret")) == Errno::acces);
+    std::array<std::byte, 64> buffer{};
+    HostFsRequest read;
+    read.op = HostOp::read;
+    read.path = "secret-link";
+    read.out = buffer;
+    auto escaped = lp::request_punchthrough(f.platform, read);
+    REQUIRE(escaped);
+    CHECK_FALSE(escaped->has_value());  // the final symlink is not followed (ELOOP)
+    read.path = "up/secret";
+    CHECK(failure_of(lp::request_punchthrough(f.platform, read)) == Errno::acces);
+    CHECK(m.audit.contains("hostfs deny lstat 'abs-etc/passwd' (escapes the host directory)"));
+    CHECK(m.audit.contains("hostfs deny read 'up/secret' (escapes the host directory)"));
+    // chmod through a final symlink must not reach its target.
+    HostFsRequest chmod;
+    chmod.op = HostOp::chmod;
+    chmod.path = "secret-link";
+    chmod.mode = 0777;
+    CHECK(failure_of(lp::request_punchthrough(f.platform, chmod)) == Errno::opnotsupp);
+    struct stat st {};
+    REQUIRE(::stat((m.host.outer / "secret").c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) != 0777);
+
+    // A directory swapped for a symlink on the host after the box looked it up.
+    auto sub = f.vfs->resolve(f.root, f.cwd, "/host/sub");
+    REQUIRE(sub);
+    stdfs::rename(m.host.path / "sub", m.host.path / "sub-moved");
+    stdfs::create_symlink(m.host.outer, m.host.path / "sub");
+    CHECK(err(sub->inode->lookup("secret")) == Errno::acces);
+    CHECK(err(f.read_file("/host/sub/secret")) == Errno::noent);  // the box follows "sub" inside the box
+}

@@ -1,0 +1,229 @@
+// A tiny static guest for the runner's tests and benchmark. Each mode exercises one part of the
+// supervisor mechanism and reports through write(1, ...) (served by the test handler), one
+// "key=value" line per fact. Built with -static and without sanitizers.
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <cstdint>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+namespace {
+
+void say(const char* key, long value) {
+    char line[160];
+    const int n = snprintf(line, sizeof line, "%s=%ld\n", key, value);
+    if (n > 0) (void)!write(1, line, static_cast<size_t>(n));
+}
+
+// The raw kernel result (-errno on failure).
+long raw(long nr, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0, long f = 0) {
+    long ret;
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = f;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+
+long int80(long nr) {
+    long ret;
+    __asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr) : "memory");
+    return ret;
+}
+
+int policy() {
+    say("int80_getpid", int80(20));
+    say("x32_getpid", raw(SYS_getpid | 0x40000000));
+    say("ptrace", raw(SYS_ptrace, 0 /*PTRACE_TRACEME*/));
+    say("process_vm_readv", raw(SYS_process_vm_readv, 1, 0, 0, 0, 0, 0));
+    say("bpf", raw(SYS_bpf, 0, 0, 0));
+    say("io_uring_setup", raw(SYS_io_uring_setup, 1, 0));
+    say("mount", raw(SYS_mount, 0, 0, 0, 0, 0));
+    say("unshare", raw(SYS_unshare, 0x10000000 /*CLONE_NEWUSER*/));
+    say("seccomp", raw(SYS_seccomp, 0, 0, 0));
+    say("personality", raw(SYS_personality, 0xffffffff));
+    say("clone3", raw(SYS_clone3, 0, 0));
+    say("getpid", raw(SYS_getpid));  // served: the test handler answers 4242
+    const long anon = raw(SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    say("anon_mmap_ok", anon > 0 ? 1 : anon);
+    // Served, so the handler's ENOSYS comes back (natively it would be EBADF: no fds are open).
+    say("file_mmap", raw(SYS_mmap, 0, 4096, PROT_READ, MAP_PRIVATE, 0, 0));
+    say("madvise_hwpoison", raw(SYS_madvise, anon, 4096, 100));
+    say("madvise_dontneed", raw(SYS_madvise, anon, 4096, MADV_DONTNEED));
+    unsigned long fs = 0;
+    say("arch_prctl_get_fs", raw(SYS_arch_prctl, 0x1003, reinterpret_cast<long>(&fs)));
+    say("arch_prctl_get_cpuid", raw(SYS_arch_prctl, 0x1011, 0));
+    say("clone_newuser", raw(SYS_clone, 0x10000000 | SIGCHLD, 0, 0, 0, 0));
+    return 0;
+}
+
+int memory() {
+    char buffer[64] = {};
+    const long n = raw(SYS_read, 0, reinterpret_cast<long>(buffer), sizeof buffer - 1);
+    say("read", n);
+    if (n > 0) {
+        (void)!write(1, "data=", 5);
+        (void)!write(1, buffer, static_cast<size_t>(n));
+        (void)!write(1, "\n", 1);
+    }
+    say("bad_write", raw(SYS_write, 1, 8, 10));
+    void* readonly = mmap(nullptr, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    say("readonly_read", raw(SYS_read, 0, reinterpret_cast<long>(readonly), 8));
+    // Strings: one that ends right before an inaccessible page, one that runs into it.
+    char* pages = static_cast<char*>(mmap(nullptr, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    mprotect(pages + 4096, 4096, PROT_NONE);
+    const char tail[] = "/edge/of/page";
+    char* edge = pages + 4096 - sizeof tail;
+    memcpy(edge, tail, sizeof tail);
+    say("chdir_edge", raw(SYS_chdir, reinterpret_cast<long>(edge)));
+    memset(pages + 4096 - 16, 'x', 16);  // no NUL before the guard page
+    say("chdir_unterminated", raw(SYS_chdir, reinterpret_cast<long>(pages + 4096 - 16)));
+    // A large write goes through process_vm_readv.
+    static char big[65536];
+    for (size_t i = 0; i < sizeof big; ++i) big[i] = static_cast<char>('a' + i % 26);
+    say("big_write", raw(SYS_write, 2, reinterpret_cast<long>(big), sizeof big));
+    return 0;
+}
+
+// File-backed mappings of box descriptor 7 (the test handler serves them from a memfd).
+int filemap() {
+    const long addr = raw(SYS_mmap, 0, 4096, PROT_READ, MAP_PRIVATE, 7, 0);
+    say("private_ok", addr > 0 ? 1 : addr);
+    if (addr <= 0) return 1;
+    char* bytes = reinterpret_cast<char*>(addr);
+    (void)!write(1, "content=", 8);
+    (void)!write(1, bytes, strlen(bytes));  // the memfd holds a NUL-terminated line
+    say("private_mprotect", raw(SYS_mprotect, addr, 4096, PROT_READ | PROT_WRITE));
+    bytes[0] = 'B';  // copy-on-write: the box file is untouched
+    const long again = raw(SYS_mmap, 0, 4096, PROT_READ, MAP_PRIVATE, 7, 0);
+    say("remapped_first_byte", again > 0 ? reinterpret_cast<char*>(again)[0] : again);
+    say("shared_writable", raw(SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, 7, 0));
+    const long shared = raw(SYS_mmap, 0, 4096, PROT_READ, MAP_SHARED, 7, 0);
+    say("shared_readonly_ok", shared > 0 ? 1 : shared);
+    say("shared_mprotect_write", raw(SYS_mprotect, shared, 4096, PROT_READ | PROT_WRITE));
+    say("unserved_fd", raw(SYS_mmap, 0, 4096, PROT_READ, MAP_PRIVATE, 8, 0));
+    return 0;
+}
+
+// A second process (clone must be native for this mode): the child reports and exits with 5
+// through exit_group; the parent waits for it on a shared futex word (no served wait4 needed).
+int fork_mode() {
+    auto* flag = static_cast<volatile int*>(mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+    const long child = raw(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+    if (child == 0) {
+        (void)!write(1, "child\n", 6);
+        *flag = 1;
+        raw(SYS_futex, reinterpret_cast<long>(flag), 1 /*FUTEX_WAKE*/, 1);
+        raw(SYS_exit_group, 5);
+    }
+    if (child < 0) {
+        say("clone", child);
+        return 1;
+    }
+    while (*flag == 0) raw(SYS_futex, reinterpret_cast<long>(flag), 0 /*FUTEX_WAIT*/, 0, 0);
+    (void)!write(1, "parent\n", 7);
+    return 0;
+}
+
+volatile sig_atomic_t g_handled = 0;
+void on_signal(int) { g_handled = g_handled + 1; }
+
+int block(bool restart) {
+    struct sigaction action {};
+    action.sa_handler = on_signal;
+    action.sa_flags = restart ? SA_RESTART : 0;
+    sigaction(SIGUSR1, &action, nullptr);
+    char c = 0;
+    const long n = raw(SYS_read, 0, reinterpret_cast<long>(&c), 1);
+    say("read", n);
+    say("handled", g_handled);
+    return 0;
+}
+
+void* writer(void*) {
+    for (int i = 0; i < 3; ++i) (void)!write(1, "B\n", 2);
+    return nullptr;
+}
+
+int threads() {
+    pthread_t thread;
+    if (pthread_create(&thread, nullptr, writer, nullptr) != 0) {
+        say("pthread_create", -1);
+        return 1;
+    }
+    char c = 0;
+    const long n = raw(SYS_read, 0, reinterpret_cast<long>(&c), 1);  // released after three "B"
+    pthread_join(thread, nullptr);
+    say("main_read", n);
+    return 0;
+}
+
+int vdso() {
+    say("auxv_vdso", getauxval(AT_SYSINFO_EHDR) != 0 ? 1 : 0);
+    struct timespec ts {};
+    say("clock_gettime", clock_gettime(CLOCK_MONOTONIC, &ts) == 0 ? 0 : -errno);
+    return 0;
+}
+
+long now_ns() {
+    struct timespec ts {};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1'000'000'000L + ts.tv_nsec;
+}
+
+// Benchmark: `getppid N R` prints the median over R repetitions of N getppid calls, in ns/call.
+int getppid_loop(long n, int repetitions) {
+    long samples[64];
+    if (repetitions > 64) repetitions = 64;
+    for (int r = 0; r < repetitions; ++r) {
+        const long start = now_ns();
+        for (long i = 0; i < n; ++i) (void)raw(SYS_getppid);
+        samples[r] = (now_ns() - start) / (n > 0 ? n : 1);
+    }
+    for (int i = 1; i < repetitions; ++i)  // insertion sort
+        for (int j = i; j > 0 && samples[j - 1] > samples[j]; --j) {
+            const long t = samples[j];
+            samples[j] = samples[j - 1];
+            samples[j - 1] = t;
+        }
+    say("getppid_ns_median", samples[repetitions / 2]);
+    say("getppid_ns_min", samples[0]);
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) return 100;
+    const char* mode = argv[1];
+    if (strcmp(mode, "exit") == 0) return argc > 2 ? atoi(argv[2]) : 0;
+    if (strcmp(mode, "hello") == 0) {
+        (void)!write(1, "hello from probe\n", 17);
+        return 0;
+    }
+    if (strcmp(mode, "policy") == 0) return policy();
+    if (strcmp(mode, "memory") == 0) return memory();
+    if (strcmp(mode, "block") == 0) return block(argc > 2 && strcmp(argv[2], "restart") == 0);
+    if (strcmp(mode, "threads") == 0) return threads();
+    if (strcmp(mode, "vdso") == 0) return vdso();
+    if (strcmp(mode, "filemap") == 0) return filemap();
+    if (strcmp(mode, "fork") == 0) return fork_mode();
+    if (strcmp(mode, "segv") == 0) {
+        volatile std::uintptr_t address = 16;  // not a literal null: the compiler must emit the store
+        *reinterpret_cast<volatile int*>(address) = 1;
+        return 0;
+    }
+    if (strcmp(mode, "getppid") == 0) return getppid_loop(argc > 2 ? atol(argv[2]) : 100000, argc > 3 ? atoi(argv[3]) : 11);
+    return 101;
+}
