@@ -145,6 +145,10 @@ public:
         return AppendResult{n, end + n};
     }
     virtual Result<void> truncate(std::uint64_t /*length*/) { return Errno::rofs; }
+    /// Called by the VFS when a regular file is opened for writing, after the permission checks
+    /// and before O_TRUNC is applied (`truncating`). Backends that prepare storage lazily (the
+    /// overlay copies a lower file up) override it; `truncating` says the old data is not needed.
+    virtual Result<void> prepare_write(bool /*truncating*/) { return ok(); }
     /// SEEK_DATA (hole = false) / SEEK_HOLE (hole = true) from `offset`; ENXIO at or past the end.
     /// The default treats the whole file as data.
     virtual Result<std::uint64_t> seek_data(std::uint64_t offset, bool hole) {

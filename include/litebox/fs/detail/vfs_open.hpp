@@ -80,6 +80,7 @@ Result<typename Vfs<P>::FilePtr> Vfs<P>::open_resolved(const Credentials& creds,
     }
     switch (type) {
         case fd::mode::regular:
+            if (wants_write && !created) LITEBOX_TRY(where.inode->prepare_write((flags & of::truncate) != 0));
             if (!created && (flags & of::truncate)) LITEBOX_TRY(where.inode->truncate(0));
             return FilePtr(std::make_shared<RegularFile<P>>(where, flags));
         case fd::mode::directory:
