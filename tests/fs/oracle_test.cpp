@@ -4,6 +4,9 @@
 
 #include "support/test_platform.hpp"
 
+#include <cstdio>
+#include <cstdlib>
+
 using namespace litebox;
 using namespace litebox::test;
 namespace of = litebox::fd::open_flags;
@@ -19,6 +22,7 @@ void compare(const std::vector<OracleStep>& steps) {
     for (std::size_t i = 0; i < steps.size(); ++i) {
         INFO("step " << i << ": op " << static_cast<int>(steps[i].op) << " '" << steps[i].path << "' '" << steps[i].path2 << "'");
         CHECK(box[i] == host[i]);
+        if (std::getenv("LITEBOX_ORACLE_TRACE")) std::fprintf(stderr, "%zu: %s | %s\n", i, box[i].c_str(), host[i].c_str());
     }
 }
 constexpr std::uint32_t kCreate = of::create | of::write_only;
@@ -94,5 +98,27 @@ TEST_CASE("oracle: create, link, truncate and access", "[fs][oracle]") {
         {Op::access, "g", "", 8},
         {Op::stat, "d"}, {Op::mkdir, "d/s"}, {Op::stat, "d"}, {Op::rmdir, "d/s"}, {Op::stat, "d"}, {Op::rmdir, "d"},
         {Op::open, "f", "", of::read_only}, {Op::open, "g", "", of::read_only | of::directory},
+    });
+}
+
+TEST_CASE("oracle: permissions of an unprivileged user", "[fs][oracle][permission]") {
+    const auto u = [](OracleStep s) { return as_user(std::move(s)); };
+    compare({
+        {Op::mkdir, "pub"}, {Op::chmod, "pub", "", 0, 0777}, {Op::mkdir, "priv", "", 0, 0700},
+        {Op::create, "priv/f", "", kCreate}, {Op::create, "ro", "", kCreate, 0644}, {Op::create, "grp", "", kCreate, 0640},
+        {Op::mkdir, "sticky"}, {Op::chmod, "sticky", "", 0, 01777}, {Op::create, "sticky/rootfile", "", kCreate, 0666},
+        u({Op::stat, "priv/f"}), u({Op::stat, "priv"}), u({Op::open, "priv", "", of::read_only | of::directory}),
+        u({Op::open, "ro", "", of::read_only}), u({Op::open, "ro", "", of::write_only}), u({Op::open, "grp", "", of::read_only}),
+        u({Op::create, "mine", "", kCreate}), u({Op::create, "pub/mine", "", kCreate, 0600}), u({Op::stat, "pub/mine"}),
+        u({Op::mkdir, "pub/d", "", 0, 0700}), u({Op::create, "pub/d/x", "", kCreate}), u({Op::chmod, "pub/d", "", 0, 0500}),
+        u({Op::create, "pub/d/y", "", kCreate}), u({Op::unlink, "pub/d/x"}), u({Op::chmod, "pub/d", "", 0, 0700}),
+        u({Op::chmod, "ro", "", 0, 0777}), u({Op::rename, "ro", "pub/ro"}), u({Op::rename, "pub/mine", "pub/mine2"}),
+        u({Op::unlink, "sticky/rootfile"}), u({Op::create, "sticky/userfile", "", kCreate}), u({Op::unlink, "sticky/userfile"}),
+        u({Op::access, "ro", "", 4}), u({Op::access, "ro", "", 2}), u({Op::access, "priv", "", 1}), u({Op::access, "priv/f", "", 0}),
+        u({Op::truncate, "ro", "", 0, 0, 0}), u({Op::truncate, "pub/mine2", "", 0, 0, 5}), u({Op::stat, "pub/mine2"}),
+        u({Op::link, "ro", "pub/rolink"}), u({Op::symlink, "pub/sl", "../priv/f"}), u({Op::stat, "pub/sl"}),
+        u({Op::readlink, "pub/sl"}), u({Op::rmdir, "pub"}), u({Op::rename, "pub/d", "pub/d2"}),
+        {Op::chmod, "pub/d2", "", 0, 0555}, u({Op::rename, "pub/d2", "pub/d3"}), {Op::mkdir, "pub/rootdir", "", 0, 0755},
+        u({Op::rename, "pub/rootdir", "pub/moved"}), u({Op::mkdir, "pub/other"}), u({Op::rename, "pub/rootdir", "pub/other/in"}),
     });
 }

@@ -90,10 +90,17 @@ public:
         return std::vector<std::byte>(m_bytes.begin() + static_cast<std::ptrdiff_t>(address - base),
                                       m_bytes.begin() + static_cast<std::ptrdiff_t>(address - base + length));
     }
-    /// Fills the whole space with bytes from `seed` (for the fuzzer).
+    /// Fills the whole space with `pattern`, repeated (for the fuzzer).
     void fill(std::span<const std::uint8_t> pattern) {
         std::lock_guard lock(m_mutex);
-        for (std::size_t i = 0; i < m_bytes.size() && !pattern.empty(); ++i) m_bytes[i] = std::byte{pattern[i % pattern.size()]};
+        if (pattern.empty()) return;
+        std::size_t done = std::min(pattern.size(), m_bytes.size());
+        std::memcpy(m_bytes.data(), pattern.data(), done);
+        while (done < m_bytes.size()) {  // repeat by doubling
+            const std::size_t n = std::min(done, m_bytes.size() - done);
+            std::memcpy(m_bytes.data() + done, m_bytes.data(), n);
+            done += n;
+        }
     }
 
 private:

@@ -162,7 +162,8 @@ private:
     friend class Walker;
 
     Result<void> may_search(const Credentials& creds, const Loc& dir) const;
-    Result<Loc> lookup_component(const Credentials& creds, const Loc& dir, std::string_view name) const;
+    /// One step of a walk; `searched` when the caller already checked search permission on dir.
+    Result<Loc> lookup_component(const Credentials& creds, const Loc& dir, std::string_view name, bool searched = false) const;
     [[nodiscard]] Loc cross_mounts(Loc where) const;
     Result<FilePtr> open_resolved(const Credentials& creds, const Loc& where, std::uint32_t flags, bool created);
     Result<void> create_node(const Credentials& creds, const Loc& at, std::string_view path, std::uint32_t mode,

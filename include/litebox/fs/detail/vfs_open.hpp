@@ -23,7 +23,7 @@ Result<typename Vfs<P>::FilePtr> Vfs<P>::open(const Credentials& creds, const Lo
     LITEBOX_TRY_ASSIGN(Parent p, walker.parent(at, path));
     for (int races = 0; races < 8;) {  // symlinks are bounded by the walker's link count
         if (p.kind != LastKind::normal || p.trailing_slash) return Errno::isdir;
-        auto child = lookup_component(creds, p.dir, p.last);
+        auto child = lookup_component(creds, p.dir, p.last, true);
         if (child) {
             if (flags & of::exclusive) return Errno::exist;
             if (child->inode->is_symlink()) {

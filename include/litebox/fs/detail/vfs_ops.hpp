@@ -255,7 +255,7 @@ Result<void> Vfs<P>::create_node(const Credentials& creds, const Loc& at, std::s
     LITEBOX_TRY_ASSIGN(Parent p, walker.parent(at, path));
     const bool directory = is_directory(mode);
     if (p.kind != LastKind::normal) return endpoint ? Errno::addrinuse : Errno::exist;
-    auto existing = lookup_component(creds, p.dir, p.last);
+    auto existing = lookup_component(creds, p.dir, p.last, true);
     if (existing) return endpoint ? Errno::addrinuse : Errno::exist;
     if (existing.error() != Errno::noent) return existing.error();
     if (p.trailing_slash && !directory) return Errno::noent;
@@ -318,12 +318,23 @@ Result<void> Vfs<P>::link(const Credentials& creds, const Loc& old_at, std::stri
     Walker walker(*this, creds);
     LITEBOX_TRY_ASSIGN(Parent p, walker.parent(new_at, new_path));
     if (p.kind != LastKind::normal) return Errno::exist;
-    if (source.mount != p.dir.mount) return Errno::xdev;
-    auto existing = lookup_component(creds, p.dir, p.last);
+    auto existing = lookup_component(creds, p.dir, p.last, true);
     if (existing) return Errno::exist;
     if (existing.error() != Errno::noent) return existing.error();
     if (p.trailing_slash) return Errno::noent;
     if (p.dir.mount->read_only()) return Errno::rofs;
+    if (source.mount != p.dir.mount) return Errno::xdev;
+    // Protected hard links (fs.protected_hardlinks = 1): someone who does not own the source may
+    // link it only if it is a regular, non-set-ID file they may read and write.
+    LITEBOX_TRY_ASSIGN(const Ownership source_owner, source.inode->ownership());
+    if (creds.fsuid != 0 && creds.fsuid != source_owner.uid) {
+        const bool set_id = (source_owner.mode & fd::mode::set_uid) ||
+                            (source_owner.mode & (fd::mode::set_gid | 0010)) == (fd::mode::set_gid | 0010);
+        if (!is_regular(source_owner.mode) || set_id ||
+            !check_permission(creds, source_owner, access_mode::read | access_mode::write)) {
+            return Errno::perm;
+        }
+    }
     LITEBOX_TRY_ASSIGN(const Ownership dir_owner, p.dir.inode->ownership());
     LITEBOX_TRY(check_permission(creds, dir_owner, access_mode::write | access_mode::execute));
     if (source.is_directory()) return Errno::perm;
@@ -353,7 +364,7 @@ Result<void> Vfs<P>::remove(const Credentials& creds, const Loc& at, std::string
         return Errno::isdir;
     }
     if (p.dir.mount->read_only()) return Errno::rofs;
-    LITEBOX_TRY_ASSIGN(Loc victim, lookup_component(creds, p.dir, p.last));
+    LITEBOX_TRY_ASSIGN(Loc victim, lookup_component(creds, p.dir, p.last, true));
     if (!directory && p.trailing_slash) return victim.is_directory() ? Errno::isdir : Errno::notdir;
     LITEBOX_TRY_ASSIGN(const Ownership dir_owner, p.dir.inode->ownership());
     LITEBOX_TRY(check_permission(creds, dir_owner, access_mode::write | access_mode::execute));
@@ -382,8 +393,8 @@ Result<void> Vfs<P>::rename(const Credentials& creds, const Loc& old_at, std::st
     if (from.dir.mount->read_only()) return Errno::rofs;
 
     auto serial = m_rename_lock.lock();
-    LITEBOX_TRY_ASSIGN(Loc source, lookup_component(creds, from.dir, from.last));
-    auto target = lookup_component(creds, to.dir, to.last);
+    LITEBOX_TRY_ASSIGN(Loc source, lookup_component(creds, from.dir, from.last, true));
+    auto target = lookup_component(creds, to.dir, to.last, true);
     if (!target && target.error() != Errno::noent) return target.error();
     if (target && (flags & rename_flags::no_replace)) return Errno::exist;
     if (exchange) {

@@ -44,11 +44,14 @@ public:
             const std::string_view name = top.substr(0, slash);
             top.remove_prefix(slash == std::string_view::npos ? top.size() : slash);
             const bool rest_is_slashes = top.find_first_not_of('/') == std::string_view::npos;
+            // Like Linux's link_path_walk: search permission on the directory before each
+            // component, the last one included (so a parent walk checks its result too).
+            LITEBOX_TRY(m_vfs.may_search(m_creds, cur));
             if (pending.size() == 1 && rest_is_slashes) {
                 const LastKind kind = name == "." ? LastKind::dot : name == ".." ? LastKind::dotdot : LastKind::normal;
                 return Parent{cur, name, kind, !top.empty()};
             }
-            LITEBOX_TRY_ASSIGN(Loc next, m_vfs.lookup_component(m_creds, cur, name));
+            LITEBOX_TRY_ASSIGN(Loc next, m_vfs.lookup_component(m_creds, cur, name, true));
             if (next.inode->is_symlink()) {
                 LITEBOX_TRY_ASSIGN(std::string_view body, take_link(next));
                 if (body.front() == '/') cur = m_vfs.root();
@@ -69,7 +72,7 @@ public:
             follow = follow || p.trailing_slash;
             directory = directory || p.trailing_slash;
             if (p.kind == LastKind::root) return p.dir;
-            LITEBOX_TRY_ASSIGN(Loc child, m_vfs.lookup_component(m_creds, p.dir, p.last));
+            LITEBOX_TRY_ASSIGN(Loc child, m_vfs.lookup_component(m_creds, p.dir, p.last, true));
             if (child.inode->is_symlink() && follow) {
                 LITEBOX_TRY_ASSIGN(p, follow_link(p.dir, child));
                 continue;
@@ -129,9 +132,10 @@ Result<void> Vfs<P>::may_search(const Credentials& creds, const Loc& dir) const 
 }
 
 template <platform::RawMutexProvider P>
-Result<Location<P>> Vfs<P>::lookup_component(const Credentials& creds, const Loc& dir, std::string_view name) const {
+Result<Location<P>> Vfs<P>::lookup_component(const Credentials& creds, const Loc& dir, std::string_view name,
+                                             bool searched) const {
     if (!dir.is_directory()) return Errno::notdir;
-    LITEBOX_TRY(may_search(creds, dir));
+    if (!searched) LITEBOX_TRY(may_search(creds, dir));
     if (name == ".") return dir;
     if (name == "..") {
         if (dir == m_root || dir == root()) return root();
