@@ -25,6 +25,9 @@
 #include <litebox/platform/linux/seccomp_launch.hpp>
 #include <litebox/platform/linux/seccomp_supervisor.hpp>
 
+#include "rootfs_image.hpp"
+#include "runtime.hpp"
+
 namespace {
 
 namespace lp = litebox::platform::linux_platform;
@@ -41,14 +44,27 @@ struct Options {
     bool sync_wakeup = true;
     int supervisor_cpu = -1;
     int guest_cpu = -1;
-    std::vector<std::string> env{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/root"};
+    std::vector<std::string> env{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root"};
     std::vector<std::string> command;
+    std::string rootfs;          // a tar file on the host; empty: the embedded busybox image
+    std::string workdir = "/";
+    std::string hostname = "litebox";
+    std::uint32_t uid = 0;
+    std::uint32_t gid = 0;
+    std::uint64_t tmpfs_bytes = 256ull << 20;
 };
 
 void usage(std::FILE* out) {
     std::fputs(
         "usage: litebox-run [options] -- PROGRAM [ARGS...]\n"
         "Runs a static x86-64 Linux program with every system call served by a LiteBox.\n"
+        "PROGRAM is looked up in the box (PATH search without a '/').\n"
+        "  --rootfs FILE.tar    root file system image (default: the embedded busybox image),\n"
+        "                       read-only under an in-memory overlay that vanishes at exit\n"
+        "  --tmpfs-size BYTES   size limit of that overlay (default 256 MiB)\n"
+        "  --workdir DIR        the guest's working directory (default /)\n"
+        "  --hostname NAME      the guest's host name (default litebox)\n"
+        "  --uid U --gid G      the guest's credentials (default 0 0, root inside the box)\n"
         "  --env K=V            add to the guest's environment\n"
         "  --trace              print one line per served system call\n"
         "  --keep-vdso          keep the host's vDSO (faster clocks, host time)\n"
@@ -65,6 +81,16 @@ std::optional<int> parse_cpu(std::string_view text) {
     for (char c : text) {
         if (c < '0' || c > '9') return std::nullopt;
         value = value * 10 + (c - '0');
+    }
+    return value;
+}
+
+std::optional<std::uint64_t> parse_number(std::string_view text) {
+    std::uint64_t value = 0;
+    if (text.empty() || text.size() > 19) return std::nullopt;
+    for (char c : text) {
+        if (c < '0' || c > '9') return std::nullopt;
+        value = value * 10 + static_cast<std::uint64_t>(c - '0');
     }
     return value;
 }
@@ -99,6 +125,23 @@ std::optional<Options> parse(int argc, char** argv, std::string& error) {
                 return std::nullopt;
             }
             options.env.emplace_back(*v);
+        } else if (arg == "--rootfs" || arg == "--workdir" || arg == "--hostname") {
+            const auto v = value();
+            if (!v || v->empty()) {
+                error = std::string(arg) + " needs a value";
+                return std::nullopt;
+            }
+            (arg == "--rootfs" ? options.rootfs : arg == "--workdir" ? options.workdir : options.hostname) = std::string(*v);
+        } else if (arg == "--uid" || arg == "--gid" || arg == "--tmpfs-size") {
+            const auto v = value();
+            const auto number = v ? parse_number(*v) : std::nullopt;
+            if (!number || (arg != "--tmpfs-size" && *number > 0xfffffffeull)) {
+                error = std::string(arg) + " needs a number";
+                return std::nullopt;
+            }
+            if (arg == "--uid") options.uid = static_cast<std::uint32_t>(*number);
+            else if (arg == "--gid") options.gid = static_cast<std::uint32_t>(*number);
+            else options.tmpfs_bytes = *number;
         } else if (arg == "--supervisor-cpu" || arg == "--guest-cpu") {
             const auto v = value();
             const auto cpu = v ? parse_cpu(*v) : std::nullopt;
@@ -122,102 +165,41 @@ std::optional<Options> parse(int argc, char** argv, std::string& error) {
     return options;
 }
 
-/// The system call handler. The Linux shim plugs in here with one call per trapped syscall:
-///     return m_shim.handle(thread, nr, args);
-/// Until it lands this stand-in serves only what a "hello world" needs -- write to the standard
-/// streams (through the platform's StdioProvider, never a host descriptor the guest names) and
-/// exit_group -- and answers ENOSYS to everything else, which --trace shows.
-class Handler {
+/// A host file mapped read-only for the lifetime of the box (the --rootfs image).
+class MappedFile {
 public:
-    explicit Handler(bool trace) : m_trace(trace) {}
-
-    std::int64_t handle(sc::GuestThread& thread, int nr, const sc::SyscallArgs& args) {
-        const std::int64_t result = serve(thread, nr, args);
-        if (m_trace) {
-            std::fprintf(stderr, "[%d] syscall %d (0x%llx, 0x%llx, 0x%llx, ...) = %lld\n", thread.tid(), nr,
-                         static_cast<unsigned long long>(args[0]), static_cast<unsigned long long>(args[1]),
-                         static_cast<unsigned long long>(args[2]), static_cast<long long>(result));
-        }
-        return result;
-    }
-
-private:
-    std::int64_t serve(sc::GuestThread& thread, int nr, const sc::SyscallArgs& args) {
-        constexpr std::size_t max_chunk = 1 << 16;
-        switch (nr) {
-            case SYS_write: {
-                if (args[0] != 1 && args[0] != 2) return -litebox::errno_number(Errno::badf);
-                const std::size_t size = args[2] < max_chunk ? static_cast<std::size_t>(args[2]) : max_chunk;
-                auto bytes = lp::RemoteConstPtr<std::byte>(args[1]).to_owned_slice(size);
-                if (!bytes.has_value()) return -litebox::errno_number(bytes.error());
-                const auto stream = args[0] == 1 ? litebox::platform::StdioStream::out : litebox::platform::StdioStream::err;
-                auto written = m_platform.stdio_write(stream, *bytes);
-                if (!written.has_value()) return -litebox::errno_number(written.error());
-                return static_cast<std::int64_t>(*written);
-            }
-            case SYS_exit_group:
-                thread.exit_process(static_cast<int>(args[0] & 0xff));
-                return 0;
-            default:
-                return -litebox::errno_number(Errno::nosys);
-        }
-    }
-
-    bool m_trace;
-    litebox::platform::RemoteGuestPlatform m_platform;
-};
-
-/// The program file, mapped read-only (no copy until GuestImage puts it in a memfd).
-class MappedProgram {
-public:
-    MappedProgram() = default;
-    MappedProgram(const MappedProgram&) = delete;
-    MappedProgram& operator=(const MappedProgram&) = delete;
-    ~MappedProgram() {
+    MappedFile(void* data, std::size_t size) noexcept : m_data(data), m_size(size) {}
+    MappedFile(const MappedFile&) = delete;
+    MappedFile& operator=(const MappedFile&) = delete;
+    ~MappedFile() {
         if (m_data != nullptr) ::munmap(m_data, m_size);
     }
-    bool map(int fd, std::size_t size) {
-        if (size == 0) return true;
-        void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (p == MAP_FAILED) return false;
-        m_data = p;
-        m_size = size;
-        return true;
-    }
-    [[nodiscard]] std::span<const std::byte> bytes() const {
-        return {static_cast<const std::byte*>(m_data), m_size};
+    [[nodiscard]] std::span<const std::byte> bytes() const { return {static_cast<const std::byte*>(m_data), m_size}; }
+
+    static std::shared_ptr<MappedFile> open(const std::string& path, std::string& error) {
+        lp::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        struct stat st {};
+        if (!fd.valid() || ::fstat(fd.get(), &st) != 0) {
+            error = std::strerror(errno);
+            return nullptr;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            error = "not a regular file";
+            return nullptr;
+        }
+        if (st.st_size == 0) return std::make_shared<MappedFile>(nullptr, 0);
+        void* p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd.get(), 0);
+        if (p == MAP_FAILED) {
+            error = std::strerror(errno);
+            return nullptr;
+        }
+        return std::make_shared<MappedFile>(p, static_cast<std::size_t>(st.st_size));
     }
 
 private:
-    void* m_data = nullptr;
-    std::size_t m_size = 0;
+    void* m_data;
+    std::size_t m_size;
 };
-
-/// Reads the program the operator named. (With the box file system this becomes a lookup in the
-/// box; today the path is the operator's, on the host.)
-bool read_program(const std::string& path, MappedProgram& program, int& exit_code) {
-    const auto complain = [&](const char* what, int code) {
-        std::fprintf(stderr, "litebox-run: %s: %s\n", path.c_str(), what);
-        exit_code = code;
-        return false;
-    };
-    lp::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd.valid()) {
-        const int e = errno;
-        return complain(std::strerror(e), e == ENOENT || e == ENOTDIR ? exit_not_found : exit_cannot_execute);
-    }
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) return complain(std::strerror(errno), exit_cannot_execute);
-    if (S_ISDIR(st.st_mode)) return complain("is a directory", exit_cannot_execute);
-    if (!S_ISREG(st.st_mode)) return complain("not a regular file", exit_cannot_execute);
-    if (!program.map(fd.get(), static_cast<std::size_t>(st.st_size))) return complain("cannot read the program", exit_cannot_execute);
-    const auto check = sc::check_elf(program.bytes());
-    if (check != sc::ElfCheck::ok) {
-        const std::string what(sc::describe(check));
-        return complain(what.c_str(), exit_cannot_execute);
-    }
-    return true;
-}
 
 int run(int argc, char** argv) {
     std::string error;
@@ -231,17 +213,52 @@ int run(int argc, char** argv) {
         usage(stderr);
         return exit_runner_error;
     }
-    int exit_code = 0;
-    auto image = [&]() -> std::optional<litebox::Result<sc::GuestImage>> {
-        MappedProgram program;
-        if (!read_program(options->command[0], program, exit_code)) return std::nullopt;
-        return sc::GuestImage::from_bytes(program.bytes());  // the mapping is gone before the fork
-    }();
-    if (!image) return exit_code;
-    if (!image->has_value()) {
-        std::fprintf(stderr, "litebox-run: cannot stage the program: %s\n", litebox::errno_message(image->error()).data());
+
+    // The box: the root image under an in-memory overlay, devices, the shim.
+    litebox_run::BoxSpec spec;
+    std::shared_ptr<MappedFile> mapped;
+    if (options->rootfs.empty()) {
+        spec.rootfs = litebox_run::default_rootfs_image();
+    } else {
+        mapped = MappedFile::open(options->rootfs, error);
+        if (!mapped) {
+            std::fprintf(stderr, "litebox-run: --rootfs %s: %s\n", options->rootfs.c_str(), error.c_str());
+            return exit_runner_error;
+        }
+        spec.rootfs = mapped->bytes();
+        spec.rootfs_owner = mapped;
+    }
+    spec.overlay_limits.max_bytes = options->tmpfs_bytes;
+    spec.shim.trace = options->trace;
+    spec.shim.hostname = options->hostname;
+    spec.shim.initial_uid = options->uid;
+    spec.shim.initial_gid = options->gid;
+    static litebox_run::Platform platform;
+    litebox::fs::tar::ParseError tar_error{};
+    auto root = litebox_run::Runtime::make_root(platform, spec, &tar_error);
+    if (!root) {
+        std::fprintf(stderr, "litebox-run: %s: not a usable tar image (%s)\n",
+                     options->rootfs.empty() ? "the embedded image" : options->rootfs.c_str(),
+                     litebox::errno_message(root.error()).data());
         return exit_runner_error;
     }
+    auto runtime = std::make_unique<litebox_run::Runtime>(platform, std::move(*root), spec.shim);
+    if (auto made = runtime->create_init(options->workdir); !made) {
+        std::fprintf(stderr, "litebox-run: --workdir %s: %s\n", options->workdir.c_str(),
+                     litebox::errno_message(made.error()).data());
+        return exit_runner_error;
+    }
+
+    // The program, found in the box.
+    auto program = runtime->load_program(runtime->init(), options->command[0], options->command, options->env, true);
+    if (!program) {
+        const Errno e = program.error();
+        std::fprintf(stderr, "litebox-run: %s: %s\n", options->command[0].c_str(),
+                     e == Errno::noexec ? "not a static x86-64 ELF executable (or a script for one)"
+                                        : litebox::errno_message(e).data());
+        return e == Errno::noent || e == Errno::notdir ? exit_not_found : exit_cannot_execute;
+    }
+    runtime->shim().complete_exec(runtime->init(), litebox::shim::linux_abi::ExecRequest{program->path, program->argv, options->env});
     ::signal(SIGPIPE, SIG_IGN);  // a closed stdout is an EPIPE for the guest, not our death
 
     sc::LaunchOptions launch;
@@ -249,15 +266,17 @@ int run(int argc, char** argv) {
     launch.sync_wakeup = options->sync_wakeup;
     launch.guest_cpu = options->guest_cpu;
     sc::LaunchFailure failure;
-    auto guest = sc::launch_guest(**image, options->command, options->env, launch, &failure);
+    auto guest = sc::launch_guest(program->image, program->argv, options->env, launch, &failure);
     if (!guest.has_value()) {
         std::fprintf(stderr, "litebox-run: %s: %s\n", options->command[0].c_str(), failure.message.c_str());
         return failure.error == Errno::noexec ? exit_cannot_execute : exit_runner_error;
     }
-    Handler handler(options->trace);
+    runtime->bind_init(guest->pid);
     sc::SupervisorOptions supervise;
     supervise.supervisor_cpu = options->supervisor_cpu;
-    sc::Supervisor<Handler> supervisor(handler, supervise);
+    sc::Supervisor<litebox_run::Runtime> supervisor(*runtime, supervise);
+    runtime->set_signallers([&](pid_t pid, int sig) { return supervisor.signal_process(pid, sig); },
+                            [&](pid_t pid, pid_t tid, int sig) { return supervisor.signal_thread(pid, tid, sig); });
     auto exit = supervisor.run(*guest);
     if (!exit.has_value()) {
         std::fprintf(stderr, "litebox-run: serving the guest failed: %s\n", litebox::errno_message(exit.error()).data());

@@ -1,0 +1,437 @@
+// litebox-run's runtime: the LiteBox a guest runs in (root file system, devices), the Linux shim
+// that answers its system calls, and the glue between the shim's runtime protocol (kernel.hpp:
+// exit / clone / exec requests, pending signals) and the seccomp supervisor (seccomp_handler.hpp:
+// one handle() per trapped call, `would_block` to move a call to a waiter thread).
+//
+// Threads. handle() runs on the supervisor's notification thread (must not wait) or on a waiter
+// thread (may wait, interruptibly). On the notification thread every call runs with the calling
+// thread's Waiter pre-interrupted: a shim call that would sleep returns EINTR at once without
+// having consumed anything, and handle() answers `would_block`, so the supervisor runs it again
+// on a waiter. The few waits that do not go through the Waiter (F_SETLKW and flock, which use
+// the lock table's condition variable; reads of the host's standard input, which block in the
+// platform) are sent to a waiter up front.
+#pragma once
+
+#include <sys/syscall.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <litebox/fs/devfs.hpp>
+#include <litebox/fs/overlay/overlayfs.hpp>
+#include <litebox/fs/tar/tarfs.hpp>
+#include <litebox/fs/tmpfs.hpp>
+#include <litebox/litebox.hpp>
+#include <litebox/platform/linux/remote_memory.hpp>
+#include <litebox/platform/linux/seccomp_handler.hpp>
+#include <litebox/platform/linux/seccomp_launch.hpp>
+#include <litebox/platform/linux/seccomp_supervisor.hpp>
+#include <litebox/shim/linux/shim.hpp>
+
+namespace litebox_run {
+
+namespace lp = litebox::platform::linux_platform;
+namespace sc = litebox::platform::linux_platform::seccomp;
+namespace lx = litebox::shim::linux_abi;
+namespace fs = litebox::fs;
+using litebox::Errno;
+using litebox::Result;
+using Platform = lp::RemoteGuestPlatform;
+using Context = lx::ThreadContext<Platform>;
+
+/// Largest program image litebox-run loads from the box (the file is copied into a memfd).
+inline constexpr std::uint64_t max_program_bytes = 512ull << 20;
+/// `#!` interpreter lines nest at most this deep (Linux: 4 levels of binfmt recursion).
+inline constexpr int max_interpreter_depth = 4;
+/// Longest `#!` line read (Linux 6.x: 256 bytes).
+inline constexpr std::size_t max_shebang_line = 256;
+
+inline std::int64_t neg(Errno e) noexcept { return -static_cast<std::int64_t>(litebox::errno_number(e)); }
+
+/// A program found in the box, ready to launch.
+struct LoadedProgram {
+    sc::GuestImage image;
+    std::string path;                // what /proc/PID/exe names (the box path of the ELF file)
+    std::vector<std::string> argv;   // after `#!` rewriting
+};
+
+/// Everything the runner's box is made of.
+struct BoxSpec {
+    std::span<const std::byte> rootfs;  // a tar image (read-only lower layer of an overlay)
+    std::shared_ptr<const void> rootfs_owner;
+    fs::TmpfsLimits overlay_limits;     // the writable upper layer
+    lx::ShimConfig shim;
+    std::string workdir = "/";
+};
+
+class Runtime {
+public:
+    /// Starts a process image for a box process: used for the first program and for execve.
+    /// `replaced_host_pid` is the host process the image replaces (0 for the first program).
+    /// Returns the new host pid.
+    using Launcher = std::function<Result<pid_t>(LoadedProgram&, const std::vector<std::string>& envp, pid_t replaced_host_pid)>;
+    /// Sends a signal to a host process / thread of the guest (the supervisor's signal_process /
+    /// signal_thread, which also interrupt a blocked served call).
+    using SignalProcess = std::function<Result<void>(pid_t host_pid, int sig)>;
+    using SignalThread = std::function<Result<void>(pid_t host_pid, pid_t host_tid, int sig)>;
+
+    Runtime(Platform& platform, std::shared_ptr<fs::FileSystem<Platform>> root, lx::ShimConfig config)
+        : m_box(platform, std::move(root)), m_shim(m_box, std::move(config)) {}
+
+    /// Builds the box's root: the tar image under a tmpfs overlay, /dev (devfs) and /tmp.
+    static Result<std::shared_ptr<fs::FileSystem<Platform>>> make_root(Platform& platform, const BoxSpec& spec,
+                                                                       fs::tar::ParseError* error) {
+        LITEBOX_TRY_ASSIGN(auto lower, fs::TarFs<Platform>::create(spec.rootfs, spec.rootfs_owner, {}, error));
+        auto upper = fs::Tmpfs<Platform>::create(platform, spec.overlay_limits, 0755);
+        LITEBOX_TRY_ASSIGN(auto overlay, fs::OverlayFs<Platform>::create(platform, upper, lower));
+        return std::shared_ptr<fs::FileSystem<Platform>>(std::move(overlay));
+    }
+
+    [[nodiscard]] litebox::LiteBox<Platform>& box() noexcept { return m_box; }
+    [[nodiscard]] lx::LinuxShim<Platform>& shim() noexcept { return m_shim; }
+    void set_launcher(Launcher launcher) { m_launcher = std::move(launcher); }
+    void set_signallers(SignalProcess process, SignalThread thread) {
+        m_signal_process = std::move(process);
+        m_signal_thread = std::move(thread);
+    }
+
+    /// Creates box pid 1 with standard input, output and error on the host's (devfs stdio
+    /// devices) and `workdir` as its working directory.
+    Result<void> create_init(const std::string& workdir) {
+        LITEBOX_TRY_ASSIGN(auto init, m_shim.create_init(lx::InitSpec{}));
+        const auto creds = lx::fs_credentials(*init);
+        auto& vfs = m_shim.vfs();
+        static constexpr std::uint32_t modes[] = {litebox::fd::open_flags::read_only, litebox::fd::open_flags::write_only,
+                                                  litebox::fd::open_flags::write_only};
+        static constexpr const char* names[] = {"/dev/stdin", "/dev/stdout", "/dev/stderr"};
+        for (int i = 0; i < 3; ++i) {
+            LITEBOX_TRY_ASSIGN(auto file, vfs.open(fs::Credentials::root(), vfs.root(), names[i], modes[i]));
+            LITEBOX_TRY_ASSIGN(const int fd, init->files().insert(std::move(file), false));
+            if (fd != i) return Errno::badf;
+        }
+        LITEBOX_TRY_ASSIGN(auto dir, vfs.resolve_directory(creds, vfs.root(), workdir));
+        init->process().fs().with_lock([&](auto& f) { f.cwd = dir; });
+        m_init = std::move(init);
+        return litebox::ok();
+    }
+    [[nodiscard]] Context& init() noexcept { return *m_init; }
+
+    /// Finds `name` for execution by `context` the way execve (with a '/') or the shell's PATH
+    /// search (without) would, reads it, follows `#!`, and checks that it is a static x86-64 ELF.
+    Result<LoadedProgram> load_program(Context& context, const std::string& name, std::vector<std::string> argv,
+                                       const std::vector<std::string>& envp, bool search_path) {
+        std::string path = name;
+        if (search_path && name.find('/') == std::string::npos) {
+            LITEBOX_TRY_ASSIGN(path, search(context, name, envp));
+        }
+        for (int depth = 0;; ++depth) {
+            LITEBOX_TRY_ASSIGN(auto bytes, read_executable(context, path));
+            const std::span<const std::byte> view(bytes);
+            if (view.size() >= 2 && view[0] == std::byte{'#'} && view[1] == std::byte{'!'}) {
+                if (depth >= max_interpreter_depth) return Errno::loop;
+                LITEBOX_TRY_ASSIGN(auto interpreter, parse_shebang(view));
+                // argv becomes: interpreter [optional-arg] path original-argv[1..]
+                std::vector<std::string> rewritten;
+                rewritten.push_back(interpreter.first);
+                if (!interpreter.second.empty()) rewritten.push_back(interpreter.second);
+                rewritten.push_back(path);
+                for (std::size_t i = 1; i < argv.size(); ++i) rewritten.push_back(std::move(argv[i]));
+                argv = std::move(rewritten);
+                path = interpreter.first;
+                continue;
+            }
+            const auto check = sc::check_elf(view);
+            if (check == sc::ElfCheck::dynamic) return Errno::noexec;  // dynamic programs: not yet
+            if (check != sc::ElfCheck::ok) return Errno::noexec;
+            LITEBOX_TRY_ASSIGN(auto image, sc::GuestImage::from_bytes(view));
+            return LoadedProgram{std::move(image), path, std::move(argv)};
+        }
+    }
+
+    /// Records that host process `host_pid` (thread `host_pid`) is box process `context`.
+    void bind(pid_t host_tid, pid_t host_pid, std::shared_ptr<Context> context) {
+        std::lock_guard lock(m_mutex);
+        m_box_pid_host[context->pid()] = host_pid;
+        m_threads[host_tid] = std::move(context);
+    }
+    /// Registers the first program, launched by the caller as host process `host_pid`.
+    void bind_init(pid_t host_pid) {
+        std::shared_ptr<Context> init(std::move(m_init));
+        bind(host_pid, host_pid, std::move(init));
+    }
+
+    /// The supervisor's entry point (SyscallHandlerFor<Runtime, GuestThread>).
+    std::int64_t handle(sc::GuestThread& thread, int nr, const sc::SyscallArgs& args) {
+        const std::shared_ptr<Context> context = context_of(thread.tid());
+        if (!context) return neg(Errno::srch);  // a thread the box does not know: refuse everything
+        const lx::SyscallRequest request{static_cast<std::uint64_t>(nr), {args[0], args[1], args[2], args[3], args[4], args[5]}};
+        switch (nr) {
+            case SYS_kill: return kill(*context, static_cast<std::int32_t>(args[0]), static_cast<std::int32_t>(args[1]));
+            case SYS_tkill: return tgkill(*context, -1, static_cast<std::int32_t>(args[0]), static_cast<std::int32_t>(args[1]));
+            case SYS_tgkill:
+                return tgkill(*context, static_cast<std::int32_t>(args[0]), static_cast<std::int32_t>(args[1]),
+                              static_cast<std::int32_t>(args[2]));
+            default: break;
+        }
+        std::int64_t result;
+        if (!thread.may_block()) {
+            if (waits_outside_waiter(*context, nr, args)) return sc::would_block;
+            auto& waiter = context->thread().waiter();
+            waiter.interrupt();  // any sleep in the shim fails at once
+            result = m_shim.dispatch(*context, request);
+            waiter.clear_interrupt();
+            if (result == neg(Errno::intr) && !context->thread().killed()) {
+                (void)context->take_request();
+                return sc::would_block;
+            }
+        } else {
+            auto& waiter = context->thread().waiter();
+            waiter.clear_interrupt();
+            WaiterWaker waker(waiter);
+            if (!thread.arm_interrupt(waker)) return restart_sys;
+            result = m_shim.dispatch(*context, request);
+            thread.disarm_interrupt();
+            if (result == neg(Errno::intr) && thread.interrupted()) result = restart_sys;
+        }
+        return finish(thread, *context, result);
+    }
+
+private:
+    /// -ERESTARTSYS: the kernel restarts the call (SA_RESTART) or fails it with EINTR.
+    static constexpr std::int64_t restart_sys = -512;
+
+    class WaiterWaker final : public sc::InterruptWaker {
+    public:
+        explicit WaiterWaker(litebox::event::Waiter<Platform>& waiter) noexcept : m_waiter(&waiter) {}
+        void wake() noexcept override { m_waiter->interrupt(); }
+
+    private:
+        litebox::event::Waiter<Platform>* m_waiter;
+    };
+
+    std::shared_ptr<Context> context_of(pid_t tid) {
+        std::lock_guard lock(m_mutex);
+        const auto it = m_threads.find(tid);
+        return it == m_threads.end() ? nullptr : it->second;
+    }
+
+    /// Calls that may wait without going through the thread's Waiter.
+    static bool waits_outside_waiter(Context& context, int nr, const sc::SyscallArgs& args) {
+        switch (nr) {
+            case SYS_fcntl: {
+                const auto command = static_cast<std::int32_t>(args[1]);
+                return command == 7 /*F_SETLKW*/ || command == 38 /*F_OFD_SETLKW*/;
+            }
+            case SYS_flock: return (args[1] & 4 /*LOCK_NB*/) == 0;
+            case SYS_read:
+            case SYS_readv:
+            case SYS_pread64:
+            case SYS_preadv:
+            case SYS_preadv2: {
+                auto file = context.files().get(static_cast<std::int32_t>(args[0]));
+                return file.has_value() && dynamic_cast<fs::detail::StdioDeviceFile<Platform>*>(file->get()) != nullptr;
+            }
+            default: return false;
+        }
+    }
+
+    /// After the shim: carry out its runtime request and deliver the signals it raised.
+    std::int64_t finish(sc::GuestThread& thread, Context& context, std::int64_t result) {
+        auto request = context.take_request();
+        if (auto* exit = std::get_if<lx::ExitRequest>(&request)) {
+            if (exit->whole_process) {
+                const int status = exit->wait_status;
+                thread.exit_process((status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f));
+            } else {
+                forget_thread(thread.tid());
+            }
+            return result;
+        }
+        if (auto* exec = std::get_if<lx::ExecRequest>(&request)) return execute(thread, context, *exec);
+        if (std::holds_alternative<lx::CloneRequest<Platform>>(request)) return neg(Errno::nosys);
+        deliver_pending(thread, context);
+        return result;
+    }
+
+    void deliver_pending(sc::GuestThread& thread, Context& context) {
+        while (auto signal = context.dequeue_signal()) {
+            if (m_signal_thread) (void)m_signal_thread(thread.pid(), thread.tid(), signal->first);
+        }
+    }
+
+    void forget_thread(pid_t tid) {
+        std::lock_guard lock(m_mutex);
+        m_threads.erase(tid);
+    }
+
+    std::int64_t execute(sc::GuestThread& thread, Context& context, const lx::ExecRequest& exec) {
+        if (!m_launcher) return neg(Errno::nosys);
+        auto program = load_program(context, exec.path, exec.argv, exec.envp, false);
+        if (!program) return neg(program.error());
+        std::string exe = program->path;
+        const auto started = m_launcher(*program, exec.envp, thread.pid());
+        if (!started) return neg(started.error());
+        m_shim.complete_exec(context, lx::ExecRequest{exe, program->argv, exec.envp});
+        std::shared_ptr<Context> shared;
+        {
+            std::lock_guard lock(m_mutex);
+            const auto it = m_threads.find(thread.tid());
+            if (it != m_threads.end()) shared = it->second;
+            // The old host process's threads are gone with it.
+            for (auto t = m_threads.begin(); t != m_threads.end();) {
+                if (t->second->pid() == context.pid())
+                    t = m_threads.erase(t);
+                else
+                    ++t;
+            }
+            if (shared) {
+                m_threads[*started] = shared;
+                m_box_pid_host[context.pid()] = *started;
+            }
+        }
+        return 0;  // never seen: the supervisor does not answer a replaced process
+    }
+
+    // ---- signals between box processes ----------------------------------------------------------
+    std::int64_t kill(Context& context, std::int32_t pid, std::int32_t sig) {
+        if (sig < 0 || sig > 64) return neg(Errno::inval);
+        auto& tasks = m_shim.tasks();
+        // The shim checks the target and the permission (signal 0 sends nothing).
+        if (auto checked = tasks.kill(context.process(), pid, 0); !checked) return neg(checked.error());
+        if (sig == 0) return 0;
+        std::vector<int> targets;
+        const int self = context.pid();
+        if (pid > 0) {
+            targets.push_back(pid);
+        } else {
+            int group = 0;
+            if (pid == 0) {
+                auto g = tasks.process_group_of(self);
+                if (!g) return neg(g.error());
+                group = *g;
+            } else if (pid < -1) {
+                group = -pid;
+            }
+            for (const int candidate : tasks.process_ids()) {
+                if (pid == -1) {
+                    if (candidate != 1 && candidate != self) targets.push_back(candidate);
+                } else if (auto g = tasks.process_group_of(candidate); g && *g == group) {
+                    targets.push_back(candidate);
+                }
+            }
+        }
+        bool any = false;
+        for (const int target : targets) {
+            const auto host = host_pid_of(target);
+            if (!host || !m_signal_process) continue;
+            if (m_signal_process(*host, sig)) any = true;
+        }
+        return any || targets.empty() ? 0 : neg(Errno::srch);
+    }
+
+    std::int64_t tgkill(Context& context, std::int32_t tgid, std::int32_t tid, std::int32_t sig) {
+        if (sig < 0 || sig > 64 || tid <= 0 || (tgid != -1 && tgid <= 0)) return neg(Errno::inval);
+        if (auto checked = m_shim.tasks().kill_thread(context.process(), tgid, tid, 0); !checked) return neg(checked.error());
+        if (sig == 0) return 0;
+        // Threads of a box process are its host threads in the same order only for the main
+        // thread; other threads are addressed through their process for now.
+        const int box_pid = tgid > 0 ? tgid : tid;
+        const auto host = host_pid_of(box_pid);
+        if (!host || !m_signal_thread) return neg(Errno::srch);
+        if (auto sent = m_signal_thread(*host, *host, sig); !sent) return neg(sent.error());
+        return 0;
+    }
+
+    std::optional<pid_t> host_pid_of(int box_pid) {
+        std::lock_guard lock(m_mutex);
+        const auto it = m_box_pid_host.find(box_pid);
+        if (it == m_box_pid_host.end()) return std::nullopt;
+        return it->second;
+    }
+
+    // ---- programs ---------------------------------------------------------------------------------
+    Result<std::string> search(Context& context, const std::string& name, const std::vector<std::string>& envp) {
+        std::string path_list = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        for (const auto& e : envp)
+            if (e.rfind("PATH=", 0) == 0) path_list = e.substr(5);
+        const auto creds = lx::fs_credentials(context);
+        const auto cwd = lx::current_directory(context);
+        Errno last = Errno::noent;
+        std::size_t start = 0;
+        for (;;) {
+            const std::size_t colon = path_list.find(':', start);
+            std::string dir = path_list.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+            if (dir.empty()) dir = ".";
+            const std::string candidate = dir + "/" + name;
+            auto st = m_shim.vfs().stat(creds, cwd, candidate);
+            if (st && fs::is_regular(st->mode)) {
+                if (auto ok = m_shim.vfs().access(creds, cwd, candidate, 1 /*X_OK*/); ok) return candidate;
+                last = Errno::acces;
+            }
+            if (colon == std::string::npos) break;
+            start = colon + 1;
+        }
+        return last;
+    }
+
+    Result<std::vector<std::byte>> read_executable(Context& context, const std::string& path) {
+        const auto creds = lx::fs_credentials(context);
+        const auto cwd = lx::current_directory(context);
+        auto& vfs = m_shim.vfs();
+        LITEBOX_TRY_ASSIGN(auto st, vfs.stat(creds, cwd, path));
+        if (fs::is_directory(st.mode)) return Errno::acces;
+        if (!fs::is_regular(st.mode)) return Errno::acces;
+        LITEBOX_TRY(vfs.access(creds, cwd, path, 1 /*X_OK*/));
+        if (st.size < 0 || static_cast<std::uint64_t>(st.size) > max_program_bytes) return Errno::nomem;
+        LITEBOX_TRY_ASSIGN(auto file, vfs.open(creds, cwd, path, litebox::fd::open_flags::read_only));
+        std::vector<std::byte> bytes(static_cast<std::size_t>(st.size));
+        std::size_t done = 0;
+        while (done < bytes.size()) {
+            LITEBOX_TRY_ASSIGN(const std::size_t n, file->pread(std::span<std::byte>(bytes).subspan(done), done));
+            if (n == 0) break;
+            done += n;
+        }
+        bytes.resize(done);
+        return bytes;
+    }
+
+    /// `#!interpreter [one argument]` as Linux parses it.
+    static Result<std::pair<std::string, std::string>> parse_shebang(std::span<const std::byte> bytes) {
+        std::string line;
+        for (std::size_t i = 2; i < bytes.size() && i < max_shebang_line; ++i) {
+            const char c = static_cast<char>(bytes[i]);
+            if (c == '\n') break;
+            line.push_back(c);
+        }
+        const auto blank = [](char c) { return c == ' ' || c == '\t'; };
+        std::size_t i = 0;
+        while (i < line.size() && blank(line[i])) ++i;
+        std::size_t end = i;
+        while (end < line.size() && !blank(line[end])) ++end;
+        if (end == i) return Errno::noexec;
+        std::string interpreter = line.substr(i, end - i);
+        while (end < line.size() && blank(line[end])) ++end;
+        std::string argument = line.substr(end);
+        while (!argument.empty() && blank(argument.back())) argument.pop_back();
+        return std::pair{std::move(interpreter), std::move(argument)};
+    }
+
+    litebox::LiteBox<Platform> m_box;
+    lx::LinuxShim<Platform> m_shim;
+    std::unique_ptr<Context> m_init;
+    Launcher m_launcher;
+    SignalProcess m_signal_process;
+    SignalThread m_signal_thread;
+
+    std::mutex m_mutex;
+    std::unordered_map<pid_t, std::shared_ptr<Context>> m_threads;  // by host tid
+    std::unordered_map<int, pid_t> m_box_pid_host;                  // box pid -> host pid
+};
+
+}  // namespace litebox_run
