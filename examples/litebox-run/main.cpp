@@ -265,24 +265,39 @@ int run(int argc, char** argv) {
     launch.hide_vdso = !options->keep_vdso;
     launch.sync_wakeup = options->sync_wakeup;
     launch.guest_cpu = options->guest_cpu;
+
+    // The tracer thread launches every image and sees every fork and death (seccomp_tracer.hpp).
+    sc::Tracer tracer(*runtime);
+    if (auto started = tracer.start(); !started) {
+        std::fprintf(stderr, "litebox-run: cannot start the tracer: %s\n", litebox::errno_message(started.error()).data());
+        return exit_runner_error;
+    }
     sc::LaunchFailure failure;
-    auto guest = sc::launch_guest(program->image, program->argv, options->env, launch, &failure);
+    auto guest = tracer.launch(program->image, program->argv, options->env, launch, &failure);
     if (!guest.has_value()) {
         std::fprintf(stderr, "litebox-run: %s: %s\n", options->command[0].c_str(), failure.message.c_str());
         return failure.error == Errno::noexec ? exit_cannot_execute : exit_runner_error;
     }
-    runtime->bind_init(guest->pid);
+    runtime->bind_init((*guest)->pid);
     sc::SupervisorOptions supervise;
     supervise.supervisor_cpu = options->supervisor_cpu;
+    supervise.external_reaper = true;
     sc::Supervisor<litebox_run::Runtime> supervisor(*runtime, supervise);
     runtime->set_signallers([&](pid_t pid, int sig) { return supervisor.signal_process(pid, sig); },
                             [&](pid_t pid, pid_t tid, int sig) { return supervisor.signal_thread(pid, tid, sig); });
-    auto exit = supervisor.run(*guest);
+    runtime->set_launcher(
+        [&](litebox_run::LoadedProgram& next, const std::vector<std::string>& envp) {
+            return tracer.launch(next.image, next.argv, envp, launch, nullptr);
+        },
+        [&](std::unique_ptr<sc::LaunchedGuest> next, pid_t replaced) { return supervisor.adopt(std::move(next), replaced); },
+        [&](pid_t pid, int status) { supervisor.record_exit(pid, status); });
+    auto exit = supervisor.run(**guest);
+    tracer.stop();
     if (!exit.has_value()) {
         std::fprintf(stderr, "litebox-run: serving the guest failed: %s\n", litebox::errno_message(exit.error()).data());
         return exit_runner_error;
     }
-    if (const auto exec_error = guest->exec_error()) {
+    if (const auto exec_error = (*guest)->exec_error()) {
         std::fprintf(stderr, "litebox-run: %s: cannot execute: %s\n", options->command[0].c_str(),
                      litebox::errno_message(*exec_error).data());
         return exit_cannot_execute;

@@ -32,6 +32,7 @@
 #include <litebox/platform/linux/seccomp_handler.hpp>
 #include <litebox/platform/linux/seccomp_launch.hpp>
 #include <litebox/platform/linux/seccomp_supervisor.hpp>
+#include <litebox/platform/linux/seccomp_tracer.hpp>
 #include <litebox/shim/linux/shim.hpp>
 
 namespace litebox_run {
@@ -70,12 +71,14 @@ struct BoxSpec {
     std::string workdir = "/";
 };
 
-class Runtime {
+class Runtime final : public sc::TraceEvents {
 public:
-    /// Starts a process image for a box process: used for the first program and for execve.
-    /// `replaced_host_pid` is the host process the image replaces (0 for the first program).
-    /// Returns the new host pid.
-    using Launcher = std::function<Result<pid_t>(LoadedProgram&, const std::vector<std::string>& envp, pid_t replaced_host_pid)>;
+    /// Starts a program image (traced, not yet served): used for the first program and execve.
+    using Launcher = std::function<Result<std::unique_ptr<sc::LaunchedGuest>>(LoadedProgram&, const std::vector<std::string>& envp)>;
+    /// Starts serving a launched image; `replaced_host_pid` is the host process it replaces.
+    using Adopter = std::function<Result<void>(std::unique_ptr<sc::LaunchedGuest>, pid_t replaced_host_pid)>;
+    /// Tells the supervisor how a host process ended (it does not reap them itself).
+    using ExitRecorder = std::function<void(pid_t host_pid, int wait_status)>;
     /// Sends a signal to a host process / thread of the guest (the supervisor's signal_process /
     /// signal_thread, which also interrupt a blocked served call).
     using SignalProcess = std::function<Result<void>(pid_t host_pid, int sig)>;
@@ -95,7 +98,11 @@ public:
 
     [[nodiscard]] litebox::LiteBox<Platform>& box() noexcept { return m_box; }
     [[nodiscard]] lx::LinuxShim<Platform>& shim() noexcept { return m_shim; }
-    void set_launcher(Launcher launcher) { m_launcher = std::move(launcher); }
+    void set_launcher(Launcher launcher, Adopter adopter, ExitRecorder recorder) {
+        m_launcher = std::move(launcher);
+        m_adopter = std::move(adopter);
+        m_record_exit = std::move(recorder);
+    }
     void set_signallers(SignalProcess process, SignalThread thread) {
         m_signal_process = std::move(process);
         m_signal_thread = std::move(thread);
@@ -154,11 +161,86 @@ public:
         }
     }
 
-    /// Records that host process `host_pid` (thread `host_pid`) is box process `context`.
+    /// Records that host thread `host_tid` of host process `host_pid` is box thread `context`.
     void bind(pid_t host_tid, pid_t host_pid, std::shared_ptr<Context> context) {
         std::lock_guard lock(m_mutex);
-        m_box_pid_host[context->pid()] = host_pid;
+        if (host_tid == host_pid) {
+            m_box_pid_host[context->pid()] = host_pid;
+            m_host_process[host_pid] = context;
+        }
         m_threads[host_tid] = std::move(context);
+    }
+
+    // ---- TraceEvents (the tracer thread) ------------------------------------------------------------
+    std::int64_t on_clone_entry(pid_t /*pid*/, pid_t tid, std::uint64_t flags) override {
+        const std::shared_ptr<Context> context = context_of(tid);
+        if (!context) return neg(Errno::srch);
+        // No guest memory on this thread: the pointer arguments are the kernel's business (the
+        // tracer rewrites the ids it writes).
+        const lx::SyscallRequest request{SYS_clone, {flags, 0, 0, 0, 0, 0}};
+        const std::int64_t id = m_shim.dispatch(*context, request);
+        auto outcome = context->take_request();
+        if (id <= 0) return id < 0 ? id : neg(Errno::again);
+        auto* clone = std::get_if<lx::CloneRequest<Platform>>(&outcome);
+        if (clone == nullptr || !clone->child) return neg(Errno::again);
+        std::lock_guard lock(m_mutex);
+        m_pending_clones[tid] = std::shared_ptr<Context>(std::move(clone->child));
+        return id;
+    }
+    void on_clone_created(pid_t tid, pid_t child, pid_t child_pid, std::int64_t /*box_id*/) override {
+        std::shared_ptr<Context> context;
+        {
+            std::lock_guard lock(m_mutex);
+            const auto it = m_pending_clones.find(tid);
+            if (it == m_pending_clones.end()) return;
+            context = std::move(it->second);
+            m_pending_clones.erase(it);
+        }
+        bind(child, child_pid, std::move(context));
+    }
+    void on_clone_failed(pid_t tid, std::int64_t /*box_id*/, int /*error*/) override {
+        std::shared_ptr<Context> context;
+        {
+            std::lock_guard lock(m_mutex);
+            const auto it = m_pending_clones.find(tid);
+            if (it == m_pending_clones.end()) return;
+            context = std::move(it->second);
+            m_pending_clones.erase(it);
+        }
+        // The box's task never ran: end it (a process leaves a zombie its parent may reap).
+        if (context->process().pid() == context->tid())
+            m_shim.tasks().exit_group(context->process(), 0);
+        else
+            (void)m_shim.tasks().exit_thread(context->thread(), 0);
+    }
+    void on_process_exit(pid_t host_pid, int wait_status) override {
+        std::shared_ptr<Context> context;
+        {
+            std::lock_guard lock(m_mutex);
+            const auto it = m_host_process.find(host_pid);
+            if (it != m_host_process.end()) {
+                context = it->second;
+                m_host_process.erase(it);
+                const int box_pid = context->pid();
+                if (const auto h = m_box_pid_host.find(box_pid); h != m_box_pid_host.end() && h->second == host_pid)
+                    m_box_pid_host.erase(h);
+                for (auto t = m_threads.begin(); t != m_threads.end();) {
+                    if (t->second->pid() == box_pid && m_box_pid_host.find(box_pid) == m_box_pid_host.end())
+                        t = m_threads.erase(t);
+                    else
+                        ++t;
+                }
+            }
+        }
+        if (context && m_box_pid_host_missing(context->pid())) {
+            // Death by a signal (or an exit the shim did not see): the box's parent sees it now.
+            const bool exited = context->process().state().with_lock([](auto& st) { return st.exit_status.has_value(); });
+            if (!exited) {
+                m_shim.tasks().exit_group(context->process(), wait_status & 0xffff);
+                m_shim.vfs().locks().release_owner(static_cast<std::uint64_t>(context->pid()));
+            }
+        }
+        if (m_record_exit) m_record_exit(host_pid, wait_status);
     }
     /// Registers the first program, launched by the caller as host process `host_pid`.
     void bind_init(pid_t host_pid) {
@@ -254,7 +336,7 @@ private:
             return result;
         }
         if (auto* exec = std::get_if<lx::ExecRequest>(&request)) return execute(thread, context, *exec);
-        if (std::holds_alternative<lx::CloneRequest<Platform>>(request)) return neg(Errno::nosys);
+        if (std::holds_alternative<lx::CloneRequest<Platform>>(request)) return neg(Errno::nosys);  // clone is traced, never served
         deliver_pending(thread, context);
         return result;
     }
@@ -271,31 +353,43 @@ private:
     }
 
     std::int64_t execute(sc::GuestThread& thread, Context& context, const lx::ExecRequest& exec) {
-        if (!m_launcher) return neg(Errno::nosys);
-        auto program = load_program(context, exec.path, exec.argv, exec.envp, false);
+        if (!m_launcher || !m_adopter) return neg(Errno::nosys);
+        std::string path = exec.path;
+        if (path == "/proc/self/exe") path = context.process().state().with_lock([](auto& st) { return st.exe; });
+        auto program = load_program(context, path, exec.argv, exec.envp, false);
         if (!program) return neg(program.error());
         std::string exe = program->path;
-        const auto started = m_launcher(*program, exec.envp, thread.pid());
-        if (!started) return neg(started.error());
+        auto launched = m_launcher(*program, exec.envp);
+        if (!launched) return neg(launched.error());
+        const pid_t host_pid = (*launched)->pid;
         m_shim.complete_exec(context, lx::ExecRequest{exe, program->argv, exec.envp});
-        std::shared_ptr<Context> shared;
         {
             std::lock_guard lock(m_mutex);
+            std::shared_ptr<Context> shared;
             const auto it = m_threads.find(thread.tid());
             if (it != m_threads.end()) shared = it->second;
-            // The old host process's threads are gone with it.
+            // The old host process's threads are gone with it; the box process lives on in the
+            // new one (bound before it is served).
             for (auto t = m_threads.begin(); t != m_threads.end();) {
                 if (t->second->pid() == context.pid())
                     t = m_threads.erase(t);
                 else
                     ++t;
             }
+            m_host_process.erase(thread.pid());
             if (shared) {
-                m_threads[*started] = shared;
-                m_box_pid_host[context.pid()] = *started;
+                m_threads[host_pid] = shared;
+                m_host_process[host_pid] = shared;
+                m_box_pid_host[context.pid()] = host_pid;
             }
         }
-        return 0;  // never seen: the supervisor does not answer a replaced process
+        if (auto adopted = m_adopter(std::move(*launched), thread.pid()); !adopted) return neg(adopted.error());
+        return 0;  // never seen: the replaced process is killed before the answer
+    }
+
+    bool m_box_pid_host_missing(int box_pid) {
+        std::lock_guard lock(m_mutex);
+        return m_box_pid_host.find(box_pid) == m_box_pid_host.end();
     }
 
     // ---- signals between box processes ----------------------------------------------------------
@@ -426,12 +520,16 @@ private:
     lx::LinuxShim<Platform> m_shim;
     std::unique_ptr<Context> m_init;
     Launcher m_launcher;
+    Adopter m_adopter;
+    ExitRecorder m_record_exit;
     SignalProcess m_signal_process;
     SignalThread m_signal_thread;
 
     std::mutex m_mutex;
     std::unordered_map<pid_t, std::shared_ptr<Context>> m_threads;  // by host tid
     std::unordered_map<int, pid_t> m_box_pid_host;                  // box pid -> host pid
+    std::unordered_map<pid_t, std::shared_ptr<Context>> m_host_process;  // host pid -> main thread
+    std::unordered_map<pid_t, std::shared_ptr<Context>> m_pending_clones;  // by cloning host tid
 };
 
 }  // namespace litebox_run

@@ -43,6 +43,7 @@ enum class Disposition : std::uint8_t {
     served,   // SECCOMP_RET_USER_NOTIF: the supervisor answers
     native,   // SECCOMP_RET_ALLOW (possibly only for some argument values, see the table comment)
     refused,  // SECCOMP_RET_ERRNO
+    traced,   // SECCOMP_RET_TRACE: the supervisor's ptrace tracer sees the call at its entry
 };
 
 /// Choices a runtime makes about the filter.
@@ -55,6 +56,12 @@ struct FilterOptions {
     /// they are served so that the box sees every new process. clone3 always fails with ENOSYS
     /// (its arguments live in guest memory; C libraries fall back to clone).
     bool native_clone = false;
+    /// clone/fork/vfork stop at their entry for the supervisor's ptrace tracer (SECCOMP_RET_TRACE;
+    /// namespace flags and CLONE_UNTRACED refused with EPERM first). The tracer registers the
+    /// new task with the box before it runs and rewrites the parent's return value to the box's
+    /// id (seccomp_tracer.hpp). Without a tracer attached the calls fail with ENOSYS, as Linux
+    /// does for RET_TRACE. Takes precedence over native_clone.
+    bool traced_clone = false;
 };
 
 /// One row of the fixed part of the policy.
@@ -183,6 +190,7 @@ inline constexpr std::uint32_t first_refused_madvise = 100;
 inline Disposition disposition_of(int nr, const FilterOptions& options) noexcept {
     if (nr < 0 || (nr & detail::nr_x32_bit) != 0) return Disposition::refused;
     if (nr == SYS_mmap || nr == SYS_madvise || nr == SYS_arch_prctl) return Disposition::native;
+    if (options.traced_clone && (nr == SYS_clone || nr == SYS_fork || nr == SYS_vfork)) return Disposition::traced;
     if (options.native_clone && (nr == SYS_clone || nr == SYS_fork || nr == SYS_vfork)) return Disposition::native;
     if (options.native_pid_queries && (nr == SYS_getpid || nr == SYS_gettid || nr == SYS_getppid))
         return Disposition::native;
@@ -263,16 +271,19 @@ inline std::vector<sock_filter> build_filter(const FilterOptions& options) {
     b.ret(allow);
     b.ret(notify);
 
-    if (options.native_clone) {
+    if (options.native_clone || options.traced_clone) {
+        // After a tracer's rewrite the filter runs again and RET_TRACE then means "allow"; the
+        // flags are checked again on that pass too.
+        const std::uint32_t action = options.traced_clone ? SECCOMP_RET_TRACE : allow;
         b.load_nr();
         b.jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 4);
         b.load_arg_low(0);
         b.jump(BPF_JMP | BPF_JSET | BPF_K, forbidden_clone_flags, 0, 1);
         b.ret(ret_errno(Errno::perm));
-        b.ret(allow);
+        b.ret(action);
         b.load_nr();
-        b.if_equal_return(SYS_fork, allow);
-        b.if_equal_return(SYS_vfork, allow);
+        b.if_equal_return(SYS_fork, action);
+        b.if_equal_return(SYS_vfork, action);
     }
     b.load_nr();
     if (options.native_pid_queries) {

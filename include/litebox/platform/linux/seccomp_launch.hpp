@@ -136,6 +136,11 @@ struct LaunchOptions {
     bool sync_wakeup = true;
     /// Pin the guest to this CPU (-1: no pinning).
     int guest_cpu = -1;
+    /// Stay the guest's ptrace tracer after the exec (instead of detaching), with these
+    /// PTRACE_O_* options (EXITKILL is always added). The calling thread is then the tracer: it
+    /// must be the one that waits for the guest's ptrace stops (seccomp_tracer.hpp).
+    bool stay_traced = false;
+    unsigned long trace_options = 0;
     /// How long the trampoline may take to confine itself and reach its exec.
     std::chrono::milliseconds startup_timeout{10'000};
 };
@@ -459,7 +464,7 @@ inline Result<LaunchedGuest> launch_guest_unguarded(const GuestImage& image, std
     if (options.sync_wakeup) guest.sync_wakeup = guest.listener.set_sync_wakeup().has_value();
 
     bool traced = false;
-    if (options.hide_vdso) {
+    if (options.hide_vdso || options.stay_traced) {
         if (::ptrace(PTRACE_SEIZE, pid, nullptr, PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL) != 0) {
             const Errno e = detail::last_errno();
             detail::kill_and_reap(pid);
@@ -517,8 +522,8 @@ inline Result<LaunchedGuest> launch_guest_unguarded(const GuestImage& image, std
             (void)::ptrace(PTRACE_CONT, pid, nullptr, reinterpret_cast<void*>(static_cast<std::uintptr_t>(sig == SIGTRAP ? 0 : sig)));
         }
         struct user_regs_struct regs {};
-        Result<void> hidden = Errno::fault;
-        if (::ptrace(PTRACE_GETREGS, pid, nullptr, &regs) == 0) {
+        Result<void> hidden = options.hide_vdso ? Result<void>(Errno::fault) : Result<void>(ok());
+        if (options.hide_vdso && ::ptrace(PTRACE_GETREGS, pid, nullptr, &regs) == 0) {
             char mem_path[64];
             std::snprintf(mem_path, sizeof mem_path, "/proc/%d/mem", static_cast<int>(pid));
             UniqueFd mem(::open(mem_path, O_RDWR | O_CLOEXEC));
@@ -528,7 +533,16 @@ inline Result<LaunchedGuest> launch_guest_unguarded(const GuestImage& image, std
             detail::kill_and_reap(pid);
             return fail(hidden.error(), "cannot hide the vDSO from the guest");
         }
-        guest.vdso_hidden = true;
+        guest.vdso_hidden = options.hide_vdso;
+        if (options.stay_traced) {
+            if (::ptrace(PTRACE_SETOPTIONS, pid, nullptr, options.trace_options | PTRACE_O_EXITKILL) != 0 ||
+                ::ptrace(PTRACE_CONT, pid, nullptr, nullptr) != 0) {
+                const Errno e = detail::last_errno();
+                detail::kill_and_reap(pid);
+                return fail(e, "cannot keep tracing the guest");
+            }
+            return guest;
+        }
         if (::ptrace(PTRACE_DETACH, pid, nullptr, nullptr) != 0) {
             const Errno e = detail::last_errno();
             detail::kill_and_reap(pid);

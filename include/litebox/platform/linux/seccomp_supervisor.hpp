@@ -87,6 +87,9 @@ struct SupervisorOptions {
     /// with pthread_kill). If the application has no handler for it, a no-op handler with
     /// SA_RESTART is installed: SIGURG is ignored by default, so nothing else changes.
     int wake_signal = SIGURG;
+    /// Another component reaps the guest processes (the ptrace tracer, seccomp_tracer.hpp) and
+    /// reports each exit with record_exit(); the supervisor then never calls waitid itself.
+    bool external_reaper = false;
 };
 
 /// How the initial guest process ended.
@@ -198,7 +201,6 @@ public:
     /// Serves `guest` until its initial process exits. The calling thread becomes the
     /// notification thread; a monitor thread watches the guest processes' pidfds.
     Result<GuestExit> run(LaunchedGuest& guest) {
-        m_listener = &guest.listener;
         std::optional<cpu_set_t> saved_affinity;
         if (m_options.supervisor_cpu >= 0) {
             cpu_set_t old_set, new_set;
@@ -219,7 +221,8 @@ public:
         try {
             initial = std::make_shared<detail::GuestProcess>();
             initial->pid = guest.pid;
-            initial->initial = true;
+            initial->initial.store(true);
+            initial->listener = &guest.listener;
             initial->pidfd = std::move(guest.pidfd);
             std::lock_guard lock(m_mutex);
             initial->serial = m_next_serial++;
@@ -231,7 +234,6 @@ public:
             ::pthread_sigmask(SIG_SETMASK, &saved_mask, nullptr);
             if (saved_affinity) ::sched_setaffinity(0, sizeof *saved_affinity, &*saved_affinity);
             if (guest.pidfd.valid()) (void)::syscall(SYS_pidfd_send_signal, guest.pidfd.get(), SIGKILL, nullptr, 0);
-            m_listener = nullptr;
             return Errno::nomem;
         }
         m_notifier = ::pthread_self();
@@ -247,28 +249,7 @@ public:
             }
         }
 
-        // The notification loop: block in RECV, serve, repeat. Only the wake signal (sent by the
-        // monitor once the initial process is gone) or a listener failure ends it.
-        while (!failure) {
-            if (m_done.load(std::memory_order_acquire)) break;
-            TrappedCall call;
-            const auto received = guest.listener.receive(call);
-            if (received.has_value()) {
-                try {
-                    dispatch(call);
-                } catch (...) {  // allocation failure in the supervisor's own tables
-                    reply(call.id, -static_cast<std::int64_t>(errno_number(Errno::nomem)));
-                }
-            } else if (received.error() == Errno::noent) {
-                // The caller died before we read its call -- or no task uses the filter any more
-                // (Linux 6.x then fails RECV at once instead of blocking): stop receiving and let
-                // the monitor report the exit, rather than spin.
-                const auto readable = guest.listener.wait_readable(0);
-                if (!readable.has_value() && readable.error() == Errno::pipe) break;
-            } else if (received.error() != Errno::intr) {
-                failure = received.error();
-            }
-        }
+        if (!failure) failure = serve(guest.listener);
         if (failure) {
             // Never leave a guest running unserved: kill it; the monitor then reports the exit.
             if (m_options.kill_group_on_exit) ::kill(-guest.pid, SIGKILL);
@@ -280,6 +261,7 @@ public:
         }
         m_state_changed.notify_all();
         if (monitor.joinable()) monitor.join();
+        stop_listeners();
         stop_waiters();
 
         std::optional<GuestExit> exit;
@@ -290,12 +272,65 @@ public:
             m_threads.clear();
         }
         m_monitor_wake.reset();
-        m_listener = nullptr;
+        m_adopted.clear();
         ::pthread_sigmask(SIG_SETMASK, &saved_mask, nullptr);
         if (saved_affinity) ::sched_setaffinity(0, sizeof *saved_affinity, &*saved_affinity);
         if (failure) return *failure;
         if (!exit) return Errno::io;
         return *exit;
+    }
+
+    /// Serves another launched guest -- a new program image started for execve -- on its own
+    /// notification thread. `replaced` (if > 0) is the host process the image replaces: it is
+    /// killed and never answered again, and if it was the initial process the new one becomes the
+    /// initial process (its exit ends the run). Call only while run() runs.
+    Result<void> adopt(std::unique_ptr<LaunchedGuest> guest, pid_t replaced) {
+        if (!guest) return Errno::inval;
+        auto process = std::make_shared<detail::GuestProcess>();
+        process->pid = guest->pid;
+        process->listener = &guest->listener;
+        process->pidfd = std::move(guest->pidfd);
+        std::shared_ptr<detail::GuestProcess> old;
+        {
+            std::lock_guard lock(m_mutex);
+            if (m_stopping_listeners) {
+                (void)::syscall(SYS_pidfd_send_signal, process->pidfd.get(), SIGKILL, nullptr, 0);
+                return Errno::srch;
+            }
+            process->serial = m_next_serial++;
+            if (replaced > 0) {
+                const auto it = m_processes.find(replaced);
+                if (it != m_processes.end()) old = it->second;
+            }
+            if (old) {
+                process->initial.store(old->initial.exchange(false));
+                old->exiting.store(true, std::memory_order_release);
+            }
+            m_processes[process->pid] = process;
+            const Listener* listener = &guest->listener;
+            m_adopted.push_back(std::move(guest));
+            auto finished = std::make_shared<std::atomic<bool>>(false);
+            m_listener_threads.push_back(ListenerThread{std::thread([this, listener, finished] {
+                                                            serve_adopted(*listener);
+                                                            finished->store(true, std::memory_order_release);
+                                                        }),
+                                                        finished});
+        }
+        if (old) (void)::syscall(SYS_pidfd_send_signal, old->pidfd.get(), SIGKILL, nullptr, 0);
+        notify_monitor();
+        return ok();
+    }
+
+    /// With SupervisorOptions::external_reaper: the wait status of guest process `pid`, which the
+    /// caller has reaped.
+    void record_exit(pid_t pid, int wait_status) noexcept {
+        {
+            std::lock_guard lock(m_mutex);
+            const auto it = m_processes.find(pid);
+            if (it != m_processes.end()) it->second->host_status.store(wait_status, std::memory_order_release);
+            else m_reaped[pid] = wait_status;
+        }
+        m_state_changed.notify_all();
     }
 
     /// Interrupts the served call thread `tid` is blocked in, if it is on a waiter (thread-safe).
@@ -362,6 +397,71 @@ public:
     }
 
 private:
+    /// The notification loop of one listener: block in RECV, serve, repeat. Only the wake signal
+    /// (sent once the initial process is gone), the listener's last task leaving, or a listener
+    /// failure ends it.
+    std::optional<Errno> serve(const Listener& listener) {
+        while (!m_done.load(std::memory_order_acquire)) {
+            TrappedCall call;
+            const auto received = listener.receive(call);
+            if (received.has_value()) {
+                try {
+                    dispatch(call, listener);
+                } catch (...) {  // allocation failure in the supervisor's own tables
+                    reply(listener, call.id, -static_cast<std::int64_t>(errno_number(Errno::nomem)));
+                }
+            } else if (received.error() == Errno::noent) {
+                // The caller died before we read its call -- or no task uses the filter any more
+                // (Linux 6.x then fails RECV at once instead of blocking): stop receiving and let
+                // the monitor report the exit, rather than spin.
+                const auto readable = listener.wait_readable(0);
+                if (!readable.has_value() && readable.error() == Errno::pipe) break;
+            } else if (received.error() != Errno::intr) {
+                return received.error();
+            }
+        }
+        return std::nullopt;
+    }
+
+    void serve_adopted(const Listener& listener) noexcept {
+        sigset_t wake_set;
+        sigemptyset(&wake_set);
+        sigaddset(&wake_set, m_options.wake_signal);
+        ::pthread_sigmask(SIG_UNBLOCK, &wake_set, nullptr);
+        for (;;) {
+            try {
+                (void)serve(listener);
+                return;
+            } catch (...) {
+                ::usleep(1000);
+            }
+        }
+    }
+
+    /// End of the run: kill every guest process still alive and stop the adopted listeners'
+    /// threads.
+    void stop_listeners() noexcept {
+        std::vector<ListenerThread> threads;
+        m_done.store(true, std::memory_order_release);
+        {
+            std::lock_guard lock(m_mutex);
+            m_stopping_listeners = true;
+            for (auto& [pid, process] : m_processes) (void)::syscall(SYS_pidfd_send_signal, process->pidfd.get(), SIGKILL, nullptr, 0);
+            threads.swap(m_listener_threads);
+        }
+        for (auto& listener : threads) {
+            // Its RECV ends with the wake signal (or when its last task is gone).
+            while (!listener.finished->load(std::memory_order_acquire)) {
+                ::pthread_kill(listener.thread.native_handle(), m_options.wake_signal);
+                struct timespec slice {0, 2'000'000};
+                ::nanosleep(&slice, nullptr);
+            }
+            listener.thread.join();
+        }
+        std::lock_guard lock(m_mutex);
+        m_stopping_listeners = false;
+    }
+
     std::int64_t invoke(GuestThread& thread, const TrappedCall& call) noexcept {
         SyscallArgs args;
         for (std::size_t i = 0; i < args.size(); ++i) args[i] = call.args[i];
@@ -374,13 +474,15 @@ private:
         }
     }
 
-    void reply(std::uint64_t id, std::int64_t result) noexcept { (void)m_listener->respond_raw(id, result); }
+    static void reply(const Listener& listener, std::uint64_t id, std::int64_t result) noexcept {
+        (void)listener.respond_raw(id, result);
+    }
 
-    void dispatch(const TrappedCall& call) {
-        auto process = process_of(call);
+    void dispatch(const TrappedCall& call, const Listener& listener) {
+        auto process = process_of(call, listener);
         if (!process) {
             m_unattributed.fetch_add(1, std::memory_order_relaxed);
-            reply(call.id, -static_cast<std::int64_t>(errno_number(Errno::again)));
+            reply(listener, call.id, -static_cast<std::int64_t>(errno_number(Errno::again)));
             return;
         }
         if (process->exiting.load(std::memory_order_acquire)) return;  // being killed: no answer
@@ -388,8 +490,8 @@ private:
             hand_to_waiter(call, std::move(process));
             return;
         }
-        GuestThread thread(call, *process, nullptr, *m_listener);
-        const RemoteMemory memory(call.tid, process->mem.get(), m_listener, call.id);
+        GuestThread thread(call, *process, nullptr, listener);
+        const RemoteMemory memory(call.tid, process->mem.get(), &listener, call.id);
         const ScopedRemoteMemory scope(memory);
         const std::int64_t result = invoke(thread, call);
         if (const auto status = thread.requested_exit()) {
@@ -404,7 +506,7 @@ private:
                 std::lock_guard lock(m_mutex);
                 m_threads.erase(call.tid);
             }
-            (void)m_listener->continue_unchecked(call.id);
+            (void)listener.continue_unchecked(call.id);
             return;
         }
         if (result == would_block) {
@@ -413,13 +515,13 @@ private:
         }
         m_served_inline.fetch_add(1, std::memory_order_relaxed);
         if (thread.continues())
-            (void)m_listener->continue_unchecked(call.id);  // map_from: see its comment
+            (void)listener.continue_unchecked(call.id);  // map_from: see its comment
         else
-            reply(call.id, result);
+            reply(listener, call.id, result);
     }
 
     /// The process of the calling thread: cached, or learnt now (and then validated).
-    std::shared_ptr<detail::GuestProcess> process_of(const TrappedCall& call) {
+    std::shared_ptr<detail::GuestProcess> process_of(const TrappedCall& call, const Listener& listener) {
         {
             std::lock_guard lock(m_mutex);
             const auto it = m_threads.find(call.tid);
@@ -440,7 +542,9 @@ private:
                 if (!pidfd.valid()) return nullptr;
                 process = std::make_shared<detail::GuestProcess>();
                 process->pid = *tgid;
+                process->listener = &listener;
                 process->serial = m_next_serial++;
+                if (const auto reaped = m_reaped.find(*tgid); reaped != m_reaped.end()) m_reaped.erase(reaped);
                 process->pidfd = std::move(pidfd);
                 m_processes[*tgid] = process;
                 added = true;
@@ -456,7 +560,7 @@ private:
             process->mem.reset(::open(path, O_RDONLY | O_CLOEXEC));
         }
         // The thread is still blocked in this call, so tid -> tgid and the descriptors refer to it.
-        if (!m_listener->id_valid(call.id)) return nullptr;
+        if (!listener.id_valid(call.id)) return nullptr;
         std::lock_guard lock(m_mutex);
         m_threads[call.tid] = process;
         return process;
@@ -482,19 +586,37 @@ private:
             }
             for (auto& [tid, blocked] : m_blocked)
                 if (blocked->process == process) to_interrupt.push_back(blocked);
-            m_processes.erase(process->pid);
+            if (const auto it = m_processes.find(process->pid); it != m_processes.end() && it->second == process) m_processes.erase(it);
         }
         for (auto& blocked : to_interrupt) blocked->slot.fire();
-        if (!process->initial) return std::nullopt;
+        if (!process->initial.load()) return std::nullopt;
         // Still a zombie, so its pid (and process group id) cannot have been reused yet.
         if (m_options.kill_group_on_exit) ::kill(-process->pid, SIGKILL);
         siginfo_t info{};
-        int rc;
-        do {
-            rc = ::waitid(static_cast<idtype_t>(3 /*P_PIDFD*/), static_cast<id_t>(process->pidfd.get()), &info, WEXITED | WNOHANG);
-        } while (rc < 0 && errno == EINTR);
+        int rc = -1;
         GuestExit exit;
         const int box_status = process->box_status.load(std::memory_order_acquire);
+        if (m_options.external_reaper) {
+            // The reaper reports the status soon after the pidfd became readable.
+            std::unique_lock lock(m_mutex);
+            m_state_changed.wait_for(lock, std::chrono::seconds(2),
+                                     [&] { return process->host_status.load(std::memory_order_acquire) >= 0; });
+            const int status = process->host_status.load(std::memory_order_acquire);
+            if (status >= 0) {
+                rc = 0;
+                if (WIFEXITED(status)) {
+                    info.si_code = CLD_EXITED;
+                    info.si_status = WEXITSTATUS(status);
+                } else {
+                    info.si_code = CLD_KILLED;
+                    info.si_status = WTERMSIG(status);
+                }
+            }
+        } else {
+            do {
+                rc = ::waitid(static_cast<idtype_t>(3 /*P_PIDFD*/), static_cast<id_t>(process->pidfd.get()), &info, WEXITED | WNOHANG);
+            } while (rc < 0 && errno == EINTR);
+        }
         if (box_status >= 0) {
             exit.code = box_status;
         } else if (rc == 0 && info.si_code == CLD_EXITED) {
@@ -582,7 +704,7 @@ private:
             std::lock_guard lock(m_mutex);
             if (m_stopping || (m_idle_waiters <= m_queue.size() && m_waiters.size() >= m_options.max_blocked_calls)) {
                 m_overloaded.fetch_add(1, std::memory_order_relaxed);
-                reply(call.id, -static_cast<std::int64_t>(errno_number(Errno::again)));
+                reply(*blocked->process->listener, call.id, -static_cast<std::int64_t>(errno_number(Errno::again)));
                 return;
             }
             // A thread has one call at a time; an entry left over means that call is gone.
@@ -597,7 +719,7 @@ private:
                     m_queue.pop_back();
                     m_blocked.erase(call.tid);
                     m_overloaded.fetch_add(1, std::memory_order_relaxed);
-                    reply(call.id, -static_cast<std::int64_t>(errno_number(Errno::again)));
+                    reply(*blocked->process->listener, call.id, -static_cast<std::int64_t>(errno_number(Errno::again)));
                     spawn = false;
                     blocked.reset();
                 }
@@ -620,10 +742,11 @@ private:
                 m_queue.pop_front();
             }
             const TrappedCall& call = job->call;
-            GuestThread thread(call, *job->process, &job->slot, *m_listener);
+            const Listener& listener = *job->process->listener;
+            GuestThread thread(call, *job->process, &job->slot, listener);
             std::int64_t result;
             {
-                const RemoteMemory memory(call.tid, job->process->mem.get(), m_listener, call.id);
+                const RemoteMemory memory(call.tid, job->process->mem.get(), &listener, call.id);
                 const ScopedRemoteMemory scope(memory);
                 result = invoke(thread, call);
             }
@@ -639,9 +762,9 @@ private:
             if (result == would_block) result = -static_cast<std::int64_t>(errno_number(Errno::again));  // contract breach
             m_served_on_waiters.fetch_add(1, std::memory_order_relaxed);
             if (thread.continues())
-                (void)m_listener->continue_unchecked(call.id);  // map_from: see its comment
+                (void)listener.continue_unchecked(call.id);  // map_from: see its comment
             else
-                reply(call.id, result);
+                reply(listener, call.id, result);
         }
     }
 
@@ -667,7 +790,6 @@ private:
 
     Handler& m_handler;
     SupervisorOptions m_options;
-    const Listener* m_listener = nullptr;
 
     std::mutex m_mutex;  // guards everything below except the atomics
     std::unordered_map<pid_t, std::shared_ptr<detail::GuestProcess>> m_processes;  // by pid
@@ -679,6 +801,14 @@ private:
     std::size_t m_idle_waiters = 0;
     bool m_stopping = false;
     std::uint64_t m_next_serial = 1;
+    std::vector<std::unique_ptr<LaunchedGuest>> m_adopted;  // images started for execve
+    struct ListenerThread {
+        std::thread thread;
+        std::shared_ptr<std::atomic<bool>> finished;
+    };
+    std::vector<ListenerThread> m_listener_threads;         // their notification threads
+    bool m_stopping_listeners = false;
+    std::unordered_map<pid_t, int> m_reaped;                // record_exit() before the process was known
     std::condition_variable m_state_changed;   // m_notifier_done
     bool m_notifier_done = false;
     std::optional<GuestExit> m_outcome;

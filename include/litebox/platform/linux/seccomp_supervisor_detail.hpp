@@ -28,12 +28,14 @@ namespace detail {
 struct GuestProcess {
     pid_t pid = -1;
     std::uint64_t serial = 0;
-    bool initial = false;
+    std::atomic<bool> initial{false};  // its exit ends the run (moves to the new image on execve)
+    const Listener* listener = nullptr;  // the seccomp listener its calls arrive on
     UniqueFd pidfd;
     UniqueFd mem;  // /proc/PID/mem, opened at the process's first served call
     bool mem_tried = false;  // notification thread only
     std::atomic<bool> exiting{false};
     std::atomic<int> box_status{-1};  // exit_process() status, or -1
+    std::atomic<int> host_status{-1};  // wait status recorded by an external reaper, or -1
 };
 
 /// The interruption state of one blocked call (see InterruptWaker).

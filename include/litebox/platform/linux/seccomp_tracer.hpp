@@ -1,0 +1,391 @@
+// The process tracer of the seccomp runner: one thread that is every guest task's ptrace tracer,
+// so that the box sees each new process or thread before it runs and each death with its exact
+// status. (DESIGN.md of litebox-run, "fork, vfork, clone".)
+//
+// How a fork goes. The filter (FilterOptions::traced_clone) makes clone/fork/vfork stop at their
+// entry (SECCOMP_RET_TRACE). The tracer reads the registers, asks the owner to create the box's
+// task (TraceEvents::on_clone_entry, which returns the box id), rewrites the call into
+// clone(flags | CLONE_PARENT, ...) -- so that every guest process is a host child of the runner,
+// which reaps it and learns how it died -- and resumes it with PTRACE_SYSCALL. The kernel then
+// reports the new task (PTRACE_EVENT_FORK/VFORK/CLONE, with its host id); the child starts in a
+// ptrace stop and is released only once the owner has bound it (on_clone_created). At the
+// parent's syscall-exit stop the return value -- and the CLONE_PARENT_SETTID word -- become the box
+// id, and so does the child's CLONE_CHILD_SETTID word before its first instruction. A clone the
+// kernel refuses ends at the syscall-exit stop with an error and the owner undoes its task
+// (on_clone_failed).
+//
+// Deaths. The tracer is the only one that waits for guest tasks (waitpid(-1, __WALL)); a thread
+// group leader's status goes to on_process_exit. Signal-delivery stops are resumed with the
+// signal (the guest's own handlers run as usual); group-stops are resumed at once (job-control
+// stop is not supported). Program images are launched on the tracer thread (launch()), because
+// only the thread that seized a task may trace it.
+#pragma once
+
+#include <pthread.h>
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "seccomp_launch.hpp"
+
+namespace litebox::platform::linux_platform::seccomp {
+
+/// What the tracer tells its owner. Every call runs on the tracer thread, which waits for it:
+/// keep them short and never wait for a guest task.
+class TraceEvents {
+public:
+    /// Host thread `tid` (of host process `pid`) enters clone/fork/vfork with `flags` (fork and
+    /// vfork as their clone flags). Returns the box id of the new task (> 0) or -errno to fail the
+    /// call with that error.
+    virtual std::int64_t on_clone_entry(pid_t pid, pid_t tid, std::uint64_t flags) = 0;
+    /// The host task `child` exists for the clone that `tid` entered; `box_id` is what
+    /// on_clone_entry returned. The child runs once this returns.
+    virtual void on_clone_created(pid_t tid, pid_t child, pid_t child_pid, std::int64_t box_id) = 0;
+    /// The kernel failed the clone (-errno `error`) after on_clone_entry returned `box_id`.
+    virtual void on_clone_failed(pid_t tid, std::int64_t box_id, int error) = 0;
+    /// Host process `pid` (a thread group) died with `wait_status`, and was reaped.
+    virtual void on_process_exit(pid_t pid, int wait_status) = 0;
+
+protected:
+    TraceEvents() = default;
+    TraceEvents(const TraceEvents&) = default;
+    TraceEvents& operator=(const TraceEvents&) = default;
+    ~TraceEvents() = default;
+};
+
+/// The ptrace options every traced guest task gets.
+inline constexpr unsigned long tracer_ptrace_options = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+                                                       PTRACE_O_TRACECLONE | PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL;
+
+/// The signal that interrupts the tracer's waitpid() when a launch request arrives (installed
+/// without SA_RESTART; unblocked only on the tracer thread).
+inline constexpr int default_tracer_wake_signal = SIGWINCH;
+
+class Tracer {
+public:
+    explicit Tracer(TraceEvents& events, int wake_signal = default_tracer_wake_signal) : m_events(events), m_wake_signal(wake_signal) {}
+    Tracer(const Tracer&) = delete;
+    Tracer& operator=(const Tracer&) = delete;
+    ~Tracer() { stop(); }
+
+    /// Starts the tracer thread.
+    Result<void> start() {
+        struct sigaction action {};
+        action.sa_handler = [](int) {};
+        sigemptyset(&action.sa_mask);
+        action.sa_flags = 0;  // no SA_RESTART: waitpid returns EINTR
+        if (::sigaction(m_wake_signal, &action, nullptr) != 0) return detail::last_errno();
+        try {
+            m_thread = std::thread([this] { loop(); });
+        } catch (...) {
+            return Errno::again;
+        }
+        return ok();
+    }
+
+    /// Stops tracing (the guests are killed by PTRACE_O_EXITKILL only when the thread ends; call
+    /// after the guests are gone).
+    void stop() noexcept {
+        if (!m_thread.joinable()) return;
+        {
+            std::lock_guard lock(m_mutex);
+            m_stopping = true;
+        }
+        m_changed.notify_all();
+        while (!m_finished.load(std::memory_order_acquire)) {
+            ::pthread_kill(m_thread.native_handle(), m_wake_signal);
+            struct timespec slice {0, 1'000'000};
+            ::nanosleep(&slice, nullptr);
+        }
+        m_thread.join();
+    }
+
+    /// Launches `image` on the tracer thread, traced from its first instruction on (stay_traced and
+    /// the clone filter are forced). Blocks until the launch is done.
+    Result<std::unique_ptr<LaunchedGuest>> launch(const GuestImage& image, std::vector<std::string> argv, std::vector<std::string> envp,
+                                                  LaunchOptions options, LaunchFailure* failure) {
+        auto request = std::make_shared<LaunchRequest>();
+        request->image = &image;
+        request->argv = std::move(argv);
+        request->envp = std::move(envp);
+        options.stay_traced = true;
+        options.trace_options = tracer_ptrace_options;
+        options.filter.traced_clone = true;
+        request->options = options;
+        {
+            std::lock_guard lock(m_mutex);
+            if (m_stopping || !m_thread.joinable()) return Errno::srch;
+            m_requests.push_back(request);
+        }
+        m_changed.notify_all();
+        std::unique_lock lock(m_mutex);
+        while (!request->done) {
+            ::pthread_kill(m_thread.native_handle(), m_wake_signal);  // out of a blocking waitpid
+            m_changed.wait_for(lock, std::chrono::milliseconds(2));
+        }
+        if (failure != nullptr) *failure = request->failure;
+        if (!request->result) return request->error;
+        return std::move(request->result);
+    }
+
+private:
+    struct LaunchRequest {
+        const GuestImage* image = nullptr;
+        std::vector<std::string> argv, envp;
+        LaunchOptions options;
+        bool done = false;
+        std::unique_ptr<LaunchedGuest> result;
+        Errno error = Errno::io;
+        LaunchFailure failure;
+    };
+    struct Task {
+        pid_t tgid = 0;
+        bool running = false;      // released after its birth stop
+        bool registered = false;   // the owner bound it (on_clone_created)
+        bool birth_stop = false;   // its first stop was seen
+        std::uintptr_t child_settid = 0;  // CLONE_CHILD_SETTID word to rewrite before it runs
+        std::int64_t box_id = 0;
+    };
+    struct PendingClone {
+        std::int64_t box_id = 0;
+        std::uint64_t flags = 0;
+        std::uintptr_t parent_tid = 0;
+        bool created = false;
+    };
+
+    void loop() noexcept {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, m_wake_signal);
+        ::pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+        for (;;) {
+            try {
+                if (!round()) break;
+            } catch (...) {
+                struct timespec slice {0, 1'000'000};
+                ::nanosleep(&slice, nullptr);
+            }
+        }
+        m_finished.store(true, std::memory_order_release);
+    }
+
+    /// One step: serve launch requests, then wait for one task event. False: stop.
+    bool round() {
+        for (;;) {
+            std::shared_ptr<LaunchRequest> request;
+            {
+                std::lock_guard lock(m_mutex);
+                if (m_stopping) return false;
+                if (m_requests.empty()) break;
+                request = m_requests.front();
+                m_requests.pop_front();
+            }
+            run_launch(*request);
+        }
+        int status = 0;
+        const pid_t tid = ::waitpid(-1, &status, __WALL);
+        if (tid < 0) {
+            if (errno == ECHILD) {  // nothing to trace: wait for a launch
+                std::unique_lock lock(m_mutex);
+                m_changed.wait_for(lock, std::chrono::milliseconds(50), [&] { return m_stopping || !m_requests.empty(); });
+            }
+            return true;
+        }
+        on_status(tid, status);
+        return true;
+    }
+
+    void run_launch(LaunchRequest& request) {
+        auto launched = launch_guest(*request.image, request.argv, request.envp, request.options, &request.failure);
+        {
+            std::lock_guard lock(m_mutex);
+            if (launched) {
+                auto& task = m_tasks[launched->pid];
+                task.tgid = launched->pid;
+                task.running = task.registered = task.birth_stop = true;
+                request.result = std::make_unique<LaunchedGuest>(std::move(*launched));
+            } else {
+                request.error = launched.error();
+            }
+            request.done = true;
+        }
+        m_changed.notify_all();
+    }
+
+    static void resume(pid_t tid, int request = PTRACE_CONT, int sig = 0) noexcept {
+        (void)::ptrace(static_cast<__ptrace_request>(request), tid, nullptr, reinterpret_cast<void*>(static_cast<std::uintptr_t>(sig)));
+    }
+
+    /// Writes the 32-bit `value` at `address` of stopped task `tid` (a pid_t word).
+    static void poke_int(pid_t tid, std::uintptr_t address, std::int32_t value) noexcept {
+        if (address == 0) return;
+        const std::uintptr_t aligned = address & ~std::uintptr_t{7};
+        const unsigned shift = static_cast<unsigned>(address - aligned) * 8;
+        if (shift > 32) return;  // the word straddles two longs: leave the kernel's value
+        errno = 0;
+        const long word = ::ptrace(PTRACE_PEEKDATA, tid, reinterpret_cast<void*>(aligned), nullptr);
+        if (errno != 0) return;
+        auto bits = static_cast<std::uint64_t>(word);
+        bits &= ~(std::uint64_t{0xffffffffu} << shift);
+        bits |= std::uint64_t{static_cast<std::uint32_t>(value)} << shift;
+        (void)::ptrace(PTRACE_POKEDATA, tid, reinterpret_cast<void*>(aligned), reinterpret_cast<void*>(bits));
+    }
+
+    void on_status(pid_t tid, int status) {
+        if (WIFEXITED(status) || WIFSIGNALED(status)) {
+            const auto it = m_tasks.find(tid);
+            const bool leader = it == m_tasks.end() || it->second.tgid == tid;
+            if (it != m_tasks.end()) m_tasks.erase(it);
+            m_pending.erase(tid);
+            if (leader) m_events.on_process_exit(tid, status);
+            return;
+        }
+        if (!WIFSTOPPED(status)) return;
+        const int event = status >> 16;
+        const int sig = WSTOPSIG(status);
+        if (event == PTRACE_EVENT_SECCOMP) return on_clone_entry(tid);
+        if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK || event == PTRACE_EVENT_CLONE) return on_clone_event(tid);
+        if (sig == (SIGTRAP | 0x80)) return on_syscall_exit(tid);
+        auto& task = m_tasks[tid];
+        if (event == PTRACE_EVENT_STOP) {
+            if (!task.running) {  // the birth stop of a new task
+                task.birth_stop = true;
+                maybe_start(tid, task);
+                return;
+            }
+            resume(tid);  // a group-stop: job control is not supported, keep running
+            return;
+        }
+        if (event != 0) {  // another event (exec of a trampoline is handled by launch): go on
+            resume(tid);
+            return;
+        }
+        if (!task.running) {  // a signal before the birth stop was handled: keep it pending
+            task.birth_stop = true;
+            maybe_start(tid, task, sig);
+            return;
+        }
+        resume(tid, PTRACE_CONT, sig);  // signal-delivery stop: deliver it
+    }
+
+    void maybe_start(pid_t tid, Task& task, int sig = 0) {
+        if (!task.registered || !task.birth_stop || task.running) return;
+        if (task.child_settid != 0) poke_int(tid, task.child_settid, static_cast<std::int32_t>(task.box_id));
+        task.running = true;
+        resume(tid, PTRACE_CONT, sig == SIGSTOP ? 0 : sig);
+    }
+
+    void on_clone_entry(pid_t tid) {
+        struct user_regs_struct regs {};
+        if (::ptrace(PTRACE_GETREGS, tid, nullptr, &regs) != 0) return;
+        const auto nr = static_cast<long>(regs.orig_rax);
+        std::uint64_t flags;
+        if (nr == SYS_clone) flags = regs.rdi;
+        else if (nr == SYS_fork) flags = SIGCHLD;
+        else if (nr == SYS_vfork) flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
+        else {
+            resume(tid);
+            return;
+        }
+        const auto it = m_tasks.find(tid);
+        const pid_t tgid = it != m_tasks.end() ? it->second.tgid : tid;
+        const std::int64_t id = m_events.on_clone_entry(tgid, tid, flags);
+        if (id <= 0) {
+            regs.orig_rax = static_cast<unsigned long long>(-1);  // skip the call...
+            regs.rax = static_cast<unsigned long long>(id < 0 ? id : -static_cast<std::int64_t>(EAGAIN));  // ...returning this
+            (void)::ptrace(PTRACE_SETREGS, tid, nullptr, &regs);
+            resume(tid);
+            return;
+        }
+        PendingClone pending;
+        pending.box_id = id;
+        pending.flags = flags;
+        pending.parent_tid = (flags & CLONE_PARENT_SETTID) != 0 ? static_cast<std::uintptr_t>(regs.rdx) : 0;
+        m_pending[tid] = pending;
+        if (nr != SYS_clone) {
+            regs.orig_rax = SYS_clone;
+            regs.rsi = regs.rdx = regs.r10 = regs.r8 = 0;
+        }
+        // Every new process is a host child of the runner, which reaps it.
+        regs.rdi = flags | (((flags & CLONE_THREAD) == 0) ? CLONE_PARENT : 0);
+        (void)::ptrace(PTRACE_SETREGS, tid, nullptr, &regs);
+        resume(tid, PTRACE_SYSCALL);
+    }
+
+    void on_clone_event(pid_t tid) {
+        unsigned long message = 0;
+        (void)::ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &message);
+        const auto child = static_cast<pid_t>(message);
+        const auto pending = m_pending.find(tid);
+        if (pending == m_pending.end() || child <= 0) {  // not ours (cannot happen): let it run
+            resume(tid);
+            return;
+        }
+        pending->second.created = true;
+        const bool thread = (pending->second.flags & CLONE_THREAD) != 0;
+        const auto parent = m_tasks.find(tid);
+        const pid_t tgid = parent != m_tasks.end() ? parent->second.tgid : tid;
+        auto& task = m_tasks[child];
+        task.tgid = thread ? tgid : child;
+        task.box_id = pending->second.box_id;
+        struct user_regs_struct regs {};
+        if ((pending->second.flags & CLONE_CHILD_SETTID) != 0 && ::ptrace(PTRACE_GETREGS, tid, nullptr, &regs) == 0)
+            task.child_settid = static_cast<std::uintptr_t>(regs.r10);
+        m_events.on_clone_created(tid, child, task.tgid, pending->second.box_id);
+        task.registered = true;
+        maybe_start(child, task);
+        resume(tid, PTRACE_SYSCALL);
+    }
+
+    void on_syscall_exit(pid_t tid) {
+        const auto pending = m_pending.find(tid);
+        if (pending == m_pending.end()) {
+            resume(tid);
+            return;
+        }
+        const PendingClone clone = pending->second;
+        m_pending.erase(pending);
+        struct user_regs_struct regs {};
+        if (::ptrace(PTRACE_GETREGS, tid, nullptr, &regs) == 0) {
+            const auto result = static_cast<std::int64_t>(regs.rax);
+            if (result < 0 || !clone.created) {
+                m_events.on_clone_failed(tid, clone.box_id, result < 0 ? static_cast<int>(-result) : EAGAIN);
+            } else {
+                regs.rax = static_cast<unsigned long long>(clone.box_id);
+                (void)::ptrace(PTRACE_SETREGS, tid, nullptr, &regs);
+                poke_int(tid, clone.parent_tid, static_cast<std::int32_t>(clone.box_id));
+            }
+        }
+        resume(tid);
+    }
+
+    TraceEvents& m_events;
+    const int m_wake_signal;
+    std::thread m_thread;
+    std::atomic<bool> m_finished{false};
+
+    std::mutex m_mutex;  // guards the request queue and m_stopping
+    std::condition_variable m_changed;
+    std::deque<std::shared_ptr<LaunchRequest>> m_requests;
+    bool m_stopping = false;
+
+    // Tracer thread only.
+    std::unordered_map<pid_t, Task> m_tasks;
+    std::unordered_map<pid_t, PendingClone> m_pending;  // by the cloning thread
+};
+
+}  // namespace litebox::platform::linux_platform::seccomp
