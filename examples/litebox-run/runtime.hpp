@@ -233,12 +233,18 @@ public:
             }
         }
         if (context && m_box_pid_host_missing(context->pid())) {
+            const int box_pid = context->pid();
+            const auto parent = m_shim.tasks().parent_of(box_pid);
             // Death by a signal (or an exit the shim did not see): the box's parent sees it now.
             const bool exited = context->process().state().with_lock([](auto& st) { return st.exit_status.has_value(); });
             if (!exited) {
                 m_shim.tasks().exit_group(context->process(), wait_status & 0xffff);
-                m_shim.vfs().locks().release_owner(static_cast<std::uint64_t>(context->pid()));
+                m_shim.vfs().locks().release_owner(static_cast<std::uint64_t>(box_pid));
             }
+            // The kernel sent SIGCHLD to the runner (every guest process is its host child):
+            // the box parent's host process gets it instead.
+            if (const auto host_parent = parent > 0 ? host_pid_of(parent) : std::nullopt; host_parent && m_signal_process)
+                (void)m_signal_process(*host_parent, SIGCHLD);
         }
         if (m_record_exit) m_record_exit(host_pid, wait_status);
     }

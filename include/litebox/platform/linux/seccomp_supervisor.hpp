@@ -327,8 +327,15 @@ public:
         {
             std::lock_guard lock(m_mutex);
             const auto it = m_processes.find(pid);
-            if (it != m_processes.end()) it->second->host_status.store(wait_status, std::memory_order_release);
-            else m_reaped[pid] = wait_status;
+            if (it != m_processes.end()) {
+                it->second->host_status.store(wait_status, std::memory_order_release);
+            } else {
+                // The monitor may already have dropped the process from the table (it is waiting
+                // for this status if that was the initial process). Bounded: stale entries of
+                // other processes go when it overflows.
+                if (m_reaped.size() >= m_options.max_processes) m_reaped.clear();
+                m_reaped[pid] = wait_status;
+            }
         }
         m_state_changed.notify_all();
     }
@@ -599,8 +606,14 @@ private:
         if (m_options.external_reaper) {
             // The reaper reports the status soon after the pidfd became readable.
             std::unique_lock lock(m_mutex);
-            m_state_changed.wait_for(lock, std::chrono::seconds(2),
-                                     [&] { return process->host_status.load(std::memory_order_acquire) >= 0; });
+            const auto recorded = [&] {
+                if (process->host_status.load(std::memory_order_acquire) >= 0) return true;
+                const auto it = m_reaped.find(process->pid);
+                if (it == m_reaped.end()) return false;
+                process->host_status.store(it->second, std::memory_order_release);
+                return true;
+            };
+            m_state_changed.wait_for(lock, std::chrono::seconds(2), recorded);
             const int status = process->host_status.load(std::memory_order_acquire);
             if (status >= 0) {
                 rc = 0;
