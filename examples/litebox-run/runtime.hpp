@@ -167,6 +167,7 @@ public:
         if (host_tid == host_pid) {
             m_box_pid_host[context->pid()] = host_pid;
             m_host_process[host_pid] = context;
+            open_pidfd(host_pid);
         }
         m_threads[host_tid] = std::move(context);
     }
@@ -221,6 +222,7 @@ public:
             if (it != m_host_process.end()) {
                 context = it->second;
                 m_host_process.erase(it);
+                m_pidfds.erase(host_pid);
                 const int box_pid = context->pid();
                 if (const auto h = m_box_pid_host.find(box_pid); h != m_box_pid_host.end() && h->second == host_pid)
                     m_box_pid_host.erase(h);
@@ -243,8 +245,7 @@ public:
             }
             // The kernel sent SIGCHLD to the runner (every guest process is its host child):
             // the box parent's host process gets it instead.
-            if (const auto host_parent = parent > 0 ? host_pid_of(parent) : std::nullopt; host_parent && m_signal_process)
-                (void)m_signal_process(*host_parent, SIGCHLD);
+            if (parent > 0) (void)signal_box_process(parent, SIGCHLD);
         }
         if (m_record_exit) m_record_exit(host_pid, wait_status);
     }
@@ -383,9 +384,11 @@ private:
                     ++t;
             }
             m_host_process.erase(thread.pid());
+            m_pidfds.erase(thread.pid());
             if (shared) {
                 m_threads[host_pid] = shared;
                 m_host_process[host_pid] = shared;
+                open_pidfd(host_pid);
                 m_box_pid_host[context.pid()] = host_pid;
             }
         }
@@ -427,11 +430,8 @@ private:
             }
         }
         bool any = false;
-        for (const int target : targets) {
-            const auto host = host_pid_of(target);
-            if (!host || !m_signal_process) continue;
-            if (m_signal_process(*host, sig)) any = true;
-        }
+        for (const int target : targets)
+            if (signal_box_process(target, sig)) any = true;
         return any || targets.empty() ? 0 : neg(Errno::srch);
     }
 
@@ -446,6 +446,29 @@ private:
         if (!host || !m_signal_thread) return neg(Errno::srch);
         if (auto sent = m_signal_thread(*host, *host, sig); !sent) return neg(sent.error());
         return 0;
+    }
+
+    /// Called with m_mutex held, while `host_pid` is certainly ours (stopped at birth, or just
+    /// launched): the descriptor keeps naming that process even after its pid is reused.
+    void open_pidfd(pid_t host_pid) {
+        lp::UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, host_pid, 0)));
+        if (fd.valid()) m_pidfds[host_pid] = std::make_shared<lp::UniqueFd>(std::move(fd));
+    }
+
+    /// Sends `sig` to box process `box_pid`: through the supervisor (which also interrupts a
+    /// blocked served call), or -- for a process that has not made a served call yet -- through
+    /// the pidfd taken when it was bound.
+    bool signal_box_process(int box_pid, int sig) {
+        const auto host = host_pid_of(box_pid);
+        if (!host) return false;
+        if (m_signal_process && m_signal_process(*host, sig)) return true;
+        std::shared_ptr<lp::UniqueFd> pidfd;
+        {
+            std::lock_guard lock(m_mutex);
+            const auto it = m_pidfds.find(*host);
+            if (it != m_pidfds.end()) pidfd = it->second;
+        }
+        return pidfd && ::syscall(SYS_pidfd_send_signal, pidfd->get(), sig, nullptr, 0) == 0;
     }
 
     std::optional<pid_t> host_pid_of(int box_pid) {
@@ -535,6 +558,7 @@ private:
     std::unordered_map<pid_t, std::shared_ptr<Context>> m_threads;  // by host tid
     std::unordered_map<int, pid_t> m_box_pid_host;                  // box pid -> host pid
     std::unordered_map<pid_t, std::shared_ptr<Context>> m_host_process;  // host pid -> main thread
+    std::unordered_map<pid_t, std::shared_ptr<lp::UniqueFd>> m_pidfds;    // host pid -> its pidfd
     std::unordered_map<pid_t, std::shared_ptr<Context>> m_pending_clones;  // by cloning host tid
 };
 

@@ -151,3 +151,31 @@ TEST_CASE("getrusage and times report what the runtime accounted", "[shim][resou
     CHECK(f.call(lx::nr::times, 0) >= 100);
     CHECK(f.call(lx::nr::times, f.mem.hole()) == err(Errno::fault));
 }
+
+TEST_CASE("prctl names the thread and answers the common queries", "[shim][system]") {
+    ShimFixture<> f;
+    const auto out = f.mem.allocate(16);
+    // Before PR_SET_NAME the name is the program's (InitSpec exe "/bin/init").
+    CHECK(f.call(lx::nr::prctl, 16, out) == 0);
+    CHECK(std::string(reinterpret_cast<const char*>(f.mem.bytes(out, 16).data())) == "init");
+    CHECK(f.call(lx::nr::prctl, 15, f.mem.put_string("worker")) == 0);
+    CHECK(f.call(lx::nr::prctl, 16, out) == 0);
+    CHECK(std::string(reinterpret_cast<const char*>(f.mem.bytes(out, 16).data())) == "worker");
+    // Longer names are cut to 15 bytes, as TASK_COMM_LEN.
+    CHECK(f.call(lx::nr::prctl, 15, f.mem.put_string("a-much-longer-thread-name")) == 0);
+    CHECK(f.call(lx::nr::prctl, 16, out) == 0);
+    CHECK(std::string(reinterpret_cast<const char*>(f.mem.bytes(out, 16).data())) == "a-much-longer-t");
+    CHECK(f.call(lx::nr::prctl, 15, f.mem.hole()) == err(Errno::fault));
+    CHECK(f.call(lx::nr::prctl, 16, f.mem.hole()) == err(Errno::fault));
+    // Parent-death signal: recorded and reported; out of range is EINVAL.
+    CHECK(f.call(lx::nr::prctl, 1, 9) == 0);
+    CHECK(f.call(lx::nr::prctl, 2, out) == 0);
+    CHECK(f.mem.get<std::int32_t>(out) == 9);
+    CHECK(f.call(lx::nr::prctl, 1, 65) == err(Errno::inval));
+    CHECK(f.call(lx::nr::prctl, 3) == 1);
+    CHECK(f.call(lx::nr::prctl, 4, 2) == err(Errno::inval));
+    CHECK(f.call(lx::nr::prctl, 38, 1, 0, 0, 0) == 0);
+    CHECK(f.call(lx::nr::prctl, 38, 2, 0, 0, 0) == err(Errno::inval));
+    CHECK(f.call(lx::nr::prctl, 39) == 1);
+    CHECK(f.call(lx::nr::prctl, 0x59616d61 /*PR_SET_PTRACER*/, 0) == err(Errno::inval));
+}

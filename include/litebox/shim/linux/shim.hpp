@@ -25,6 +25,7 @@
 #include "path.hpp"
 #include "pipe.hpp"
 #include "poll.hpp"
+#include "prctl.hpp"
 #include "process.hpp"
 #include "read.hpp"
 #include "resource.hpp"

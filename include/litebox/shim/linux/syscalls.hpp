@@ -177,7 +177,7 @@ namespace litebox::shim::linux_abi {
     X(154, modify_ldt, sys_nosys, runtime, "?", "address space and thread state: the runtime handles it") \
     X(155, pivot_root, sys_nosys, enosys, "?", "") \
     X(156, _sysctl, sys_nosys, enosys, "?", "") \
-    X(157, prctl, sys_nosys, enosys, "dxxxx", "") \
+    X(157, prctl, sys_prctl, partial, "dxxxx", "PR_SET/GET_NAME, PDEATHSIG (recorded), DUMPABLE, NO_NEW_PRIVS, GET_SECCOMP; others EINVAL") \
     X(158, arch_prctl, sys_nosys, runtime, "xp", "address space and thread state: the runtime handles it") \
     X(159, adjtimex, sys_nosys, enosys, "?", "") \
     X(160, setrlimit, sys_setrlimit, partial, "dp", "RLIMIT_NOFILE enforced; others recorded only") \

@@ -90,6 +90,10 @@ public:
     /// timers); interrupting it makes the call return EINTR.
     [[nodiscard]] event::Waiter<P>& waiter() noexcept { return m_waiter; }
     [[nodiscard]] sync::Mutex<P, Signals>& signals() noexcept { return m_signals; }
+    /// prctl(PR_SET_NAME): the thread's name (at most 15 bytes); empty means the program's name.
+    [[nodiscard]] sync::Mutex<P, std::string>& name() noexcept { return m_name; }
+    /// prctl(PR_SET_PDEATHSIG): recorded and reported back (the box does not send it).
+    std::atomic<int> parent_death_signal{0};
 
     /// True when a signal may be deliverable or the thread was told to exit: blocking calls in
     /// the shim return EINTR. Recomputed by the signal code under the signal locks.
@@ -122,6 +126,7 @@ private:
     Process<P>* m_process;
     event::Waiter<P> m_waiter;
     sync::Mutex<P, Signals> m_signals;
+    sync::Mutex<P, std::string> m_name;
     std::atomic<bool> m_interrupt_hint{false};
     std::atomic<bool> m_killed{false};
 };

@@ -1,0 +1,56 @@
+#!/bin/sh
+# What litebox-run must keep from the host, checked from outside: box writes stay in the box,
+# host files and processes are out of reach, paths cannot climb out of the box's root.
+# Usage: isolation.sh LITEBOX_RUN
+set -u
+run=$1
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+pass() { echo "ok: $*"; }
+
+probe=/tmp/litebox-isolation-probe-$$
+rm -f "$probe"
+out=$("$run" -- sh -c "echo inside > $probe && cat $probe" 2>/dev/null)
+[ "$out" = inside ] && pass "the guest writes and reads $probe" || fail "guest write/read of $probe: '$out'"
+[ ! -e "$probe" ] && pass "the host's /tmp is untouched" || { fail "the box's write reached the host's $probe"; rm -f "$probe"; }
+
+echo secret > "/tmp/litebox-host-only-$$"
+"$run" -- cat "/tmp/litebox-host-only-$$" > /dev/null 2>&1 && fail "the guest read a host file in /tmp" || pass "host files are not visible"
+rm -f "/tmp/litebox-host-only-$$"
+
+"$run" -- cat /etc/shadow > /dev/null 2>&1 && fail "cat /etc/shadow succeeded" || pass "/etc/shadow is absent from the default image"
+
+out=$("$run" -- sh -c 'cd /; cd ../../..; pwd; ls /../../.. | wc -l; ls / | wc -l' 2>/dev/null | tr '\n' ' ')
+set -- $out
+[ "${1:-}" = / ] && [ "${2:-x}" = "${3:-y}" ] && pass "'..' stops at the box's root" || fail "'..' climbed: $out"
+
+out=$("$run" -- sh -c 'ln -s /../../../../../etc/passwd /tmp/l && cat /tmp/l' 2>/dev/null)
+expected=$(printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false')
+[ "$out" = "$expected" ] && pass "an absolute symlink resolves inside the box" || fail "symlink resolved to: $out"
+
+sleep 30 &
+host_pid=$!
+"$run" -- kill -9 "$host_pid" > /dev/null 2>&1 && fail "the guest's kill of host pid $host_pid succeeded" || true
+kill -0 "$host_pid" 2> /dev/null && pass "a host process cannot be signalled from the box" || fail "host process $host_pid died"
+kill "$host_pid" 2> /dev/null
+wait "$host_pid" 2> /dev/null
+
+out=$(echo through-stdin | "$run" -- cat 2>/dev/null)
+[ "$out" = through-stdin ] && pass "standard input reaches the guest" || fail "stdin: '$out'"
+
+"$run" -- sh -c 'kill -9 $$' > /dev/null 2>&1
+status=$?
+[ "$status" = 137 ] && pass "a guest killed by SIGKILL exits 137" || fail "SIGKILL exit status $status"
+
+out=$("$run" --hostname inside-box -- hostname 2>/dev/null)
+[ "$out" = inside-box ] && pass "--hostname" || fail "hostname: '$out'"
+out=$("$run" -- uname -r 2>/dev/null)
+[ "$out" != "$(uname -r)" ] && pass "uname shows the box's release ($out), not the host's" || fail "uname -r shows the host's release"
+
+out=$("$run" --uid 1000 --gid 1000 -- sh -c 'id -u; touch /root/x' 2>&1 | tr '\n' ' ')
+case "$out" in
+    "1000 touch: /root/x: Permission denied "*) pass "an unprivileged guest is refused by box permissions" ;;
+    *) fail "unprivileged guest: '$out'" ;;
+esac
+
+[ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }

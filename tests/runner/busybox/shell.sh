@@ -1,0 +1,22 @@
+# Shell features: pipelines, redirections, here-documents, subshells, $(...), background jobs,
+# wait, traps, exec, exit codes.
+x=$(echo substituted)
+echo "$x"
+(echo in a subshell; exit 3)
+echo "subshell status $?"
+cat <<END
+here-document with $x
+END
+echo one > out; echo two >> out; cat < out
+echo to-stderr 1>&2
+ls /nonexistent 2> err; echo "ls status $?"; wc -l < err
+sleep 0.1 & pid=$!
+wait $pid; echo "background status $?"
+sleep 5 & kill $!; sleep 0.2; jobs
+sleep 5 & pid=$!; (sleep 0.1; kill $pid) & wait $pid; echo "killed status $?"
+false | true; echo "pipeline status $?"
+echo a b c | { read first rest; echo "$first / $rest"; }
+i=0; while [ $i -lt 3 ]; do i=$((i + 1)); done; echo "loop $i"
+sh -c 'exit 42'; echo "child status $?"
+trap 'echo trapped on exit' EXIT
+exec echo replaced by exec
