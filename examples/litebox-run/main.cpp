@@ -19,6 +19,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <litebox/platform/linux/remote_memory.hpp>
@@ -40,6 +41,7 @@ constexpr int exit_not_found = 127;
 
 struct Options {
     bool trace = false;
+    bool audit = false;
     bool keep_vdso = false;
     bool sync_wakeup = true;
     int supervisor_cpu = -1;
@@ -67,6 +69,8 @@ void usage(std::FILE* out) {
         "  --uid U --gid G      the guest's credentials (default 0 0, root inside the box)\n"
         "  --env K=V            add to the guest's environment\n"
         "  --trace              print one line per served system call\n"
+        "  --audit              at exit, print the run's whole host interface: punchthrough\n"
+        "                       grants and denials, served calls, processes\n"
         "  --keep-vdso          keep the host's vDSO (faster clocks, host time)\n"
         "  --no-sync-wakeup     don't ask the kernel for same-CPU wake-ups\n"
         "  --supervisor-cpu N   pin the supervisor's notification thread to CPU N\n"
@@ -114,6 +118,8 @@ std::optional<Options> parse(int argc, char** argv, std::string& error) {
             return std::nullopt;
         } else if (arg == "--trace") {
             options.trace = true;
+        } else if (arg == "--audit") {
+            options.audit = true;
         } else if (arg == "--keep-vdso") {
             options.keep_vdso = true;
         } else if (arg == "--no-sync-wakeup") {
@@ -293,6 +299,23 @@ int run(int argc, char** argv) {
         [&](pid_t pid, int status) { supervisor.record_exit(pid, status); });
     auto exit = supervisor.run(**guest);
     tracer.stop();
+    if (options->audit) {
+        // The platform's Punchthrough type is NoPunchthrough (DenyAllPunchthrough): no request
+        // for a host file, socket or process can even be formed, so there is nothing to grant.
+        static_assert(std::is_same_v<litebox_run::Platform::Punchthrough, litebox::platform::NoPunchthrough>);
+        const auto stats = supervisor.stats();
+        const auto counts = runtime->counts();
+        std::fprintf(stderr,
+                     "litebox-run: audit: punchthrough: 0 granted, 0 denied (this platform offers none: no host path, "
+                     "socket or process is reachable)\n"
+                     "litebox-run: audit: %llu system calls served (%llu inline, %llu on waiter threads, %llu refused: "
+                     "too many blocked calls), %llu processes started (%llu forks, %llu program images)\n",
+                     static_cast<unsigned long long>(stats.served_inline + stats.served_on_waiters),
+                     static_cast<unsigned long long>(stats.served_inline), static_cast<unsigned long long>(stats.served_on_waiters),
+                     static_cast<unsigned long long>(stats.overloaded),
+                     static_cast<unsigned long long>(counts.forks + counts.images), static_cast<unsigned long long>(counts.forks),
+                     static_cast<unsigned long long>(counts.images));
+    }
     if (!exit.has_value()) {
         std::fprintf(stderr, "litebox-run: serving the guest failed: %s\n", litebox::errno_message(exit.error()).data());
         return exit_runner_error;

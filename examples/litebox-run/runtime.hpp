@@ -14,6 +14,7 @@
 
 #include <sys/syscall.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -129,6 +130,14 @@ public:
     }
     [[nodiscard]] Context& init() noexcept { return *m_init; }
 
+    struct Counts {
+        std::uint64_t forks = 0;   // processes and threads created by clone/fork/vfork
+        std::uint64_t images = 0;  // program images started (the first one and every execve)
+    };
+    [[nodiscard]] Counts counts() const noexcept {
+        return Counts{m_forks.load(std::memory_order_relaxed), m_images.load(std::memory_order_relaxed) + 1};
+    }
+
     /// Finds `name` for execution by `context` the way execve (with a '/') or the shell's PATH
     /// search (without) would, reads it, follows `#!`, and checks that it is a static x86-64 ELF.
     Result<LoadedProgram> load_program(Context& context, const std::string& name, std::vector<std::string> argv,
@@ -198,6 +207,7 @@ public:
             m_pending_clones.erase(it);
         }
         bind(child, child_pid, std::move(context));
+        m_forks.fetch_add(1, std::memory_order_relaxed);
     }
     void on_clone_failed(pid_t tid, std::int64_t /*box_id*/, int /*error*/) override {
         std::shared_ptr<Context> context;
@@ -369,6 +379,7 @@ private:
         auto launched = m_launcher(*program, exec.envp);
         if (!launched) return neg(launched.error());
         const pid_t host_pid = (*launched)->pid;
+        m_images.fetch_add(1, std::memory_order_relaxed);
         m_shim.complete_exec(context, lx::ExecRequest{exe, program->argv, exec.envp});
         {
             std::lock_guard lock(m_mutex);
@@ -548,6 +559,8 @@ private:
     litebox::LiteBox<Platform> m_box;
     lx::LinuxShim<Platform> m_shim;
     std::unique_ptr<Context> m_init;
+    std::atomic<std::uint64_t> m_forks{0};
+    std::atomic<std::uint64_t> m_images{0};
     Launcher m_launcher;
     Adopter m_adopter;
     ExitRecorder m_record_exit;

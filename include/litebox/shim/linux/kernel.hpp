@@ -153,7 +153,11 @@ public:
 
     // ---- runtime interface ------------------------------------------------------------------
     /// What the runtime must do after the last dispatch (monostate: nothing).
-    [[nodiscard]] RuntimeRequest<P> take_request() { return std::exchange(m_request, RuntimeRequest<P>{}); }
+    [[nodiscard]] RuntimeRequest<P> take_request() {
+        RuntimeRequest<P> out(std::move(m_request));
+        m_request.template emplace<std::monostate>();
+        return out;
+    }
     void set_request(RuntimeRequest<P> request) { m_request = std::move(request); }
     /// The next signal to deliver to this thread and its disposition, removed from the pending sets.
     std::optional<std::pair<int, abi::kernel_sigaction>> dequeue_signal() { return m_kernel->tasks().dequeue_signal(*m_thread); }
