@@ -49,6 +49,7 @@ struct Options {
     std::vector<std::string> env{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root"};
     std::vector<std::string> command;
     std::string rootfs;          // a tar file on the host; empty: the embedded busybox image
+    std::string rootfs_dir;      // a host directory, read-only through the punchthrough
     std::string workdir = "/";
     std::string hostname = "litebox";
     std::uint32_t uid = 0;
@@ -63,6 +64,8 @@ void usage(std::FILE* out) {
         "PROGRAM is looked up in the box (PATH search without a '/').\n"
         "  --rootfs FILE.tar    root file system image (default: the embedded busybox image),\n"
         "                       read-only under an in-memory overlay that vanishes at exit\n"
+        "  --rootfs-dir DIR     a host directory as the root instead, read-only through the\n"
+        "                       platform's punchthrough (each access shown by --audit)\n"
         "  --tmpfs-size BYTES   size limit of that overlay (default 256 MiB)\n"
         "  --workdir DIR        the guest's working directory (default /)\n"
         "  --hostname NAME      the guest's host name (default litebox)\n"
@@ -131,13 +134,16 @@ std::optional<Options> parse(int argc, char** argv, std::string& error) {
                 return std::nullopt;
             }
             options.env.emplace_back(*v);
-        } else if (arg == "--rootfs" || arg == "--workdir" || arg == "--hostname") {
+        } else if (arg == "--rootfs" || arg == "--rootfs-dir" || arg == "--workdir" || arg == "--hostname") {
             const auto v = value();
             if (!v || v->empty()) {
                 error = std::string(arg) + " needs a value";
                 return std::nullopt;
             }
-            (arg == "--rootfs" ? options.rootfs : arg == "--workdir" ? options.workdir : options.hostname) = std::string(*v);
+            (arg == "--rootfs"       ? options.rootfs
+             : arg == "--rootfs-dir" ? options.rootfs_dir
+             : arg == "--workdir"    ? options.workdir
+                                     : options.hostname) = std::string(*v);
         } else if (arg == "--uid" || arg == "--gid" || arg == "--tmpfs-size") {
             const auto v = value();
             const auto number = v ? parse_number(*v) : std::nullopt;
@@ -164,6 +170,10 @@ std::optional<Options> parse(int argc, char** argv, std::string& error) {
         }
     }
     for (; i < argc; ++i) options.command.emplace_back(argv[i]);
+    if (!options.rootfs.empty() && !options.rootfs_dir.empty()) {
+        error = "--rootfs and --rootfs-dir exclude each other";
+        return std::nullopt;
+    }
     if (options.command.empty()) {
         error = "no program given";
         return std::nullopt;
@@ -223,7 +233,18 @@ int run(int argc, char** argv) {
     // The box: the root image under an in-memory overlay, devices, the shim.
     litebox_run::BoxSpec spec;
     std::shared_ptr<MappedFile> mapped;
-    if (options->rootfs.empty()) {
+    std::shared_ptr<lp::HostDirectoryPolicy> policy;
+    if (!options->rootfs_dir.empty()) {
+        lp::HostDirectoryPolicy::Audit audit;
+        if (options->audit) audit = [](std::string_view line) { std::fprintf(stderr, "litebox-run: audit: %.*s\n", static_cast<int>(line.size()), line.data()); };
+        auto opened = lp::HostDirectoryPolicy::open(options->rootfs_dir, /*read_only=*/true, std::move(audit));
+        if (!opened) {
+            std::fprintf(stderr, "litebox-run: --rootfs-dir %s: %s\n", options->rootfs_dir.c_str(), litebox::errno_message(opened.error()).data());
+            return exit_runner_error;
+        }
+        policy = std::move(*opened);
+        spec.rootfs_is_host_directory = true;
+    } else if (options->rootfs.empty()) {
         spec.rootfs = litebox_run::default_rootfs_image();
     } else {
         mapped = MappedFile::open(options->rootfs, error);
@@ -239,7 +260,7 @@ int run(int argc, char** argv) {
     spec.shim.hostname = options->hostname;
     spec.shim.initial_uid = options->uid;
     spec.shim.initial_gid = options->gid;
-    static litebox_run::Platform platform;
+    static litebox_run::Platform platform(policy);
     litebox::fs::tar::ParseError tar_error{};
     auto root = litebox_run::Runtime::make_root(platform, spec, &tar_error);
     if (!root) {
@@ -300,14 +321,13 @@ int run(int argc, char** argv) {
     auto exit = supervisor.run(**guest);
     tracer.stop();
     if (options->audit) {
-        // The platform's Punchthrough type is NoPunchthrough (DenyAllPunchthrough): no request
-        // for a host file, socket or process can even be formed, so there is nothing to grant.
-        static_assert(std::is_same_v<litebox_run::Platform::Punchthrough, litebox::platform::NoPunchthrough>);
         const auto stats = supervisor.stats();
         const auto counts = runtime->counts();
+        std::fprintf(stderr, "litebox-run: audit: punchthrough: %llu granted, %llu denied (%s)\n",
+                     static_cast<unsigned long long>(platform.granted()), static_cast<unsigned long long>(platform.denied()),
+                     options->rootfs_dir.empty() ? "the only punchthrough is a host directory, and none is mounted"
+                                                 : "read-only host directory of --rootfs-dir; nothing else is reachable");
         std::fprintf(stderr,
-                     "litebox-run: audit: punchthrough: 0 granted, 0 denied (this platform offers none: no host path, "
-                     "socket or process is reachable)\n"
                      "litebox-run: audit: %llu system calls served (%llu inline, %llu on waiter threads, %llu refused: "
                      "too many blocked calls), %llu processes started (%llu forks, %llu program images)\n",
                      static_cast<unsigned long long>(stats.served_inline + stats.served_on_waiters),

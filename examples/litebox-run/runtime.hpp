@@ -29,6 +29,8 @@
 #include <litebox/fs/tar/tarfs.hpp>
 #include <litebox/fs/tmpfs.hpp>
 #include <litebox/litebox.hpp>
+#include <litebox/fs/hostfs/hostfs.hpp>
+#include <litebox/platform/linux/hostfs.hpp>
 #include <litebox/platform/linux/remote_memory.hpp>
 #include <litebox/platform/linux/seccomp_handler.hpp>
 #include <litebox/platform/linux/seccomp_launch.hpp>
@@ -44,11 +46,36 @@ namespace lx = litebox::shim::linux_abi;
 namespace fs = litebox::fs;
 using litebox::Errno;
 using litebox::Result;
-using Platform = lp::RemoteGuestPlatform;
+/// The runner's platform: Linux, guest memory in another process, and one punchthrough -- the
+/// read-only host directory of --rootfs-dir (none without it: every request is denied).
+class Platform : public lp::LinuxHostFsPlatform {
+public:
+    template <typename T>
+    using ConstPtr = lp::RemoteConstPtr<T>;
+    template <typename T>
+    using MutPtr = lp::RemoteMutPtr<T>;
+    using LinuxHostFsPlatform::LinuxHostFsPlatform;
+
+    /// The decision of the base platform, counted for --audit.
+    std::optional<lp::HostFsToken> get_punchthrough_token_for(fs::hostfs::HostFsRequest request) const {
+        auto token = LinuxHostFsPlatform::get_punchthrough_token_for(std::move(request));
+        (token ? m_granted : m_denied).fetch_add(1, std::memory_order_relaxed);
+        return token;
+    }
+    [[nodiscard]] std::uint64_t granted() const noexcept { return m_granted.load(std::memory_order_relaxed); }
+    [[nodiscard]] std::uint64_t denied() const noexcept { return m_denied.load(std::memory_order_relaxed); }
+
+private:
+    mutable std::atomic<std::uint64_t> m_granted{0};
+    mutable std::atomic<std::uint64_t> m_denied{0};
+};
 using Context = lx::ThreadContext<Platform>;
 
 /// Largest program image litebox-run loads from the box (the file is copied into a memfd).
 inline constexpr std::uint64_t max_program_bytes = 512ull << 20;
+/// Bytes of box files kept in memfds for file-backed mmap (shared libraries); beyond it the cache
+/// starts over (mappings already made keep their memfd).
+inline constexpr std::uint64_t max_mapped_image_bytes = 1ull << 30;
 /// `#!` interpreter lines nest at most this deep (Linux: 4 levels of binfmt recursion).
 inline constexpr int max_interpreter_depth = 4;
 /// Longest `#!` line read (Linux 6.x: 256 bytes).
@@ -65,6 +92,7 @@ struct LoadedProgram {
 
 /// Everything the runner's box is made of.
 struct BoxSpec {
+    bool rootfs_is_host_directory = false;  // the platform's host directory (--rootfs-dir) instead of a tar
     std::span<const std::byte> rootfs;  // a tar image (read-only lower layer of an overlay)
     std::shared_ptr<const void> rootfs_owner;
     fs::TmpfsLimits overlay_limits;     // the writable upper layer
@@ -91,7 +119,12 @@ public:
     /// Builds the box's root: the tar image under a tmpfs overlay, /dev (devfs) and /tmp.
     static Result<std::shared_ptr<fs::FileSystem<Platform>>> make_root(Platform& platform, const BoxSpec& spec,
                                                                        fs::tar::ParseError* error) {
-        LITEBOX_TRY_ASSIGN(auto lower, fs::TarFs<Platform>::create(spec.rootfs, spec.rootfs_owner, {}, error));
+        std::shared_ptr<fs::FileSystem<Platform>> lower;
+        if (spec.rootfs_is_host_directory) {
+            LITEBOX_TRY_ASSIGN(lower, fs::HostFs<Platform>::create(platform, /*read_only=*/true));
+        } else {
+            LITEBOX_TRY_ASSIGN(lower, fs::TarFs<Platform>::create(spec.rootfs, spec.rootfs_owner, {}, error));
+        }
         auto upper = fs::Tmpfs<Platform>::create(platform, spec.overlay_limits, 0755);
         LITEBOX_TRY_ASSIGN(auto overlay, fs::OverlayFs<Platform>::create(platform, upper, lower));
         return std::shared_ptr<fs::FileSystem<Platform>>(std::move(overlay));
@@ -163,7 +196,18 @@ public:
                 continue;
             }
             const auto check = sc::check_elf(view);
-            if (check == sc::ElfCheck::dynamic) return Errno::noexec;  // dynamic programs: not yet
+            if (check == sc::ElfCheck::dynamic) {
+                // The kernel must not open the interpreter by host path: the runner starts the
+                // interpreter (read from the box) itself, with the program as its argument; the
+                // dynamic loader then maps the program and its libraries through served calls.
+                LITEBOX_TRY_ASSIGN(std::string interpreter, elf_interpreter(view));
+                LITEBOX_TRY_ASSIGN(auto loader, read_executable(context, interpreter));
+                if (sc::check_elf(loader) != sc::ElfCheck::ok) return Errno::noexec;
+                std::vector<std::string> loader_argv{interpreter, "--argv0", argv.empty() ? path : argv[0], path};
+                for (std::size_t i = 1; i < argv.size(); ++i) loader_argv.push_back(std::move(argv[i]));
+                LITEBOX_TRY_ASSIGN(auto image, sc::GuestImage::from_bytes(loader));
+                return LoadedProgram{std::move(image), path, std::move(loader_argv)};
+            }
             if (check != sc::ElfCheck::ok) return Errno::noexec;
             LITEBOX_TRY_ASSIGN(auto image, sc::GuestImage::from_bytes(view));
             return LoadedProgram{std::move(image), path, std::move(argv)};
@@ -276,6 +320,7 @@ public:
             case SYS_tgkill:
                 return tgkill(*context, static_cast<std::int32_t>(args[0]), static_cast<std::int32_t>(args[1]),
                               static_cast<std::int32_t>(args[2]));
+            case SYS_mmap: return map_file(thread, *context, args);  // the filter lets anonymous mmap run natively
             default: break;
         }
         std::int64_t result;
@@ -407,6 +452,74 @@ private:
         return 0;  // never seen: the replaced process is killed before the answer
     }
 
+    // ---- file-backed mmap ---------------------------------------------------------------------------
+    /// mmap of a box file: the file's bytes in a sealed memfd (cached by file identity), installed
+    /// at the guest's descriptor number and mapped by the kernel (GuestThread::map_from). A shared
+    /// writable mapping could not be coherent with the box file: ENODEV, traced.
+    std::int64_t map_file(sc::GuestThread& thread, Context& context, const sc::SyscallArgs& args) {
+        constexpr std::uint64_t map_shared = 0x01, map_type = 0x0f, prot_write = 0x2;
+        const std::uint64_t prot = args[2], flags = args[3];
+        const auto fd = static_cast<std::int32_t>(args[4]);
+        auto file = context.files().get(fd);
+        if (!file) return neg(file.error());
+        const auto& open = *file;
+        if (!open->readable()) return neg(Errno::acces);
+        const bool shared = (flags & map_type) == map_shared || (flags & map_type) == 0x03 /*MAP_SHARED_VALIDATE*/;
+        if (shared && (prot & prot_write) != 0) {
+            if (!open->writable()) return neg(Errno::acces);
+            m_shim.unsupported(SYS_mmap, "MAP_SHARED with PROT_WRITE of a box file");
+            return neg(Errno::nodev);
+        }
+        auto st = open->stat();
+        if (!st) return neg(st.error());
+        if (!fs::is_regular(st->mode)) return neg(Errno::nodev);
+        auto memfd = file_image(*open, *st);
+        if (!memfd) return neg(memfd.error());
+        if (auto mapped = thread.map_from((*memfd)->get()); !mapped) return neg(mapped.error());
+        return 0;  // the reply is CONTINUE: the kernel maps and answers
+    }
+
+    struct ImageKey {
+        std::uint64_t device, inode;
+        std::int64_t size, mtime_s, mtime_ns;
+        friend bool operator==(const ImageKey&, const ImageKey&) = default;
+    };
+    struct ImageKeyHash {
+        std::size_t operator()(const ImageKey& k) const noexcept {
+            return std::hash<std::uint64_t>{}(k.device * 0x9e3779b97f4a7c15ull ^ k.inode ^ static_cast<std::uint64_t>(k.mtime_ns));
+        }
+    };
+
+    /// A sealed memfd with the bytes of `file` (read through the box), shared by every mapping of
+    /// the same unchanged file. The cache holds at most max_mapped_image_bytes.
+    Result<std::shared_ptr<lp::UniqueFd>> file_image(litebox::fd::OpenFile<Platform>& file, const litebox::fd::Stat& st) {
+        const ImageKey key{st.device, st.inode, st.size, st.modify_time.seconds, st.modify_time.nanoseconds};
+        {
+            std::lock_guard lock(m_mutex);
+            if (const auto it = m_images_cache.find(key); it != m_images_cache.end()) return it->second;
+        }
+        if (st.size < 0 || static_cast<std::uint64_t>(st.size) > max_program_bytes) return Errno::nomem;
+        std::vector<std::byte> bytes(static_cast<std::size_t>(st.size));
+        std::size_t done = 0;
+        while (done < bytes.size()) {
+            LITEBOX_TRY_ASSIGN(const std::size_t n, file.pread(std::span<std::byte>(bytes).subspan(done), done));
+            if (n == 0) break;
+            done += n;
+        }
+        bytes.resize(done);
+        LITEBOX_TRY_ASSIGN(auto image, sc::GuestImage::from_bytes(bytes, "litebox-mapped"));
+        // GuestImage's memfd is sealed against writes; take its descriptor.
+        auto fd = std::make_shared<lp::UniqueFd>(image.release_fd());
+        std::lock_guard lock(m_mutex);
+        if (m_images_bytes + bytes.size() > max_mapped_image_bytes) {
+            m_images_cache.clear();
+            m_images_bytes = 0;
+        }
+        m_images_cache[key] = fd;
+        m_images_bytes += bytes.size();
+        return fd;
+    }
+
     bool m_box_pid_host_missing(int box_pid) {
         std::lock_guard lock(m_mutex);
         return m_box_pid_host.find(box_pid) == m_box_pid_host.end();
@@ -535,6 +648,26 @@ private:
         return bytes;
     }
 
+    /// The PT_INTERP path of an x86-64 ELF file (check_elf() said `dynamic`).
+    static Result<std::string> elf_interpreter(std::span<const std::byte> bytes) {
+        const auto at = [&](std::size_t i) { return std::to_integer<std::uint64_t>(bytes[i]); };
+        const auto u16 = [&](std::size_t i) { return at(i) | (at(i + 1) << 8); };
+        const auto u32 = [&](std::size_t i) { return u16(i) | (u16(i + 2) << 16); };
+        const auto u64 = [&](std::size_t i) { return u32(i) | (u32(i + 4) << 32); };
+        const std::uint64_t phoff = u64(32), phnum = u16(56);
+        for (std::uint64_t i = 0; i < phnum; ++i) {
+            const auto header = static_cast<std::size_t>(phoff + i * 56);
+            if (u32(header) != 3 /*PT_INTERP*/) continue;
+            const std::uint64_t offset = u64(header + 8), size = u64(header + 32);
+            if (size == 0 || size > 4096 || offset > bytes.size() || size > bytes.size() - offset) return Errno::noexec;
+            std::string path(reinterpret_cast<const char*>(bytes.data() + offset), static_cast<std::size_t>(size));
+            if (const auto nul = path.find('\0'); nul != std::string::npos) path.resize(nul);
+            if (path.empty()) return Errno::noexec;
+            return path;
+        }
+        return Errno::noexec;
+    }
+
     /// `#!interpreter [one argument]` as Linux parses it.
     static Result<std::pair<std::string, std::string>> parse_shebang(std::span<const std::byte> bytes) {
         std::string line;
@@ -572,6 +705,8 @@ private:
     std::unordered_map<int, pid_t> m_box_pid_host;                  // box pid -> host pid
     std::unordered_map<pid_t, std::shared_ptr<Context>> m_host_process;  // host pid -> main thread
     std::unordered_map<pid_t, std::shared_ptr<lp::UniqueFd>> m_pidfds;    // host pid -> its pidfd
+    std::unordered_map<ImageKey, std::shared_ptr<lp::UniqueFd>, ImageKeyHash> m_images_cache;
+    std::uint64_t m_images_bytes = 0;
     std::unordered_map<pid_t, std::shared_ptr<Context>> m_pending_clones;  // by cloning host tid
 };
 

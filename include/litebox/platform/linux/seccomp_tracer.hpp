@@ -28,6 +28,7 @@
 #include <sys/user.h>
 #include <sys/wait.h>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -159,13 +160,29 @@ private:
         bool birth_stop = false;   // its first stop was seen
         std::uintptr_t child_settid = 0;  // CLONE_CHILD_SETTID word to rewrite before it runs
         std::int64_t box_id = 0;
+        bool restore = false;             // give back the argument registers the rewrite changed
+        std::array<unsigned long long, 5> arguments{};  // rdi, rsi, rdx, r10, r8 as the guest set them
     };
     struct PendingClone {
         std::int64_t box_id = 0;
         std::uint64_t flags = 0;
         std::uintptr_t parent_tid = 0;
         bool created = false;
+        std::array<unsigned long long, 5> arguments{};  // rdi, rsi, rdx, r10, r8 as the guest set them
     };
+
+    /// The kernel preserves argument registers across a system call, and code relies on it (glibc's
+    /// vfork keeps its return address in rdi): undo the rewrite in parent and child.
+    static void restore_arguments(pid_t tid, const std::array<unsigned long long, 5>& arguments) noexcept {
+        struct user_regs_struct regs {};
+        if (::ptrace(PTRACE_GETREGS, tid, nullptr, &regs) != 0) return;
+        regs.rdi = arguments[0];
+        regs.rsi = arguments[1];
+        regs.rdx = arguments[2];
+        regs.r10 = arguments[3];
+        regs.r8 = arguments[4];
+        (void)::ptrace(PTRACE_SETREGS, tid, nullptr, &regs);
+    }
 
     void loop() noexcept {
         sigset_t set;
@@ -284,6 +301,7 @@ private:
 
     void maybe_start(pid_t tid, Task& task, int sig = 0) {
         if (!task.registered || !task.birth_stop || task.running) return;
+        if (task.restore) restore_arguments(tid, task.arguments);
         if (task.child_settid != 0) poke_int(tid, task.child_settid, static_cast<std::int32_t>(task.box_id));
         task.running = true;
         resume(tid, PTRACE_CONT, sig == SIGSTOP ? 0 : sig);
@@ -315,6 +333,7 @@ private:
         pending.box_id = id;
         pending.flags = flags;
         pending.parent_tid = (flags & CLONE_PARENT_SETTID) != 0 ? static_cast<std::uintptr_t>(regs.rdx) : 0;
+        pending.arguments = {regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8};
         m_pending[tid] = pending;
         if (nr != SYS_clone) {
             regs.orig_rax = SYS_clone;
@@ -342,6 +361,8 @@ private:
         auto& task = m_tasks[child];
         task.tgid = thread ? tgid : child;
         task.box_id = pending->second.box_id;
+        task.restore = true;
+        task.arguments = pending->second.arguments;
         struct user_regs_struct regs {};
         if ((pending->second.flags & CLONE_CHILD_SETTID) != 0 && ::ptrace(PTRACE_GETREGS, tid, nullptr, &regs) == 0)
             task.child_settid = static_cast<std::uintptr_t>(regs.r10);
@@ -366,9 +387,14 @@ private:
                 m_events.on_clone_failed(tid, clone.box_id, result < 0 ? static_cast<int>(-result) : EAGAIN);
             } else {
                 regs.rax = static_cast<unsigned long long>(clone.box_id);
-                (void)::ptrace(PTRACE_SETREGS, tid, nullptr, &regs);
                 poke_int(tid, clone.parent_tid, static_cast<std::int32_t>(clone.box_id));
             }
+            regs.rdi = clone.arguments[0];
+            regs.rsi = clone.arguments[1];
+            regs.rdx = clone.arguments[2];
+            regs.r10 = clone.arguments[3];
+            regs.r8 = clone.arguments[4];
+            (void)::ptrace(PTRACE_SETREGS, tid, nullptr, &regs);
         }
         resume(tid);
     }
