@@ -19,7 +19,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 read -r -a presets <<<"${LITEBOX_PRESETS:-dev dev-clang asan}"
 jobs="${LITEBOX_JOBS:-2}"
 packages=(cmake ninja-build g++ clang-14 libclang-rt-14-dev catch2 libfmt-dev libbenchmark-dev
-          pkg-config busybox-static libslirp-dev)
+          pkg-config busybox-static libslirp-dev python3 sqlite3)
 
 say() { printf '\n==> %s\n' "$*"; }
 

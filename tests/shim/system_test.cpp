@@ -179,3 +179,15 @@ TEST_CASE("prctl names the thread and answers the common queries", "[shim][syste
     CHECK(f.call(lx::nr::prctl, 39) == 1);
     CHECK(f.call(lx::nr::prctl, 0x59616d61 /*PR_SET_PTRACER*/, 0) == err(Errno::inval));
 }
+
+TEST_CASE("fadvise64 checks its arguments like Linux and otherwise succeeds", "[shim][system]") {
+    ShimFixture<> f;
+    const auto fd = f.call(lx::nr::openat, -100 /*AT_FDCWD*/, f.mem.put_string("/advised"), 0102 /*O_CREAT|O_RDWR*/, 0644);
+    REQUIRE(fd >= 0);
+    CHECK(f.call(lx::nr::fadvise64, fd, 0, 0, 2 /*POSIX_FADV_SEQUENTIAL*/) == 0);
+    CHECK(f.call(lx::nr::fadvise64, fd, 0, 0, 6) == err(Errno::inval));
+    CHECK(f.call(lx::nr::fadvise64, 999, 0, 0, 0) == err(Errno::badf));
+    const auto fds = f.mem.allocate(8);
+    REQUIRE(f.call(lx::nr::pipe2, fds, 0) == 0);
+    CHECK(f.call(lx::nr::fadvise64, f.mem.get<std::int32_t>(fds), 0, 0, 0) == err(Errno::spipe));
+}

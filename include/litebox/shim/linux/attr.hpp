@@ -124,6 +124,16 @@ template <typename P>
 SyscallResult sys_fdatasync(ThreadContext<P>& t, const SyscallRequest& r) { return sys_fsync(t, r); }
 template <typename P>
 SyscallResult sys_sync(ThreadContext<P>&, const SyscallRequest&) { return 0; }
+/// fadvise64: advice only (the box keeps every file in memory or reads through); checked like Linux.
+template <typename P>
+SyscallResult sys_fadvise64(ThreadContext<P>& t, const SyscallRequest& r) {
+    LITEBOX_TRY_ASSIGN(auto file, t.files().get(r.i32(0)));
+    const std::int32_t advice = r.i32(3);
+    if (advice < 0 || advice > 5) return Errno::inval;  // POSIX_FADV_NORMAL .. POSIX_FADV_NOREUSE
+    LITEBOX_TRY_ASSIGN(const auto st, file->stat());
+    if ((st.mode & fd::mode::type_mask) == fd::mode::fifo || (st.mode & fd::mode::type_mask) == fd::mode::socket) return Errno::spipe;
+    return 0;
+}
 template <typename P>
 SyscallResult sys_syncfs(ThreadContext<P>& t, const SyscallRequest& r) {
     LITEBOX_TRY(t.files().get(r.i32(0)));

@@ -241,7 +241,7 @@ namespace litebox::shim::linux_abi {
     X(218, set_tid_address, sys_set_tid_address, supported, "p", "") \
     X(219, restart_syscall, sys_nosys, enosys, "?", "") \
     X(220, semtimedop, sys_nosys, enosys, "?", "") \
-    X(221, fadvise64, sys_nosys, enosys, "?", "") \
+    X(221, fadvise64, sys_fadvise64, supported, "fxxd", "") \
     X(222, timer_create, sys_nosys, enosys, "?", "") \
     X(223, timer_settime, sys_nosys, enosys, "?", "") \
     X(224, timer_gettime, sys_nosys, enosys, "?", "") \
