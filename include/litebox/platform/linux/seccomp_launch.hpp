@@ -481,6 +481,8 @@ inline Result<LaunchedGuest> launch_guest_unguarded(const GuestImage& image, std
         const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         const auto wait_ms = static_cast<int>(std::clamp<std::int64_t>(remaining.count(), 0, 60'000));
         auto readable = guest.listener.wait_readable(wait_ms);
+        // A signal for the calling thread (the runner's tracer is woken by one) is not a failure.
+        if (!readable.has_value() && readable.error() == Errno::intr && wait_ms > 0) continue;
         if (!readable.has_value() || !*readable) {
             detail::kill_and_reap(pid);
             return fail(Errno::timedout, "the guest did not reach its exec");
