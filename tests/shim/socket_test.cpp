@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -572,4 +573,42 @@ TEST_CASE("socket: the host agrees on address lengths and errnos", "[shim][socke
     CHECK(shim.name_length == host.name_length);
     CHECK(shim.truncated_length == host.truncated_length);
     CHECK(shim.peer_unconnected == host.peer_unconnected);
+}
+
+TEST_CASE("socket: epoll sees a pending connection; blocking TCP accept and connect in two threads", "[shim][socket]") {
+    ShimFixture<> f;
+    const int server = static_cast<int>(make_socket(f, AF_INET, SOCK_STREAM));
+    const auto at = inet_address(f, loopback, 7000);
+    REQUIRE(f.call(lx::nr::bind, server, at.at, at.length) == 0);
+    REQUIRE(f.call(lx::nr::listen, server, 4) == 0);
+    const auto ep = f.call(lx::nr::epoll_create1, 0);
+    REQUIRE(ep >= 0);
+    const auto ev = f.mem.allocate(sizeof(lx::abi::epoll_event) * 4);
+    f.mem.put(ev, lx::abi::epoll_event{EPOLLIN, 42});
+    REQUIRE(f.call(lx::nr::epoll_ctl, ep, EPOLL_CTL_ADD, server, ev) == 0);
+    CHECK(f.call(lx::nr::epoll_wait, ep, ev, 4, 0) == 0);
+
+    auto child = f.fork(*f.init);
+    std::int64_t accepted = -1;
+    std::thread acceptor([&] {
+        const auto peer = f.mem.allocate(16), length = f.mem.allocate(4);
+        f.mem.put<std::int32_t>(length, 16);
+        accepted = f.call_on(*child, lx::nr::accept, server, peer, length);
+    });
+    std::this_thread::sleep_for(20ms);
+    const int client = static_cast<int>(make_socket(f, AF_INET, SOCK_STREAM));
+    CHECK(f.call(lx::nr::connect, client, at.at, at.length) == 0);  // blocking: returns connected
+    acceptor.join();
+    REQUIRE(accepted >= 0);
+    CHECK(send_text(f, client, "both ways") == 9);
+    const auto buffer = f.mem.allocate(16);
+    CHECK(f.call_on(*child, lx::nr::recvfrom, accepted, buffer, 16, 0, 0, 0) == 9);  // the accepted fd is the child's
+
+    // a second client waits in the backlog: epoll reports the listener readable
+    const int second = static_cast<int>(make_socket(f, AF_INET, SOCK_STREAM));
+    CHECK(f.call(lx::nr::connect, second, at.at, at.length) == 0);
+    CHECK(f.call(lx::nr::epoll_wait, ep, ev, 4, 0) == 1);
+    const lx::abi::epoll_event first = f.mem.get<lx::abi::epoll_event>(ev);
+    const std::uint64_t data = first.data;
+    CHECK(data == 42);
 }
