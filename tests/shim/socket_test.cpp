@@ -105,7 +105,8 @@ Message make_message(ShimFixture<>& f, std::string_view data, std::size_t capaci
 
 TEST_CASE("socket: socketpair round trip, fstat, poll, MSG_PEEK, shutdown", "[shim][socket]") {
     ShimFixture<> f;
-    auto [a, b] = make_pair(f, SOCK_STREAM);
+    const auto pair1 = make_pair(f, SOCK_STREAM);
+    const int a = pair1.first, b = pair1.second;
     CHECK(send_text(f, a, "hello") == 5);
     CHECK(receive_text(f, b, 64, MSG_PEEK) == "hello");
     CHECK(receive_text(f, b, 3) == "hel");
@@ -185,6 +186,7 @@ TEST_CASE("socket: unix path bind, listen, connect, accept and names", "[shim][s
     const int client = static_cast<int>(make_socket(f, AF_UNIX, SOCK_STREAM));
     REQUIRE(f.call(lx::nr::connect, client, path.at, path.length) == 0);  // completes into the backlog
     CHECK(f.call(lx::nr::connect, client, path.at, path.length) == err(Errno::isconn));
+    CHECK(f.call(lx::nr::accept, client, 0, 0) == err(Errno::inval));  // not listening
     const auto peer = f.mem.allocate(sizeof(struct ::sockaddr_un)), peer_length = f.mem.allocate(4);
     f.mem.put<std::int32_t>(peer_length, sizeof(struct ::sockaddr_un));
     const int accepted = static_cast<int>(f.call(lx::nr::accept4, server, peer, peer_length, SOCK_CLOEXEC));
@@ -272,6 +274,8 @@ TEST_CASE("socket: abstract names, autobind and datagrams with addresses", "[shi
     REQUIRE(f.call(lx::nr::connect, c, name.at, name.length) == 0);
     CHECK(send_text(f, c, "y") == 1);
     CHECK(receive_text(f, b) == "y");
+    CHECK(f.call(lx::nr::listen, c, 1) == err(Errno::opnotsupp));
+    CHECK(f.call(lx::nr::accept, c, 0, 0) == err(Errno::opnotsupp));
     const auto unspec = f.mem.allocate(16);
     CHECK(f.call(lx::nr::connect, c, unspec, 16) == 0);  // AF_UNSPEC dissolves the association
     CHECK(send_text(f, c, "z") == err(Errno::notconn));
@@ -279,7 +283,8 @@ TEST_CASE("socket: abstract names, autobind and datagrams with addresses", "[shi
 
 TEST_CASE("socket: SCM_RIGHTS moves a pipe end; MSG_CTRUNC and MSG_CMSG_CLOEXEC", "[shim][socket]") {
     ShimFixture<> f;
-    auto [a, b] = make_pair(f, SOCK_STREAM);
+    const auto pair2 = make_pair(f, SOCK_STREAM);
+    const int a = pair2.first, b = pair2.second;
     const auto pipe_fds = f.mem.allocate(8);
     REQUIRE(f.call(lx::nr::pipe, pipe_fds) == 0);
     const int r = f.mem.get<std::int32_t>(pipe_fds), w = f.mem.get<std::int32_t>(pipe_fds + 4);
@@ -332,7 +337,8 @@ TEST_CASE("socket: SCM_RIGHTS moves a pipe end; MSG_CTRUNC and MSG_CMSG_CLOEXEC"
 
 TEST_CASE("socket: SO_PEERCRED and SCM_CREDENTIALS", "[shim][socket]") {
     ShimFixture<> f;
-    auto [a, b] = make_pair(f, SOCK_STREAM);
+    const auto pair3 = make_pair(f, SOCK_STREAM);
+    const int a = pair3.first, b = pair3.second;
     const auto cred = f.mem.allocate(sizeof(struct ::ucred)), length = f.mem.allocate(4);
     f.mem.put<std::int32_t>(length, sizeof(struct ::ucred));
     REQUIRE(f.call(lx::nr::getsockopt, a, SOL_SOCKET, SO_PEERCRED, cred, length) == 0);
@@ -384,7 +390,8 @@ TEST_CASE("socket: a blocked accept waits for a client and is interrupted by a s
     CHECK(got == err(Errno::intr));
 
     // a blocked recv is interrupted the same way
-    auto [a, b] = make_pair(f, SOCK_STREAM);
+    const auto pair4 = make_pair(f, SOCK_STREAM);
+    const int a = pair4.first, b = pair4.second;
     auto second = f.fork(*f.init);
     const auto buffer = f.mem.allocate(16);
     std::thread reader([&, sock = b] { got = f.call_on(*second, lx::nr::recvfrom, sock, buffer, 16, 0, 0, 0); });
@@ -518,7 +525,8 @@ TEST_CASE("socket: families, types, flags, ENOTSOCK and bad pointers", "[shim][s
     CHECK(f.call(lx::nr::sendto, s, f.mem.put_string("x"), 1, 0, f.mem.hole(), target.length) == err(Errno::fault));
     CHECK(f.call(lx::nr::sendto, s, f.mem.put_string("x"), 1, 0, target.at, 8) == err(Errno::inval));
     CHECK(f.call(lx::nr::recvfrom, s, f.mem.hole(), 4, MSG_DONTWAIT, 0, 0) == err(Errno::again));  // as Linux: nothing to copy
-    auto [a, b] = make_pair(f, SOCK_DGRAM);
+    const auto pair5 = make_pair(f, SOCK_DGRAM);
+    const int a = pair5.first, b = pair5.second;
     CHECK(send_text(f, a, "lost") == 4);
     CHECK(f.call(lx::nr::recvfrom, b, f.mem.hole(), 4, 0, 0, 0) == err(Errno::fault));
     CHECK(f.call(lx::nr::recvfrom, a, f.mem.allocate(4), 4, MSG_DONTWAIT, f.mem.allocate(8), f.mem.hole()) == err(Errno::again));
