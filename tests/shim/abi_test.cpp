@@ -17,6 +17,7 @@
 #include <sys/time.h>
 #include <sys/times.h>
 #include <sys/uio.h>
+#include <netinet/in.h>
 #include <sys/un.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -95,6 +96,13 @@ TEST_CASE("ABI layouts match the host's headers", "[shim][abi]") {
     SAME_OFFSET(epoll_event, data, struct ::epoll_event, data);
     SAME_SIZE(sockaddr_un, struct ::sockaddr_un);
     SAME_OFFSET(sockaddr_un, sun_path, struct ::sockaddr_un, sun_path);
+    SAME_SIZE(sockaddr_in, struct ::sockaddr_in);
+    SAME_OFFSET(sockaddr_in, sin_port, struct ::sockaddr_in, sin_port);
+    SAME_OFFSET(sockaddr_in, sin_addr, struct ::sockaddr_in, sin_addr);
+    SAME_SIZE(sockaddr_in6, struct ::sockaddr_in6);
+    SAME_OFFSET(sockaddr_in6, sin6_addr, struct ::sockaddr_in6, sin6_addr);
+    SAME_OFFSET(sockaddr_in6, sin6_scope_id, struct ::sockaddr_in6, sin6_scope_id);
+    CHECK(abi::sockaddr_storage_size == sizeof(struct ::sockaddr_storage));
 
     SAME_SIZE(timespec, struct ::timespec);
     SAME_OFFSET(timespec, tv_nsec, struct ::timespec, tv_nsec);

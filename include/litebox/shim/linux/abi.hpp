@@ -166,6 +166,22 @@ struct sockaddr_un {
     std::uint16_t sun_family;
     char sun_path[108];
 };
+/// sin_port and sin_addr are in network byte order.
+struct sockaddr_in {
+    std::uint16_t sin_family;
+    std::uint16_t sin_port;
+    std::uint32_t sin_addr;
+    std::uint8_t sin_zero[8];
+};
+struct sockaddr_in6 {
+    std::uint16_t sin6_family;
+    std::uint16_t sin6_port;
+    std::uint32_t sin6_flowinfo;
+    std::uint8_t sin6_addr[16];
+    std::uint32_t sin6_scope_id;
+};
+/// sizeof(struct sockaddr_storage): the most address bytes a socket call copies in.
+inline constexpr std::size_t sockaddr_storage_size = 128;
 
 // ---- processes and the system -----------------------------------------------------------------
 struct rlimit {
@@ -302,6 +318,14 @@ LITEBOX_ABI_CHECK(epoll_event, 12);
 LITEBOX_ABI_OFFSET(epoll_event, data, 4);
 LITEBOX_ABI_CHECK(sockaddr_un, 110);
 LITEBOX_ABI_OFFSET(sockaddr_un, sun_path, 2);
+LITEBOX_ABI_CHECK(sockaddr_in, 16);
+LITEBOX_ABI_OFFSET(sockaddr_in, sin_port, 2);
+LITEBOX_ABI_OFFSET(sockaddr_in, sin_addr, 4);
+LITEBOX_ABI_OFFSET(sockaddr_in, sin_zero, 8);
+LITEBOX_ABI_CHECK(sockaddr_in6, 28);
+LITEBOX_ABI_OFFSET(sockaddr_in6, sin6_flowinfo, 4);
+LITEBOX_ABI_OFFSET(sockaddr_in6, sin6_addr, 8);
+LITEBOX_ABI_OFFSET(sockaddr_in6, sin6_scope_id, 24);
 LITEBOX_ABI_CHECK(rlimit, 16);
 LITEBOX_ABI_CHECK(utsname, 390);
 LITEBOX_ABI_OFFSET(utsname, machine, 260);

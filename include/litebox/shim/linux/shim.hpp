@@ -30,6 +30,7 @@
 #include "read.hpp"
 #include "resource.hpp"
 #include "signal.hpp"
+#include "socket.hpp"
 #include "stat.hpp"
 #include "stat_path.hpp"
 #include "syscalls.hpp"

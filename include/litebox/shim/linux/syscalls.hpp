@@ -61,21 +61,21 @@ namespace litebox::shim::linux_abi {
     X(38, setitimer, sys_nosys, enosys, "?", "") \
     X(39, getpid, sys_getpid, supported, "", "") \
     X(40, sendfile, sys_sendfile, supported, "ffpu", "") \
-    X(41, socket, sys_nosys, enosys, "ddd", "") \
-    X(42, connect, sys_nosys, enosys, "fpd", "") \
-    X(43, accept, sys_nosys, enosys, "fpp", "") \
-    X(44, sendto, sys_nosys, enosys, "fpuxpd", "") \
-    X(45, recvfrom, sys_nosys, enosys, "fpuxpp", "") \
-    X(46, sendmsg, sys_nosys, enosys, "fpx", "") \
-    X(47, recvmsg, sys_nosys, enosys, "fpx", "") \
-    X(48, shutdown, sys_nosys, enosys, "fd", "") \
-    X(49, bind, sys_nosys, enosys, "fpd", "") \
-    X(50, listen, sys_nosys, enosys, "fd", "") \
-    X(51, getsockname, sys_nosys, enosys, "fpp", "") \
-    X(52, getpeername, sys_nosys, enosys, "fpp", "") \
-    X(53, socketpair, sys_nosys, enosys, "dddp", "") \
-    X(54, setsockopt, sys_nosys, enosys, "fddpd", "") \
-    X(55, getsockopt, sys_nosys, enosys, "fddpp", "") \
+    X(41, socket, sys_socket, partial, "ddd", "AF_UNIX and AF_INET (TCP, UDP); AF_INET6 and others: EAFNOSUPPORT; SOCK_RAW: EPERM") \
+    X(42, connect, sys_connect, supported, "fpd", "") \
+    X(43, accept, sys_accept, supported, "fpp", "") \
+    X(44, sendto, sys_sendto, supported, "fpuxpd", "") \
+    X(45, recvfrom, sys_recvfrom, partial, "fpuxpp", "MSG_PEEK on a stream sees at most 64 KiB; MSG_OOB: EOPNOTSUPP") \
+    X(46, sendmsg, sys_sendmsg, partial, "fpx", "SCM_RIGHTS and SCM_CREDENTIALS (AF_UNIX); other control messages: EINVAL") \
+    X(47, recvmsg, sys_recvmsg, partial, "fpx", "SCM_RIGHTS, SCM_CREDENTIALS (AF_UNIX); MSG_PEEK on a stream sees at most 64 KiB") \
+    X(48, shutdown, sys_shutdown, supported, "fd", "") \
+    X(49, bind, sys_bind, supported, "fpd", "") \
+    X(50, listen, sys_listen, supported, "fd", "") \
+    X(51, getsockname, sys_getsockname, supported, "fpp", "") \
+    X(52, getpeername, sys_getpeername, supported, "fpp", "") \
+    X(53, socketpair, sys_socketpair, supported, "dddp", "") \
+    X(54, setsockopt, sys_setsockopt, partial, "fddpd", "AF_UNIX: SO_SNDBUF, SO_RCVBUF, SO_PASSCRED; AF_INET: the stack's SOL_SOCKET and SOL_TCP options; others: ENOPROTOOPT") \
+    X(55, getsockopt, sys_getsockopt, partial, "fddpp", "as setsockopt, plus SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PEERCRED") \
     X(56, clone, sys_clone, partial, "xpppx", "process model only (the runtime creates the thread); namespaces: EINVAL") \
     X(57, fork, sys_fork, partial, "", "process model only (the runtime copies the address space)") \
     X(58, vfork, sys_vfork, partial, "", "process model only (the runtime copies the address space)") \
@@ -308,7 +308,7 @@ namespace litebox::shim::linux_abi {
     X(285, fallocate, sys_fallocate, partial, "fdll", "mode 0 only (other modes: EOPNOTSUPP)") \
     X(286, timerfd_settime, sys_timerfd_settime, partial, "fxpp", "TFD_TIMER_CANCEL_ON_SET accepted, never fires") \
     X(287, timerfd_gettime, sys_timerfd_gettime, supported, "fp", "") \
-    X(288, accept4, sys_nosys, enosys, "fppx", "") \
+    X(288, accept4, sys_accept4, supported, "fppx", "") \
     X(289, signalfd4, sys_nosys, enosys, "?", "") \
     X(290, eventfd2, sys_eventfd2, supported, "ux", "") \
     X(291, epoll_create1, sys_epoll_create1, supported, "x", "") \

@@ -1,0 +1,323 @@
+// Sockets: socket, socketpair, bind, listen, accept, accept4, connect, getsockname, getpeername,
+// sendto, recvfrom, sendmsg, recvmsg, shutdown, setsockopt, getsockopt. Each handler decodes its
+// arguments once here, then calls the family: AF_UNIX (socket_unix.hpp, ipc::UnixSocket) or
+// AF_INET (socket_inet.hpp, the box's net::Stack). Sockets are OpenFiles in the descriptor
+// table, so read/write/close/fstat (S_IFSOCK)/fcntl/poll/select/epoll work on them as on pipes.
+//
+// Contract: a descriptor that is not a socket is ENOTSOCK; AF_INET6 and other families are
+// EAFNOSUPPORT, SOCK_RAW is EPERM (EPROTONOSUPPORT for root: the box has no raw sockets).
+// Addresses follow Linux's length rules (EINVAL for negative or oversized lengths; output is
+// truncated to the guest's length and the full length is returned). EPIPE from a send raises
+// SIGPIPE unless MSG_NOSIGNAL. recvmsg installs SCM_RIGHTS descriptors (MSG_CMSG_CLOEXEC) as far
+// as the control buffer holds them; the rest are dropped and MSG_CTRUNC is set.
+#pragma once
+
+#include "pipe.hpp"
+#include "socket_inet.hpp"
+#include "socket_unix.hpp"
+
+namespace litebox::shim::linux_abi {
+
+namespace socket_detail {
+/// A socket descriptor: exactly one of `unix_socket` and `inet` is set.
+template <typename P>
+struct SocketRef {
+    std::shared_ptr<fd::OpenFile<P>> file;
+    ipc::UnixSocket<P>* unix_socket = nullptr;
+    net::Socket<P>* inet = nullptr;
+};
+template <typename P>
+Result<SocketRef<P>> socket_of(ThreadContext<P>& t, std::int32_t descriptor) {
+    SocketRef<P> ref;
+    LITEBOX_TRY_ASSIGN(ref.file, t.files().get(descriptor));
+    ref.unix_socket = ipc::unix_socket_of(*ref.file);
+    if (ref.unix_socket == nullptr) ref.inet = socket_inet::inet_socket_of(*ref.file);
+    if (ref.unix_socket == nullptr && ref.inet == nullptr) return Errno::notsock;
+    return ref;
+}
+
+/// Raises SIGPIPE for EPIPE unless MSG_NOSIGNAL.
+template <typename P>
+SyscallResult after_send(ThreadContext<P>& t, SyscallResult result, std::uint32_t flags) {
+    if (!result.has_value() && result.error() == Errno::pipe && (flags & ipc::msg_flags::nosignal) == 0)
+        t.kernel().tasks().post_to_thread(t.thread(), abi::sigpipe);
+    return result;
+}
+
+template <typename P>
+SyscallResult send(ThreadContext<P>& t, std::int32_t descriptor, const SendRequest& request) {
+    LITEBOX_TRY_ASSIGN(auto s, socket_of(t, descriptor));
+    SyscallResult result = s.unix_socket != nullptr ? socket_unix::send(t, *s.unix_socket, request) : socket_inet::send(t, *s.inet, request);
+    return after_send(t, std::move(result), request.flags);
+}
+
+template <typename P>
+Result<ReceiveReply<P>> receive(ThreadContext<P>& t, std::int32_t descriptor, const ReceiveRequest& request) {
+    LITEBOX_TRY_ASSIGN(auto s, socket_of(t, descriptor));
+    if (s.unix_socket != nullptr) return socket_unix::receive(t, *s.unix_socket, request);
+    return socket_inet::receive(t, *s.inet, request);
+}
+
+/// The optional address of sendto / sendmsg (none when null or empty).
+template <typename P>
+Result<std::optional<SocketAddress>> destination(std::uintptr_t address, std::int64_t length) {
+    if (address == 0) return std::optional<SocketAddress>{};
+    LITEBOX_TRY_ASSIGN(SocketAddress a, read_address<P>(address, length));
+    if (a.length == 0) return std::optional<SocketAddress>{};
+    return std::optional<SocketAddress>{a};
+}
+
+/// getsockname / getpeername / accept's address output.
+template <typename P>
+Result<void> write_optional_address(std::uintptr_t address, std::uintptr_t length_address, const SocketAddress& full) {
+    if (address == 0) return ok();
+    return write_address<P>(address, length_address, full);
+}
+}  // namespace socket_detail
+
+template <typename P>
+SyscallResult sys_socket(ThreadContext<P>& t, const SyscallRequest& r) {
+    const std::int32_t domain = r.i32(0), type = r.i32(1), protocol = r.i32(2);
+    constexpr std::uint32_t flag_mask = ipc::socket_flags::nonblock | ipc::socket_flags::close_on_exec;
+    const auto flags = static_cast<std::uint32_t>(type) & ~ipc::socket_flags::type_mask;
+    if ((flags & ~flag_mask) != 0) return Errno::inval;
+    const int kind = type & static_cast<int>(ipc::socket_flags::type_mask);
+    if (domain < 0 || domain >= socket_detail::af_max) return Errno::afnosupport;
+    if (kind >= socket_detail::sock_max) return Errno::inval;
+    std::shared_ptr<fd::OpenFile<P>> file;
+    if (domain == socket_detail::af_unix) {
+        LITEBOX_TRY_ASSIGN(file, ipc::make_unix_socket<P>(t.kernel().box().unix_namespace(), static_cast<std::uint32_t>(type), protocol,
+                                                          socket_unix::credentials_of(t)));
+    } else if (domain == socket_detail::af_inet) {
+        if (kind == socket_detail::sock_raw) {
+            const bool root = t.process().state().with_lock([](auto& st) { return st.credentials.privileged(); });
+            return root ? Errno::protonosupport : Errno::perm;
+        }
+        LITEBOX_TRY_ASSIGN(auto inet, t.kernel().box().net().socket(domain, type, protocol));
+        file = std::move(inet);
+    } else {
+        t.kernel().unsupported(r.number, domain == socket_detail::af_inet6 ? "AF_INET6" : "address family");
+        return Errno::afnosupport;
+    }
+    LITEBOX_TRY_ASSIGN(const int descriptor, t.files().insert(std::move(file), (flags & ipc::socket_flags::close_on_exec) != 0));
+    return descriptor;
+}
+
+template <typename P>
+SyscallResult sys_socketpair(ThreadContext<P>& t, const SyscallRequest& r) {
+    const std::int32_t domain = r.i32(0), type = r.i32(1), protocol = r.i32(2);
+    const std::uintptr_t out = r.ptr(3);
+    if (domain == socket_detail::af_inet) return Errno::opnotsupp;
+    if (domain != socket_detail::af_unix) return Errno::afnosupport;
+    LITEBOX_TRY_ASSIGN(auto pair, ipc::make_unix_socketpair<P>(t.kernel().box().unix_namespace(), static_cast<std::uint32_t>(type), protocol,
+                                                               socket_unix::credentials_of(t)));
+    const bool close_on_exec = (static_cast<std::uint32_t>(type) & ipc::socket_flags::close_on_exec) != 0;
+    return pipe_detail::install_pair(t, std::move(pair.first), std::move(pair.second), close_on_exec, out);
+}
+
+template <typename P>
+SyscallResult sys_bind(ThreadContext<P>& t, const SyscallRequest& r) {
+    const std::int32_t descriptor = r.i32(0);
+    LITEBOX_TRY_ASSIGN(auto s, socket_detail::socket_of(t, descriptor));
+    LITEBOX_TRY_ASSIGN(const auto address, socket_detail::read_address<P>(r.ptr(1), r.i32(2)));
+    if (s.unix_socket != nullptr) return socket_unix::bind(t, *s.unix_socket, address);
+    return socket_inet::bind(*s.inet, address);
+}
+
+template <typename P>
+SyscallResult sys_connect(ThreadContext<P>& t, const SyscallRequest& r) {
+    LITEBOX_TRY_ASSIGN(auto s, socket_detail::socket_of(t, r.i32(0)));
+    LITEBOX_TRY_ASSIGN(const auto address, socket_detail::read_address<P>(r.ptr(1), r.i32(2)));
+    if (s.unix_socket != nullptr) return socket_unix::connect(t, *s.unix_socket, address);
+    return socket_inet::connect(t, *s.inet, address);
+}
+
+template <typename P>
+SyscallResult sys_listen(ThreadContext<P>& t, const SyscallRequest& r) {
+    LITEBOX_TRY_ASSIGN(auto s, socket_detail::socket_of(t, r.i32(0)));
+    const int backlog = r.i32(1);
+    if (s.unix_socket != nullptr) LITEBOX_TRY(s.unix_socket->listen(backlog));
+    else LITEBOX_TRY(s.inet->listen(backlog));
+    return 0;
+}
+
+template <typename P>
+SyscallResult sys_accept4(ThreadContext<P>& t, const SyscallRequest& r) {
+    const std::uintptr_t address = r.ptr(1), length_address = r.ptr(2);
+    const std::uint32_t flags = r.u32(3);
+    if ((flags & ~(ipc::socket_flags::nonblock | ipc::socket_flags::close_on_exec)) != 0) return Errno::inval;
+    LITEBOX_TRY_ASSIGN(auto s, socket_detail::socket_of(t, r.i32(0)));
+    LITEBOX_TRY_ASSIGN(auto accepted, s.unix_socket != nullptr ? socket_unix::accept(t, *s.unix_socket, flags)
+                                                               : socket_inet::accept(t, *s.inet, flags));
+    // Linux drops the new connection when the address cannot be written.
+    LITEBOX_TRY(socket_detail::write_optional_address<P>(address, length_address, accepted.second));
+    LITEBOX_TRY_ASSIGN(const int descriptor, t.files().insert(std::move(accepted.first), (flags & ipc::socket_flags::close_on_exec) != 0));
+    return descriptor;
+}
+template <typename P>
+SyscallResult sys_accept(ThreadContext<P>& t, const SyscallRequest& r) {
+    SyscallRequest four = r;
+    four.args[3] = 0;
+    return sys_accept4(t, four);
+}
+
+template <typename P>
+SyscallResult sys_getsockname(ThreadContext<P>& t, const SyscallRequest& r) {
+    LITEBOX_TRY_ASSIGN(auto s, socket_detail::socket_of(t, r.i32(0)));
+    LITEBOX_TRY_ASSIGN(const auto name, s.unix_socket != nullptr ? socket_unix::local_name(*s.unix_socket) : socket_inet::local_name(*s.inet));
+    LITEBOX_TRY(socket_detail::write_address<P>(r.ptr(1), r.ptr(2), name));
+    return 0;
+}
+template <typename P>
+SyscallResult sys_getpeername(ThreadContext<P>& t, const SyscallRequest& r) {
+    LITEBOX_TRY_ASSIGN(auto s, socket_detail::socket_of(t, r.i32(0)));
+    LITEBOX_TRY_ASSIGN(const auto name, s.unix_socket != nullptr ? socket_unix::peer_name(*s.unix_socket) : socket_inet::peer_name(*s.inet));
+    LITEBOX_TRY(socket_detail::write_address<P>(r.ptr(1), r.ptr(2), name));
+    return 0;
+}
+
+template <typename P>
+SyscallResult sys_shutdown(ThreadContext<P>& t, const SyscallRequest& r) {
+    const std::int32_t how = r.i32(1);
+    LITEBOX_TRY_ASSIGN(auto s, socket_detail::socket_of(t, r.i32(0)));
+    if (how < 0 || how > 2) return Errno::inval;
+    if (s.unix_socket != nullptr) LITEBOX_TRY(s.unix_socket->shutdown(static_cast<ipc::ShutdownHow>(how)));
+    else LITEBOX_TRY(s.inet->shutdown(static_cast<net::ShutdownHow>(how)));
+    return 0;
+}
+
+template <typename P>
+SyscallResult sys_sendto(ThreadContext<P>& t, const SyscallRequest& r) {
+    socket_detail::SendRequest request;
+    LITEBOX_TRY_ASSIGN(request.segments, buffer_segments(r.ptr(1), r.u64(2)));
+    request.total = socket_detail::total_of(request.segments);
+    request.flags = r.u32(3);
+    LITEBOX_TRY_ASSIGN(request.to, socket_detail::destination<P>(r.ptr(4), r.i32(5)));
+    return socket_detail::send(t, r.i32(0), request);
+}
+
+template <typename P>
+SyscallResult sys_sendmsg(ThreadContext<P>& t, const SyscallRequest& r) {
+    LITEBOX_TRY_ASSIGN(const abi::msghdr header, Guest<P>::template read<abi::msghdr>(r.ptr(1)));
+    if (header.msg_iovlen > abi::iov_max) return Errno::msgsize;
+    if (static_cast<std::int32_t>(header.msg_namelen) < 0) return Errno::inval;
+    if (header.msg_controllen > socket_detail::max_control_bytes) return Errno::nobufs;
+    socket_detail::SendRequest request;
+    request.flags = r.u32(2);
+    const std::int64_t name_length = std::min<std::int64_t>(header.msg_namelen, abi::sockaddr_storage_size);
+    LITEBOX_TRY_ASSIGN(request.to, socket_detail::destination<P>(header.msg_name, name_length));
+    LITEBOX_TRY_ASSIGN(request.segments, iovec_segments<P>(header.msg_iov, header.msg_iovlen));
+    request.total = socket_detail::total_of(request.segments);
+    if (header.msg_controllen != 0) {
+        std::vector<std::byte> control(static_cast<std::size_t>(header.msg_controllen));
+        LITEBOX_TRY(Guest<P>::read_bytes(header.msg_control, control));
+        LITEBOX_TRY_ASSIGN(request.control, socket_detail::parse_control(control));
+    }
+    return socket_detail::send(t, r.i32(0), request);
+}
+
+template <typename P>
+SyscallResult sys_recvfrom(ThreadContext<P>& t, const SyscallRequest& r) {
+    const std::uintptr_t address = r.ptr(4), length_address = r.ptr(5);
+    socket_detail::ReceiveRequest request;
+    LITEBOX_TRY_ASSIGN(request.segments, buffer_segments(r.ptr(1), r.u64(2)));
+    request.total = socket_detail::total_of(request.segments);
+    request.flags = r.u32(3) & ~ipc::msg_flags::cmsg_cloexec;
+    LITEBOX_TRY_ASSIGN(auto reply, socket_detail::receive(t, r.i32(0), request));
+    if (address != 0) LITEBOX_TRY(socket_detail::write_address<P>(address, length_address, reply.from));
+    return reply.value;
+}
+
+namespace socket_detail {
+/// Installs received descriptors and builds recvmsg's control bytes within `room`.
+template <typename P>
+Result<ControlOut> deliver_control(ThreadContext<P>& t, ReceiveReply<P>& reply, std::size_t room, bool close_on_exec,
+                                   std::vector<int>& installed) {
+    ControlOut control(room);
+    if (reply.credentials) {
+        const abi::ucred c{reply.credentials->pid, reply.credentials->uid, reply.credentials->gid};
+        control.put(sol_socket, scm_credentials, std::as_bytes(std::span<const abi::ucred, 1>(&c, 1)));
+    }
+    if (reply.rights.empty()) return control;
+    const std::size_t fit = std::min(control.rights_room(), reply.rights.size());
+    if (fit < reply.rights.size()) control.truncated();
+    std::vector<std::int32_t> descriptors;
+    for (std::size_t i = 0; i < fit; ++i) {
+        auto descriptor = t.files().insert(std::move(reply.rights[i]), close_on_exec);
+        if (!descriptor.has_value()) {  // EMFILE: Linux stops here and reports MSG_CTRUNC
+            control.truncated();
+            break;
+        }
+        installed.push_back(*descriptor);
+        descriptors.push_back(*descriptor);
+    }
+    reply.rights.clear();  // what did not fit is dropped (closed when the last reference goes)
+    if (!descriptors.empty()) control.put(sol_socket, scm_rights, std::as_bytes(std::span<const std::int32_t>(descriptors)));
+    return control;
+}
+}  // namespace socket_detail
+
+template <typename P>
+SyscallResult sys_recvmsg(ThreadContext<P>& t, const SyscallRequest& r) {
+    const std::uintptr_t header_address = r.ptr(1);
+    const std::uint32_t flags = r.u32(2);
+    LITEBOX_TRY_ASSIGN(abi::msghdr header, Guest<P>::template read<abi::msghdr>(header_address));
+    if (header.msg_iovlen > abi::iov_max) return Errno::msgsize;
+    if (header.msg_name != 0 && static_cast<std::int32_t>(header.msg_namelen) < 0) return Errno::inval;
+    socket_detail::ReceiveRequest request;
+    LITEBOX_TRY_ASSIGN(request.segments, iovec_segments<P>(header.msg_iov, header.msg_iovlen));
+    request.total = socket_detail::total_of(request.segments);
+    request.flags = flags & ~ipc::msg_flags::cmsg_cloexec;
+    LITEBOX_TRY_ASSIGN(auto reply, socket_detail::receive(t, r.i32(0), request));
+
+    const std::size_t room = static_cast<std::size_t>(std::min<std::uint64_t>(header.msg_controllen, socket_detail::max_control_bytes));
+    std::vector<int> installed;
+    LITEBOX_TRY_ASSIGN(auto control, socket_detail::deliver_control(t, reply, header.msg_control != 0 ? room : 0,
+                                                                     (flags & ipc::msg_flags::cmsg_cloexec) != 0, installed));
+    auto written = [&]() -> Result<void> {
+        if (header.msg_name != 0) {
+            const std::size_t n = std::min<std::size_t>(header.msg_namelen, reply.from.length);
+            LITEBOX_TRY(Guest<P>::write_bytes(header.msg_name, reply.from.view().first(n)));
+            header.msg_namelen = static_cast<std::uint32_t>(reply.from.length);
+        } else {
+            header.msg_namelen = 0;
+        }
+        LITEBOX_TRY(Guest<P>::write_bytes(header.msg_control, control.bytes()));
+        header.msg_controllen = control.bytes().size();
+        header.msg_flags = static_cast<std::int32_t>(reply.flags | control.flags());
+        return Guest<P>::write(header_address, header);
+    }();
+    if (!written.has_value()) {
+        for (const int d : installed) (void)t.files().close(d);
+        return written.error();
+    }
+    return reply.value;
+}
+
+template <typename P>
+SyscallResult sys_setsockopt(ThreadContext<P>& t, const SyscallRequest& r) {
+    const std::int32_t level = r.i32(1), name = r.i32(2), length = r.i32(4);
+    LITEBOX_TRY_ASSIGN(auto s, socket_detail::socket_of(t, r.i32(0)));
+    if (length < 0) return Errno::inval;
+    std::vector<std::byte> value(std::min<std::size_t>(static_cast<std::size_t>(length), socket_detail::max_option_bytes));
+    LITEBOX_TRY(Guest<P>::read_bytes(r.ptr(3), value));
+    if (s.unix_socket != nullptr) return socket_unix::set_option(t, *s.unix_socket, level, name, value);
+    return socket_inet::set_option(*s.inet, level, name, value);
+}
+
+template <typename P>
+SyscallResult sys_getsockopt(ThreadContext<P>& t, const SyscallRequest& r) {
+    const std::int32_t level = r.i32(1), name = r.i32(2);
+    const std::uintptr_t value_address = r.ptr(3), length_address = r.ptr(4);
+    LITEBOX_TRY_ASSIGN(auto s, socket_detail::socket_of(t, r.i32(0)));
+    LITEBOX_TRY_ASSIGN(const std::int32_t room, Guest<P>::template read<std::int32_t>(length_address));
+    if (room < 0) return Errno::inval;
+    LITEBOX_TRY_ASSIGN(const auto value, s.unix_socket != nullptr ? socket_unix::get_option(t, *s.unix_socket, level, name)
+                                                                  : socket_inet::get_option(*s.inet, level, name));
+    const std::size_t n = std::min(static_cast<std::size_t>(room), value.size());
+    LITEBOX_TRY(Guest<P>::write_bytes(value_address, std::span<const std::byte>(value).first(n)));
+    LITEBOX_TRY(Guest<P>::write(length_address, static_cast<std::int32_t>(n)));
+    return 0;
+}
+
+}  // namespace litebox::shim::linux_abi
