@@ -27,6 +27,7 @@
 #include "../../fs/vfs.hpp"
 #include "request.hpp"
 #include "task_table.hpp"
+#include "terminal_settings.hpp"
 #include "trace.hpp"
 
 namespace litebox::shim::linux_abi {
@@ -123,6 +124,8 @@ public:
         std::string domainname;
     };
     [[nodiscard]] sync::Mutex<P, Uts>& uts() noexcept { return m_uts; }
+    /// The emulated settings of the box's terminal (terminal.hpp).
+    [[nodiscard]] sync::Mutex<P, TerminalSettings>& terminal() noexcept { return m_terminal; }
 
     /// Creates pid 1 with the configured credentials and limits.
     Result<std::unique_ptr<ThreadContext<P>>> create_init(InitSpec spec = {});
@@ -141,6 +144,7 @@ private:
     std::shared_ptr<fs::Vfs<P>> m_own_vfs;
     fs::Vfs<P>* m_vfs;
     sync::Mutex<P, Uts> m_uts;
+    sync::Mutex<P, TerminalSettings> m_terminal;
     std::shared_ptr<ProcFs<P>> m_procfs;
 };
 
