@@ -77,13 +77,17 @@ private:
 };
 
 /// Creates a ProcFs for `kernel` and mounts it on /proc of the kernel's namespace (making the
-/// directory, mode 0555, when it does not exist). Root credentials; errors from mkdir/mount.
+/// directory, mode 0555, when it does not exist, unless the root is a host directory: hostfs).
+/// Root credentials; errors from mkdir/mount.
 template <typename P>
 Result<std::shared_ptr<ProcFs<P>>> install_procfs(Kernel<P>& kernel) {
     const fs::Credentials root = fs::Credentials::root();
     fs::Vfs<P>& vfs = kernel.vfs();
     const auto at = vfs.root();
-    if (auto made = vfs.mkdir(root, at, "proc", 0555); !made && made.error() != Errno::exist) return made.error();
+    // The mount point is made only in a box-owned root: never as a new directory of a host tree.
+    if (at.mount->fs->type_name() != "hostfs") {
+        if (auto made = vfs.mkdir(root, at, "proc", 0555); !made && made.error() != Errno::exist) return made.error();
+    }
     auto procfs = std::make_shared<ProcFs<P>>(kernel);
     LITEBOX_TRY(vfs.mount(root, at, "/proc", procfs, fs::mount_flags::no_suid | fs::mount_flags::no_dev | fs::mount_flags::no_exec));
     return procfs;
