@@ -312,3 +312,14 @@ TEST_CASE("procfs: not mounted when the config says so; unmounted with the kerne
     Guest<ShimFixture<>> g{shared};
     CHECK(g.readlink(*shared.init, "/proc/self") == "1");
 }
+
+TEST_CASE("O_TMPFILE is EOPNOTSUPP and traced once", "[shim][open]") {
+    ShimFixture<> f;
+    constexpr std::uint32_t o_tmpfile = 020000000 | 0200000;
+    const auto dir = f.mem.put_string("/");
+    CHECK(f.call(lx::nr::open, dir, o_tmpfile | of::read_write, 0600) == err(Errno::opnotsupp));
+    CHECK(f.call(lx::nr::openat, lx::abi::at_fdcwd, dir, o_tmpfile | of::write_only, 0600) == err(Errno::opnotsupp));
+    CHECK(f.call(lx::nr::open, f.mem.hole(), o_tmpfile | of::read_write, 0600) == err(Errno::fault));
+    const auto lines = f.platform.log_lines();
+    CHECK(std::count_if(lines.begin(), lines.end(), [](const std::string& l) { return l.find("unsupported openat: O_TMPFILE") != std::string::npos; }) == 1);
+}
