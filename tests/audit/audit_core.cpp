@@ -166,6 +166,7 @@ int audit_ipc(P& platform) {
 }
 template class litebox::shim::linux_abi::LinuxShim<P>;
 template class litebox::shim::linux_abi::ProcessTable<P>;
+template class litebox::shim::linux_abi::ProcFs<P>;
 template class litebox::net::Stack<P>;
 template class litebox::net::Socket<P>;
 

@@ -133,6 +133,9 @@ public:
 
     // ---- symlinks ----------------------------------------------------------------------------
     virtual Result<std::string> readlink() { return Errno::inval; }
+    /// The link body as `caller` sees it: what the VFS calls when it reads or follows a link.
+    /// Backends whose links depend on the caller (procfs's "self") override it; others keep this.
+    virtual Result<std::string> readlink_as(const Credentials& /*caller*/) { return readlink(); }
 
     // ---- regular files -----------------------------------------------------------------------
     virtual Result<std::size_t> read(std::span<std::byte> /*out*/, std::uint64_t /*offset*/) { return Errno::inval; }

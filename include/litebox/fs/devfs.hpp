@@ -106,6 +106,11 @@ public:
         return m_platform.stdio_write(m_out, in);
     }
     Result<Stat> stat() override { return this->m_location.stat(); }
+    /// The host stream terminal requests (ioctl) are about: standard input for the readable
+    /// devices (/dev/tty, /dev/stdin), else the stream written to.
+    [[nodiscard]] platform::StdioStream terminal_stream() const noexcept {
+        return m_can_read ? platform::StdioStream::in : m_out;
+    }
 
 private:
     bool m_can_read;

@@ -9,6 +9,10 @@
 // while entries come and go.
 #pragma once
 
+#include <optional>
+#include <string>
+#include <string_view>
+
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -29,8 +33,18 @@ public:
     virtual ~FileHandle() = default;
     [[nodiscard]] const Location<P>& location() const noexcept { return m_location; }
 
+    /// Where the file was found when it was opened by path: its directory and the name in it (for
+    /// /proc/<pid>/fd links). Set once by Vfs::open before the file is shared; unset otherwise.
+    struct Origin {
+        Location<P> directory;
+        std::string name;
+    };
+    [[nodiscard]] const std::optional<Origin>& origin() const noexcept { return m_origin; }
+    void set_origin(Location<P> directory, std::string_view name) { m_origin = Origin{std::move(directory), std::string(name)}; }
+
 protected:
     Location<P> m_location;
+    std::optional<Origin> m_origin;
 };
 
 namespace detail {

@@ -39,6 +39,9 @@ struct Credentials {
     std::uint32_t fsgid = 0;
     std::vector<std::uint32_t> groups;  // supplementary
     std::uint32_t umask = 022;
+    /// The calling process as its runtime numbers it (the Linux shim's box pid), 0 when there is
+    /// none. Only caller-relative backends read it (procfs's "self" link); permission checks never.
+    std::int32_t pid = 0;
 
     /// uid 0 with every id 0.
     static Credentials root() { return Credentials{}; }

@@ -73,6 +73,9 @@ public:
     /// Unmounts the file system whose root `path` names (EINVAL if it is not a mount root, EBUSY
     /// for the box root or a mount with mounts below it).
     Result<void> unmount(const Credentials& creds, const Loc& at, std::string_view path);
+    /// The root location of every mount (the box's root mount first, then the others in no
+    /// particular order; hidden ones under a stacked mount included). For /proc/mounts.
+    [[nodiscard]] std::vector<Loc> mount_roots() const;
 
     // ---- resolution --------------------------------------------------------------------------
     /// The location `path` names. at_flags: symlink_nofollow, empty_path.

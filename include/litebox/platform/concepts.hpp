@@ -174,6 +174,23 @@ concept StdioProvider = requires(const P& p, std::span<std::byte> in, std::span<
     { p.stdio_is_terminal(s) } -> std::same_as<bool>;
 };
 
+/// A terminal's size in character cells.
+struct WindowSize {
+    std::uint16_t rows = 0;
+    std::uint16_t columns = 0;
+};
+
+/// Optional, on top of StdioProvider: the size of a standard stream that is a terminal.
+///
+/// Contract: `terminal_window_size` returns the current size of the stream's terminal, or nothing
+/// when the stream is not a terminal or its size is unknown. It never blocks. Without this
+/// capability the shim reports a zero size for a terminal stream (terminal settings themselves are
+/// emulated inside the box and never reach the host).
+template <typename P>
+concept TerminalProvider = StdioProvider<P> && requires(const P& p, StdioStream s) {
+    { p.terminal_window_size(s) } -> std::same_as<std::optional<WindowSize>>;
+};
+
 /// Cryptographically secure random bytes. Contract: fills the whole buffer from a CSPRNG seeded by
 /// the host's entropy source, or fails; never returns predictable bytes.
 template <typename P>

@@ -17,8 +17,15 @@ Result<typename Vfs<P>::FilePtr> Vfs<P>::open(const Credentials& creds, const Lo
     Walker walker(*this, creds);
     if ((flags & of::create) == 0) {
         LITEBOX_TRY_ASSIGN(Parent p, walker.parent(at, path));
+        Loc directory = p.dir;
+        const std::string_view name = p.last;  // points into `path` (the walker owns link bodies)
+        const bool named = p.kind == LastKind::normal;
         LITEBOX_TRY_ASSIGN(Loc where, walker.final(std::move(p), follow, (flags & of::directory) != 0));
-        return open_resolved(creds, where, flags, false);
+        LITEBOX_TRY_ASSIGN(FilePtr file, open_resolved(creds, where, flags, false));
+        if (auto* handle = dynamic_cast<FileHandle<P>*>(file.get()); handle && named && !where.is_directory()) {
+            handle->set_origin(std::move(directory), name);
+        }
+        return file;
     }
     LITEBOX_TRY_ASSIGN(Parent p, walker.parent(at, path));
     for (int races = 0; races < 8;) {  // symlinks are bounded by the walker's link count
@@ -32,7 +39,9 @@ Result<typename Vfs<P>::FilePtr> Vfs<P>::open(const Credentials& creds, const Lo
                 continue;
             }
             if (child->is_directory()) return Errno::isdir;
-            return open_resolved(creds, *child, flags, false);
+            LITEBOX_TRY_ASSIGN(FilePtr file, open_resolved(creds, *child, flags, false));
+            if (auto* handle = dynamic_cast<FileHandle<P>*>(file.get())) handle->set_origin(p.dir, p.last);
+            return file;
         }
         if (child.error() != Errno::noent) return child.error();
         if (p.dir.mount->read_only()) return Errno::rofs;
@@ -45,7 +54,9 @@ Result<typename Vfs<P>::FilePtr> Vfs<P>::open(const Credentials& creds, const Lo
             continue;
         }
         if (!created) return created.error();
-        return open_resolved(creds, Loc{p.dir.mount, std::move(*created)}, flags, true);
+        LITEBOX_TRY_ASSIGN(FilePtr file, open_resolved(creds, Loc{p.dir.mount, std::move(*created)}, flags, true));
+        if (auto* handle = dynamic_cast<FileHandle<P>*>(file.get())) handle->set_origin(p.dir, p.last);
+        return file;
     }
     return Errno::again;
 }

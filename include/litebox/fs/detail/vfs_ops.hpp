@@ -72,6 +72,16 @@ Result<void> Vfs<P>::unmount(const Credentials& creds, const Loc& at, std::strin
 }
 
 template <platform::RawMutexProvider P>
+std::vector<Location<P>> Vfs<P>::mount_roots() const {
+    std::vector<Loc> roots{Loc{m_root.mount, m_root.mount->fs->root()}};
+    m_mounts.with_lock([&](const MountTable& t) {
+        for (const auto& [key, stack] : t.by_point)
+            for (const auto& mount : stack) roots.push_back(Loc{mount, mount->fs->root()});
+    });
+    return roots;
+}
+
+template <platform::RawMutexProvider P>
 Result<Location<P>> Vfs<P>::location_of(const fd::OpenFile<P>& file) {
     const auto* handle = dynamic_cast<const FileHandle<P>*>(&file);
     if (!handle) return Errno::notdir;
@@ -111,7 +121,7 @@ template <platform::RawMutexProvider P>
 Result<std::string> Vfs<P>::readlink(const Credentials& creds, const Loc& at, std::string_view path, std::uint32_t at_flags) {
     LITEBOX_TRY_ASSIGN(Loc where, resolve(creds, at, path, at_flags::symlink_nofollow | (at_flags & at_flags::empty_path)));
     if (!where.inode->is_symlink()) return path.empty() ? Errno::noent : Errno::inval;
-    return where.inode->readlink();
+    return where.inode->readlink_as(creds);
 }
 
 template <platform::RawMutexProvider P>

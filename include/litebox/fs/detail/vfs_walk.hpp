@@ -112,7 +112,7 @@ private:
     /// for an empty body.
     Result<std::string_view> take_link(const Loc& link) {
         if (++m_links > max_symlinks) return Errno::loop;
-        LITEBOX_TRY_ASSIGN(std::string body, link.inode->readlink());
+        LITEBOX_TRY_ASSIGN(std::string body, link.inode->readlink_as(m_creds));
         if (body.empty()) return Errno::noent;
         if (body.size() >= path_max) return Errno::nametoolong;
         m_bodies.push_back(std::make_unique<std::string>(std::move(body)));

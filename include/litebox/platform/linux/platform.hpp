@@ -6,6 +6,7 @@
 #pragma once
 
 #include <linux/futex.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -15,6 +16,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -142,6 +144,12 @@ public:
         }
     }
     bool stdio_is_terminal(StdioStream stream) const noexcept { return ::isatty(static_cast<int>(stream)) == 1; }
+    // TerminalProvider: the host terminal's size (TIOCGWINSZ on the runner's descriptor).
+    std::optional<WindowSize> terminal_window_size(StdioStream stream) const noexcept {
+        struct winsize size {};
+        if (::ioctl(static_cast<int>(stream), TIOCGWINSZ, &size) != 0) return std::nullopt;
+        return WindowSize{size.ws_row, size.ws_col};
+    }
 
 private:
     static void write_all(int fd, const char* data, std::size_t size) noexcept {

@@ -34,7 +34,13 @@ inline constexpr std::uint32_t fd_cloexec = 1;
 
 // ioctl requests.
 inline constexpr std::uint32_t tcgets = 0x5401;
+inline constexpr std::uint32_t tcsets = 0x5402;
+inline constexpr std::uint32_t tcsetsw = 0x5403;
+inline constexpr std::uint32_t tcsetsf = 0x5404;
+inline constexpr std::uint32_t tiocgpgrp = 0x540F;
+inline constexpr std::uint32_t tiocspgrp = 0x5410;
 inline constexpr std::uint32_t tiocgwinsz = 0x5413;
+inline constexpr std::uint32_t tiocswinsz = 0x5414;
 inline constexpr std::uint32_t fionread = 0x541B;
 inline constexpr std::uint32_t fionbio = 0x5421;
 inline constexpr std::uint32_t fionclex = 0x5450;

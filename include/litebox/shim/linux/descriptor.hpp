@@ -1,10 +1,12 @@
-// Descriptor-table syscalls: close, close_range, dup, dup2, dup3, fcntl, ioctl (generic part).
+// Descriptor-table syscalls: close, close_range, dup, dup2, dup3, fcntl, ioctl (generic part;
+// terminal requests in terminal.hpp).
 #pragma once
 
 #include <climits>
 
 #include "kernel.hpp"
 #include "lock.hpp"
+#include "terminal.hpp"
 #include "../../ipc/pipe.hpp"
 
 namespace litebox::shim::linux_abi {
@@ -105,6 +107,7 @@ SyscallResult sys_ioctl(ThreadContext<P>& t, const SyscallRequest& r) {
     const std::uint32_t request = r.u32(1);
     const std::uintptr_t argument = r.ptr(2);
     LITEBOX_TRY_ASSIGN(auto file, t.files().get(descriptor));
+    if (is_terminal_request(request)) return terminal_ioctl(t, *file, request, argument);
     switch (request) {
     case abi::fioclex:
     case abi::fionclex:
@@ -125,8 +128,6 @@ SyscallResult sys_ioctl(ThreadContext<P>& t, const SyscallRequest& r) {
         LITEBOX_TRY(Guest<P>::write(argument, static_cast<std::int32_t>(pipe->bytes_queued())));
         return 0;
     }
-    case abi::tcgets:
-    case abi::tiocgwinsz: return Errno::notty;  // no terminal device behind this description
     default:
         t.kernel().unsupported(r.number, "request not supported");
         return Errno::notty;

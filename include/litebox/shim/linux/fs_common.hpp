@@ -21,6 +21,7 @@ fs::Credentials fs_credentials(ThreadContext<P>& t) {
         c.groups = id.groups;
     });
     c.umask = t.process().fs().with_lock([](FsContext<P>& f) { return f.umask; });
+    c.pid = t.pid();  // procfs's "self"
     return c;
 }
 

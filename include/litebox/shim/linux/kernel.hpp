@@ -27,6 +27,7 @@
 #include "../../fs/vfs.hpp"
 #include "request.hpp"
 #include "task_table.hpp"
+#include "terminal_settings.hpp"
 #include "trace.hpp"
 
 namespace litebox::shim::linux_abi {
@@ -66,6 +67,17 @@ struct InitSpec {
 };
 
 template <typename P>
+class Kernel;
+template <typename P>
+class ProcFs;
+/// Mounts a ProcFs of `kernel` at /proc (procfs.hpp). Called by the Kernel when
+/// ShimConfig::mount_procfs is set.
+template <typename P>
+Result<std::shared_ptr<ProcFs<P>>> install_procfs(Kernel<P>& kernel);
+template <typename P>
+void detach_procfs(Kernel<P>& kernel, ProcFs<P>& procfs) noexcept;
+
+template <typename P>
 class Kernel {
 public:
     using Instant = typename P::Instant;
@@ -83,6 +95,15 @@ public:
             u.hostname = m_config.hostname.substr(0, abi::host_name_max);
             u.domainname = m_config.domainname.substr(0, abi::host_name_max);
         });
+        if (m_config.mount_procfs) {
+            auto procfs = install_procfs(*this);
+            if (procfs) m_procfs = std::move(*procfs);
+            else litebox::log(platform(), "litebox: procfs not mounted at /proc: errno {}", errno_number(procfs.error()));
+        }
+    }
+    /// Unmounts /proc (the namespace may outlive the shim) and cuts the procfs off this kernel.
+    ~Kernel() {
+        if (m_procfs) detach_procfs(*this, *m_procfs);
     }
     Kernel(const Kernel&) = delete;
     Kernel& operator=(const Kernel&) = delete;
@@ -103,6 +124,8 @@ public:
         std::string domainname;
     };
     [[nodiscard]] sync::Mutex<P, Uts>& uts() noexcept { return m_uts; }
+    /// The emulated settings of the box's terminal (terminal.hpp).
+    [[nodiscard]] sync::Mutex<P, TerminalSettings>& terminal() noexcept { return m_terminal; }
 
     /// Creates pid 1 with the configured credentials and limits.
     Result<std::unique_ptr<ThreadContext<P>>> create_init(InitSpec spec = {});
@@ -121,6 +144,8 @@ private:
     std::shared_ptr<fs::Vfs<P>> m_own_vfs;
     fs::Vfs<P>* m_vfs;
     sync::Mutex<P, Uts> m_uts;
+    sync::Mutex<P, TerminalSettings> m_terminal;
+    std::shared_ptr<ProcFs<P>> m_procfs;
 };
 
 template <typename P>
@@ -228,3 +253,5 @@ void Kernel<P>::complete_exec(ThreadContext<P>& context, const ExecRequest& exec
 }
 
 }  // namespace litebox::shim::linux_abi
+
+#include "procfs.hpp"  // install_procfs (it needs the complete Kernel)

@@ -14,6 +14,10 @@ inline constexpr std::uint32_t valid_flags = 03 | 0100 | 0200 | 0400 | 01000 | 0
 template <typename P>
 SyscallResult open_at(ThreadContext<P>& t, std::int32_t dirfd, std::uintptr_t path_address, std::uint32_t flags, std::uint32_t mode) {
     LITEBOX_TRY_ASSIGN(auto path, path_argument(t, dirfd, path_address));
+    if ((flags & fd::open_flags::tmpfile) == fd::open_flags::tmpfile) {  // no unnamed files in the VFS
+        t.kernel().unsupported(nr::openat, "O_TMPFILE");
+        return Errno::opnotsupp;
+    }
     const bool creating = (flags & fd::open_flags::create) != 0 || (flags & fd::open_flags::tmpfile) == fd::open_flags::tmpfile;
     const bool close_on_exec = (flags & fd::open_flags::close_on_exec) != 0;
     LITEBOX_TRY_ASSIGN(auto file, t.kernel().vfs().open(fs_credentials(t), path.base, path.path,

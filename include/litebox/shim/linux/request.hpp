@@ -61,6 +61,9 @@ struct ShimConfig {
     std::size_t max_exec_strings_bytes = 2u << 20;
     /// Print every syscall strace-style through the platform's debug log.
     bool trace = false;
+    /// Mount the read-only procfs (procfs.hpp) at /proc of the guest's namespace when the shim is
+    /// created (the directory is made if missing; a failure is logged, not fatal).
+    bool mount_procfs = true;
 };
 
 /// Bytes one bounce-buffer chunk moves between guest memory and a file (read/write and friends).

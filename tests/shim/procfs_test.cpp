@@ -1,0 +1,325 @@
+// /proc of the Linux shim (procfs.hpp), driven through raw syscalls.
+#include <algorithm>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "shim_fixture.hpp"
+#include "support/test_platform.hpp"
+
+using namespace litebox::test;
+using litebox::Errno;
+namespace of = litebox::fd::open_flags;
+
+namespace {
+
+template <typename F>
+struct Guest {
+    F& f;
+    using Context = typename F::Context;
+
+    /// The whole file (reads of 7 bytes at a time, to cross chunk boundaries), or -errno text.
+    std::string read_file(Context& c, std::string_view path) {
+        const auto fd = f.call_on(c, lx::nr::open, f.mem.put_string(path), of::read_only);
+        if (fd < 0) return "errno " + std::to_string(-fd);
+        const auto buf = f.mem.allocate(64);
+        std::string out;
+        for (;;) {
+            const auto n = f.call_on(c, lx::nr::read, fd, buf, 7);
+            if (n <= 0) {
+                if (n < 0) out = "errno " + std::to_string(-n);
+                break;
+            }
+            const auto bytes = f.mem.bytes(buf, static_cast<std::size_t>(n));
+            out.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+        }
+        f.call_on(c, lx::nr::close, fd);
+        return out;
+    }
+    std::string readlink(Context& c, std::string_view path) {
+        const auto buf = f.mem.allocate(512);
+        const auto n = f.call_on(c, lx::nr::readlink, f.mem.put_string(path), buf, 512);
+        if (n < 0) return "errno " + std::to_string(-n);
+        const auto bytes = f.mem.bytes(buf, static_cast<std::size_t>(n));
+        return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    }
+    std::vector<std::string> list(Context& c, std::string_view path) {
+        std::vector<std::string> names;
+        const auto dir = f.call_on(c, lx::nr::open, f.mem.put_string(path), of::read_only | of::directory);
+        if (dir < 0) return {"errno " + std::to_string(-dir)};
+        const auto buf = f.mem.allocate(4096);
+        for (;;) {
+            const auto n = f.call_on(c, lx::nr::getdents64, dir, buf, 96);  // small: several calls
+            if (n <= 0) break;
+            for (std::int64_t at = 0; at < n;) {
+                const auto head = f.mem.template get<lx::abi::linux_dirent64_head>(buf + static_cast<std::uintptr_t>(at));
+                const auto bytes = f.mem.bytes(buf + static_cast<std::uintptr_t>(at) + 19, head.d_reclen - 19u);
+                std::string name(reinterpret_cast<const char*>(bytes.data()));
+                if (name != "." && name != "..") names.push_back(name);
+                at += head.d_reclen;
+            }
+        }
+        f.call_on(c, lx::nr::close, dir);
+        return names;
+    }
+};
+
+std::vector<std::string> split(const std::string& text, char separator) {
+    std::vector<std::string> out;
+    std::string item;
+    std::istringstream in(text);
+    while (std::getline(in, item, separator)) out.push_back(item);
+    return out;
+}
+
+/// The numeric entries of a /proc listing (what ps iterates).
+std::vector<std::string> pids_of(const std::vector<std::string>& names) {
+    std::vector<std::string> out;
+    std::copy_if(names.begin(), names.end(), std::back_inserter(out),
+                 [](const std::string& n) { return !n.empty() && std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; }); });
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("procfs: a ps-like listing sees exactly the box processes", "[shim][procfs]") {
+    ShimFixture<> f;
+    Guest<ShimFixture<>> g{f};
+    CHECK(pids_of(g.list(*f.init, "/proc")) == std::vector<std::string>{"1"});
+    auto child = f.fork(*f.init);
+    auto grandchild = f.fork(*child);
+    CHECK(pids_of(g.list(*f.init, "/proc")) == std::vector<std::string>{"1", "2", "3"});
+    const auto names = g.list(*f.init, "/proc");
+    for (const char* fixed : {"self", "mounts", "cpuinfo", "meminfo", "uptime", "loadavg", "stat", "filesystems", "sys"})
+        CHECK(std::find(names.begin(), names.end(), fixed) != names.end());
+
+    // ps: /proc/<pid>/stat and cmdline of each.
+    for (const char* pid : {"1", "2", "3"}) {
+        const auto stat = g.read_file(*f.init, std::string("/proc/") + pid + "/stat");
+        const auto fields = split(stat.substr(0, stat.size() - 1), ' ');
+        REQUIRE(fields.size() == 52);
+        CHECK(fields[0] == pid);
+        CHECK(fields[1] == "(init)");
+        CHECK(fields[2] == "R");
+        CHECK(fields[3] == (std::string(pid) == "1" ? "0" : std::string(pid) == "2" ? "1" : "2"));
+        CHECK(fields[19] == "1");   // num_threads
+        CHECK(fields[37] == "17");  // exit_signal
+    }
+    f.call_on(*grandchild, lx::nr::exit_group, 0);
+    f.call_on(*child, lx::nr::wait4, -1, 0, 0, 0);
+    CHECK(pids_of(g.list(*f.init, "/proc")) == std::vector<std::string>{"1", "2"});
+    CHECK(g.read_file(*f.init, "/proc/3/stat") == "errno 2");
+    CHECK(g.read_file(*f.init, "/proc/999/status") == "errno 2");
+    CHECK(g.read_file(*f.init, "/proc/01/status") == "errno 2");
+}
+
+TEST_CASE("procfs: status fields, cmdline bytes, comm and environ", "[shim][procfs]") {
+    ShimFixture<> f;
+    Guest<ShimFixture<>> g{f};
+    const auto status = g.read_file(*f.init, "/proc/self/status");
+    CHECK(status.find("Name:\tinit\n") != std::string::npos);
+    CHECK(status.find("State:\tR (running)\n") != std::string::npos);
+    CHECK(status.find("Tgid:\t1\n") != std::string::npos);
+    CHECK(status.find("Pid:\t1\n") != std::string::npos);
+    CHECK(status.find("PPid:\t0\n") != std::string::npos);
+    CHECK(status.find("Uid:\t1000\t1000\t1000\t1000\n") != std::string::npos);
+    CHECK(status.find("Gid:\t1000\t1000\t1000\t1000\n") != std::string::npos);
+    CHECK(status.find("Threads:\t1\n") != std::string::npos);
+    CHECK(status.find("SigBlk:\t0000000000000000\n") != std::string::npos);
+    // Block SIGUSR1 (10), ignore SIGTERM (15): status shows both masks.
+    const auto set = f.mem.allocate(8);
+    f.mem.template put<std::uint64_t>(set, std::uint64_t{1} << 9);
+    REQUIRE(f.call(lx::nr::rt_sigprocmask, 0, set, 0, 8) == 0);
+    const auto action = f.mem.allocate(sizeof(lx::abi::kernel_sigaction));
+    f.mem.template put<lx::abi::kernel_sigaction>(action, lx::abi::kernel_sigaction{lx::abi::sig_ign, 0, 0, 0});
+    REQUIRE(f.call(lx::nr::rt_sigaction, 15, action, 0, 8) == 0);
+    const auto masked = g.read_file(*f.init, "/proc/1/status");
+    CHECK(masked.find("SigBlk:\t0000000000000200\n") != std::string::npos);
+    CHECK(masked.find("SigIgn:\t0000000000004000\n") != std::string::npos);
+
+    const auto cmdline = g.read_file(*f.init, "/proc/self/cmdline");
+    CHECK(cmdline == std::string("init\0--flag\0", 12));
+    CHECK(g.read_file(*f.init, "/proc/1/comm") == "init\n");
+    CHECK(g.read_file(*f.init, "/proc/self/environ") == std::string("HOME=/\0", 7));
+
+}
+
+TEST_CASE("procfs: another uid cannot read environ, links or fd/", "[shim][procfs]") {
+    lx::ShimConfig config;
+    config.initial_uid = config.initial_gid = 0;
+    ShimFixture<> f(config);
+    Guest<ShimFixture<>> g{f};
+    auto child = f.fork(*f.init);
+    REQUIRE(f.call_on(*child, lx::nr::setresuid, 2000, 2000, 2000) == 0);
+    // environ is 0400 for the owner; cmdline stays readable.
+    CHECK(g.read_file(*child, "/proc/1/environ") == "errno 13");
+    CHECK(g.read_file(*child, "/proc/1/cmdline") == std::string("init\0--flag\0", 12));
+    CHECK(g.readlink(*child, "/proc/1/exe") == "errno 13");
+    CHECK(g.readlink(*child, "/proc/1/cwd") == "errno 13");
+    CHECK(g.list(*child, "/proc/1/fd") == std::vector<std::string>{"errno 13"});
+    CHECK(g.read_file(*child, "/proc/self/status").find("Uid:\t2000\t2000\t2000\t2000\n") != std::string::npos);
+    CHECK(g.read_file(*child, "/proc/self/environ") == std::string("HOME=/\0", 7));
+    // Root reads everything.
+    CHECK(g.readlink(*f.init, "/proc/2/exe") == "/bin/init");
+}
+
+TEST_CASE("procfs: self, exe, cwd and fd links resolve for the caller", "[shim][procfs]") {
+    ShimFixture<> f;
+    Guest<ShimFixture<>> g{f};
+    CHECK(g.readlink(*f.init, "/proc/self") == "1");
+    auto child = f.fork(*f.init);
+    CHECK(g.readlink(*child, "/proc/self") == "2");
+    CHECK(g.read_file(*child, "/proc/self/stat").rfind("2 (init) ", 0) == 0);
+    CHECK(g.readlink(*f.init, "/proc/self/exe") == "/bin/init");
+    CHECK(g.readlink(*f.init, "/proc/1/root") == "/");
+
+    REQUIRE(f.call(lx::nr::mkdir, f.mem.put_string("/work"), 0755) == 0);
+    REQUIRE(f.call(lx::nr::chdir, f.mem.put_string("/work")) == 0);
+    CHECK(g.readlink(*f.init, "/proc/self/cwd") == "/work");
+    const auto file = f.call(lx::nr::open, f.mem.put_string("notes.txt"), of::create | of::read_write, 0644);
+    REQUIRE(file >= 0);
+    const auto text = f.mem.put_string("hello procfs");
+    REQUIRE(f.call(lx::nr::write, file, text, 12) == 12);
+    const auto fds = f.mem.allocate(8);
+    REQUIRE(f.call(lx::nr::pipe2, fds, 0) == 0);
+    const auto read_end = f.mem.template get<std::int32_t>(fds);
+
+    const auto path = "/proc/self/fd/" + std::to_string(file);
+    CHECK(g.readlink(*f.init, path) == "/work/notes.txt");
+    CHECK(g.readlink(*f.init, "/proc/self/fd/" + std::to_string(read_end)).rfind("pipe:[", 0) == 0);
+    // fd/ lists exactly the open descriptors.
+    // (the listing's own directory descriptor is open too, as on Linux)
+    const std::vector<std::string> expected{std::to_string(file), std::to_string(read_end), std::to_string(read_end + 1),
+                                            std::to_string(read_end + 2)};
+    CHECK(g.list(*f.init, "/proc/self/fd") == expected);
+    CHECK(g.list(*f.init, "/proc/1/fdinfo") == expected);
+    const auto info = g.read_file(*f.init, "/proc/self/fdinfo/" + std::to_string(file));
+    CHECK(info.rfind("pos:\t12\nflags:\t", 0) == 0);
+    // Opening fd/N reopens the file by its path (a fresh description at offset 0).
+    CHECK(g.read_file(*f.init, path) == "hello procfs");
+    CHECK(g.read_file(*f.init, "/proc/self/fd/" + std::to_string(read_end)) == "errno 6");  // ENXIO
+    CHECK(g.readlink(*f.init, "/proc/self/fd/77") == "errno 2");
+    // After unlink the link says so.
+    REQUIRE(f.call(lx::nr::unlink, f.mem.put_string("/work/notes.txt")) == 0);
+    CHECK(g.readlink(*f.init, path) == "/work/notes.txt (deleted)");
+    // mounts: /proc itself is listed, and /proc/mounts is the caller's.
+    CHECK(g.readlink(*f.init, "/proc/mounts") == "self/mounts");
+    const auto mounts = g.read_file(*f.init, "/proc/mounts");
+    CHECK(mounts.find("proc /proc proc ro,nosuid,nodev,noexec 0 0\n") != std::string::npos);
+    CHECK(mounts.rfind("tmpfs / tmpfs rw 0 0\n", 0) == 0);
+}
+
+TEST_CASE("procfs: writes fail, nothing can be created", "[shim][procfs]") {
+    ShimFixture<> f;
+    CHECK(f.call(lx::nr::open, f.mem.put_string("/proc/self/status"), of::write_only) == err(Errno::rofs));
+    CHECK(f.call(lx::nr::open, f.mem.put_string("/proc/uptime"), of::read_write) == err(Errno::rofs));
+    CHECK(f.call(lx::nr::truncate, f.mem.put_string("/proc/uptime"), 0) == err(Errno::acces));  // permission first
+    CHECK(f.call(lx::nr::open, f.mem.put_string("/proc/new"), of::create | of::write_only, 0644) == err(Errno::rofs));
+    CHECK(f.call(lx::nr::mkdir, f.mem.put_string("/proc/dir"), 0755) == err(Errno::rofs));
+    CHECK(f.call(lx::nr::unlink, f.mem.put_string("/proc/uptime")) == err(Errno::rofs));
+    CHECK(f.call(lx::nr::chmod, f.mem.put_string("/proc/uptime"), 0666) == err(Errno::rofs));
+    // Root meets the read-only file system too.
+    lx::ShimConfig config;
+    config.initial_uid = config.initial_gid = 0;
+    ShimFixture<> root(config);
+    CHECK(root.call(lx::nr::open, root.mem.put_string("/proc/self/status"), of::write_only) == err(Errno::rofs));
+    CHECK(root.call(lx::nr::chmod, root.mem.put_string("/proc/uptime"), 0666) == err(Errno::rofs));
+    const auto st = f.mem.allocate(sizeof(lx::abi::stat));
+    REQUIRE(f.call(lx::nr::stat, f.mem.put_string("/proc/self/environ"), st) == 0);
+    CHECK((f.mem.template get<lx::abi::stat>(st).st_mode & 07777) == 0400);
+    REQUIRE(f.call(lx::nr::stat, f.mem.put_string("/proc/1"), st) == 0);
+    CHECK(f.mem.template get<lx::abi::stat>(st).st_mode == (litebox::fd::mode::directory | 0555));
+    CHECK(f.mem.template get<lx::abi::stat>(st).st_uid == 1000);
+    const auto sfs = f.mem.allocate(sizeof(lx::abi::statfs));
+    REQUIRE(f.call(lx::nr::statfs, f.mem.put_string("/proc"), sfs) == 0);
+    CHECK(f.mem.template get<lx::abi::statfs>(sfs).f_type == 0x9fa0);
+}
+
+TEST_CASE("procfs: global files", "[shim][procfs]") {
+    lx::ShimConfig config;
+    config.total_memory_bytes = 64ull << 20;
+    ShimFixture<> f(config);
+    Guest<ShimFixture<>> g{f};
+    CHECK(g.read_file(*f.init, "/proc/meminfo").rfind("MemTotal:          65536 kB\n", 0) == 0);
+    CHECK(g.read_file(*f.init, "/proc/cpuinfo").rfind("processor\t: 0\n", 0) == 0);
+    CHECK(g.read_file(*f.init, "/proc/loadavg") == "0.00 0.00 0.00 1/1 1\n");
+    CHECK(g.read_file(*f.init, "/proc/stat").rfind("cpu  ", 0) == 0);
+    CHECK(g.read_file(*f.init, "/proc/filesystems").find("nodev\tproc\n") != std::string::npos);
+    CHECK(g.read_file(*f.init, "/proc/sys/kernel/ostype") == "Linux\n");
+    CHECK(g.read_file(*f.init, "/proc/sys/kernel/osrelease") == config.release + "\n");
+    CHECK(g.read_file(*f.init, "/proc/sys/kernel/hostname") == "litebox\n");
+    const auto name = f.mem.put_string("sandbox");
+    lx::ShimConfig root_config;
+    root_config.initial_uid = 0;
+    ShimFixture<> root(root_config);
+    Guest<ShimFixture<>> rg{root};
+    REQUIRE(root.call(lx::nr::sethostname, root.mem.put_string("sandbox"), 7) == 0);
+    CHECK(rg.read_file(*root.init, "/proc/sys/kernel/hostname") == "sandbox\n");
+    (void)name;
+    CHECK(g.list(*f.init, "/proc/sys") == std::vector<std::string>{"kernel"});
+    CHECK(g.list(*f.init, "/proc/sys/kernel") == std::vector<std::string>{"hostname", "ostype", "osrelease"});
+}
+
+TEST_CASE("procfs: uptime advances with the virtual clock; a snapshot per open", "[shim][procfs]") {
+    using TP = litebox::test::TestPlatform;
+    // TestPlatform has no guest memory: use the VFS directly with the shim's credentials.
+    TP platform;
+    litebox::LiteBox<TP> box(platform);
+    lx::ShimConfig config;
+    lx::Kernel<TP> kernel(box, config);
+    auto init = kernel.create_init(lx::InitSpec{"/bin/sh", {"sh"}, {}});
+    REQUIRE(init.has_value());
+    auto creds = lx::fs_credentials(**init);
+    auto& vfs = kernel.vfs();
+    const auto read_all = [&](const std::shared_ptr<litebox::fd::OpenFile<TP>>& file) {
+        std::string out;
+        std::array<std::byte, 5> buf{};
+        for (;;) {
+            auto n = file->read(buf);
+            REQUIRE(n.has_value());
+            if (*n == 0) break;
+            out.append(reinterpret_cast<const char*>(buf.data()), *n);
+        }
+        return out;
+    };
+    auto first = vfs.open(creds, vfs.root(), "/proc/uptime", of::read_only);
+    REQUIRE(first.has_value());
+    TP::advance(std::chrono::milliseconds(2500));
+    auto second = vfs.open(creds, vfs.root(), "/proc/uptime", of::read_only);
+    REQUIRE(second.has_value());
+    TP::advance(std::chrono::seconds(10));
+    CHECK(read_all(*first) == "12.50 0.00\n");   // generated at the first read
+    CHECK(read_all(*second) == "12.50 0.00\n");
+    auto third = vfs.open(creds, vfs.root(), "/proc/uptime", of::read_only);
+    REQUIRE(third.has_value());
+    std::array<std::byte, 3> head{};
+    REQUIRE((*third)->read(head).value() == 3);
+    TP::advance(std::chrono::seconds(100));
+    CHECK(read_all(*third) == "50 0.00\n");  // the rest of the same snapshot ("12.50 0.00")
+    CHECK(kernel.uptime() >= std::chrono::seconds(112));
+    // self needs a calling process: without one (pid 0) it does not exist.
+    CHECK(vfs.readlink(litebox::fs::Credentials::root(), vfs.root(), "/proc/self").error() == Errno::noent);
+    CHECK(vfs.readlink(creds, vfs.root(), "/proc/self").value() == "1");
+}
+
+TEST_CASE("procfs: not mounted when the config says so; unmounted with the kernel", "[shim][procfs]") {
+    lx::ShimConfig config;
+    config.mount_procfs = false;
+    ShimFixture<> f(config);
+    CHECK(f.call(lx::nr::open, f.mem.put_string("/proc/self/stat"), of::read_only) == err(Errno::noent));
+    // A kernel on the box's own namespace leaves no dangling mount behind.
+    ShimFixture<> shared({}, true);
+    Guest<ShimFixture<>> g{shared};
+    CHECK(g.readlink(*shared.init, "/proc/self") == "1");
+}
+
+TEST_CASE("O_TMPFILE is EOPNOTSUPP and traced once", "[shim][open]") {
+    ShimFixture<> f;
+    constexpr std::uint32_t o_tmpfile = 020000000 | 0200000;
+    const auto dir = f.mem.put_string("/");
+    CHECK(f.call(lx::nr::open, dir, o_tmpfile | of::read_write, 0600) == err(Errno::opnotsupp));
+    CHECK(f.call(lx::nr::openat, lx::abi::at_fdcwd, dir, o_tmpfile | of::write_only, 0600) == err(Errno::opnotsupp));
+    CHECK(f.call(lx::nr::open, f.mem.hole(), o_tmpfile | of::read_write, 0600) == err(Errno::fault));
+    const auto lines = f.platform.log_lines();
+    CHECK(std::count_if(lines.begin(), lines.end(), [](const std::string& l) { return l.find("unsupported openat: O_TMPFILE") != std::string::npos; }) == 1);
+}

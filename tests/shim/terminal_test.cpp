@@ -1,0 +1,118 @@
+// Terminal ioctls (terminal.hpp) on devfs's stdio devices, with a fake host terminal.
+#include <cstring>
+#include <optional>
+
+#include "shim_fixture.hpp"
+
+using namespace litebox::test;
+using litebox::Errno;
+namespace of = litebox::fd::open_flags;
+
+namespace {
+
+/// Guest memory plus a fake host terminal on the standard streams (StdioProvider, and
+/// TerminalProvider when WithSize).
+template <bool WithSize>
+class FakeTerminalPlatform : public GuestMemoryPlatform {
+public:
+    litebox::Result<std::size_t> stdio_read(std::span<std::byte>) const { return std::size_t{0}; }
+    litebox::Result<std::size_t> stdio_write(litebox::platform::StdioStream, std::span<const std::byte> out) const { return out.size(); }
+    bool stdio_is_terminal(litebox::platform::StdioStream) const { return terminal; }
+    std::optional<litebox::platform::WindowSize> terminal_window_size(litebox::platform::StdioStream) const requires WithSize {
+        return litebox::platform::WindowSize{40, 120};
+    }
+    bool terminal = true;
+};
+using SizedTerminal = FakeTerminalPlatform<true>;
+using UnsizedTerminal = FakeTerminalPlatform<false>;
+static_assert(litebox::platform::TerminalProvider<SizedTerminal>);
+static_assert(litebox::platform::StdioProvider<UnsizedTerminal> && !litebox::platform::TerminalProvider<UnsizedTerminal>);
+static_assert(!litebox::platform::StdioProvider<GuestMemoryPlatform>);
+
+namespace td = lx::terminal_detail;
+
+}  // namespace
+
+TEST_CASE("terminal ioctls on /dev/tty of a terminal", "[shim][terminal]") {
+    ShimFixture<SizedTerminal> f({}, true);
+    const auto tty = f.call(lx::nr::open, f.mem.put_string("/dev/tty"), of::read_write);
+    REQUIRE(tty >= 0);
+    const auto termios = f.mem.allocate(sizeof(td::kernel_termios));
+    REQUIRE(f.call(lx::nr::ioctl, tty, lx::abi::tcgets, termios) == 0);
+    auto t = f.mem.get<td::kernel_termios>(termios);
+    CHECK(t.c_lflag == 0x8a3b);       // ICANON | ECHO | ...
+    CHECK(t.c_cc[0] == 3);            // VINTR ^C
+    CHECK(t.c_cc[6] == 1);            // VMIN
+    t.c_lflag &= ~std::uint32_t{0x2 | 0x8};  // raw-ish: no ICANON, no ECHO
+    f.mem.put(termios, t);
+    REQUIRE(f.call(lx::nr::ioctl, tty, lx::abi::tcsetsw, termios) == 0);
+    const auto again = f.mem.allocate(sizeof(td::kernel_termios));
+    // The settings belong to the box's terminal: another stdio device sees them.
+    const auto out = f.call(lx::nr::open, f.mem.put_string("/dev/stdout"), of::write_only);
+    REQUIRE(out >= 0);
+    REQUIRE(f.call(lx::nr::ioctl, out, lx::abi::tcgets, again) == 0);
+    CHECK(f.mem.get<td::kernel_termios>(again).c_lflag == (0x8a3b & ~0xau));
+
+    const auto ws = f.mem.allocate(sizeof(td::kernel_winsize));
+    REQUIRE(f.call(lx::nr::ioctl, tty, lx::abi::tiocgwinsz, ws) == 0);
+    CHECK(f.mem.get<td::kernel_winsize>(ws).ws_row == 40);
+    CHECK(f.mem.get<td::kernel_winsize>(ws).ws_col == 120);
+    f.mem.put(ws, td::kernel_winsize{25, 80, 0, 0});
+    REQUIRE(f.call(lx::nr::ioctl, tty, lx::abi::tiocswinsz, ws) == 0);
+    f.mem.put(ws, td::kernel_winsize{});
+    REQUIRE(f.call(lx::nr::ioctl, out, lx::abi::tiocgwinsz, ws) == 0);
+    CHECK(f.mem.get<td::kernel_winsize>(ws).ws_row == 25);
+    CHECK(f.mem.get<td::kernel_winsize>(ws).ws_col == 80);
+
+    const auto group = f.mem.allocate(4);
+    REQUIRE(f.call(lx::nr::ioctl, tty, lx::abi::tiocgpgrp, group) == 0);
+    CHECK(f.mem.get<std::int32_t>(group) == 1);
+    auto child = f.fork(*f.init);
+    REQUIRE(f.call_on(*child, lx::nr::setpgid, 0, 0) == 0);
+    f.mem.put<std::int32_t>(group, 2);
+    CHECK(f.call(lx::nr::ioctl, tty, lx::abi::tiocspgrp, group) == 0);
+    f.mem.put<std::int32_t>(group, 0);
+    REQUIRE(f.call(lx::nr::ioctl, tty, lx::abi::tiocgpgrp, group) == 0);
+    CHECK(f.mem.get<std::int32_t>(group) == 2);
+    f.mem.put<std::int32_t>(group, 77);
+    CHECK(f.call(lx::nr::ioctl, tty, lx::abi::tiocspgrp, group) == err(Errno::perm));
+    f.mem.put<std::int32_t>(group, -1);
+    CHECK(f.call(lx::nr::ioctl, tty, lx::abi::tiocspgrp, group) == err(Errno::inval));
+    // Bad pointers.
+    CHECK(f.call(lx::nr::ioctl, tty, lx::abi::tcgets, f.mem.hole()) == err(Errno::fault));
+    CHECK(f.call(lx::nr::ioctl, tty, lx::abi::tcsets, f.mem.hole()) == err(Errno::fault));
+    CHECK(f.call(lx::nr::ioctl, tty, lx::abi::tiocgwinsz, f.mem.hole()) == err(Errno::fault));
+}
+
+TEST_CASE("terminal ioctls: ENOTTY for files, pipes and non-terminal streams", "[shim][terminal]") {
+    ShimFixture<UnsizedTerminal> f({}, true);
+    const auto buf = f.mem.allocate(64);
+    const auto tty = f.call(lx::nr::open, f.mem.put_string("/dev/tty"), of::read_write);
+    REQUIRE(tty >= 0);
+    // Without TerminalProvider the size is unknown: zeros.
+    f.mem.put(buf, td::kernel_winsize{9, 9, 9, 9});
+    REQUIRE(f.call(lx::nr::ioctl, tty, lx::abi::tiocgwinsz, buf) == 0);
+    CHECK(f.mem.get<td::kernel_winsize>(buf).ws_row == 0);
+    CHECK(f.mem.get<td::kernel_winsize>(buf).ws_col == 0);
+
+    const auto file = f.call(lx::nr::open, f.mem.put_string("/tmp/f"), of::create | of::read_write, 0600);
+    REQUIRE(file >= 0);
+    const auto fds = f.mem.allocate(8);
+    REQUIRE(f.call(lx::nr::pipe2, fds, 0) == 0);
+    const auto null = f.call(lx::nr::open, f.mem.put_string("/dev/null"), of::read_write);
+    for (const auto descriptor : {file, static_cast<std::int64_t>(f.mem.get<std::int32_t>(fds)), null}) {
+        for (const auto request : {lx::abi::tcgets, lx::abi::tcsets, lx::abi::tiocgwinsz, lx::abi::tiocswinsz, lx::abi::tiocgpgrp,
+                                   lx::abi::tiocspgrp})
+            CHECK(f.call(lx::nr::ioctl, descriptor, request, buf) == err(Errno::notty));
+    }
+    f.platform.terminal = false;  // the host stream is redirected
+    CHECK(f.call(lx::nr::ioctl, tty, lx::abi::tcgets, buf) == err(Errno::notty));
+    CHECK(f.call(lx::nr::ioctl, 99, lx::abi::tcgets, buf) == err(Errno::badf));
+}
+
+TEST_CASE("terminal ioctls without a StdioProvider: ENOTTY", "[shim][terminal]") {
+    ShimFixture<> f;
+    const auto file = f.call(lx::nr::open, f.mem.put_string("/f"), of::create | of::read_write, 0600);
+    REQUIRE(file >= 0);
+    CHECK(f.call(lx::nr::ioctl, file, lx::abi::tcgets, f.mem.allocate(64)) == err(Errno::notty));
+}
