@@ -53,4 +53,9 @@ case "$out" in
     *) fail "unprivileged guest: '$out'" ;;
 esac
 
+out=$("$run" -- sh -c 'sleep 1 & ls /proc | grep -c "^[0-9]"; ps -o pid | tail -n +2 | wc -l' 2>/dev/null | tr '\n' ' ')
+set -- $out
+# The box has the shell, sleep and the pipeline's few processes; the host has many more.
+[ "${1:-99}" -le 8 ] && [ "${2:-99}" -le 8 ] && pass "/proc and ps show only the box's processes ($out)" || fail "/proc shows: $out"
+
 [ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
