@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <exception>
 #include <optional>
 #include <span>
@@ -50,6 +51,8 @@ struct Options {
     std::vector<std::string> command;
     std::string rootfs;          // a tar file on the host; empty: the embedded busybox image
     std::string rootfs_dir;      // a host directory, read-only through the punchthrough
+    std::vector<std::string> mounts;  // HOST:GUEST[:ro|rw]
+    std::vector<std::string> tmpfs;   // GUEST[:SIZE]
     std::string workdir = "/";
     std::string hostname = "litebox";
     std::uint32_t uid = 0;
@@ -67,6 +70,9 @@ void usage(std::FILE* out) {
         "  --rootfs-dir DIR     a host directory as the root instead, read-only through the\n"
         "                       platform's punchthrough (each access shown by --audit)\n"
         "  --tmpfs-size BYTES   size limit of that overlay (default 256 MiB)\n"
+        "  --mount HOST:GUEST[:ro|rw]  a host directory at GUEST through its own punchthrough;\n"
+        "                       ro (default): under an in-memory overlay; rw: writes reach the host\n"
+        "  --tmpfs GUEST[:SIZE] an empty tmpfs at GUEST (SIZE in bytes, default 64 MiB)\n"
         "  --workdir DIR        the guest's working directory (default /)\n"
         "  --hostname NAME      the guest's host name (default litebox)\n"
         "  --uid U --gid G      the guest's credentials (default 0 0, root inside the box)\n"
@@ -144,6 +150,13 @@ std::optional<Options> parse(int argc, char** argv, std::string& error) {
              : arg == "--rootfs-dir" ? options.rootfs_dir
              : arg == "--workdir"    ? options.workdir
                                      : options.hostname) = std::string(*v);
+        } else if (arg == "--mount" || arg == "--tmpfs") {
+            const auto v = value();
+            if (!v || v->empty()) {
+                error = std::string(arg) + (arg == "--mount" ? " needs HOST:GUEST[:ro|rw]" : " needs GUEST[:SIZE]");
+                return std::nullopt;
+            }
+            (arg == "--mount" ? options.mounts : options.tmpfs).emplace_back(*v);
         } else if (arg == "--uid" || arg == "--gid" || arg == "--tmpfs-size") {
             const auto v = value();
             const auto number = v ? parse_number(*v) : std::nullopt;
@@ -217,6 +230,75 @@ private:
     std::size_t m_size;
 };
 
+/// Creates every directory of `path` that is missing (as root, mode 0755).
+litebox::Result<void> make_directories(litebox::fs::Vfs<litebox_run::Platform>& vfs, const std::string& path) {
+    const auto creds = litebox::fs::Credentials::root();
+    for (std::size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
+        const std::string prefix = path.substr(0, slash);
+        if (auto made = vfs.mkdir(creds, vfs.root(), prefix, 0755); !made && made.error() != Errno::exist) return made.error();
+        if (slash == std::string::npos) return litebox::ok();
+    }
+}
+
+/// --tmpfs and --mount: mounted in the box's namespace before the first process starts.
+bool add_mounts(const Options& options, litebox_run::Platform& platform, std::deque<litebox_run::Platform>& mount_platforms,
+                litebox::fs::Vfs<litebox_run::Platform>& vfs) {
+    namespace fs = litebox::fs;
+    const auto creds = fs::Credentials::root();
+    const auto complain = [](const std::string& what, const std::string& spec, std::string_view why) {
+        std::fprintf(stderr, "litebox-run: %s %s: %.*s\n", what.c_str(), spec.c_str(), static_cast<int>(why.size()), why.data());
+        return false;
+    };
+    for (const auto& spec : options.tmpfs) {
+        std::string guest = spec;
+        std::uint64_t size = 64ull << 20;
+        if (const auto colon = spec.rfind(':'); colon != std::string::npos) {
+            const auto number = parse_number(std::string_view(spec).substr(colon + 1));
+            if (!number) return complain("--tmpfs", spec, "SIZE must be a number of bytes");
+            size = *number;
+            guest = spec.substr(0, colon);
+        }
+        if (guest.empty() || guest[0] != '/') return complain("--tmpfs", spec, "GUEST must be an absolute path");
+        if (auto made = make_directories(vfs, guest); !made) return complain("--tmpfs", spec, litebox::errno_message(made.error()));
+        fs::TmpfsLimits limits;
+        limits.max_bytes = size;
+        if (auto mounted = vfs.mount(creds, vfs.root(), guest, fs::Tmpfs<litebox_run::Platform>::create(platform, limits, 01777)); !mounted)
+            return complain("--tmpfs", spec, litebox::errno_message(mounted.error()));
+    }
+    for (const auto& spec : options.mounts) {
+        const auto first = spec.find(':');
+        if (first == std::string::npos || first == 0) return complain("--mount", spec, "expected HOST:GUEST[:ro|rw]");
+        const std::string host = spec.substr(0, first);
+        std::string guest = spec.substr(first + 1);
+        bool read_only = true;
+        if (const auto second = guest.find(':'); second != std::string::npos) {
+            const std::string mode = guest.substr(second + 1);
+            if (mode != "ro" && mode != "rw") return complain("--mount", spec, "the mode is ro or rw");
+            read_only = mode == "ro";
+            guest.resize(second);
+        }
+        if (guest.empty() || guest[0] != '/') return complain("--mount", spec, "GUEST must be an absolute path");
+        lp::HostDirectoryPolicy::Audit audit;
+        if (options.audit) audit = [](std::string_view line) { std::fprintf(stderr, "litebox-run: audit: %.*s\n", static_cast<int>(line.size()), line.data()); };
+        auto policy = lp::HostDirectoryPolicy::open(host, read_only, std::move(audit));
+        if (!policy) return complain("--mount", spec, litebox::errno_message(policy.error()));
+        auto& own = mount_platforms.emplace_back(std::move(*policy));
+        auto hostfs = fs::HostFs<litebox_run::Platform>::create(own, read_only);
+        if (!hostfs) return complain("--mount", spec, litebox::errno_message(hostfs.error()));
+        std::shared_ptr<fs::FileSystem<litebox_run::Platform>> mounted = std::move(*hostfs);
+        if (read_only) {  // writes land in memory and vanish at exit
+            auto overlay = fs::OverlayFs<litebox_run::Platform>::create(platform, fs::Tmpfs<litebox_run::Platform>::create(platform, {}, 0755),
+                                                                        mounted);
+            if (!overlay) return complain("--mount", spec, litebox::errno_message(overlay.error()));
+            mounted = std::move(*overlay);
+        }
+        if (auto made = make_directories(vfs, guest); !made) return complain("--mount", spec, litebox::errno_message(made.error()));
+        if (auto done = vfs.mount(creds, vfs.root(), guest, std::move(mounted)); !done)
+            return complain("--mount", spec, litebox::errno_message(done.error()));
+    }
+    return true;
+}
+
 int run(int argc, char** argv) {
     std::string error;
     const auto options = parse(argc, argv, error);
@@ -269,7 +351,11 @@ int run(int argc, char** argv) {
                      litebox::errno_message(root.error()).data());
         return exit_runner_error;
     }
+    // One platform object per --mount: each holds the policy of its own host directory (declared
+    // before the runtime, so it outlives the box).
+    std::deque<litebox_run::Platform> mount_platforms;
     auto runtime = std::make_unique<litebox_run::Runtime>(platform, std::move(*root), spec.shim);
+    if (!add_mounts(*options, platform, mount_platforms, runtime->shim().vfs())) return exit_runner_error;
     if (auto made = runtime->create_init(options->workdir); !made) {
         std::fprintf(stderr, "litebox-run: --workdir %s: %s\n", options->workdir.c_str(),
                      litebox::errno_message(made.error()).data());
@@ -323,10 +409,16 @@ int run(int argc, char** argv) {
     if (options->audit) {
         const auto stats = supervisor.stats();
         const auto counts = runtime->counts();
+        std::uint64_t granted = platform.granted(), denied = platform.denied();
+        for (const auto& p : mount_platforms) {
+            granted += p.granted();
+            denied += p.denied();
+        }
         std::fprintf(stderr, "litebox-run: audit: punchthrough: %llu granted, %llu denied (%s)\n",
-                     static_cast<unsigned long long>(platform.granted()), static_cast<unsigned long long>(platform.denied()),
-                     options->rootfs_dir.empty() ? "the only punchthrough is a host directory, and none is mounted"
-                                                 : "read-only host directory of --rootfs-dir; nothing else is reachable");
+                     static_cast<unsigned long long>(granted), static_cast<unsigned long long>(denied),
+                     options->rootfs_dir.empty() && options->mounts.empty()
+                         ? "the only punchthrough is a host directory, and none is mounted"
+                         : "host directories of --rootfs-dir and --mount only; nothing else is reachable");
         std::fprintf(stderr,
                      "litebox-run: audit: %llu system calls served (%llu inline, %llu on waiter threads, %llu refused: "
                      "too many blocked calls), %llu processes started (%llu forks, %llu program images)\n",

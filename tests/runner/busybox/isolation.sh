@@ -58,4 +58,21 @@ set -- $out
 # The box has the shell, sleep and the pipeline's few processes; the host has many more.
 [ "${1:-99}" -le 8 ] && [ "${2:-99}" -le 8 ] && pass "/proc and ps show only the box's processes ($out)" || fail "/proc shows: $out"
 
+host_dir=$(mktemp -d)
+echo "from the host" > "$host_dir/in.txt"
+out=$("$run" --mount "$host_dir:/data" -- sh -c 'cat /data/in.txt; echo new > /data/out.txt; cat /data/out.txt' 2>/dev/null | tr '\n' ' ')
+[ "$out" = "from the host new " ] && [ ! -e "$host_dir/out.txt" ] && pass "--mount (read-only) shows the host directory; writes stay in memory" ||
+    fail "--mount ro: '$out', host: $(ls "$host_dir")"
+"$run" --mount "$host_dir:/data:rw" -- sh -c 'echo kept > /data/kept.txt' > /dev/null 2>&1
+[ "$(cat "$host_dir/kept.txt" 2>/dev/null)" = kept ] && pass "--mount HOST:GUEST:rw writes reach the host directory" || fail "--mount rw did not write"
+"$run" --mount "$host_dir:/data:rw" -- sh -c 'ln -s / /data/up; cat /data/up/etc/passwd' > /dev/null 2>&1
+out=$("$run" --mount "$host_dir:/data" -- cat /data/up/etc/shadow 2>&1)
+case "$out" in
+    *root:*) fail "a symlink in a mounted host directory reached the host's /etc/shadow" ;;
+    *) pass "a symlink planted in a host directory resolves inside the box" ;;
+esac
+rm -rf "$host_dir"
+out=$("$run" --tmpfs /scratch:10000 -- sh -c 'head -c 50000 /dev/zero > /scratch/big; echo status $?' 2>/dev/null)
+[ "$out" = "status 1" ] && pass "--tmpfs GUEST:SIZE enforces its size" || fail "--tmpfs size: '$out'"
+
 [ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
