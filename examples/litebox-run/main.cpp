@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -53,6 +54,7 @@ struct Options {
     std::string rootfs_dir;      // a host directory, read-only through the punchthrough
     std::vector<std::string> mounts;  // HOST:GUEST[:ro|rw]
     std::vector<std::string> tmpfs;   // GUEST[:SIZE]
+    std::optional<std::uint64_t> max_processes, max_files, max_blocked_calls;  // --limits
     std::string workdir = "/";
     std::string hostname = "litebox";
     std::uint32_t uid = 0;
@@ -77,6 +79,9 @@ void usage(std::FILE* out) {
         "  --hostname NAME      the guest's host name (default litebox)\n"
         "  --uid U --gid G      the guest's credentials (default 0 0, root inside the box)\n"
         "  --env K=V            add to the guest's environment\n"
+        "  --limits processes=N,files=N,blocked-calls=N\n"
+        "                       box processes and threads (default 512), open files per process\n"
+        "                       (RLIMIT_NOFILE, default 1024/4096), calls blocked at once (256)\n"
         "  --trace              print one line per served system call\n"
         "  --audit              at exit, print the run's whole host interface: punchthrough\n"
         "                       grants and denials, served calls, processes\n"
@@ -106,6 +111,25 @@ std::optional<std::uint64_t> parse_number(std::string_view text) {
         value = value * 10 + static_cast<std::uint64_t>(c - '0');
     }
     return value;
+}
+
+/// --limits processes=N,files=N,blocked-calls=N (each optional, N > 0).
+bool parse_limits(std::string_view text, Options& options) {
+    while (!text.empty()) {
+        const auto comma = text.find(',');
+        const std::string_view item = text.substr(0, comma);
+        text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+        const auto equals = item.find('=');
+        if (equals == std::string_view::npos) return false;
+        const auto key = item.substr(0, equals);
+        const auto number = parse_number(item.substr(equals + 1));
+        if (!number || *number == 0 || *number > 1'000'000) return false;
+        if (key == "processes") options.max_processes = *number;
+        else if (key == "files") options.max_files = *number;
+        else if (key == "blocked-calls") options.max_blocked_calls = *number;
+        else return false;
+    }
+    return true;
 }
 
 /// Parses the command line; on error returns nullopt with `error` set (empty error: --help).
@@ -150,6 +174,12 @@ std::optional<Options> parse(int argc, char** argv, std::string& error) {
              : arg == "--rootfs-dir" ? options.rootfs_dir
              : arg == "--workdir"    ? options.workdir
                                      : options.hostname) = std::string(*v);
+        } else if (arg == "--limits") {
+            const auto v = value();
+            if (!v || !parse_limits(*v, options)) {
+                error = "--limits needs KEY=N[,KEY=N...] with keys processes, files, blocked-calls";
+                return std::nullopt;
+            }
         } else if (arg == "--mount" || arg == "--tmpfs") {
             const auto v = value();
             if (!v || v->empty()) {
@@ -342,6 +372,8 @@ int run(int argc, char** argv) {
     spec.shim.hostname = options->hostname;
     spec.shim.initial_uid = options->uid;
     spec.shim.initial_gid = options->gid;
+    if (options->max_processes) spec.shim.max_tasks = static_cast<std::size_t>(*options->max_processes);
+    if (options->max_files) spec.shim.nofile_soft = spec.shim.nofile_hard = *options->max_files;
     static litebox_run::Platform platform(policy);
     litebox::fs::tar::ParseError tar_error{};
     auto root = litebox_run::Runtime::make_root(platform, spec, &tar_error);
@@ -394,6 +426,11 @@ int run(int argc, char** argv) {
     runtime->bind_init((*guest)->pid);
     sc::SupervisorOptions supervise;
     supervise.supervisor_cpu = options->supervisor_cpu;
+    if (options->max_blocked_calls) supervise.max_blocked_calls = static_cast<std::size_t>(*options->max_blocked_calls);
+    // The box enforces the process limit (fork fails with EAGAIN); the supervisor only needs room
+    // for every host process that can exist at once (images being replaced included).
+    if (options->max_processes)
+        supervise.max_processes = std::max(sc::default_max_guest_processes, static_cast<std::size_t>(*options->max_processes) * 2);
     supervise.external_reaper = true;
     sc::Supervisor<litebox_run::Runtime> supervisor(*runtime, supervise);
     runtime->set_signallers([&](pid_t pid, int sig) { return supervisor.signal_process(pid, sig); },

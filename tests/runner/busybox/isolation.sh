@@ -75,4 +75,12 @@ rm -rf "$host_dir"
 out=$("$run" --tmpfs /scratch:10000 -- sh -c 'head -c 50000 /dev/zero > /scratch/big; echo status $?' 2>/dev/null)
 [ "$out" = "status 1" ] && pass "--tmpfs GUEST:SIZE enforces its size" || fail "--tmpfs size: '$out'"
 
+out=$("$run" --limits processes=3 -- sh -c 'for i in 1 2 3 4 5; do sleep 1 & done; echo spawned' 2>&1)
+case "$out" in
+    *"can't fork: Resource temporarily unavailable"*) pass "--limits processes=3 makes the fourth fork fail with EAGAIN" ;;
+    *) fail "--limits processes: '$out'" ;;
+esac
+out=$("$run" --limits files=20 -- sh -c 'ulimit -n' 2>/dev/null)
+[ "$out" = 20 ] && pass "--limits files=20 is the guest's RLIMIT_NOFILE" || fail "--limits files: '$out'"
+
 [ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
