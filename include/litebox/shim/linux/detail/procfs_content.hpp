@@ -2,8 +2,6 @@
 // function returns the whole file; ESRCH when the process is gone.
 #pragma once
 
-#include "../procfs.hpp"  // for standalone header checks; procfs.hpp includes this file at its end
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -14,6 +12,14 @@
 
 #include "../../../fs/detail/clock.hpp"
 #include "../../../fs/file.hpp"
+#include "../../../fs/vfs.hpp"
+#include "../request.hpp"
+#include "../task_table.hpp"
+
+namespace litebox::shim::linux_abi {
+template <typename P>
+class Kernel;  // kernel.hpp; only used in templates here (the cycle kernel -> procfs -> here)
+}
 
 namespace litebox::shim::linux_abi::procfs_detail {
 
@@ -198,7 +204,11 @@ std::string mounts_text(Kernel<P>& kernel) {
         if (!path) continue;  // not reachable from the box root (hidden or detached)
         lines.push_back(Line{std::move(*path), root.mount->fs->type_name(), root.mount->read_only(), root.mount->flags});
     }
-    std::stable_sort(lines.begin(), lines.end(), [](const Line& a, const Line& b) { return a.path.size() < b.path.size(); });
+    // Parents before children (shorter paths first), then by name. (std::sort: stable_sort would
+    // pull in operator new(nothrow), which the audit allow-list does not have.)
+    std::sort(lines.begin(), lines.end(), [](const Line& a, const Line& b) {
+        return a.path.size() != b.path.size() ? a.path.size() < b.path.size() : a.path < b.path;
+    });
     std::string out;
     auto it = std::back_inserter(out);
     for (const auto& l : lines) {
