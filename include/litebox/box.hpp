@@ -12,6 +12,7 @@
 #include "fs/devfs.hpp"
 #include "fs/tmpfs.hpp"
 #include "fs/vfs.hpp"
+#include "ipc/fifo.hpp"
 #include "ipc/unix/namespace.hpp"
 #include "log.hpp"
 #include "net/stack.hpp"
@@ -44,6 +45,7 @@ public:
         const auto creds = fs::Credentials::root();
         auto dev = m_fs->stat(creds, m_fs->root(), "/dev");
         if (dev && fs::is_directory(dev->mode)) (void)fs::install_devfs(*m_fs, platform, creds, m_fs->root(), "/dev");
+        ipc::install_fifo_opener(*m_fs, platform);
     }
     LiteBox(const LiteBox&) = delete;
     LiteBox& operator=(const LiteBox&) = delete;

@@ -221,7 +221,7 @@ TEST_CASE("ops: FIFOs open through the IPC hook; sockets bind and connect by pat
         Result<std::size_t> read(std::span<std::byte>) override { return std::size_t{0}; }
         std::shared_ptr<void> pipe;
     };
-    f.vfs->set_fifo_opener([](fs::Attachment<TestPlatform>& slot, std::uint32_t) -> Result<std::shared_ptr<fd::OpenFile<TestPlatform>>> {
+    f.vfs->set_fifo_opener([](fs::Attachment<TestPlatform>& slot, std::uint32_t, const litebox::event::WaitContext<TestPlatform>*) -> Result<std::shared_ptr<fd::OpenFile<TestPlatform>>> {
         auto pipe = slot.get_or_create([] { return std::make_shared<Pipe>(); });
         static_cast<Pipe*>(pipe.get())->opens++;
         return std::shared_ptr<fd::OpenFile<TestPlatform>>(std::make_shared<End>(pipe));

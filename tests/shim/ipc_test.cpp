@@ -188,3 +188,40 @@ TEST_CASE("poll, ppoll, select and pselect6", "[shim][ipc]") {
     CHECK(f.mem.get<std::uint64_t>(readfds) == 0);
     CHECK(f.mem.get<lx::abi::timespec>(ts).tv_sec == 0);
 }
+
+TEST_CASE("a FIFO made with mknod opens with Linux's rendezvous", "[shim][ipc]") {
+    ShimFixture<> f;
+    const auto path = f.mem.put_string("/fifo");
+    REQUIRE(f.call(lx::nr::mknodat, -100 /*AT_FDCWD*/, path, 0010644 /*S_IFIFO|0644*/, 0) == 0);
+    // O_NONBLOCK: a writer without a reader is ENXIO, a reader opens at once.
+    CHECK(f.call(lx::nr::openat, -100, path, 01 | 04000 /*O_WRONLY|O_NONBLOCK*/) == err(Errno::nxio));
+    const auto early_reader = f.call(lx::nr::openat, -100, path, 04000 /*O_RDONLY|O_NONBLOCK*/);
+    REQUIRE(early_reader >= 0);
+    CHECK(f.call(lx::nr::close, early_reader) == 0);
+
+    // A blocking reader waits for a writer; the data goes through.
+    auto child = f.fork(*f.init);
+    std::int64_t reader = -1;
+    std::thread opener([&] { reader = f.call_on(*child, lx::nr::openat, -100, path, 0 /*O_RDONLY*/); });
+    std::this_thread::sleep_for(20ms);
+    const auto writer = f.call(lx::nr::openat, -100, path, 01 /*O_WRONLY*/);
+    opener.join();
+    REQUIRE(writer >= 0);
+    REQUIRE(reader >= 0);
+    CHECK(f.call(lx::nr::write, writer, f.mem.put_string("via fifo"), 8) == 8);
+    const auto buf = f.mem.allocate(16);
+    CHECK(f.call_on(*child, lx::nr::read, reader, buf, 16) == 8);
+    CHECK(f.call(lx::nr::close, writer) == 0);
+    CHECK(f.call_on(*child, lx::nr::read, reader, buf, 16) == 0);  // end of file after the writer left
+
+    CHECK(f.call_on(*child, lx::nr::close, reader) == 0);
+
+    // A blocking open interrupted by a signal fails with EINTR and leaves no end behind.
+    std::int64_t interrupted = 0;
+    std::thread blocked([&] { interrupted = f.call_on(*child, lx::nr::openat, -100, path, 01 /*O_WRONLY*/); });
+    std::this_thread::sleep_for(20ms);
+    CHECK(f.call(lx::nr::kill, 2, lx::abi::sigusr1) == 0);
+    blocked.join();
+    CHECK(interrupted == err(Errno::intr));
+    CHECK(f.call(lx::nr::openat, -100, path, 01 | 04000) == err(Errno::nxio));  // still no reader
+}

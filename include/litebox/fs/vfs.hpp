@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "../event/waiter.hpp"
 #include "../fd/open_file.hpp"
 #include "../platform/concepts.hpp"
 #include "../sync/mutex.hpp"
@@ -53,7 +54,9 @@ public:
     using Loc = Location<P>;
     /// Opens a FIFO inode: given its attachment slot and the open flags, returns the open file (a
     /// pipe end), blocking as open(2) of a FIFO does. Installed by the IPC layer.
-    using FifoOpener = std::function<Result<FilePtr>(Attachment<P>& slot, std::uint32_t flags)>;
+    /// Opens an end of the FIFO attached to `slot` (creating the pipe if none is). `wait` is the
+    /// caller's context for a blocking open (nullptr: wait uninterruptibly on the platform clock).
+    using FifoOpener = std::function<Result<FilePtr>(Attachment<P>& slot, std::uint32_t flags, const event::WaitContext<P>* wait)>;
     /// Opens a character device (registered by st_rdev) reached at `where`.
     using DeviceOpener = std::function<Result<FilePtr>(const Loc& where, std::uint32_t flags)>;
 
@@ -91,9 +94,10 @@ public:
     // ---- opening -----------------------------------------------------------------------------
     /// open/openat: flags are fd::open_flags (O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_DIRECTORY,
     /// O_NOFOLLOW, O_PATH, ...); mode is used with O_CREAT (umask applied). O_CLOEXEC belongs to the
-    /// descriptor, not to the open file: the caller passes it to DescriptorTable::insert.
+    /// descriptor, not to the open file: the caller passes it to DescriptorTable::insert. `wait`:
+    /// how the caller may block (opening a FIFO waits for its partner unless O_NONBLOCK).
     Result<FilePtr> open(const Credentials& creds, const Loc& at, std::string_view path, std::uint32_t flags,
-                         std::uint32_t mode = 0);
+                         std::uint32_t mode = 0, const event::WaitContext<P>* wait = nullptr);
     /// Opens an already-resolved location (O_CREAT and O_EXCL are ignored).
     Result<FilePtr> open_location(const Credentials& creds, const Loc& where, std::uint32_t flags);
 
@@ -168,7 +172,8 @@ private:
     /// One step of a walk; `searched` when the caller already checked search permission on dir.
     Result<Loc> lookup_component(const Credentials& creds, const Loc& dir, std::string_view name, bool searched = false) const;
     [[nodiscard]] Loc cross_mounts(Loc where) const;
-    Result<FilePtr> open_resolved(const Credentials& creds, const Loc& where, std::uint32_t flags, bool created);
+    Result<FilePtr> open_resolved(const Credentials& creds, const Loc& where, std::uint32_t flags, bool created,
+                                  const event::WaitContext<P>* wait = nullptr);
     Result<void> create_node(const Credentials& creds, const Loc& at, std::string_view path, std::uint32_t mode,
                              std::uint64_t device, std::string_view symlink_target, std::shared_ptr<void> endpoint);
     Result<void> remove(const Credentials& creds, const Loc& at, std::string_view path, bool directory);

@@ -307,6 +307,13 @@ Result<typename Pipe<P>::FilePtr> Pipe<P>::open_fifo(const event::WaitContext<P>
                                            fd::open_flags::truncate | fd::open_flags::close_on_exec);
     auto self = this->weak_from_this().lock();  // (shared_from_this could throw)
     if (!self) return Errno::inval;             // not owned by a shared_ptr: use Pipe::create
+    // A caller that is already interrupted and would have to wait for a partner fails before it
+    // registers an end, so that the attempt wakes nobody (a runtime probes calls this way).
+    if (!nonblock && ctx.waiter != nullptr && ctx.waiter->interrupt_pending()) {
+        const Counters now = counters();
+        if ((mode == fd::open_flags::read_only && now.writers == 0) || (mode == fd::open_flags::write_only && now.readers == 0))
+            return Errno::intr;
+    }
     if (mode == fd::open_flags::read_only) {
         auto end = PipeEnd<P>::make(self, status, std::move(stat));
         const Counters at_open = end->m_counters_at_open;

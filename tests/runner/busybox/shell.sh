@@ -18,5 +18,6 @@ false | true; echo "pipeline status $?"
 echo a b c | { read first rest; echo "$first / $rest"; }
 i=0; while [ $i -lt 3 ]; do i=$((i + 1)); done; echo "loop $i"
 sh -c 'exit 42'; echo "child status $?"
+mkfifo fifo; (echo through a fifo > fifo &); cat fifo; rm fifo
 trap 'echo trapped on exit' EXIT
 exec echo replaced by exec

@@ -9,7 +9,7 @@ namespace litebox::fs {
 
 template <platform::RawMutexProvider P>
 Result<typename Vfs<P>::FilePtr> Vfs<P>::open(const Credentials& creds, const Loc& at, std::string_view path,
-                                               std::uint32_t flags, std::uint32_t mode) {
+                                               std::uint32_t flags, std::uint32_t mode, const event::WaitContext<P>* wait) {
     namespace of = fd::open_flags;
     if ((flags & of::tmpfile) == of::tmpfile) return Errno::opnotsupp;
     if (flags & of::path) flags &= of::path | of::directory | of::no_follow | of::close_on_exec;
@@ -21,7 +21,7 @@ Result<typename Vfs<P>::FilePtr> Vfs<P>::open(const Credentials& creds, const Lo
         const std::string_view name = p.last;  // points into `path` (the walker owns link bodies)
         const bool named = p.kind == LastKind::normal;
         LITEBOX_TRY_ASSIGN(Loc where, walker.final(std::move(p), follow, (flags & of::directory) != 0));
-        LITEBOX_TRY_ASSIGN(FilePtr file, open_resolved(creds, where, flags, false));
+        LITEBOX_TRY_ASSIGN(FilePtr file, open_resolved(creds, where, flags, false, wait));
         if (auto* handle = dynamic_cast<FileHandle<P>*>(file.get()); handle && named && !where.is_directory()) {
             handle->set_origin(std::move(directory), name);
         }
@@ -39,7 +39,7 @@ Result<typename Vfs<P>::FilePtr> Vfs<P>::open(const Credentials& creds, const Lo
                 continue;
             }
             if (child->is_directory()) return Errno::isdir;
-            LITEBOX_TRY_ASSIGN(FilePtr file, open_resolved(creds, *child, flags, false));
+            LITEBOX_TRY_ASSIGN(FilePtr file, open_resolved(creds, *child, flags, false, wait));
             if (auto* handle = dynamic_cast<FileHandle<P>*>(file.get())) handle->set_origin(p.dir, p.last);
             return file;
         }
@@ -54,7 +54,7 @@ Result<typename Vfs<P>::FilePtr> Vfs<P>::open(const Credentials& creds, const Lo
             continue;
         }
         if (!created) return created.error();
-        LITEBOX_TRY_ASSIGN(FilePtr file, open_resolved(creds, Loc{p.dir.mount, std::move(*created)}, flags, true));
+        LITEBOX_TRY_ASSIGN(FilePtr file, open_resolved(creds, Loc{p.dir.mount, std::move(*created)}, flags, true, wait));
         if (auto* handle = dynamic_cast<FileHandle<P>*>(file.get())) handle->set_origin(p.dir, p.last);
         return file;
     }
@@ -69,7 +69,7 @@ Result<typename Vfs<P>::FilePtr> Vfs<P>::open_location(const Credentials& creds,
 
 template <platform::RawMutexProvider P>
 Result<typename Vfs<P>::FilePtr> Vfs<P>::open_resolved(const Credentials& creds, const Loc& where, std::uint32_t flags,
-                                                        bool created) {
+                                                        bool created, const event::WaitContext<P>* wait) {
     namespace of = fd::open_flags;
     const std::uint32_t type = where.inode->type();
     if ((flags & of::directory) && type != fd::mode::directory) return Errno::notdir;
@@ -100,7 +100,7 @@ Result<typename Vfs<P>::FilePtr> Vfs<P>::open_resolved(const Credentials& creds,
             Attachment<P>* slot = where.inode->attachment();
             FifoOpener opener = m_hooks.with_lock([](Hooks& h) { return h.fifo; });
             if (!slot || !opener) return Errno::nxio;
-            LITEBOX_TRY_ASSIGN(FilePtr end, opener(*slot, flags & ~of::close_on_exec));
+            LITEBOX_TRY_ASSIGN(FilePtr end, opener(*slot, flags & ~of::close_on_exec, wait));
             return FilePtr(std::make_shared<FifoFile<P>>(where, flags, std::move(end)));
         }
         case fd::mode::char_device: {

@@ -25,6 +25,7 @@
 #include "../../box.hpp"
 #include "../../error.hpp"
 #include "../../fs/vfs.hpp"
+#include "../../ipc/fifo.hpp"
 #include "request.hpp"
 #include "task_table.hpp"
 #include "terminal_settings.hpp"
@@ -91,6 +92,7 @@ public:
           m_boot(box.now()),
           m_own_vfs(std::move(vfs)),
           m_vfs(m_own_vfs ? m_own_vfs.get() : &box.fs()) {
+        if (m_own_vfs) ipc::install_fifo_opener(*m_own_vfs, box.platform());
         m_uts.with_lock([&](Uts& u) {
             u.hostname = m_config.hostname.substr(0, abi::host_name_max);
             u.domainname = m_config.domainname.substr(0, abi::host_name_max);

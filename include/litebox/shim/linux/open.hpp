@@ -20,9 +20,10 @@ SyscallResult open_at(ThreadContext<P>& t, std::int32_t dirfd, std::uintptr_t pa
     }
     const bool creating = (flags & fd::open_flags::create) != 0 || (flags & fd::open_flags::tmpfile) == fd::open_flags::tmpfile;
     const bool close_on_exec = (flags & fd::open_flags::close_on_exec) != 0;
+    const auto wait = t.wait_context();  // opening a FIFO waits for its partner
     LITEBOX_TRY_ASSIGN(auto file, t.kernel().vfs().open(fs_credentials(t), path.base, path.path,
                                                         (flags & valid_flags & ~fd::open_flags::close_on_exec) | fd::open_flags::large_file,
-                                                        creating ? (mode & 07777) : 0));
+                                                        creating ? (mode & 07777) : 0, &wait));
     LITEBOX_TRY_ASSIGN(const int descriptor, t.files().insert(std::move(file), close_on_exec));
     return descriptor;
 }
