@@ -46,7 +46,7 @@ public:
         if (m_wire->inbound.empty()) return Errno::again;
         auto& p = m_wire->inbound.front();
         const std::size_t n = std::min(out.size(), p.size());
-        std::memcpy(out.data(), p.data(), n);
+        if (n > 0) std::memcpy(out.data(), p.data(), n);
         m_wire->inbound.pop_front();
         return n;
     }
@@ -127,11 +127,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const std::uint8_t step = data[i + 1];
         const std::size_t length = std::min<std::size_t>((std::size_t{data[i + 2]} << 8) | data[i + 3], size - i - 4);
         std::vector<std::byte> packet(length);
-        std::memcpy(packet.data(), data + i + 4, length);
+        if (length > 0) std::memcpy(packet.data(), data + i + 4, length);
         i += 4 + length;
         if ((flags & 1) != 0) fix_up(packet, wire, static_cast<std::uint8_t>(flags >> 1));
         wire.inbound.push_back(std::move(packet));
-        if (step & 0x80) test::TestPlatform::advance(std::chrono::milliseconds(std::uint64_t{step & 0x7f} * 100));
+        if (step & 0x80) test::TestPlatform::advance(std::chrono::milliseconds(static_cast<std::uint64_t>(step & 0x7f) * 100));
         (void)stack.poll();
         // Act like an application now and then.
         switch (step & 7) {

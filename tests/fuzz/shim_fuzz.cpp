@@ -27,7 +27,7 @@ struct Input {
     T take() {
         T value{};
         const std::size_t n = std::min(sizeof(T), size - at);
-        std::memcpy(&value, data + at, n);
+        if (n > 0) std::memcpy(&value, data + at, n);
         at += n;
         return value;
     }
