@@ -260,6 +260,12 @@ private:
     std::size_t m_size;
 };
 
+/// The host-directory policies' grant/denial lines on stderr with --audit (none without).
+lp::HostDirectoryPolicy::Audit audit_printer(bool enabled) {
+    if (!enabled) return {};
+    return [](std::string_view line) { std::fprintf(stderr, "litebox-run: audit: %.*s\n", static_cast<int>(line.size()), line.data()); };
+}
+
 /// Creates every directory of `path` that is missing (as root, mode 0755).
 litebox::Result<void> make_directories(litebox::fs::Vfs<litebox_run::Platform>& vfs, const std::string& path) {
     const auto creds = litebox::fs::Credentials::root();
@@ -308,9 +314,7 @@ bool add_mounts(const Options& options, litebox_run::Platform& platform, std::de
             guest.resize(second);
         }
         if (guest.empty() || guest[0] != '/') return complain("--mount", spec, "GUEST must be an absolute path");
-        lp::HostDirectoryPolicy::Audit audit;
-        if (options.audit) audit = [](std::string_view line) { std::fprintf(stderr, "litebox-run: audit: %.*s\n", static_cast<int>(line.size()), line.data()); };
-        auto policy = lp::HostDirectoryPolicy::open(host, read_only, std::move(audit));
+        auto policy = lp::HostDirectoryPolicy::open(host, read_only, audit_printer(options.audit));
         if (!policy) return complain("--mount", spec, litebox::errno_message(policy.error()));
         auto& own = mount_platforms.emplace_back(std::move(*policy));
         auto hostfs = fs::HostFs<litebox_run::Platform>::create(own, read_only);
@@ -347,9 +351,7 @@ int run(int argc, char** argv) {
     std::shared_ptr<MappedFile> mapped;
     std::shared_ptr<lp::HostDirectoryPolicy> policy;
     if (!options->rootfs_dir.empty()) {
-        lp::HostDirectoryPolicy::Audit audit;
-        if (options->audit) audit = [](std::string_view line) { std::fprintf(stderr, "litebox-run: audit: %.*s\n", static_cast<int>(line.size()), line.data()); };
-        auto opened = lp::HostDirectoryPolicy::open(options->rootfs_dir, /*read_only=*/true, std::move(audit));
+        auto opened = lp::HostDirectoryPolicy::open(options->rootfs_dir, /*read_only=*/true, audit_printer(options->audit));
         if (!opened) {
             std::fprintf(stderr, "litebox-run: --rootfs-dir %s: %s\n", options->rootfs_dir.c_str(), litebox::errno_message(opened.error()).data());
             return exit_runner_error;

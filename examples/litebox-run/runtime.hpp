@@ -200,7 +200,7 @@ public:
                 // The kernel must not open the interpreter by host path: the runner starts the
                 // interpreter (read from the box) itself, with the program as its argument; the
                 // dynamic loader then maps the program and its libraries through served calls.
-                LITEBOX_TRY_ASSIGN(std::string interpreter, elf_interpreter(view));
+                LITEBOX_TRY_ASSIGN(std::string interpreter, sc::elf_interpreter(view));
                 LITEBOX_TRY_ASSIGN(auto loader, read_executable(context, interpreter));
                 if (sc::check_elf(loader) != sc::ElfCheck::ok) return Errno::noexec;
                 std::vector<std::string> loader_argv{interpreter, "--argv0", argv.empty() ? path : argv[0], path};
@@ -646,26 +646,6 @@ private:
         }
         bytes.resize(done);
         return bytes;
-    }
-
-    /// The PT_INTERP path of an x86-64 ELF file (check_elf() said `dynamic`).
-    static Result<std::string> elf_interpreter(std::span<const std::byte> bytes) {
-        const auto at = [&](std::size_t i) { return std::to_integer<std::uint64_t>(bytes[i]); };
-        const auto u16 = [&](std::size_t i) { return at(i) | (at(i + 1) << 8); };
-        const auto u32 = [&](std::size_t i) { return u16(i) | (u16(i + 2) << 16); };
-        const auto u64 = [&](std::size_t i) { return u32(i) | (u32(i + 4) << 32); };
-        const std::uint64_t phoff = u64(32), phnum = u16(56);
-        for (std::uint64_t i = 0; i < phnum; ++i) {
-            const auto header = static_cast<std::size_t>(phoff + i * 56);
-            if (u32(header) != 3 /*PT_INTERP*/) continue;
-            const std::uint64_t offset = u64(header + 8), size = u64(header + 32);
-            if (size == 0 || size > 4096 || offset > bytes.size() || size > bytes.size() - offset) return Errno::noexec;
-            std::string path(reinterpret_cast<const char*>(bytes.data() + offset), static_cast<std::size_t>(size));
-            if (const auto nul = path.find('\0'); nul != std::string::npos) path.resize(nul);
-            if (path.empty()) return Errno::noexec;
-            return path;
-        }
-        return Errno::noexec;
     }
 
     /// `#!interpreter [one argument]` as Linux parses it.

@@ -65,11 +65,23 @@ inline std::string_view describe(ElfCheck check) noexcept {
 /// file*: an x86-64 ELF executable with no PT_INTERP (a dynamic program would make the kernel open
 /// its interpreter by host path; a `#!` script its interpreter; other formats may go to a host
 /// binfmt_misc handler). No deeper validation: the kernel does that.
+namespace detail {
+/// Little-endian fields of an ELF file; callers check the offsets against the size first.
+struct ElfFields {
+    std::span<const std::byte> bytes;
+    [[nodiscard]] std::uint64_t u8(std::size_t i) const noexcept { return std::to_integer<std::uint64_t>(bytes[i]); }
+    [[nodiscard]] std::uint64_t u16(std::size_t i) const noexcept { return u8(i) | (u8(i + 1) << 8); }
+    [[nodiscard]] std::uint64_t u32(std::size_t i) const noexcept { return u16(i) | (u16(i + 2) << 16); }
+    [[nodiscard]] std::uint64_t u64(std::size_t i) const noexcept { return u32(i) | (u32(i + 4) << 32); }
+};
+}  // namespace detail
+
 inline ElfCheck check_elf(std::span<const std::byte> bytes) noexcept {
-    const auto at = [&](std::size_t i) { return std::to_integer<unsigned>(bytes[i]); };
-    const auto u16 = [&](std::size_t i) { return static_cast<std::uint64_t>(at(i) | (at(i + 1) << 8)); };
-    const auto u32 = [&](std::size_t i) { return u16(i) | (u16(i + 2) << 16); };
-    const auto u64 = [&](std::size_t i) { return u32(i) | (u32(i + 4) << 32); };
+    const detail::ElfFields elf{bytes};
+    const auto at = [&](std::size_t i) { return static_cast<unsigned>(elf.u8(i)); };
+    const auto u16 = [&](std::size_t i) { return elf.u16(i); };
+    const auto u32 = [&](std::size_t i) { return elf.u32(i); };
+    const auto u64 = [&](std::size_t i) { return elf.u64(i); };
     if (bytes.empty()) return ElfCheck::empty;
     if (bytes.size() >= 2 && at(0) == '#' && at(1) == '!') return ElfCheck::script;
     if (bytes.size() < 4 || at(0) != 0x7f || at(1) != 'E' || at(2) != 'L' || at(3) != 'F') return ElfCheck::not_elf;
@@ -87,6 +99,24 @@ inline ElfCheck check_elf(std::span<const std::byte> bytes) noexcept {
     for (std::uint64_t i = 0; i < phnum; ++i)
         if (u32(static_cast<std::size_t>(phoff + i * phentsize)) == 3 /*PT_INTERP*/) return ElfCheck::dynamic;
     return ElfCheck::ok;
+}
+
+/// The PT_INTERP path of an ELF file that check_elf() called `dynamic` (ENOEXEC if it is malformed).
+inline Result<std::string> elf_interpreter(std::span<const std::byte> bytes) {
+    if (check_elf(bytes) != ElfCheck::dynamic) return Errno::noexec;  // also bounds-checks the headers
+    const detail::ElfFields elf{bytes};
+    const std::uint64_t phoff = elf.u64(32), phnum = elf.u16(56);
+    for (std::uint64_t i = 0; i < phnum; ++i) {
+        const auto header = static_cast<std::size_t>(phoff + i * 56);
+        if (elf.u32(header) != 3 /*PT_INTERP*/) continue;
+        const std::uint64_t offset = elf.u64(header + 8), size = elf.u64(header + 32);
+        if (size == 0 || size > 4096 || offset > bytes.size() || size > bytes.size() - offset) return Errno::noexec;
+        std::string path(reinterpret_cast<const char*>(bytes.data() + offset), static_cast<std::size_t>(size));
+        if (const auto nul = path.find('\0'); nul != std::string::npos) path.resize(nul);
+        if (path.empty()) return Errno::noexec;
+        return path;
+    }
+    return Errno::noexec;
 }
 
 /// A program ready to be executed: a sealed, close-on-exec memfd the supervisor filled. The guest

@@ -173,14 +173,17 @@ private:
 
     /// The kernel preserves argument registers across a system call, and code relies on it (glibc's
     /// vfork keeps its return address in rdi): undo the rewrite in parent and child.
-    static void restore_arguments(pid_t tid, const std::array<unsigned long long, 5>& arguments) noexcept {
-        struct user_regs_struct regs {};
-        if (::ptrace(PTRACE_GETREGS, tid, nullptr, &regs) != 0) return;
+    static void put_arguments(struct user_regs_struct& regs, const std::array<unsigned long long, 5>& arguments) noexcept {
         regs.rdi = arguments[0];
         regs.rsi = arguments[1];
         regs.rdx = arguments[2];
         regs.r10 = arguments[3];
         regs.r8 = arguments[4];
+    }
+    static void restore_arguments(pid_t tid, const std::array<unsigned long long, 5>& arguments) noexcept {
+        struct user_regs_struct regs {};
+        if (::ptrace(PTRACE_GETREGS, tid, nullptr, &regs) != 0) return;
+        put_arguments(regs, arguments);
         (void)::ptrace(PTRACE_SETREGS, tid, nullptr, &regs);
     }
 
@@ -389,11 +392,7 @@ private:
                 regs.rax = static_cast<unsigned long long>(clone.box_id);
                 poke_int(tid, clone.parent_tid, static_cast<std::int32_t>(clone.box_id));
             }
-            regs.rdi = clone.arguments[0];
-            regs.rsi = clone.arguments[1];
-            regs.rdx = clone.arguments[2];
-            regs.r10 = clone.arguments[3];
-            regs.r8 = clone.arguments[4];
+            put_arguments(regs, clone.arguments);
             (void)::ptrace(PTRACE_SETREGS, tid, nullptr, &regs);
         }
         resume(tid);
