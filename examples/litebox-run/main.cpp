@@ -435,11 +435,14 @@ int run(int argc, char** argv) {
         supervise.max_processes = std::max(sc::default_max_guest_processes, static_cast<std::size_t>(*options->max_processes) * 2);
     supervise.external_reaper = true;
     sc::Supervisor<litebox_run::Runtime> supervisor(*runtime, supervise);
-    runtime->set_signallers([&](pid_t pid, int sig) { return supervisor.signal_process(pid, sig); },
+    runtime->set_signallers([&](pid_t pid, int sig) { return supervisor.signal_process_deferred(pid, sig); },
                             [&](pid_t pid, pid_t tid, int sig) { return supervisor.signal_thread(pid, tid, sig); });
     runtime->set_launcher(
         [&](litebox_run::LoadedProgram& next, const std::vector<std::string>& envp) {
-            return tracer.launch(next.image, next.argv, envp, launch, nullptr);
+            sc::LaunchOptions options = launch;
+            options.blocked_signals = next.blocked_signals;
+            options.ignored_signals = next.ignored_signals;
+            return tracer.launch(next.image, next.argv, envp, options, nullptr);
         },
         [&](std::unique_ptr<sc::LaunchedGuest> next, pid_t replaced) { return supervisor.adopt(std::move(next), replaced); },
         [&](pid_t pid, int status) { supervisor.record_exit(pid, status); });

@@ -9,7 +9,7 @@
 // having consumed anything, and handle() answers `would_block`, so the supervisor runs it again
 // on a waiter. The few waits that do not go through the Waiter (F_SETLKW and flock, which use
 // the lock table's condition variable; reads of the host's standard input, which block in the
-// platform) are sent to a waiter up front.
+// platform) and the one call that acts before it waits (connect) are sent to a waiter up front.
 #pragma once
 
 #include <sys/syscall.h>
@@ -88,6 +88,10 @@ struct LoadedProgram {
     sc::GuestImage image;
     std::string path;                // what /proc/PID/exe names (the box path of the ELF file)
     std::vector<std::string> argv;   // after `#!` rewriting
+    // For an execve: the calling thread's blocked signals and its process's ignored ones, which
+    // the new image keeps (LaunchOptions::blocked_signals / ignored_signals).
+    std::uint64_t blocked_signals = 0;
+    std::uint64_t ignored_signals = 0;
 };
 
 /// Everything the runner's box is made of.
@@ -108,13 +112,22 @@ public:
     using Adopter = std::function<Result<void>(std::unique_ptr<sc::LaunchedGuest>, pid_t replaced_host_pid)>;
     /// Tells the supervisor how a host process ended (it does not reap them itself).
     using ExitRecorder = std::function<void(pid_t host_pid, int wait_status)>;
-    /// Sends a signal to a host process / thread of the guest (the supervisor's signal_process /
-    /// signal_thread, which also interrupt a blocked served call).
-    using SignalProcess = std::function<Result<void>(pid_t host_pid, int sig)>;
+    /// Sends a signal to a host process / thread of the guest: the supervisor's
+    /// signal_process_deferred (the blocked served call it interrupts is returned, to fire) and
+    /// signal_thread (which interrupts at once).
+    using SignalProcess = std::function<Result<sc::DeferredInterrupt>(pid_t host_pid, int sig)>;
     using SignalThread = std::function<Result<void>(pid_t host_pid, pid_t host_tid, int sig)>;
 
     Runtime(Platform& platform, std::shared_ptr<fs::FileSystem<Platform>> root, lx::ShimConfig config)
-        : m_box(platform, std::move(root)), m_shim(m_box, std::move(config)) {}
+        : m_box(platform, std::move(root)), m_shim(m_box, std::move(config)) {
+        // A child's exit raises the host signal in the parent before the parent's wait4 can see
+        // the exit (as Linux does); the parent's blocking call is interrupted after the wake-up.
+        m_shim.tasks().set_child_exit_notifier([this](int parent, int sig) -> std::function<void()> {
+            auto sent = signal_box_process(parent, sig);
+            if (!sent) return {};
+            return [interrupt = std::move(*sent)]() mutable { interrupt.fire(); };
+        });
+    }
 
     /// Builds the box's root: the tar image under a tmpfs overlay, /dev (devfs) and /tmp.
     static Result<std::shared_ptr<fs::FileSystem<Platform>>> make_root(Platform& platform, const BoxSpec& spec,
@@ -290,16 +303,15 @@ public:
         }
         if (context && m_box_pid_host_missing(context->pid())) {
             const int box_pid = context->pid();
-            const auto parent = m_shim.tasks().parent_of(box_pid);
             // Death by a signal (or an exit the shim did not see): the box's parent sees it now.
             const bool exited = context->process().state().with_lock([](auto& st) { return st.exit_status.has_value(); });
+            // The box parent's host process gets its exit signal (SIGCHLD went to the runner,
+            // every guest process being its host child) through the shim's child-exit notifier:
+            // then, for an exit the shim saw (exit_group), or now.
             if (!exited) {
                 m_shim.tasks().exit_group(context->process(), wait_status & 0xffff);
                 m_shim.vfs().locks().release_owner(static_cast<std::uint64_t>(box_pid));
             }
-            // The kernel sent SIGCHLD to the runner (every guest process is its host child):
-            // the box parent's host process gets it instead.
-            if (parent > 0) (void)signal_box_process(parent, SIGCHLD);
         }
         if (m_record_exit) m_record_exit(host_pid, wait_status);
     }
@@ -338,17 +350,28 @@ public:
             auto& waiter = context->thread().waiter();
             waiter.clear_interrupt();
             WaiterWaker waker(waiter);
-            if (!thread.arm_interrupt(waker)) return restart_sys;
+            if (!thread.arm_interrupt(waker)) return restart_code(nr);
             result = m_shim.dispatch(*context, request);
             thread.disarm_interrupt();
-            if (result == neg(Errno::intr) && thread.interrupted()) result = restart_sys;
+            if (result == neg(Errno::intr) && thread.interrupted()) result = restart_code(nr);
         }
         return finish(thread, *context, result);
     }
 
 private:
-    /// -ERESTARTSYS: the kernel restarts the call (SA_RESTART) or fails it with EINTR.
-    static constexpr std::int64_t restart_sys = -512;
+    /// What Linux answers for a call a signal interrupted; the kernel then runs the handler and
+    /// restarts the call or fails it with EINTR. -ERESTARTNOHAND (-514) for the calls Linux never
+    /// restarts after a handler, whatever SA_RESTART says (waits for readiness, sleeps, pause;
+    /// signal(7)); -ERESTARTSYS (-512, restarted under SA_RESTART) for the others.
+    static constexpr std::int64_t restart_code(int nr) noexcept {
+        switch (nr) {
+            case SYS_poll: case SYS_ppoll: case SYS_select: case SYS_pselect6:
+            case SYS_epoll_wait: case SYS_epoll_pwait: case SYS_epoll_pwait2:
+            case SYS_nanosleep: case SYS_clock_nanosleep: case SYS_pause:
+                return -514;
+            default: return -512;
+        }
+    }
 
     class WaiterWaker final : public sc::InterruptWaker {
     public:
@@ -373,6 +396,9 @@ private:
                 return command == 7 /*F_SETLKW*/ || command == 38 /*F_OFD_SETLKW*/;
             }
             case SYS_flock: return (args[1] & 4 /*LOCK_NB*/) == 0;
+            // connect starts the handshake before it waits: run twice, the second call would
+            // see its own connection in progress (EALREADY). Rare enough to always hop.
+            case SYS_connect: return true;
             case SYS_read:
             case SYS_readv:
             case SYS_pread64:
@@ -421,6 +447,11 @@ private:
         auto program = load_program(context, path, exec.argv, exec.envp, false);
         if (!program) return neg(program.error());
         std::string exe = program->path;
+        // The guest's thread is stopped in this call: its signal state cannot change under us.
+        if (const auto signals = sc::detail::signal_state(thread.pid(), thread.tid())) {
+            program->blocked_signals = signals->blocked;
+            program->ignored_signals = signals->ignored;
+        }
         auto launched = m_launcher(*program, exec.envp);
         if (!launched) return neg(launched.error());
         const pid_t host_pid = (*launched)->pid;
@@ -554,8 +585,12 @@ private:
             }
         }
         bool any = false;
-        for (const int target : targets)
-            if (signal_box_process(target, sig)) any = true;
+        for (const int target : targets) {
+            if (auto sent = signal_box_process(target, sig)) {
+                sent->fire();
+                any = true;
+            }
+        }
         return any || targets.empty() ? 0 : neg(Errno::srch);
     }
 
@@ -579,20 +614,23 @@ private:
         if (fd.valid()) m_pidfds[host_pid] = std::make_shared<lp::UniqueFd>(std::move(fd));
     }
 
-    /// Sends `sig` to box process `box_pid`: through the supervisor (which also interrupts a
-    /// blocked served call), or -- for a process that has not made a served call yet -- through
-    /// the pidfd taken when it was bound.
-    bool signal_box_process(int box_pid, int sig) {
+    /// Sends `sig` to box process `box_pid`: through the supervisor (the blocked served call it
+    /// would interrupt is returned, for the caller to fire), or -- for a process that has not made
+    /// a served call yet -- through the pidfd taken when it was bound. nullopt: not sent.
+    std::optional<sc::DeferredInterrupt> signal_box_process(int box_pid, int sig) {
         const auto host = host_pid_of(box_pid);
-        if (!host) return false;
-        if (m_signal_process && m_signal_process(*host, sig)) return true;
+        if (!host) return std::nullopt;
+        if (m_signal_process) {
+            if (auto sent = m_signal_process(*host, sig)) return std::move(*sent);
+        }
         std::shared_ptr<lp::UniqueFd> pidfd;
         {
             std::lock_guard lock(m_mutex);
             const auto it = m_pidfds.find(*host);
             if (it != m_pidfds.end()) pidfd = it->second;
         }
-        return pidfd && ::syscall(SYS_pidfd_send_signal, pidfd->get(), sig, nullptr, 0) == 0;
+        if (pidfd && ::syscall(SYS_pidfd_send_signal, pidfd->get(), sig, nullptr, 0) == 0) return sc::DeferredInterrupt();
+        return std::nullopt;
     }
 
     std::optional<pid_t> host_pid_of(int box_pid) {

@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -182,6 +184,42 @@ long now_ns() {
     return ts.tv_sec * 1'000'000'000L + ts.tv_nsec;
 }
 
+volatile sig_atomic_t g_usr1 = 0;
+void on_usr1(int) { g_usr1 = g_usr1 + 1; }
+
+// `restart` (for litebox-run): with an SA_RESTART handler for SIGUSR1, a poll interrupted by it
+// fails with EINTR (Linux never restarts poll after a handler) while a blocking pipe read is
+// restarted and completes. A child keeps signalling until it is killed.
+int restart_mode() {
+    struct sigaction action {};
+    action.sa_handler = on_usr1;
+    action.sa_flags = SA_RESTART;
+    sigaction(SIGUSR1, &action, nullptr);
+    int fds[2];
+    if (pipe(fds) != 0) return 2;
+    const pid_t parent = getpid();
+    const pid_t child = fork();
+    if (child < 0) return 3;
+    if (child == 0) {
+        const struct timespec pause_ns {0, 20'000'000};
+        for (int i = 0; i < 500; ++i) {  // 10 s at most
+            nanosleep(&pause_ns, nullptr);
+            kill(parent, SIGUSR1);
+            if (i == 10) (void)!write(fds[1], "x", 1);  // the read below completes after ~220 ms
+        }
+        _exit(0);
+    }
+    const int polled = poll(nullptr, 0, 10'000);
+    say("poll", polled < 0 ? -errno : polled);
+    char c = 0;
+    const long n = read(fds[0], &c, 1);
+    say("read", n < 0 ? -errno : n);
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, 0);
+    say("handled", g_usr1 > 0 ? 1 : 0);
+    return 0;
+}
+
 // Benchmark: `getppid N R` prints the median over R repetitions of N getppid calls, in ns/call.
 int getppid_loop(long n, int repetitions) {
     long samples[64];
@@ -219,6 +257,7 @@ int main(int argc, char** argv) {
     if (strcmp(mode, "vdso") == 0) return vdso();
     if (strcmp(mode, "filemap") == 0) return filemap();
     if (strcmp(mode, "fork") == 0) return fork_mode();
+    if (strcmp(mode, "restart") == 0) return restart_mode();
     if (strcmp(mode, "segv") == 0) {
         volatile std::uintptr_t address = 16;  // not a literal null: the compiler must emit the store
         *reinterpret_cast<volatile int*>(address) = 1;

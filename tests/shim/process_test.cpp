@@ -1,5 +1,8 @@
 // Process model through raw syscalls: pids, fork/clone/exit/wait, groups and sessions, signals.
+#include <functional>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "shim_fixture.hpp"
 
@@ -72,6 +75,41 @@ TEST_CASE("wait4 blocks until a child exits and is interrupted by a signal", "[s
     REQUIRE(signal);
     CHECK(signal->first == lx::abi::sigusr1);
     CHECK(!f.init->dequeue_signal());
+}
+
+TEST_CASE("the child-exit notifier raises the signal as the zombie appears; an interrupted wait still finds it", "[shim][process]") {
+    ShimFixture<> f;
+    auto child = f.fork(*f.init);
+    std::vector<std::pair<int, int>> notified;
+    bool after_wake_ran = false;
+    // The parent's wait is interrupted as the child becomes a zombie (before its wake-up even):
+    // the wait must still return the child, not EINTR.
+    f.shim.tasks().set_child_exit_notifier([&](int parent, int signal) -> std::function<void()> {
+        notified.emplace_back(parent, signal);
+        f.init->thread().waiter().interrupt();
+        return [&] { after_wake_ran = true; };
+    });
+    std::int64_t waited = 0;
+    std::thread waiter([&] { waited = f.call(lx::nr::wait4, -1, 0, 0, 0); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    f.call_on(*child, lx::nr::exit_group, 5);
+    waiter.join();
+    CHECK(waited == 2);  // Linux's do_wait looks for a zombie before it checks for a signal
+    CHECK(after_wake_ran);
+    REQUIRE(notified.size() == 1);
+    CHECK(notified[0] == std::pair{1, lx::abi::sigchld});
+    f.init->thread().waiter().clear_interrupt();
+
+    // Interrupted with no child exited: EINTR, after one more look.
+    auto second = f.fork(*f.init);
+    f.init->thread().waiter().interrupt();
+    CHECK(f.call(lx::nr::wait4, -1, 0, 0, 0) == err(Errno::intr));
+    f.init->thread().waiter().clear_interrupt();
+    f.call_on(*second, lx::nr::exit, 0);
+    f.init->thread().waiter().clear_interrupt();  // the notifier interrupted again
+    CHECK(f.call(lx::nr::wait4, -1, 0, 0, 0) == 3);
+    CHECK(notified.size() == 2);
+    f.shim.tasks().set_child_exit_notifier(nullptr);
 }
 
 TEST_CASE("waitid reports a siginfo and honours WNOWAIT", "[shim][process]") {

@@ -20,5 +20,9 @@ echo a b c | { read first rest; echo "$first / $rest"; }
 i=0; while [ $i -lt 3 ]; do i=$((i + 1)); done; echo "loop $i"
 sh -c 'exit 42'; echo "child status $?"
 mkfifo fifo; (echo through a fifo > fifo &); cat fifo; rm fifo
+# execve keeps ignored signals ignored (nohup-style)
+trap '' USR1; sh -c 'kill -USR1 $$; echo survived an ignored signal across exec'; trap - USR1
+# A child's SIGCHLD is pending before the wait for it returns (so the trap runs first, as native)
+trap 'echo trapped' CHLD; sleep 0; echo after; env true; echo after2; trap - CHLD
 trap 'echo trapped on exit' EXIT
 exec echo replaced by exec

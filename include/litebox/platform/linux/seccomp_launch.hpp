@@ -175,6 +175,11 @@ struct LaunchOptions {
     unsigned long trace_options = 0;
     /// How long the trampoline may take to confine itself and reach its exec.
     std::chrono::milliseconds startup_timeout{10'000};
+    /// The signal state the image starts with (bit N-1 for signal N), as execve keeps it: these
+    /// signals blocked, and these ignored (every other disposition is the default). SIGKILL and
+    /// SIGSTOP are never blocked or ignored.
+    std::uint64_t blocked_signals = 0;
+    std::uint64_t ignored_signals = 0;
 };
 
 /// Why a launch failed, for an operator-facing message.
@@ -237,6 +242,8 @@ struct TrampolinePlan {
     char* const* argv;
     char* const* envp;
     int cpu;
+    std::uint64_t blocked_signals;
+    std::uint64_t ignored_signals;
 };
 
 [[noreturn]] inline void trampoline_fail(const TrampolinePlan& plan, TrampolineStep step, int error) noexcept {
@@ -259,15 +266,19 @@ struct TrampolinePlan {
     if (::syscall(SYS_getppid) != plan.supervisor_pid) trampoline_fail(plan, step_parent_gone, 0);
     // Own session and process group: no controlling terminal, and the whole tree can be killed.
     if (::syscall(SYS_setsid) < 0) trampoline_fail(plan, step_setsid, errno);
-    // Signals: default dispositions, nothing blocked (the supervisor may ignore SIGPIPE etc.).
+    // Signals: default dispositions but the plan's ignored ones, the plan's mask (what the box
+    // process had at its execve; the supervisor's own state, e.g. an ignored SIGPIPE, never leaks).
+    // The trap that ends a failed trampoline is delivered even if SIGILL is blocked or ignored.
+    constexpr std::uint64_t unblockable = (std::uint64_t{1} << (SIGKILL - 1)) | (std::uint64_t{1} << (SIGSTOP - 1));
     for (int sig = 1; sig < 65; ++sig) {
         if (sig == SIGKILL || sig == SIGSTOP) continue;
         struct { void* handler; unsigned long flags; void* restorer; std::uint64_t mask; } action{};
-        action.handler = nullptr;  // SIG_DFL
+        const bool ignore = (plan.ignored_signals & (std::uint64_t{1} << (sig - 1))) != 0;
+        action.handler = ignore ? reinterpret_cast<void*>(1) /*SIG_IGN*/ : nullptr /*SIG_DFL*/;
         (void)::syscall(SYS_rt_sigaction, sig, &action, nullptr, 8);
     }
-    const std::uint64_t empty_mask = 0;
-    if (::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &empty_mask, nullptr, 8) != 0) trampoline_fail(plan, step_signals, errno);
+    const std::uint64_t mask = plan.blocked_signals & ~unblockable;
+    if (::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &mask, nullptr, 8) != 0) trampoline_fail(plan, step_signals, errno);
     // No core dumps: the kernel would write a host file (or run a host helper). RLIMIT_CORE = 1
     // stops both a file dump (below one page) and a pipe dump (the kernel's recursion guard).
     struct rlimit core {1, 1};
@@ -452,7 +463,9 @@ inline Result<LaunchedGuest> launch_guest_unguarded(const GuestImage& image, std
                                       SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
                                       argv_pointers.data(),
                                       envp_pointers.data(),
-                                      options.guest_cpu};
+                                      options.guest_cpu,
+                                      options.blocked_signals,
+                                      options.ignored_signals};
 
     const pid_t pid = ::fork();
     if (pid < 0) return fail(detail::last_errno(), "fork failed");

@@ -58,6 +58,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "remote_memory.hpp"
@@ -181,6 +182,21 @@ private:
 };
 
 static_assert(ServedThread<GuestThread>);
+
+/// The interruption a Supervisor::signal_*_deferred call held back: fire() interrupts the served
+/// call the signal was sent to (if Linux would interrupt it for that signal); empty when there is
+/// none. Firing after that call was answered is harmless (its slot is no longer armed).
+class DeferredInterrupt {
+public:
+    DeferredInterrupt() = default;
+    explicit DeferredInterrupt(std::shared_ptr<detail::BlockedCall> call) noexcept : m_call(std::move(call)) {}
+    void fire() noexcept {
+        if (m_call) std::exchange(m_call, nullptr)->slot.fire();
+    }
+
+private:
+    std::shared_ptr<detail::BlockedCall> m_call;
+};
 
 /// Serves the guest's trapped system calls with `Handler` (see the file comment).
 ///
@@ -354,6 +370,14 @@ public:
     /// Sends `sig` to guest thread `tid` of process `pid` (a process this supervisor serves) and
     /// interrupts its blocked served call if Linux would. Errno::srch for an unknown process.
     Result<void> signal_thread(pid_t pid, pid_t tid, int sig) noexcept {
+        auto sent = signal_thread_deferred(pid, tid, sig);
+        if (!sent) return sent.error();
+        sent->fire();
+        return ok();
+    }
+    /// signal_thread, except that the blocked call is interrupted only when the result fires:
+    /// the signal is pending on the thread at return, its served call not yet answered.
+    Result<DeferredInterrupt> signal_thread_deferred(pid_t pid, pid_t tid, int sig) noexcept {
         std::shared_ptr<detail::BlockedCall> blocked;
         {
             std::lock_guard lock(m_mutex);
@@ -366,8 +390,7 @@ public:
         // interruption without a pending signal.
         const bool interrupts = blocked && detail::signal_would_interrupt(pid, tid, sig);
         if (::syscall(SYS_tgkill, pid, tid, sig) != 0) return detail::last_errno();
-        if (interrupts) blocked->slot.fire();
-        return ok();
+        return interrupts ? DeferredInterrupt(std::move(blocked)) : DeferredInterrupt();
     }
 
     /// Sends `sig` to guest process `pid` (kill semantics). If a thread of it is blocked in a
@@ -376,6 +399,15 @@ public:
     /// is interrupted; otherwise it is sent to the process through its pidfd (no pid-reuse race).
     /// Errno::srch for a process this supervisor does not serve: a guest cannot reach the host.
     Result<void> signal_process(pid_t pid, int sig) noexcept {
+        auto sent = signal_process_deferred(pid, sig);
+        if (!sent) return sent.error();
+        sent->fire();
+        return ok();
+    }
+    /// signal_process, with the interruption of a blocked call left to the result (see
+    /// signal_thread_deferred): a runtime raises SIGCHLD this way before a child's exit becomes
+    /// visible, and interrupts the parent's blocking call after its wait4 could see the exit.
+    Result<DeferredInterrupt> signal_process_deferred(pid_t pid, int sig) noexcept {
         std::vector<pid_t> blocked_tids;
         std::shared_ptr<detail::GuestProcess> process;
         try {
@@ -389,9 +421,9 @@ public:
             return Errno::nomem;
         }
         for (const pid_t tid : blocked_tids)
-            if (detail::signal_would_interrupt(pid, tid, sig)) return signal_thread(pid, tid, sig);
+            if (detail::signal_would_interrupt(pid, tid, sig)) return signal_thread_deferred(pid, tid, sig);
         if (::syscall(SYS_pidfd_send_signal, process->pidfd.get(), sig, nullptr, 0) != 0) return detail::last_errno();
-        return ok();
+        return DeferredInterrupt();
     }
 
     [[nodiscard]] SupervisorStats stats() const noexcept {

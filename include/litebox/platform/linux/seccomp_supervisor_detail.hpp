@@ -109,6 +109,21 @@ inline std::optional<pid_t> thread_group_of(pid_t tid) noexcept {
     return static_cast<pid_t>(*tgid);
 }
 
+/// What execve keeps of a thread's signal state: its mask and its process's ignored set.
+struct SignalState {
+    std::uint64_t blocked = 0;
+    std::uint64_t ignored = 0;
+};
+inline std::optional<SignalState> signal_state(pid_t pid, pid_t tid) noexcept {
+    char path[64], text[4096];
+    std::snprintf(path, sizeof path, "/proc/%d/task/%d/status", static_cast<int>(pid), static_cast<int>(tid));
+    if (read_proc_file(path, text, sizeof text) <= 0) return std::nullopt;
+    const auto blocked = status_field(text, "SigBlk", 16);
+    const auto ignored = status_field(text, "SigIgn", 16);
+    if (!blocked || !ignored) return std::nullopt;
+    return SignalState{*blocked, *ignored};
+}
+
 /// Whether Linux would interrupt a blocking call of thread `tid` for signal `sig`: the signal is
 /// not blocked by the thread and not ignored (explicitly, or by default like SIGCHLD).
 inline bool signal_would_interrupt(pid_t pid, pid_t tid, int sig) noexcept {

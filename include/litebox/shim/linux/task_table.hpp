@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -73,6 +74,16 @@ public:
     /// exit_group() or a fatal signal: every thread of the process is killed; `wait_status` is
     /// what the parent will see.
     void exit_group(Process<P>& process, int wait_status);
+
+    /// A runtime that delivers signals itself (litebox-run raises real host signals) learns of
+    /// every child exit here, like Linux's do_notify_parent: called with the parent's pid and the
+    /// child's exit signal under this table's lock, as the child becomes a zombie, so a parent's
+    /// wait either misses the child (and the signal comes later) or finds it with the signal
+    /// already raised. It must not call back into this table. The callable it returns (may be
+    /// empty) runs after the parent's waits were woken, without the lock (a runtime interrupts
+    /// the parent's other blocking calls there). Set it before any process exits.
+    using ChildExitNotifier = std::function<std::function<void()>(int parent_pid, int exit_signal)>;
+    void set_child_exit_notifier(ChildExitNotifier notifier) { m_child_exit = std::move(notifier); }
 
     /// wait4 / waitid for `caller`: blocks until a matching child is a zombie, unless WNOHANG.
     Result<WaitOutcome> wait(const P& platform, Thread<P>& caller, const WaitSelector& selector);
@@ -147,6 +158,7 @@ private:
     const std::size_t m_max_tasks;
     const int m_pid_max;
     mutable sync::Mutex<P, State> m_state;
+    ChildExitNotifier m_child_exit;
 };
 
 }  // namespace litebox::shim::linux_abi

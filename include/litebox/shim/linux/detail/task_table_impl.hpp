@@ -162,6 +162,7 @@ void ProcessTable<P>::finish_exit(Process<P>& process, int wait_status, std::vec
     std::vector<ProcessPtr> to_kill;
     ProcessPtr parent;
     int parent_signal = 0;
+    std::function<void()> after_wake;
     m_state.with_lock([&](State& s) {
         Node* node = s.node(pid);
         if (!node) return;
@@ -188,6 +189,10 @@ void ProcessTable<P>::finish_exit(Process<P>& process, int wait_status, std::vec
         });
         parent = parent_node->process;
         parent_signal = node->exit_signal;
+        // Linux raises the exit signal under the same lock that makes the zombie visible to
+        // wait: a parent's wait either misses the child and gets the signal later, or finds it
+        // with the signal already pending. So does the runtime's notifier, here.
+        if (m_child_exit && valid_signal(parent_signal)) after_wake = m_child_exit(node->ppid, parent_signal);
         if (auto_reap) {
             parent->state().with_lock([&](auto& st) { st.reaped_children.add(usage); });
             s.processes.erase(pid);
@@ -200,6 +205,7 @@ void ProcessTable<P>::finish_exit(Process<P>& process, int wait_status, std::vec
         if (valid_signal(parent_signal)) post_to_process(*parent, parent_signal);
         wake_process(*parent);
     }
+    if (after_wake) after_wake();
 }
 
 template <platform::RawMutexProvider P>
@@ -211,6 +217,7 @@ void ProcessTable<P>::wake_process(Process<P>& process) {
 template <platform::RawMutexProvider P>
 Result<WaitOutcome> ProcessTable<P>::wait(const P& platform, Thread<P>& caller, const WaitSelector& selector) {
     const int self = caller.process().pid();
+    bool interrupted = false;
     for (;;) {
         const std::uint32_t token = caller.waiter().prepare();
         Result<WaitOutcome> found = m_state.with_lock([&](State& s) -> Result<WaitOutcome> {
@@ -239,9 +246,11 @@ Result<WaitOutcome> ProcessTable<P>::wait(const P& platform, Thread<P>& caller, 
             return Errno::again;
         });
         if (found.has_value() || found.error() != Errno::again) return found;
-        if (caller.interrupted()) return Errno::intr;
+        // Interrupted: only after one more look, as Linux's do_wait scans before it checks for a
+        // signal (a child's exit both wakes the wait and raises SIGCHLD; the wait still succeeds).
+        if (interrupted || caller.interrupted()) return Errno::intr;
         const Result<void> slept = caller.waiter().sleep(platform, token, std::nullopt);
-        if (!slept.has_value() && slept.error() == Errno::intr) return Errno::intr;
+        if (!slept.has_value() && slept.error() == Errno::intr) interrupted = true;
     }
 }
 
