@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -21,10 +22,15 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
+#include <litebox/platform/linux/net_tun.hpp>
 #include <litebox/platform/linux/remote_memory.hpp>
+#ifdef LITEBOX_RUN_HAVE_SLIRP
+#include <litebox/platform/linux/net_slirp.hpp>
+#endif
 #include <litebox/platform/linux/seccomp_launch.hpp>
 #include <litebox/platform/linux/seccomp_supervisor.hpp>
 
@@ -60,6 +66,8 @@ struct Options {
     std::uint32_t uid = 0;
     std::uint32_t gid = 0;
     std::uint64_t tmpfs_bytes = 256ull << 20;
+    std::string net = "none";  // none | slirp | tun
+    std::vector<std::pair<std::uint16_t, std::uint16_t>> publish;  // host port, guest port
 };
 
 void usage(std::FILE* out) {
@@ -77,6 +85,12 @@ void usage(std::FILE* out) {
         "  --tmpfs GUEST[:SIZE] an empty tmpfs at GUEST (SIZE in bytes, default 64 MiB)\n"
         "  --workdir DIR        the guest's working directory (default /)\n"
         "  --hostname NAME      the guest's host name (default litebox)\n"
+        "  --net none|slirp|tun the box's network beyond its loopback (default none):\n"
+        "                       slirp: user-mode NAT (box 10.0.2.15, host and gateway 10.0.2.2,\n"
+        "                       which reaches the host's 127.0.0.1; DNS 10.0.2.3);\n"
+        "                       tun: a host interface lbxN (root; host 10.0.3.1, box 10.0.3.2)\n"
+        "  --publish HOSTPORT:GUESTPORT  with --net slirp: host 127.0.0.1:HOSTPORT reaches the\n"
+        "                       box's TCP listener on GUESTPORT\n"
         "  --uid U --gid G      the guest's credentials (default 0 0, root inside the box)\n"
         "  --env K=V            add to the guest's environment\n"
         "  --limits processes=N,files=N,blocked-calls=N\n"
@@ -174,6 +188,23 @@ std::optional<Options> parse(int argc, char** argv, std::string& error) {
              : arg == "--rootfs-dir" ? options.rootfs_dir
              : arg == "--workdir"    ? options.workdir
                                      : options.hostname) = std::string(*v);
+        } else if (arg == "--net") {
+            const auto v = value();
+            if (!v || (*v != "none" && *v != "slirp" && *v != "tun")) {
+                error = "--net needs none, slirp or tun";
+                return std::nullopt;
+            }
+            options.net = std::string(*v);
+        } else if (arg == "--publish") {
+            const auto v = value();
+            const auto colon = v ? v->find(':') : std::string_view::npos;
+            const auto host = colon != std::string_view::npos ? parse_number(v->substr(0, colon)) : std::nullopt;
+            const auto guest = colon != std::string_view::npos ? parse_number(v->substr(colon + 1)) : std::nullopt;
+            if (!host || !guest || *host == 0 || *host > 65535 || *guest == 0 || *guest > 65535) {
+                error = "--publish needs HOSTPORT:GUESTPORT (1-65535)";
+                return std::nullopt;
+            }
+            options.publish.emplace_back(static_cast<std::uint16_t>(*host), static_cast<std::uint16_t>(*guest));
         } else if (arg == "--limits") {
             const auto v = value();
             if (!v || !parse_limits(*v, options)) {
@@ -217,12 +248,85 @@ std::optional<Options> parse(int argc, char** argv, std::string& error) {
         error = "--rootfs and --rootfs-dir exclude each other";
         return std::nullopt;
     }
+    if (!options.publish.empty() && options.net != "slirp") {
+        error = "--publish needs --net slirp (with --net tun the host reaches the box's address directly)";
+        return std::nullopt;
+    }
     if (options.command.empty()) {
         error = "no program given";
         return std::nullopt;
     }
     return options;
 }
+
+/// The backend of --net slirp|tun (nullptr for none, or on error with `error` set).
+std::unique_ptr<litebox_run::NetBackend> make_network(const Options& options, std::string& error) {
+    if (options.net == "slirp") {
+#ifdef LITEBOX_RUN_HAVE_SLIRP
+        auto backend = std::make_unique<litebox_run::NetBackendOf<litebox::platform::SlirpBackend>>();
+        if (!backend->backend().valid()) {
+            error = "--net slirp: libslirp could not start";
+            return nullptr;
+        }
+        for (const auto& [host, guest] : options.publish) {
+            if (!backend->backend().add_port_forward(host, guest)) {
+                error = "--publish " + std::to_string(host) + ":" + std::to_string(guest) + ": host port 127.0.0.1:" +
+                        std::to_string(host) + " is not available";
+                return nullptr;
+            }
+        }
+        return backend;
+#else
+        error = "--net slirp: this litebox-run was built without libslirp (apt-get install libslirp-dev)";
+        return nullptr;
+#endif
+    }
+    if (options.net == "tun") {
+        auto backend = std::make_unique<litebox_run::NetBackendOf<litebox::platform::TunBackend>>();
+        if (!backend->backend().valid()) {
+            error = std::string("--net tun: cannot create the interface: ") +
+                    std::string(litebox::errno_message(backend->backend().error())) +
+                    " (needs /dev/net/tun and CAP_NET_ADMIN, i.e. root)";
+            return nullptr;
+        }
+        return backend;
+    }
+    return nullptr;
+}
+
+/// Drives the box's TCP/IP stack for --net slirp|tun on its own thread: the stack takes in what
+/// the backend received, runs its due timers and sends what is queued (Stack::poll), then the
+/// backend waits for the host side until the stack's next deadline or a wake-up (the stack has
+/// output or armed an earlier timer). No busy loop.
+class NetDriver {
+public:
+    NetDriver(litebox::net::Stack<litebox_run::Platform>& stack, litebox_run::NetBackend& backend, const litebox_run::Platform& platform)
+        : m_stack(stack), m_backend(backend) {
+        m_stack.set_wakeup_hook(&backend.wakeup_hook());
+        m_thread = std::thread([this, &platform] {
+            while (!m_stop.load(std::memory_order_acquire)) {
+                const auto deadline = m_stack.poll();
+                std::optional<litebox::platform::Duration> wait = std::chrono::seconds(1);
+                if (deadline) wait = std::min<litebox::platform::Duration>(*wait, deadline->saturating_duration_since(platform.now()));
+                m_backend.service(wait);
+            }
+        });
+    }
+    NetDriver(const NetDriver&) = delete;
+    NetDriver& operator=(const NetDriver&) = delete;
+    ~NetDriver() {
+        m_stop.store(true, std::memory_order_release);
+        m_backend.wakeup_hook().wake();
+        m_thread.join();
+        m_stack.set_wakeup_hook(nullptr);
+    }
+
+private:
+    litebox::net::Stack<litebox_run::Platform>& m_stack;
+    litebox_run::NetBackend& m_backend;
+    std::atomic<bool> m_stop{false};
+    std::thread m_thread;
+};
 
 /// A host file mapped read-only for the lifetime of the box (the --rootfs image).
 class MappedFile {
@@ -388,7 +492,22 @@ int run(int argc, char** argv) {
     // One platform object per --mount: each holds the policy of its own host directory (declared
     // before the runtime, so it outlives the box).
     std::deque<litebox_run::Platform> mount_platforms;
+    // The network backend outlives the box (declared first), its driver does not (declared after).
+    auto network = make_network(*options, error);
+    if (!network && options->net != "none") {
+        std::fprintf(stderr, "litebox-run: %s\n", error.c_str());
+        return exit_runner_error;
+    }
+    platform.set_network(network.get());
     auto runtime = std::make_unique<litebox_run::Runtime>(platform, std::move(*root), spec.shim);
+    std::optional<NetDriver> net_driver;
+    if (network) {
+        if (auto configured = runtime->box().net().configure_interface(network->interface_config()); !configured) {
+            std::fprintf(stderr, "litebox-run: --net %s: %s\n", options->net.c_str(), litebox::errno_message(configured.error()).data());
+            return exit_runner_error;
+        }
+        net_driver.emplace(runtime->box().net(), *network, platform);
+    }
     if (!add_mounts(*options, platform, mount_platforms, runtime->shim().vfs())) return exit_runner_error;
     if (auto made = runtime->create_init(options->workdir); !made) {
         std::fprintf(stderr, "litebox-run: --workdir %s: %s\n", options->workdir.c_str(),
@@ -461,6 +580,14 @@ int run(int argc, char** argv) {
                      options->rootfs_dir.empty() && options->mounts.empty()
                          ? "the only punchthrough is a host directory, and none is mounted"
                          : "host directories of --rootfs-dir and --mount only; nothing else is reachable");
+        if (options->net == "none")
+            std::fprintf(stderr, "litebox-run: audit: network: none (sockets reach only the box's own loopback)\n");
+        else
+            std::fprintf(stderr, "litebox-run: audit: network: %s, %llu IP packets sent, %llu received (%s)\n", options->net.c_str(),
+                         static_cast<unsigned long long>(platform.packets_sent()),
+                         static_cast<unsigned long long>(platform.packets_received()),
+                         options->net == "slirp" ? "user-mode NAT; 10.0.2.2 is the host's 127.0.0.1"
+                                                 : "host interface; the host routes the rest");
         std::fprintf(stderr,
                      "litebox-run: audit: %llu system calls served (%llu inline, %llu on waiter threads, %llu refused: "
                      "too many blocked calls), %llu processes started (%llu forks, %llu program images)\n",

@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -48,6 +49,36 @@ using litebox::Errno;
 using litebox::Result;
 /// The runner's platform: Linux, guest memory in another process, and one punchthrough -- the
 /// read-only host directory of --rootfs-dir (none without it: every request is denied).
+/// The box's IP interface for --net slirp|tun: a backend (SlirpBackend, TunBackend) behind one
+/// virtual interface, so that the platform type does not depend on the choice.
+class NetBackend {
+public:
+    virtual ~NetBackend() = default;
+    virtual Result<void> send_ip_packet(std::span<const std::byte> packet) = 0;
+    virtual Result<std::size_t> receive_ip_packet(std::span<std::byte> buffer) = 0;
+    /// Waits for the host side (at most `timeout`) and does the backend's own work.
+    virtual void service(std::optional<litebox::platform::Duration> timeout) = 0;
+    /// Ends a service() wait early (installed as the stack's WakeupHook).
+    virtual litebox::net::WakeupHook& wakeup_hook() = 0;
+    [[nodiscard]] virtual litebox::net::InterfaceConfig interface_config() const = 0;
+};
+
+template <typename Backend>
+class NetBackendOf final : public NetBackend {
+public:
+    template <typename... Args>
+    explicit NetBackendOf(Args&&... args) : m_backend(std::forward<Args>(args)...) {}
+    Result<void> send_ip_packet(std::span<const std::byte> packet) override { return m_backend.send_ip_packet(packet); }
+    Result<std::size_t> receive_ip_packet(std::span<std::byte> buffer) override { return m_backend.receive_ip_packet(buffer); }
+    void service(std::optional<litebox::platform::Duration> timeout) override { m_backend.service(timeout); }
+    litebox::net::WakeupHook& wakeup_hook() override { return m_backend; }
+    [[nodiscard]] litebox::net::InterfaceConfig interface_config() const override { return m_backend.interface_config(); }
+    [[nodiscard]] Backend& backend() noexcept { return m_backend; }
+
+private:
+    Backend m_backend;
+};
+
 class Platform : public lp::LinuxHostFsPlatform {
 public:
     template <typename T>
@@ -55,6 +86,25 @@ public:
     template <typename T>
     using MutPtr = lp::RemoteMutPtr<T>;
     using LinuxHostFsPlatform::LinuxHostFsPlatform;
+
+    /// The IP interface: the backend given with --net, or none (the box has only its loopback).
+    /// Set before the box's stack first runs; the backend outlives the box.
+    void set_network(NetBackend* backend) noexcept { m_network = backend; }
+    Result<void> send_ip_packet(std::span<const std::byte> packet) const {
+        if (m_network == nullptr) return Errno::netunreach;
+        auto sent = m_network->send_ip_packet(packet);
+        if (sent) m_packets_sent.fetch_add(1, std::memory_order_relaxed);
+        return sent;
+    }
+    Result<std::size_t> receive_ip_packet(std::span<std::byte> buffer) const {
+        if (m_network == nullptr) return Errno::again;
+        auto received = m_network->receive_ip_packet(buffer);
+        if (received) m_packets_received.fetch_add(1, std::memory_order_relaxed);
+        return received;
+    }
+    /// IP packets the box exchanged with the backend (for --audit).
+    [[nodiscard]] std::uint64_t packets_sent() const noexcept { return m_packets_sent.load(std::memory_order_relaxed); }
+    [[nodiscard]] std::uint64_t packets_received() const noexcept { return m_packets_received.load(std::memory_order_relaxed); }
 
     /// The decision of the base platform, counted for --audit.
     std::optional<lp::HostFsToken> get_punchthrough_token_for(fs::hostfs::HostFsRequest request) const {
@@ -68,6 +118,9 @@ public:
 private:
     mutable std::atomic<std::uint64_t> m_granted{0};
     mutable std::atomic<std::uint64_t> m_denied{0};
+    NetBackend* m_network = nullptr;
+    mutable std::atomic<std::uint64_t> m_packets_sent{0};
+    mutable std::atomic<std::uint64_t> m_packets_received{0};
 };
 using Context = lx::ThreadContext<Platform>;
 
