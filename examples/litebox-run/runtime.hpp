@@ -511,6 +511,13 @@ private:
         m_images.fetch_add(1, std::memory_order_relaxed);
         m_shim.complete_exec(context, lx::ExecRequest{exe, program->argv, exec.envp});
         {
+            // Signals sent to the box process meanwhile went to the old host process, where they
+            // are pending (its thread waits in this call): they move with the process, as
+            // Linux keeps pending signals over execve. Under m_signal_mutex, so that every signal
+            // is sent before the move (and carried) or after it (to the new process).
+            std::lock_guard signal_lock(m_signal_mutex);
+            std::shared_ptr<lp::UniqueFd> new_pidfd;
+            {
             std::lock_guard lock(m_mutex);
             std::shared_ptr<Context> shared;
             const auto it = m_threads.find(thread.tid());
@@ -530,6 +537,15 @@ private:
                 m_host_process[host_pid] = shared;
                 open_pidfd(host_pid);
                 m_box_pid_host[context.pid()] = host_pid;
+                if (const auto p = m_pidfds.find(host_pid); p != m_pidfds.end()) new_pidfd = p->second;
+            }
+            }
+            const auto carried = sc::detail::signal_state(thread.pid(), thread.tid());
+            if (carried && new_pidfd) {
+                for (int sig = 1; sig <= 64; ++sig) {
+                    if (sig == SIGKILL || sig == SIGSTOP || (carried->pending & (std::uint64_t{1} << (sig - 1))) == 0) continue;
+                    (void)::syscall(SYS_pidfd_send_signal, new_pidfd->get(), sig, nullptr, 0);
+                }
             }
         }
         if (auto adopted = m_adopter(std::move(*launched), thread.pid()); !adopted) return neg(adopted.error());
@@ -654,6 +670,7 @@ private:
         // Threads of a box process are its host threads in the same order only for the main
         // thread; other threads are addressed through their process for now.
         const int box_pid = tgid > 0 ? tgid : tid;
+        std::lock_guard signal_lock(m_signal_mutex);
         const auto host = host_pid_of(box_pid);
         if (!host || !m_signal_thread) return neg(Errno::srch);
         if (auto sent = m_signal_thread(*host, *host, sig); !sent) return neg(sent.error());
@@ -671,6 +688,7 @@ private:
     /// would interrupt is returned, for the caller to fire), or -- for a process that has not made
     /// a served call yet -- through the pidfd taken when it was bound. nullopt: not sent.
     std::optional<sc::DeferredInterrupt> signal_box_process(int box_pid, int sig) {
+        std::lock_guard signal_lock(m_signal_mutex);
         const auto host = host_pid_of(box_pid);
         if (!host) return std::nullopt;
         if (m_signal_process) {
@@ -772,6 +790,9 @@ private:
     SignalThread m_signal_thread;
 
     std::mutex m_mutex;
+    /// Held while a signal is addressed to a box process's host process and sent, and while
+    /// execve moves a box process to a new host process (then before m_mutex).
+    std::mutex m_signal_mutex;
     std::unordered_map<pid_t, std::shared_ptr<Context>> m_threads;  // by host tid
     std::unordered_map<int, pid_t> m_box_pid_host;                  // box pid -> host pid
     std::unordered_map<pid_t, std::shared_ptr<Context>> m_host_process;  // host pid -> main thread

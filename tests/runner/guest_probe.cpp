@@ -220,6 +220,33 @@ int restart_mode() {
     return 0;
 }
 
+// `exec-signals` (for litebox-run): block SIGUSR1, ignore SIGUSR2, make SIGUSR1 pending, then
+// execve this program again, which reports what it inherited (Linux keeps all three).
+int exec_signals(bool after) {
+    if (!after) {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGUSR1);
+        sigprocmask(SIG_BLOCK, &set, nullptr);
+        signal(SIGUSR2, SIG_IGN);
+        kill(getpid(), SIGUSR1);
+        char arg0[] = "probe", arg1[] = "exec-signals", arg2[] = "after";
+        char* args[] = {arg0, arg1, arg2, nullptr};
+        execv("/proc/self/exe", args);
+        say("execv", -errno);
+        return 1;
+    }
+    sigset_t mask, pending;
+    sigprocmask(SIG_BLOCK, nullptr, &mask);
+    sigpending(&pending);
+    struct sigaction usr2 {};
+    sigaction(SIGUSR2, nullptr, &usr2);
+    say("blocked_after_exec", sigismember(&mask, SIGUSR1));
+    say("pending_after_exec", sigismember(&pending, SIGUSR1));
+    say("ignored_after_exec", usr2.sa_handler == SIG_IGN ? 1 : 0);
+    return 0;
+}
+
 // Benchmark: `getppid N R` prints the median over R repetitions of N getppid calls, in ns/call.
 int getppid_loop(long n, int repetitions) {
     long samples[64];
@@ -258,6 +285,7 @@ int main(int argc, char** argv) {
     if (strcmp(mode, "filemap") == 0) return filemap();
     if (strcmp(mode, "fork") == 0) return fork_mode();
     if (strcmp(mode, "restart") == 0) return restart_mode();
+    if (strcmp(mode, "exec-signals") == 0) return exec_signals(argc > 2 && strcmp(argv[2], "after") == 0);
     if (strcmp(mode, "segv") == 0) {
         volatile std::uintptr_t address = 16;  // not a literal null: the compiler must emit the store
         *reinterpret_cast<volatile int*>(address) = 1;

@@ -109,10 +109,12 @@ inline std::optional<pid_t> thread_group_of(pid_t tid) noexcept {
     return static_cast<pid_t>(*tgid);
 }
 
-/// What execve keeps of a thread's signal state: its mask and its process's ignored set.
+/// What execve keeps of a thread's signal state: its mask, its process's ignored set, and the
+/// signals pending for it (its own and its process's).
 struct SignalState {
     std::uint64_t blocked = 0;
     std::uint64_t ignored = 0;
+    std::uint64_t pending = 0;
 };
 inline std::optional<SignalState> signal_state(pid_t pid, pid_t tid) noexcept {
     char path[64], text[4096];
@@ -120,8 +122,10 @@ inline std::optional<SignalState> signal_state(pid_t pid, pid_t tid) noexcept {
     if (read_proc_file(path, text, sizeof text) <= 0) return std::nullopt;
     const auto blocked = status_field(text, "SigBlk", 16);
     const auto ignored = status_field(text, "SigIgn", 16);
-    if (!blocked || !ignored) return std::nullopt;
-    return SignalState{*blocked, *ignored};
+    const auto own = status_field(text, "SigPnd", 16);
+    const auto shared = status_field(text, "ShdPnd", 16);
+    if (!blocked || !ignored || !own || !shared) return std::nullopt;
+    return SignalState{*blocked, *ignored, *own | *shared};
 }
 
 /// Whether Linux would interrupt a blocking call of thread `tid` for signal `sig`: the signal is
