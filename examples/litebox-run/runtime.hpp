@@ -47,8 +47,6 @@ namespace lx = litebox::shim::linux_abi;
 namespace fs = litebox::fs;
 using litebox::Errno;
 using litebox::Result;
-/// The runner's platform: Linux, guest memory in another process, and one punchthrough -- the
-/// read-only host directory of --rootfs-dir (none without it: every request is denied).
 /// The box's IP interface for --net slirp|tun: a backend (SlirpBackend, TunBackend) behind one
 /// virtual interface, so that the platform type does not depend on the choice.
 class NetBackend {
@@ -79,6 +77,8 @@ private:
     Backend m_backend;
 };
 
+/// The runner's platform: Linux, guest memory in another process, and one punchthrough -- the
+/// read-only host directory of --rootfs-dir (none without it: every request is denied).
 class Platform : public lp::LinuxHostFsPlatform {
 public:
     template <typename T>
@@ -518,27 +518,27 @@ private:
             std::lock_guard signal_lock(m_signal_mutex);
             std::shared_ptr<lp::UniqueFd> new_pidfd;
             {
-            std::lock_guard lock(m_mutex);
-            std::shared_ptr<Context> shared;
-            const auto it = m_threads.find(thread.tid());
-            if (it != m_threads.end()) shared = it->second;
-            // The old host process's threads are gone with it; the box process lives on in the
-            // new one (bound before it is served).
-            for (auto t = m_threads.begin(); t != m_threads.end();) {
-                if (t->second->pid() == context.pid())
-                    t = m_threads.erase(t);
-                else
-                    ++t;
-            }
-            m_host_process.erase(thread.pid());
-            m_pidfds.erase(thread.pid());
-            if (shared) {
-                m_threads[host_pid] = shared;
-                m_host_process[host_pid] = shared;
-                open_pidfd(host_pid);
-                m_box_pid_host[context.pid()] = host_pid;
-                if (const auto p = m_pidfds.find(host_pid); p != m_pidfds.end()) new_pidfd = p->second;
-            }
+                std::lock_guard lock(m_mutex);
+                std::shared_ptr<Context> shared;
+                const auto it = m_threads.find(thread.tid());
+                if (it != m_threads.end()) shared = it->second;
+                // The old host process's threads are gone with it; the box process lives on in the
+                // new one (bound before it is served).
+                for (auto t = m_threads.begin(); t != m_threads.end();) {
+                    if (t->second->pid() == context.pid())
+                        t = m_threads.erase(t);
+                    else
+                        ++t;
+                }
+                m_host_process.erase(thread.pid());
+                m_pidfds.erase(thread.pid());
+                if (shared) {
+                    m_threads[host_pid] = shared;
+                    m_host_process[host_pid] = shared;
+                    open_pidfd(host_pid);
+                    m_box_pid_host[context.pid()] = host_pid;
+                    if (const auto p = m_pidfds.find(host_pid); p != m_pidfds.end()) new_pidfd = p->second;
+                }
             }
             const auto carried = sc::detail::signal_state(thread.pid(), thread.tid());
             if (carried && new_pidfd) {
