@@ -52,10 +52,9 @@ public:
     using InodePtr = typename Inode<P>::Ptr;
     using FilePtr = std::shared_ptr<fd::OpenFile<P>>;
     using Loc = Location<P>;
-    /// Opens a FIFO inode: given its attachment slot and the open flags, returns the open file (a
-    /// pipe end), blocking as open(2) of a FIFO does. Installed by the IPC layer.
-    /// Opens an end of the FIFO attached to `slot` (creating the pipe if none is). `wait` is the
-    /// caller's context for a blocking open (nullptr: wait uninterruptibly on the platform clock).
+    /// Opens an end of the FIFO attached to `slot` (creating the pipe if none is), blocking as
+    /// open(2) of a FIFO does. `wait` is the caller's context for a blocking open (nullptr: wait
+    /// uninterruptibly on the platform clock). Installed by the IPC layer (ipc/fifo.hpp).
     using FifoOpener = std::function<Result<FilePtr>(Attachment<P>& slot, std::uint32_t flags, const event::WaitContext<P>* wait)>;
     /// Opens a character device (registered by st_rdev) reached at `where`.
     using DeviceOpener = std::function<Result<FilePtr>(const Loc& where, std::uint32_t flags)>;

@@ -45,23 +45,33 @@ wait_http "http://127.0.0.1:$port/blob" || fail "the host's httpd did not start"
 # The box's answer for a host client: one HTTP response, then the box exits.
 box_server='printf "HTTP/1.0 200 OK\r\nContent-Length: 20\r\n\r\nserved from the box\n" | nc -l -p 8080'
 
-# ---- slirp -------------------------------------------------------------------------------------
-got=$("$run" --net slirp -- sh -c "wget -q -O - http://10.0.2.2:$port/blob | md5sum" 2>&1 | grep -v '^litebox shim: ')
-[ "$got" = "$expected" ] || fail "slirp: box fetching from the host: '$got', expected '$expected'"
+# The box fetches the host's file over --net $1, the host being $2, and checks it.
+box_fetches() {
+    got=$("$run" --net "$1" -- sh -c "wget -q -O - http://$2:$port/blob | md5sum" 2>&1 | grep -v '^litebox shim: ')
+    [ "$got" = "$expected" ] || fail "$1: box fetching from the host: '$got', expected '$expected'"
+}
+# A host client fetches URL $1 from the server in a box started with litebox-run options $2...
+host_fetches() {
+    url=$1
+    shift
+    "$run" "$@" -- sh -c "$box_server" > "$tmp/server.out" 2>&1 &
+    box=$!
+    pids="$pids $box"
+    page=""
+    i=0
+    while [ $i -lt 100 ] && [ -z "$page" ]; do
+        page=$(timeout 3 "$bb" wget -q -O - "$url" 2>/dev/null)
+        [ -n "$page" ] || sleep 0.1
+        i=$((i + 1))
+    done
+    [ "$page" = "served from the box" ] || fail "$*: host fetching $url from the box: '$page'"
+    wait "$box" || fail "$*: the box server exited with $?: $(cat "$tmp/server.out")"
+}
 
+# ---- slirp -------------------------------------------------------------------------------------
+box_fetches slirp 10.0.2.2
 hport=$(free_port)
-"$run" --net slirp --publish "$hport:8080" -- sh -c "$box_server" > "$tmp/slirp-server.out" 2>&1 &
-box=$!
-pids="$pids $box"
-page=""
-i=0
-while [ $i -lt 100 ] && [ -z "$page" ]; do
-    page=$(timeout 3 "$bb" wget -q -O - "http://127.0.0.1:$hport/" 2>/dev/null)
-    [ -n "$page" ] || sleep 0.1
-    i=$((i + 1))
-done
-[ "$page" = "served from the box" ] || fail "slirp: host fetching from the box through --publish: '$page'"
-wait "$box" || fail "slirp: the box server exited with $?: $(cat "$tmp/slirp-server.out")"
+host_fetches "http://127.0.0.1:$hport/" --net slirp --publish "$hport:8080"
 
 out=$("$run" --net slirp --publish 70000:80 -- true 2>&1)
 case "$out" in *"--publish needs HOSTPORT:GUESTPORT"*) ;; *) fail "bad --publish accepted: $out" ;; esac
@@ -77,20 +87,8 @@ if [ "$(id -u)" != 0 ] || [ ! -c /dev/net/tun ]; then
 elif case "$tun_probe" in *"cannot create the interface: Operation not permitted"*) true ;; *) false ;; esac; then
     echo "tun backend not tested: root here has no CAP_NET_ADMIN ($tun_probe)"
 else
-    got=$("$run" --net tun -- sh -c "wget -q -O - http://10.0.3.1:$port/blob | md5sum" 2>&1 | grep -v '^litebox shim: ')
-    [ "$got" = "$expected" ] || fail "tun: box fetching from the host: '$got', expected '$expected'"
-    "$run" --net tun -- sh -c "$box_server" > "$tmp/tun-server.out" 2>&1 &
-    box=$!
-    pids="$pids $box"
-    page=""
-    i=0
-    while [ $i -lt 100 ] && [ -z "$page" ]; do
-        page=$(timeout 3 "$bb" wget -q -O - "http://10.0.3.2:8080/" 2>/dev/null)
-        [ -n "$page" ] || sleep 0.1
-        i=$((i + 1))
-    done
-    [ "$page" = "served from the box" ] || fail "tun: host fetching from the box at 10.0.3.2: '$page'"
-    wait "$box" || fail "tun: the box server exited with $?: $(cat "$tmp/tun-server.out")"
+    box_fetches tun 10.0.3.1
+    host_fetches "http://10.0.3.2:8080/" --net tun
 fi
 
 [ $failures -eq 0 ] && echo "network backends: all checks passed"

@@ -187,16 +187,4 @@ private:
     std::string m_name;
 };
 
-/// The Linux platform with its IP interface on a TunBackend (which must outlive it).
-class TunPlatform : public LinuxPlatform {
-public:
-    explicit TunPlatform(TunBackend& backend) : m_backend(&backend) {}
-    Result<void> send_ip_packet(std::span<const std::byte> packet) const { return m_backend->send_ip_packet(packet); }
-    Result<std::size_t> receive_ip_packet(std::span<std::byte> buffer) const { return m_backend->receive_ip_packet(buffer); }
-    [[nodiscard]] TunBackend& backend() const noexcept { return *m_backend; }
-
-private:
-    TunBackend* m_backend;
-};
-
 }  // namespace litebox::platform

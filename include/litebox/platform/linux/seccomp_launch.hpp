@@ -78,26 +78,22 @@ struct ElfFields {
 
 inline ElfCheck check_elf(std::span<const std::byte> bytes) noexcept {
     const detail::ElfFields elf{bytes};
-    const auto at = [&](std::size_t i) { return static_cast<unsigned>(elf.u8(i)); };
-    const auto u16 = [&](std::size_t i) { return elf.u16(i); };
-    const auto u32 = [&](std::size_t i) { return elf.u32(i); };
-    const auto u64 = [&](std::size_t i) { return elf.u64(i); };
+    const auto at = [&](std::size_t i) { return elf.u8(i); };
     if (bytes.empty()) return ElfCheck::empty;
     if (bytes.size() >= 2 && at(0) == '#' && at(1) == '!') return ElfCheck::script;
     if (bytes.size() < 4 || at(0) != 0x7f || at(1) != 'E' || at(2) != 'L' || at(3) != 'F') return ElfCheck::not_elf;
     if (bytes.size() < 64) return ElfCheck::truncated;  // sizeof(Elf64_Ehdr)
     if (at(4) != 2 /*ELFCLASS64*/) return ElfCheck::not_64bit;
     if (at(5) != 1 /*ELFDATA2LSB*/) return ElfCheck::not_little_endian;
-    const unsigned type = at(16) | (at(17) << 8);
-    const unsigned machine = at(18) | (at(19) << 8);
+    const std::uint64_t type = elf.u16(16), machine = elf.u16(18);
     if (machine != 62 /*EM_X86_64*/) return ElfCheck::not_x86_64;
     if (type != 2 /*ET_EXEC*/ && type != 3 /*ET_DYN*/) return ElfCheck::not_executable;
     // Program headers, read exactly as the kernel will (it refuses any other entry size).
-    const std::uint64_t phoff = u64(32), phentsize = u16(54), phnum = u16(56);
+    const std::uint64_t phoff = elf.u64(32), phentsize = elf.u16(54), phnum = elf.u16(56);
     if (phentsize != 56 || phnum == 0) return ElfCheck::ok;  // the kernel rejects it: nothing is opened
     if (phoff > bytes.size() || phnum * phentsize > bytes.size() - phoff) return ElfCheck::truncated;
     for (std::uint64_t i = 0; i < phnum; ++i)
-        if (u32(static_cast<std::size_t>(phoff + i * phentsize)) == 3 /*PT_INTERP*/) return ElfCheck::dynamic;
+        if (elf.u32(static_cast<std::size_t>(phoff + i * phentsize)) == 3 /*PT_INTERP*/) return ElfCheck::dynamic;
     return ElfCheck::ok;
 }
 

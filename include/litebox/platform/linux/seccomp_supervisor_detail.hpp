@@ -109,11 +109,12 @@ inline std::optional<pid_t> thread_group_of(pid_t tid) noexcept {
     return static_cast<pid_t>(*tgid);
 }
 
-/// What execve keeps of a thread's signal state: its mask, its process's ignored set, and the
-/// signals pending for it (its own and its process's).
+/// A thread's signal state from /proc (bit N-1 for signal N): its mask, its process's ignored and
+/// caught sets, and the signals pending for it (its own and its process's).
 struct SignalState {
     std::uint64_t blocked = 0;
     std::uint64_t ignored = 0;
+    std::uint64_t caught = 0;
     std::uint64_t pending = 0;
 };
 inline std::optional<SignalState> signal_state(pid_t pid, pid_t tid) noexcept {
@@ -122,10 +123,11 @@ inline std::optional<SignalState> signal_state(pid_t pid, pid_t tid) noexcept {
     if (read_proc_file(path, text, sizeof text) <= 0) return std::nullopt;
     const auto blocked = status_field(text, "SigBlk", 16);
     const auto ignored = status_field(text, "SigIgn", 16);
+    const auto caught = status_field(text, "SigCgt", 16);
     const auto own = status_field(text, "SigPnd", 16);
     const auto shared = status_field(text, "ShdPnd", 16);
-    if (!blocked || !ignored || !own || !shared) return std::nullopt;
-    return SignalState{*blocked, *ignored, *own | *shared};
+    if (!blocked || !ignored || !caught || !own || !shared) return std::nullopt;
+    return SignalState{*blocked, *ignored, *caught, *own | *shared};
 }
 
 /// Whether Linux would interrupt a blocking call of thread `tid` for signal `sig`: the signal is
@@ -133,17 +135,12 @@ inline std::optional<SignalState> signal_state(pid_t pid, pid_t tid) noexcept {
 inline bool signal_would_interrupt(pid_t pid, pid_t tid, int sig) noexcept {
     if (sig <= 0 || sig > 64) return false;
     if (sig == SIGKILL) return true;
-    char path[64], text[4096];
-    std::snprintf(path, sizeof path, "/proc/%d/task/%d/status", static_cast<int>(pid), static_cast<int>(tid));
-    if (read_proc_file(path, text, sizeof text) <= 0) return false;
+    const auto state = signal_state(pid, tid);
+    if (!state) return false;
     const std::uint64_t bit = std::uint64_t{1} << (sig - 1);
-    const auto blocked = status_field(text, "SigBlk", 16);
-    const auto ignored = status_field(text, "SigIgn", 16);
-    const auto caught = status_field(text, "SigCgt", 16);
-    if (!blocked || !ignored || !caught) return false;
-    if (sig != SIGSTOP && (*blocked & bit) != 0) return false;
-    if ((*ignored & bit) != 0) return false;
-    if ((*caught & bit) != 0) return true;
+    if (sig != SIGSTOP && (state->blocked & bit) != 0) return false;
+    if ((state->ignored & bit) != 0) return false;
+    if ((state->caught & bit) != 0) return true;
     switch (sig) {  // default action "ignore": no interruption
         case SIGCHLD:
         case SIGURG:
