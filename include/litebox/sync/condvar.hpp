@@ -25,9 +25,11 @@ public:
 
     template <typename T>
     void wait(MutexGuard<P, T>& guard) noexcept {
-        const std::uint32_t seq = m_seq.underlying_atomic().load(std::memory_order_relaxed);
+        m_waiters.fetch_add(1, std::memory_order_seq_cst);
+        const std::uint32_t seq = m_seq.underlying_atomic().load(std::memory_order_seq_cst);
         guard.raw_lock().unlock();
         (void)m_seq.block(seq);
+        m_waiters.fetch_sub(1, std::memory_order_relaxed);
         guard.raw_lock().lock_contended();
     }
 
@@ -40,9 +42,11 @@ public:
     template <typename T>
     bool wait_for_once(MutexGuard<P, T>& guard, platform::Duration timeout) noexcept {
         if (timeout <= platform::Duration{0}) return true;
-        const std::uint32_t seq = m_seq.underlying_atomic().load(std::memory_order_relaxed);
+        m_waiters.fetch_add(1, std::memory_order_seq_cst);
+        const std::uint32_t seq = m_seq.underlying_atomic().load(std::memory_order_seq_cst);
         guard.raw_lock().unlock();
         const auto outcome = m_seq.block_or_timeout(seq, timeout);
+        m_waiters.fetch_sub(1, std::memory_order_relaxed);
         guard.raw_lock().lock_contended();
         return outcome == platform::WaitOutcome::timed_out;
     }
@@ -71,17 +75,22 @@ public:
         return wait_until(platform, guard, *deadline, std::forward<Pred>(pred));
     }
 
+    // A notification bumps the sequence and asks the platform to wake sleepers only when a wait is
+    // in progress: a waiter counts itself (under the lock) before it reads the sequence, and both
+    // sides use sequentially consistent operations, so a notifier that sees no waiter comes before
+    // that waiter's read of the sequence, and the waiter's block() returns at once.
     void notify_one() noexcept {
-        m_seq.underlying_atomic().fetch_add(1, std::memory_order_release);
-        (void)m_seq.wake_one();
+        m_seq.underlying_atomic().fetch_add(1, std::memory_order_seq_cst);
+        if (m_waiters.load(std::memory_order_seq_cst) != 0) (void)m_seq.wake_one();
     }
     void notify_all() noexcept {
-        m_seq.underlying_atomic().fetch_add(1, std::memory_order_release);
-        (void)m_seq.wake_all();
+        m_seq.underlying_atomic().fetch_add(1, std::memory_order_seq_cst);
+        if (m_waiters.load(std::memory_order_seq_cst) != 0) (void)m_seq.wake_all();
     }
 
 private:
     typename P::RawMutex m_seq;
+    std::atomic<std::uint32_t> m_waiters{0};  // threads between counting themselves and waking up
 };
 
 }  // namespace litebox::sync
