@@ -81,18 +81,22 @@ public:
         return ok();
     }
 
-    /// Reads a NUL-terminated string of at most `max` bytes (without the NUL); page by page, so a
-    /// string that ends just before an unmapped page reads fine, as with Linux's strncpy_from_user.
+    /// Reads a NUL-terminated string of at most `max` bytes (without the NUL); in pieces that never
+    /// cross a page, so a string that ends just before an unmapped page reads fine, as with Linux's
+    /// strncpy_from_user. With the /proc/PID/mem descriptor the first piece is a small read (one
+    /// pread, no ID_VALID), which holds the whole of a typical path name; longer strings go on page
+    /// by page.
     [[nodiscard]] Result<std::string> read_cstring(std::uintptr_t address, std::size_t max) const {
         if (address == 0) return Errno::fault;
         std::string out;
         constexpr std::size_t page = 4096;
         char chunk[page];
         while (out.size() < max) {
+            const std::size_t piece = out.empty() && m_mem_fd >= 0 ? remote_small_read_limit : page;
             const auto at = ::litebox::platform::detail::element_address(address, out.size(), 1);
             if (!at) return Errno::fault;
             const std::size_t to_page_end = page - (*at % page);
-            const std::size_t n = std::min({to_page_end, max - out.size(), page});
+            const std::size_t n = std::min({to_page_end, max - out.size(), piece});
             LITEBOX_TRY(read(*at, chunk, n));
             const auto* end = std::find(chunk, chunk + n, '\0');
             out.append(chunk, static_cast<std::size_t>(end - chunk));
