@@ -196,12 +196,16 @@ Result<std::size_t> TmpfsNode<P>::write_locked(TmpfsCounters& c, std::span<const
     std::size_t done = 0;
     auto page = d.pages.lower_bound(first);
     for (std::uint64_t index = first; index <= last; ++index) {
-        if (page == d.pages.end() || page->first != index) {
-            page = d.pages.emplace_hint(page, index, std::unique_ptr<std::byte[]>(new std::byte[tmpfs_page_size]()));
-        }
         const std::uint64_t pos = offset + done;
         const std::size_t in_page = static_cast<std::size_t>(pos % tmpfs_page_size);
         const std::size_t chunk = std::min<std::size_t>(in.size() - done, tmpfs_page_size - in_page);
+        if (page == d.pages.end() || page->first != index) {
+            // A new page: zero only what this write does not cover (a hole reads as zeros).
+            std::unique_ptr<std::byte[]> fresh(new std::byte[tmpfs_page_size]);
+            std::memset(fresh.get(), 0, in_page);
+            std::memset(fresh.get() + in_page + chunk, 0, tmpfs_page_size - in_page - chunk);
+            page = d.pages.emplace_hint(page, index, std::move(fresh));
+        }
         std::memcpy(page->second.get() + in_page, in.data() + done, chunk);
         done += chunk;
         ++page;
