@@ -246,8 +246,11 @@ public:
             LITEBOX_TRY_ASSIGN(path, search(context, name, envp));
         }
         for (int depth = 0;; ++depth) {
-            LITEBOX_TRY_ASSIGN(auto bytes, read_executable(context, path));
-            const std::span<const std::byte> view(bytes);
+            LITEBOX_TRY_ASSIGN(auto program, open_executable(context, path));
+            // The head of the file decides (`#!`, the ELF and program headers, PT_INTERP); only a
+            // program the kernel will load itself is read whole, into its memfd.
+            LITEBOX_TRY_ASSIGN(auto head, read_head(*program.file, program.stat));
+            const std::span<const std::byte> view(head);
             if (view.size() >= 2 && view[0] == std::byte{'#'} && view[1] == std::byte{'!'}) {
                 if (depth >= max_interpreter_depth) return Errno::loop;
                 LITEBOX_TRY_ASSIGN(auto interpreter, parse_shebang(view));
@@ -261,22 +264,23 @@ public:
                 path = interpreter.first;
                 continue;
             }
-            const auto check = sc::check_elf(view);
-            if (check == sc::ElfCheck::dynamic) {
+            if (sc::check_elf(view) == sc::ElfCheck::dynamic) {
                 // The kernel must not open the interpreter by host path: the runner starts the
                 // interpreter (read from the box) itself, with the program as its argument; the
                 // dynamic loader then maps the program and its libraries through served calls.
                 LITEBOX_TRY_ASSIGN(std::string interpreter, sc::elf_interpreter(view));
-                LITEBOX_TRY_ASSIGN(auto loader, read_executable(context, interpreter));
-                if (sc::check_elf(loader) != sc::ElfCheck::ok) return Errno::noexec;
+                LITEBOX_TRY_ASSIGN(auto loader_file, open_executable(context, interpreter));
+                LITEBOX_TRY_ASSIGN(auto loader, file_image(*loader_file.file, loader_file.stat, "litebox-guest"));
+                if (loader->check() != sc::ElfCheck::ok) return Errno::noexec;
                 std::vector<std::string> loader_argv{interpreter, "--argv0", argv.empty() ? path : argv[0], path};
                 for (std::size_t i = 1; i < argv.size(); ++i) loader_argv.push_back(std::move(argv[i]));
-                LITEBOX_TRY_ASSIGN(auto image, sc::GuestImage::from_bytes(loader));
-                return LoadedProgram{std::move(image), path, std::move(loader_argv)};
+                LITEBOX_TRY_ASSIGN(auto image, loader->duplicate());
+                return LoadedProgram{std::move(image), exe_path(context, path), std::move(loader_argv)};
             }
-            if (check != sc::ElfCheck::ok) return Errno::noexec;
-            LITEBOX_TRY_ASSIGN(auto image, sc::GuestImage::from_bytes(view));
-            return LoadedProgram{std::move(image), path, std::move(argv)};
+            LITEBOX_TRY_ASSIGN(auto whole, file_image(*program.file, program.stat, "litebox-guest"));
+            if (whole->check() != sc::ElfCheck::ok) return Errno::noexec;  // (dynamic only if the head was too short)
+            LITEBOX_TRY_ASSIGN(auto image, whole->duplicate());
+            return LoadedProgram{std::move(image), exe_path(context, path), std::move(argv)};
         }
     }
 
@@ -573,51 +577,61 @@ private:
         auto st = open->stat();
         if (!st) return neg(st.error());
         if (!fs::is_regular(st->mode)) return neg(Errno::nodev);
-        auto memfd = file_image(*open, *st);
-        if (!memfd) return neg(memfd.error());
-        if (auto mapped = thread.map_from((*memfd)->get()); !mapped) return neg(mapped.error());
+        auto image = file_image(*open, *st, "litebox-mapped");
+        if (!image) return neg(image.error());
+        if (auto mapped = thread.map_from((*image)->fd()); !mapped) return neg(mapped.error());
         return 0;  // the reply is CONTINUE: the kernel maps and answers
     }
 
     struct ImageKey {
         std::uint64_t device, inode;
-        std::int64_t size, mtime_s, mtime_ns;
+        std::int64_t size, mtime_s, mtime_ns, ctime_s, ctime_ns;
         friend bool operator==(const ImageKey&, const ImageKey&) = default;
     };
     struct ImageKeyHash {
         std::size_t operator()(const ImageKey& k) const noexcept {
-            return std::hash<std::uint64_t>{}(k.device * 0x9e3779b97f4a7c15ull ^ k.inode ^ static_cast<std::uint64_t>(k.mtime_ns));
+            return std::hash<std::uint64_t>{}(k.device * 0x9e3779b97f4a7c15ull ^ k.inode ^
+                                              static_cast<std::uint64_t>(k.mtime_ns) ^ static_cast<std::uint64_t>(k.ctime_ns) << 1);
         }
     };
 
-    /// A sealed memfd with the bytes of `file` (read through the box), shared by every mapping of
-    /// the same unchanged file. The cache holds at most max_mapped_image_bytes.
-    Result<std::shared_ptr<lp::UniqueFd>> file_image(litebox::fd::OpenFile<Platform>& file, const litebox::fd::Stat& st) {
-        const ImageKey key{st.device, st.inode, st.size, st.modify_time.seconds, st.modify_time.nanoseconds};
+    /// A sealed memfd with the bytes of `file` (read through the box, no whole-file buffer),
+    /// shared by every exec and mapping of the same unchanged file: the key includes the change
+    /// time, which every write, truncate and utimensat moves and no guest can set back. The cache
+    /// holds at most max_mapped_image_bytes.
+    Result<std::shared_ptr<const sc::GuestImage>> file_image(litebox::fd::OpenFile<Platform>& file, const litebox::fd::Stat& st,
+                                                             const char* name) {
+        const ImageKey key{st.device, st.inode, st.size, st.modify_time.seconds, st.modify_time.nanoseconds,
+                           st.change_time.seconds, st.change_time.nanoseconds};
         {
             std::lock_guard lock(m_mutex);
             if (const auto it = m_images_cache.find(key); it != m_images_cache.end()) return it->second;
         }
         if (st.size < 0 || static_cast<std::uint64_t>(st.size) > max_program_bytes) return Errno::nomem;
-        std::vector<std::byte> bytes(static_cast<std::size_t>(st.size));
-        std::size_t done = 0;
-        while (done < bytes.size()) {
-            LITEBOX_TRY_ASSIGN(const std::size_t n, file.pread(std::span<std::byte>(bytes).subspan(done), done));
-            if (n == 0) break;
-            done += n;
-        }
-        bytes.resize(done);
-        LITEBOX_TRY_ASSIGN(auto image, sc::GuestImage::from_bytes(bytes, "litebox-mapped"));
-        // GuestImage's memfd is sealed against writes; take its descriptor.
-        auto fd = std::make_shared<lp::UniqueFd>(image.release_fd());
+        LITEBOX_TRY_ASSIGN(auto image, sc::GuestImage::from_reader(
+                                           static_cast<std::uint64_t>(st.size),
+                                           [&](std::span<std::byte> out, std::uint64_t offset) { return file.pread(out, offset); }, name));
+        auto shared = std::make_shared<const sc::GuestImage>(std::move(image));
+        const auto bytes = static_cast<std::uint64_t>(st.size);
         std::lock_guard lock(m_mutex);
-        if (m_images_bytes + bytes.size() > max_mapped_image_bytes) {
+        if (m_images_bytes + bytes > max_mapped_image_bytes) {
             m_images_cache.clear();
             m_images_bytes = 0;
         }
-        m_images_cache[key] = fd;
-        m_images_bytes += bytes.size();
-        return fd;
+        m_images_cache[key] = shared;
+        m_images_bytes += bytes;
+        return shared;
+    }
+
+    /// pread from offset 0 until `out` is full or the file ends; the number of bytes read.
+    static Result<std::size_t> read_fully(litebox::fd::OpenFile<Platform>& file, std::span<std::byte> out) {
+        std::size_t done = 0;
+        while (done < out.size()) {
+            LITEBOX_TRY_ASSIGN(const std::size_t n, file.pread(out.subspan(done), done));
+            if (n == 0) break;
+            done += n;
+        }
+        return done;
     }
 
     bool m_box_pid_host_missing(int box_pid) {
@@ -736,7 +750,40 @@ private:
         return last;
     }
 
-    Result<std::vector<std::byte>> read_executable(Context& context, const std::string& path) {
+    /// What /proc/PID/exe names for the program at `path`: its absolute path with every symbolic
+    /// link resolved, as Linux reports (static glibc's _dl_get_origin insists on a '/' first).
+    std::string exe_path(Context& context, const std::string& given) {
+        const auto creds = lx::fs_credentials(context);
+        const auto cwd = lx::current_directory(context);
+        auto& vfs = m_shim.vfs();
+        const auto join = [](const std::string& dir, const std::string& name) { return dir == "/" ? "/" + name : dir + "/" + name; };
+        std::string path = given;
+        for (int links = 0; links <= 40; ++links) {  // Linux's limit of followed links
+            const auto slash = path.find_last_of('/');
+            const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+            const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+            auto where = vfs.resolve_directory(creds, cwd, dir);
+            if (!where) break;
+            auto dir_path = vfs.path_of(*where);
+            if (!dir_path) break;
+            std::string full = join(*dir_path, name);
+            auto st = vfs.stat(creds, cwd, full, fs::at_flags::symlink_nofollow);
+            if (!st) break;
+            if (!fs::is_symlink(st->mode)) return full;
+            auto target = vfs.readlink(creds, cwd, full);
+            if (!target || target->empty()) break;
+            path = (*target)[0] == '/' ? *target : join(*dir_path, *target);
+        }
+        if (!given.empty() && given[0] == '/') return given;
+        auto cwd_path = vfs.path_of(cwd);
+        return cwd_path ? join(*cwd_path, given) : given;
+    }
+
+    struct ExecutableFile {
+        std::shared_ptr<litebox::fd::OpenFile<Platform>> file;
+        litebox::fd::Stat stat;
+    };
+    Result<ExecutableFile> open_executable(Context& context, const std::string& path) {
         const auto creds = lx::fs_credentials(context);
         const auto cwd = lx::current_directory(context);
         auto& vfs = m_shim.vfs();
@@ -746,14 +793,24 @@ private:
         LITEBOX_TRY(vfs.access(creds, cwd, path, 1 /*X_OK*/));
         if (st.size < 0 || static_cast<std::uint64_t>(st.size) > max_program_bytes) return Errno::nomem;
         LITEBOX_TRY_ASSIGN(auto file, vfs.open(creds, cwd, path, litebox::fd::open_flags::read_only));
-        std::vector<std::byte> bytes(static_cast<std::size_t>(st.size));
-        std::size_t done = 0;
-        while (done < bytes.size()) {
-            LITEBOX_TRY_ASSIGN(const std::size_t n, file->pread(std::span<std::byte>(bytes).subspan(done), done));
-            if (n == 0) break;
-            done += n;
+        return ExecutableFile{std::move(file), st};
+    }
+
+    /// The first bytes of an executable: enough for `#!` and for the ELF and program headers of
+    /// any ordinary program; the whole file when those headers reach further.
+    static Result<std::vector<std::byte>> read_head(litebox::fd::OpenFile<Platform>& file, const litebox::fd::Stat& st) {
+        constexpr std::size_t head_bytes = 64 * 1024;
+        const auto size = static_cast<std::size_t>(st.size);
+        std::vector<std::byte> bytes(std::min(size, head_bytes));
+        LITEBOX_TRY_ASSIGN(std::size_t n, read_fully(file, bytes));
+        bytes.resize(n);
+        const auto check = sc::check_elf(bytes);
+        if (n == head_bytes && size > head_bytes &&
+            (check == sc::ElfCheck::truncated || (check == sc::ElfCheck::dynamic && !sc::elf_interpreter(bytes)))) {
+            bytes.resize(size);
+            LITEBOX_TRY_ASSIGN(n, read_fully(file, bytes));
+            bytes.resize(n);
         }
-        bytes.resize(done);
         return bytes;
     }
 
@@ -797,7 +854,7 @@ private:
     std::unordered_map<int, pid_t> m_box_pid_host;                  // box pid -> host pid
     std::unordered_map<pid_t, std::shared_ptr<Context>> m_host_process;  // host pid -> main thread
     std::unordered_map<pid_t, std::shared_ptr<lp::UniqueFd>> m_pidfds;    // host pid -> its pidfd
-    std::unordered_map<ImageKey, std::shared_ptr<lp::UniqueFd>, ImageKeyHash> m_images_cache;
+    std::unordered_map<ImageKey, std::shared_ptr<const sc::GuestImage>, ImageKeyHash> m_images_cache;
     std::uint64_t m_images_bytes = 0;
     std::unordered_map<pid_t, std::shared_ptr<Context>> m_pending_clones;  // by cloning host tid
 };

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -121,21 +122,64 @@ class GuestImage {
 public:
     /// Copies `bytes` into a new memfd and seals it (no writes, no resizing).
     static Result<GuestImage> from_bytes(std::span<const std::byte> bytes, const char* name = "litebox-guest") {
+        return from_reader(
+            bytes.size(),
+            [&](std::span<std::byte> out, std::uint64_t offset) -> Result<std::size_t> {
+                const std::size_t n = std::min<std::size_t>(out.size(), bytes.size() - static_cast<std::size_t>(offset));
+                std::memcpy(out.data(), bytes.data() + offset, n);
+                return n;
+            },
+            name);
+    }
+
+    /// A memfd with at most `size` bytes that `read_at(std::span<std::byte> out, std::uint64_t
+    /// offset) -> Result<std::size_t>` supplies (0: the end), sealed. The bytes pass through one
+    /// bounded buffer. (Not a writable shared mapping of the memfd: a fork by another thread of the
+    /// supervisor -- a guest launch -- would inherit it and make the seal fail with EBUSY.)
+    template <typename ReadAt>
+    static Result<GuestImage> from_reader(std::uint64_t size, ReadAt&& read_at, const char* name = "litebox-guest") {
         constexpr unsigned mfd_exec = 0x0010U;  // MFD_EXEC (Linux 6.3): executable even if the sysctl says noexec
         int fd = ::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | mfd_exec);
         if (fd < 0 && errno == EINVAL) fd = ::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
         if (fd < 0) return detail::last_errno();
         UniqueFd owned(fd);
-        std::size_t done = 0;
-        while (done < bytes.size()) {
-            const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) return n < 0 ? detail::last_errno() : Errno::io;
-            done += static_cast<std::size_t>(n);
+        constexpr std::uint64_t chunk = 256 * 1024;
+        std::unique_ptr<std::byte[]> buffer;
+        if (size > 0) buffer.reset(new std::byte[static_cast<std::size_t>(std::min(size, chunk))]);
+        std::uint64_t done = 0;
+        while (done < size) {
+            const std::span<std::byte> room(buffer.get(), static_cast<std::size_t>(std::min(chunk, size - done)));
+            Result<std::size_t> got = read_at(room, done);
+            if (!got.has_value()) return got.error();
+            if (*got == 0) break;
+            const std::size_t n = std::min(*got, room.size());
+            for (std::size_t written = 0; written < n;) {
+                const ssize_t w = ::write(fd, room.data() + written, n - written);
+                if (w < 0 && errno == EINTR) continue;
+                if (w <= 0) return w < 0 ? detail::last_errno() : Errno::io;
+                written += static_cast<std::size_t>(w);
+            }
+            done += n;
         }
+        buffer.reset();
         if (::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
             return detail::last_errno();
-        return GuestImage(std::move(owned), check_elf(bytes));
+        ElfCheck check = ElfCheck::empty;
+        if (done > 0) {  // read-only, after the seal: harmless if a fork inherits it
+            void* map = ::mmap(nullptr, static_cast<std::size_t>(done), PROT_READ, MAP_SHARED, fd, 0);
+            if (map == MAP_FAILED) return detail::last_errno();
+            check = check_elf(std::span<const std::byte>(static_cast<const std::byte*>(map), static_cast<std::size_t>(done)));
+            ::munmap(map, static_cast<std::size_t>(done));
+        }
+        return GuestImage(std::move(owned), check);
+    }
+
+    /// Another descriptor of the same sealed memfd (close-on-exec), for a second launch or mapping
+    /// of a cached image.
+    [[nodiscard]] Result<GuestImage> duplicate() const {
+        const int fd = ::fcntl(m_fd.get(), F_DUPFD_CLOEXEC, 0);
+        if (fd < 0) return detail::last_errno();
+        return GuestImage(UniqueFd(fd), m_check);
     }
 
     [[nodiscard]] int fd() const noexcept { return m_fd.get(); }
