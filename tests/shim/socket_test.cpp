@@ -14,6 +14,7 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "shim_fixture.hpp"
 
@@ -619,4 +620,125 @@ TEST_CASE("socket: epoll sees a pending connection; blocking TCP accept and conn
     const lx::abi::epoll_event first = f.mem.get<lx::abi::epoll_event>(ev);
     const std::uint64_t data = first.data;
     CHECK(data == 42);
+}
+
+namespace {
+/// An mmsghdr array in guest memory: one entry per text (to send), or `count` empty entries of
+/// `capacity` bytes each (to receive).
+std::uintptr_t make_mmsg(ShimFixture<>& f, const std::vector<std::string>& texts, std::size_t count = 0, std::size_t capacity = 0) {
+    const std::size_t n = texts.empty() ? count : texts.size();
+    const auto vector = f.mem.allocate(n * sizeof(lx::abi::mmsghdr));
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto m = make_message(f, texts.empty() ? std::string_view{} : std::string_view(texts[i]), capacity, 0);
+        lx::abi::mmsghdr entry{};
+        entry.msg_hdr = f.mem.get<lx::abi::msghdr>(m.header);
+        entry.msg_len = 0xdead;
+        f.mem.put(vector + i * sizeof(lx::abi::mmsghdr), entry);
+    }
+    return vector;
+}
+std::uint32_t mmsg_len(ShimFixture<>& f, std::uintptr_t vector, std::size_t i) {
+    return f.mem.get<lx::abi::mmsghdr>(vector + i * sizeof(lx::abi::mmsghdr)).msg_len;
+}
+}  // namespace
+
+TEST_CASE("socket: sendmmsg and recvmmsg", "[shim][socket]") {
+    ShimFixture<> f;
+    SECTION("unix datagrams: every entry, msg_len, then EAGAIN") {
+        const auto [a, b] = make_pair(f, SOCK_DGRAM);
+        const auto out = make_mmsg(f, {"one", "three", "fifth"});
+        CHECK(f.call(lx::nr::sendmmsg, a, out, 3, 0) == 3);
+        CHECK(mmsg_len(f, out, 0) == 3);
+        CHECK(mmsg_len(f, out, 1) == 5);
+        CHECK(mmsg_len(f, out, 2) == 5);
+        const auto in = make_mmsg(f, {}, 5, 16);
+        // Blocking socket, room for 5: returns the 3 queued datagrams instead of waiting for more.
+        CHECK(f.call(lx::nr::recvmmsg, b, in, 5, 0, 0) == 3);
+        CHECK(mmsg_len(f, in, 0) == 3);
+        CHECK(mmsg_len(f, in, 1) == 5);
+        CHECK(mmsg_len(f, in, 2) == 5);
+        CHECK(mmsg_len(f, in, 3) == 0xdead);  // untouched
+        const auto second = f.mem.get<lx::abi::mmsghdr>(in + sizeof(lx::abi::mmsghdr));
+        const auto iov = f.mem.get<lx::abi::iovec>(second.msg_hdr.msg_iov);
+        const auto bytes = f.mem.bytes(iov.iov_base, 5);
+        CHECK(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()) == "three");
+        CHECK(f.call(lx::nr::recvmmsg, b, in, 5, MSG_DONTWAIT, 0) == err(Errno::again));
+        CHECK(f.call(lx::nr::sendmmsg, a, out, 0, 0) == 0);
+    }
+    SECTION("a bad entry: an error only when nothing was sent") {
+        const auto [a, b] = make_pair(f, SOCK_DGRAM);
+        const auto out = make_mmsg(f, {"ok", "bad"});
+        auto broken = f.mem.get<lx::abi::mmsghdr>(out + sizeof(lx::abi::mmsghdr));
+        broken.msg_hdr.msg_iov = 0x10;  // unmapped
+        f.mem.put(out + sizeof(lx::abi::mmsghdr), broken);
+        CHECK(f.call(lx::nr::sendmmsg, a, out, 2, 0) == 1);
+        CHECK(f.call(lx::nr::sendmmsg, a, out + sizeof(lx::abi::mmsghdr), 1, 0) == err(Errno::fault));
+        CHECK(f.call(lx::nr::sendmmsg, a, 0x10, 1, 0) == err(Errno::fault));
+        CHECK(receive_text(f, b) == "ok");
+        CHECK(receive_text(f, b, 64, MSG_DONTWAIT) == "errno " + std::to_string(EAGAIN));
+    }
+    SECTION("recvmmsg timeout: validated, the time left written back") {
+        const auto [a, b] = make_pair(f, SOCK_DGRAM);
+        const auto in = make_mmsg(f, {}, 2, 16);
+        const auto timeout = f.mem.allocate(sizeof(lx::abi::timespec));
+        f.mem.put(timeout, lx::abi::timespec{0, 1'000'000'000});
+        CHECK(f.call(lx::nr::recvmmsg, b, in, 2, MSG_DONTWAIT, timeout) == err(Errno::inval));
+        f.mem.put(timeout, lx::abi::timespec{5, 0});
+        CHECK(send_text(f, a, "t") == 1);
+        CHECK(f.call(lx::nr::recvmmsg, b, in, 2, MSG_WAITFORONE, timeout) == 1);
+        const auto left = f.mem.get<lx::abi::timespec>(timeout);
+        CHECK(left.tv_sec <= 5);
+        CHECK((left.tv_sec > 0 || left.tv_nsec > 0));
+    }
+    SECTION("loopback UDP: sendmmsg to an address, recvmmsg reports each sender") {
+        const int a = static_cast<int>(make_socket(f, AF_INET, SOCK_DGRAM));
+        const int b = static_cast<int>(make_socket(f, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK));
+        const auto at_b = inet_address(f, loopback, 5354);
+        REQUIRE(f.call(lx::nr::bind, b, at_b.at, at_b.length) == 0);
+        const auto out = make_mmsg(f, {"query-a", "query-aaaa"});
+        for (std::size_t i = 0; i < 2; ++i) {
+            auto entry = f.mem.get<lx::abi::mmsghdr>(out + i * sizeof(lx::abi::mmsghdr));
+            entry.msg_hdr.msg_name = at_b.at;
+            entry.msg_hdr.msg_namelen = static_cast<std::uint32_t>(at_b.length);
+            f.mem.put(out + i * sizeof(lx::abi::mmsghdr), entry);
+        }
+        CHECK(f.call(lx::nr::sendmmsg, a, out, 2, 0) == 2);
+        const auto in = make_mmsg(f, {}, 4, 32);
+        const auto names = f.mem.allocate(4 * sizeof(struct ::sockaddr_in));
+        for (std::size_t i = 0; i < 4; ++i) {
+            auto entry = f.mem.get<lx::abi::mmsghdr>(in + i * sizeof(lx::abi::mmsghdr));
+            entry.msg_hdr.msg_name = names + i * sizeof(struct ::sockaddr_in);
+            entry.msg_hdr.msg_namelen = sizeof(struct ::sockaddr_in);
+            f.mem.put(in + i * sizeof(lx::abi::mmsghdr), entry);
+        }
+        CHECK(f.call(lx::nr::recvmmsg, b, in, 4, 0, 0) == 2);
+        CHECK(mmsg_len(f, in, 0) == 7);
+        CHECK(mmsg_len(f, in, 1) == 10);
+        for (std::size_t i = 0; i < 2; ++i) {
+            const auto sender = f.mem.get<struct ::sockaddr_in>(names + i * sizeof(struct ::sockaddr_in));
+            CHECK(sender.sin_family == AF_INET);
+            CHECK(ntohl(sender.sin_addr.s_addr) == loopback);
+            CHECK(f.mem.get<lx::abi::mmsghdr>(in + i * sizeof(lx::abi::mmsghdr)).msg_hdr.msg_namelen == sizeof(struct ::sockaddr_in));
+        }
+    }
+}
+
+TEST_CASE("socket: the host agrees on sendmmsg with a bad second entry", "[shim][socket][host]") {
+    // Linux: the first message goes out and the call reports 1; the bad entry alone is EFAULT.
+    int fds[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_DGRAM, 0, fds) == 0);
+    char ok[] = "ok";
+    struct ::iovec good{ok, 2};
+    struct ::mmsghdr entries[2]{};
+    entries[0].msg_hdr.msg_iov = &good;
+    entries[0].msg_hdr.msg_iovlen = 1;
+    entries[1].msg_hdr.msg_iov = reinterpret_cast<struct ::iovec*>(0x10);
+    entries[1].msg_hdr.msg_iovlen = 1;
+    CHECK(::sendmmsg(fds[0], entries, 2, 0) == 1);
+    CHECK(entries[0].msg_len == 2);
+    errno = 0;
+    CHECK(::sendmmsg(fds[0], entries + 1, 1, 0) == -1);
+    CHECK(errno == EFAULT);
+    ::close(fds[0]);
+    ::close(fds[1]);
 }

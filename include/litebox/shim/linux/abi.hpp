@@ -141,6 +141,12 @@ struct msghdr {
     std::int32_t msg_flags;
     std::uint32_t pad1;
 };
+/// sendmmsg/recvmmsg: one message and the byte count the kernel reports for it.
+struct mmsghdr {
+    msghdr msg_hdr;
+    std::uint32_t msg_len;
+    std::uint32_t pad;
+};
 struct cmsghdr {
     std::uint64_t cmsg_len;
     std::int32_t cmsg_level;
@@ -309,6 +315,8 @@ LITEBOX_ABI_OFFSET(msghdr, msg_iovlen, 24);
 LITEBOX_ABI_OFFSET(msghdr, msg_control, 32);
 LITEBOX_ABI_OFFSET(msghdr, msg_controllen, 40);
 LITEBOX_ABI_OFFSET(msghdr, msg_flags, 48);
+LITEBOX_ABI_CHECK(mmsghdr, 64);
+LITEBOX_ABI_OFFSET(mmsghdr, msg_len, 56);
 LITEBOX_ABI_CHECK(cmsghdr, 16);
 LITEBOX_ABI_CHECK(ucred, 12);
 LITEBOX_ABI_CHECK(pollfd, 8);

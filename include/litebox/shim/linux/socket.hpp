@@ -1,5 +1,5 @@
 // Sockets: socket, socketpair, bind, listen, accept, accept4, connect, getsockname, getpeername,
-// sendto, recvfrom, sendmsg, recvmsg, shutdown, setsockopt, getsockopt. Each handler decodes its
+// sendto, recvfrom, sendmsg, recvmsg, sendmmsg, recvmmsg, shutdown, setsockopt, getsockopt. Each handler decodes its
 // arguments once here, then calls the family: AF_UNIX (socket_unix.hpp, ipc::UnixSocket) or
 // AF_INET (socket_inet.hpp, the box's net::Stack). Sockets are OpenFiles in the descriptor
 // table, so read/write/close/fstat (S_IFSOCK)/fcntl/poll/select/epoll work on them as on pipes.
@@ -13,6 +13,7 @@
 #pragma once
 
 #include "pipe.hpp"
+#include "poll.hpp"
 #include "socket_inet.hpp"
 #include "socket_unix.hpp"
 
@@ -196,24 +197,62 @@ SyscallResult sys_sendto(ThreadContext<P>& t, const SyscallRequest& r) {
     return socket_detail::send(t, r.i32(0), request);
 }
 
+namespace socket_detail {
+/// sendmsg of one message whose header the caller has read: the bytes sent.
 template <typename P>
-SyscallResult sys_sendmsg(ThreadContext<P>& t, const SyscallRequest& r) {
-    LITEBOX_TRY_ASSIGN(const abi::msghdr header, Guest<P>::template read<abi::msghdr>(r.ptr(1)));
+Result<std::int64_t> send_message(ThreadContext<P>& t, std::int32_t fd, const abi::msghdr& header, std::uint32_t flags) {
     if (header.msg_iovlen > abi::iov_max) return Errno::msgsize;
     if (static_cast<std::int32_t>(header.msg_namelen) < 0) return Errno::inval;
-    if (header.msg_controllen > socket_detail::max_control_bytes) return Errno::nobufs;
-    socket_detail::SendRequest request;
-    request.flags = r.u32(2);
+    if (header.msg_controllen > max_control_bytes) return Errno::nobufs;
+    SendRequest request;
+    request.flags = flags;
     const std::int64_t name_length = std::min<std::int64_t>(header.msg_namelen, abi::sockaddr_storage_size);
-    LITEBOX_TRY_ASSIGN(request.to, socket_detail::destination<P>(header.msg_name, name_length));
+    LITEBOX_TRY_ASSIGN(request.to, destination<P>(header.msg_name, name_length));
     LITEBOX_TRY_ASSIGN(request.segments, iovec_segments<P>(header.msg_iov, header.msg_iovlen));
-    request.total = socket_detail::total_of(request.segments);
+    request.total = total_of(request.segments);
     if (header.msg_controllen != 0) {
         std::vector<std::byte> control(static_cast<std::size_t>(header.msg_controllen));
         LITEBOX_TRY(Guest<P>::read_bytes(header.msg_control, control));
-        LITEBOX_TRY_ASSIGN(request.control, socket_detail::parse_control(control));
+        LITEBOX_TRY_ASSIGN(request.control, parse_control(control));
     }
-    return socket_detail::send(t, r.i32(0), request);
+    return send(t, fd, request);
+}
+
+/// The guest address of entry `index` of an mmsghdr array (EFAULT if it would wrap).
+inline Result<std::uintptr_t> mmsghdr_at(std::uintptr_t vector, std::uint32_t index) noexcept {
+    constexpr std::uint64_t entry = sizeof(abi::mmsghdr);
+    if (vector == 0 || (std::numeric_limits<std::uintptr_t>::max() - vector) / entry < index + std::uint64_t{1}) return Errno::fault;
+    return vector + index * entry;
+}
+}  // namespace socket_detail
+
+template <typename P>
+SyscallResult sys_sendmsg(ThreadContext<P>& t, const SyscallRequest& r) {
+    LITEBOX_TRY_ASSIGN(const abi::msghdr header, Guest<P>::template read<abi::msghdr>(r.ptr(1)));
+    LITEBOX_TRY_ASSIGN(const std::int64_t sent, socket_detail::send_message(t, r.i32(0), header, r.u32(2)));
+    return sent;
+}
+
+/// sendmmsg: sendmsg for each entry in turn, msg_len set to its byte count. As Linux: at most
+/// UIO_MAXIOV entries; an error on the first entry is the call's error, a later one ends the call
+/// with the number of entries sent.
+template <typename P>
+SyscallResult sys_sendmmsg(ThreadContext<P>& t, const SyscallRequest& r) {
+    const std::uint32_t count = std::min(r.u32(2), abi::iov_max);
+    std::uint32_t done = 0;
+    for (; done < count; ++done) {
+        const auto sent = [&]() -> Result<void> {
+            LITEBOX_TRY_ASSIGN(const std::uintptr_t entry, socket_detail::mmsghdr_at(r.ptr(1), done));
+            LITEBOX_TRY_ASSIGN(const abi::msghdr header, Guest<P>::template read<abi::msghdr>(entry));
+            LITEBOX_TRY_ASSIGN(const std::int64_t n, socket_detail::send_message(t, r.i32(0), header, r.u32(3)));
+            return Guest<P>::write(entry + offsetof(abi::mmsghdr, msg_len), static_cast<std::uint32_t>(n));
+        }();
+        if (!sent.has_value()) {
+            if (done == 0) return sent.error();
+            break;
+        }
+    }
+    return done;
 }
 
 template <typename P>
@@ -257,23 +296,24 @@ Result<ControlOut> deliver_control(ThreadContext<P>& t, ReceiveReply<P>& reply, 
 }
 }  // namespace socket_detail
 
+namespace socket_detail {
+/// recvmsg into the message whose header is at `header_address`: the bytes received; the header's
+/// name length, control length and flags are written back.
 template <typename P>
-SyscallResult sys_recvmsg(ThreadContext<P>& t, const SyscallRequest& r) {
-    const std::uintptr_t header_address = r.ptr(1);
-    const std::uint32_t flags = r.u32(2);
+Result<std::int64_t> receive_message(ThreadContext<P>& t, std::int32_t fd, std::uintptr_t header_address, std::uint32_t flags) {
     LITEBOX_TRY_ASSIGN(abi::msghdr header, Guest<P>::template read<abi::msghdr>(header_address));
     if (header.msg_iovlen > abi::iov_max) return Errno::msgsize;
     if (header.msg_name != 0 && static_cast<std::int32_t>(header.msg_namelen) < 0) return Errno::inval;
-    socket_detail::ReceiveRequest request;
+    ReceiveRequest request;
     LITEBOX_TRY_ASSIGN(request.segments, iovec_segments<P>(header.msg_iov, header.msg_iovlen));
-    request.total = socket_detail::total_of(request.segments);
+    request.total = total_of(request.segments);
     request.flags = flags & ~ipc::msg_flags::cmsg_cloexec;
-    LITEBOX_TRY_ASSIGN(auto reply, socket_detail::receive(t, r.i32(0), request));
+    LITEBOX_TRY_ASSIGN(auto reply, receive(t, fd, request));
 
-    const std::size_t room = static_cast<std::size_t>(std::min<std::uint64_t>(header.msg_controllen, socket_detail::max_control_bytes));
+    const std::size_t room = static_cast<std::size_t>(std::min<std::uint64_t>(header.msg_controllen, max_control_bytes));
     std::vector<int> installed;
-    LITEBOX_TRY_ASSIGN(auto control, socket_detail::deliver_control(t, reply, header.msg_control != 0 ? room : 0,
-                                                                     (flags & ipc::msg_flags::cmsg_cloexec) != 0, installed));
+    LITEBOX_TRY_ASSIGN(auto control, deliver_control(t, reply, header.msg_control != 0 ? room : 0,
+                                                     (flags & ipc::msg_flags::cmsg_cloexec) != 0, installed));
     auto written = [&]() -> Result<void> {
         if (header.msg_name != 0) {
             const std::size_t n = std::min<std::size_t>(header.msg_namelen, reply.from.length);
@@ -291,7 +331,51 @@ SyscallResult sys_recvmsg(ThreadContext<P>& t, const SyscallRequest& r) {
         for (const int d : installed) (void)t.files().close(d);
         return written.error();
     }
-    return reply.value;
+    return static_cast<std::int64_t>(reply.value);
+}
+}  // namespace socket_detail
+
+template <typename P>
+SyscallResult sys_recvmsg(ThreadContext<P>& t, const SyscallRequest& r) {
+    LITEBOX_TRY_ASSIGN(const std::int64_t received, socket_detail::receive_message(t, r.i32(0), r.ptr(1), r.u32(2)));
+    return received;
+}
+
+/// recvmmsg: recvmsg for each entry in turn, msg_len set to its byte count. Only the first entry
+/// may wait (every later one is received as with MSG_WAITFORONE: the call returns once no further
+/// datagram is queued), so a call interrupted after its first datagram never loses one. The
+/// timeout, as on Linux, is checked after each datagram, and the time left is written back.
+template <typename P>
+SyscallResult sys_recvmmsg(ThreadContext<P>& t, const SyscallRequest& r) {
+    constexpr std::uint32_t wait_for_one = 0x10000;  // MSG_WAITFORONE
+    const std::uint32_t count = std::min(r.u32(2), abi::iov_max);
+    const std::uint32_t flags = r.u32(3) & ~wait_for_one;
+    const std::uintptr_t timeout_address = r.ptr(4);
+    poll_detail::Deadline<P> deadline;
+    if (timeout_address != 0) {
+        LITEBOX_TRY_ASSIGN(const abi::timespec ts, Guest<P>::template read<abi::timespec>(timeout_address));
+        if (!time_detail::valid(ts)) return Errno::inval;
+        deadline = poll_detail::deadline_after_ns(t, time_detail::to_ns_saturating(ts));
+    }
+    std::uint32_t done = 0;
+    for (; done < count; ++done) {
+        const auto received = [&]() -> Result<void> {
+            LITEBOX_TRY_ASSIGN(const std::uintptr_t entry, socket_detail::mmsghdr_at(r.ptr(1), done));
+            const std::uint32_t these = done == 0 ? flags : flags | ipc::msg_flags::dontwait;
+            LITEBOX_TRY_ASSIGN(const std::int64_t n, socket_detail::receive_message(t, r.i32(0), entry, these));
+            return Guest<P>::write(entry + offsetof(abi::mmsghdr, msg_len), static_cast<std::uint32_t>(n));
+        }();
+        if (!received.has_value()) {
+            if (done == 0) return received.error();
+            break;
+        }
+        if (deadline && poll_detail::ns_left(t, deadline) == 0) {
+            ++done;
+            break;
+        }
+    }
+    if (deadline) (void)Guest<P>::write(timeout_address, time_detail::to_timespec(poll_detail::ns_left(t, deadline)));
+    return done;
 }
 
 template <typename P>

@@ -319,7 +319,7 @@ namespace litebox::shim::linux_abi {
     X(296, pwritev, sys_pwritev, supported, "fpdl", "") \
     X(297, rt_tgsigqueueinfo, sys_nosys, enosys, "?", "") \
     X(298, perf_event_open, sys_nosys, enosys, "?", "") \
-    X(299, recvmmsg, sys_nosys, enosys, "?", "") \
+    X(299, recvmmsg, sys_recvmmsg, partial, "fpuxp", "entries after the first never wait (as MSG_WAITFORONE)") \
     X(300, fanotify_init, sys_nosys, enosys, "?", "") \
     X(301, fanotify_mark, sys_nosys, enosys, "?", "") \
     X(302, prlimit64, sys_prlimit64, partial, "ddpp", "RLIMIT_NOFILE enforced; others recorded only") \
@@ -327,7 +327,7 @@ namespace litebox::shim::linux_abi {
     X(304, open_by_handle_at, sys_nosys, enosys, "?", "") \
     X(305, clock_adjtime, sys_nosys, enosys, "?", "") \
     X(306, syncfs, sys_syncfs, supported, "f", "") \
-    X(307, sendmmsg, sys_nosys, enosys, "?", "") \
+    X(307, sendmmsg, sys_sendmmsg, supported, "fpux", "") \
     X(308, setns, sys_nosys, enosys, "?", "") \
     X(309, getcpu, sys_nosys, enosys, "ppp", "") \
     X(310, process_vm_readv, sys_nosys, enosys, "?", "") \
