@@ -139,6 +139,18 @@ TEST_CASE("net: loopback UDP", "[net][loopback][udp]") {
     auto refused = b->receive_from(buffer);
     REQUIRE_FALSE(refused);
     CHECK(refused.error() == Errno::connrefused);
+    // Unconnected, the error is reported only with IP_RECVERR (as Linux).
+    auto d = *stack.socket(af::inet, static_cast<int>(SocketType::datagram), 0);
+    REQUIRE(d->send_to(as_bytes("x"), 0, Endpoint{Ipv4Address::loopback(), 5999}));
+    CHECK(d->receive_from(buffer).error() == Errno::again);
+    const int one = 1;
+    REQUIRE(d->set_option(sol::ip, ip_opt::recverr, std::as_bytes(std::span<const int>(&one, 1))));
+    int reported = 0;
+    REQUIRE(d->get_option(sol::ip, ip_opt::recverr, std::as_writable_bytes(std::span<int>(&reported, 1))));
+    CHECK(reported == 1);
+    REQUIRE(d->send_to(as_bytes("x"), 0, Endpoint{Ipv4Address::loopback(), 5999}));
+    CHECK(d->receive_from(buffer).error() == Errno::connrefused);
+    CHECK(d->receive_from(buffer).error() == Errno::again);  // reported once
     // Binding the same port twice fails unless both use SO_REUSEADDR.
     auto c = *stack.socket(af::inet, static_cast<int>(SocketType::datagram), 0);
     CHECK(c->bind(Endpoint{Ipv4Address::any(), 5000}).error() == Errno::addrinuse);

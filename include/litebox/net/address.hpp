@@ -148,6 +148,10 @@ inline constexpr int acceptconn = 30;
 inline constexpr int protocol = 38;
 inline constexpr int domain = 39;
 }  // namespace so
+/// SOL_IP options.
+namespace ip_opt {
+inline constexpr int recverr = 11;  // IP_RECVERR
+}  // namespace ip_opt
 namespace tcp_opt {
 inline constexpr int nodelay = 1;
 inline constexpr int maxseg = 2;

@@ -183,7 +183,11 @@ inline void Engine::icmp_input(const Ipv4Packet& ip, bool /*from_loopback*/) {
         if (it == m_udp_ports.end()) return;
         for (SocketCommon* s : it->second) {
             auto* u = static_cast<UdpSocket*>(s);
-            if (u->connected && u->remote.address == q->destination && u->remote.port == q->destination_port) {
+            // As Linux: the error goes to a connected socket, and with IP_RECVERR to an unconnected
+            // one too (glibc's resolver sets it to give up on a dead server at once). There is no
+            // MSG_ERRQUEUE queue: the error is the socket's pending error only.
+            const bool to_peer = u->connected && u->remote.address == q->destination && u->remote.port == q->destination_port;
+            if (to_peer || (!u->connected && u->receive_errors)) {
                 u->error = Errno::connrefused;
                 u->notify(fd::events::err | fd::events::in | fd::events::out);
             }

@@ -119,7 +119,13 @@ Result<void> Socket<P>::set_option(int level, int name, std::span<const std::byt
             }
         });
     }
-    if (level == sol::ip) return Errno::noprotoopt;
+    if (level == sol::ip && name == ip_opt::recverr) {
+        LITEBOX_TRY_ASSIGN(const int v, detail::option_int(value));
+        return m_core->with_engine([&](detail::Engine&, detail::Time) -> Result<void> {
+            m_state->receive_errors = v != 0;
+            return ok();
+        });
+    }
     return Errno::noprotoopt;
 }
 
@@ -187,6 +193,10 @@ Result<std::size_t> Socket<P>::get_option(int level, int name, std::span<std::by
                 case tcp_opt::keepcnt: v = static_cast<int>(t->keepalive_count.value_or(e.config().tcp.keepalive_probes)); break;
                 default: return Errno::noprotoopt;
             }
+            return detail::put_option(out, &v, sizeof v);
+        }
+        if (level == sol::ip && name == ip_opt::recverr) {
+            v = m_state->receive_errors ? 1 : 0;
             return detail::put_option(out, &v, sizeof v);
         }
         return Errno::noprotoopt;

@@ -132,6 +132,7 @@ struct SocketCommon : std::enable_shared_from_this<SocketCommon> {
     bool bound = false;          // registered in the port table
     bool reuse_address = false;  // SO_REUSEADDR
     bool broadcast = false;      // SO_BROADCAST
+    bool receive_errors = false; // IP_RECVERR: ICMP errors reach an unconnected UDP socket too
     bool has_handle = true;      // a guest socket refers to it (false for a not yet accepted child)
     bool orphan = false;         // the guest closed its last descriptor
     bool shut_read = false;      // shutdown(SHUT_RD) or the connection ended
