@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -741,4 +742,35 @@ TEST_CASE("socket: the host agrees on sendmmsg with a bad second entry", "[shim]
     CHECK(errno == EFAULT);
     ::close(fds[0]);
     ::close(fds[1]);
+}
+
+TEST_CASE("socket: FIONREAD reports queued bytes (stream) or the next datagram (datagram)", "[shim][socket]") {
+    ShimFixture<> f;
+    const auto count = f.mem.allocate(4);
+    const auto readable = [&](int fd) {
+        const auto r = f.call(lx::nr::ioctl, fd, FIONREAD, count);
+        return r < 0 ? r : f.mem.get<std::int32_t>(count);
+    };
+    const auto [s1, s2] = make_pair(f, SOCK_STREAM);
+    CHECK(readable(s2) == 0);
+    CHECK(send_text(f, s1, "abc") == 3);
+    CHECK(send_text(f, s1, "defg") == 4);
+    CHECK(readable(s2) == 7);
+    const auto [d1, d2] = make_pair(f, SOCK_DGRAM);
+    CHECK(send_text(f, d1, "abc") == 3);
+    CHECK(send_text(f, d1, "defg") == 4);
+    CHECK(readable(d2) == 3);
+    const int u = static_cast<int>(make_socket(f, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK));
+    const auto at_u = inet_address(f, loopback, 5355);
+    REQUIRE(f.call(lx::nr::bind, u, at_u.at, at_u.length) == 0);
+    CHECK(readable(u) == 0);
+    const int sender = static_cast<int>(make_socket(f, AF_INET, SOCK_DGRAM));
+    CHECK(f.call(lx::nr::sendto, sender, f.mem.put_string("12345"), 5, 0, at_u.at, at_u.length) == 5);
+    CHECK(f.call(lx::nr::sendto, sender, f.mem.put_string("12"), 2, 0, at_u.at, at_u.length) == 2);
+    CHECK(readable(u) == 5);
+    const int listener = static_cast<int>(make_socket(f, AF_INET, SOCK_STREAM));
+    const auto at_l = inet_address(f, loopback, 5356);
+    REQUIRE(f.call(lx::nr::bind, listener, at_l.at, at_l.length) == 0);
+    REQUIRE(f.call(lx::nr::listen, listener, 4) == 0);
+    CHECK(readable(listener) == err(Errno::inval));
 }

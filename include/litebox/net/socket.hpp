@@ -106,6 +106,17 @@ public:
         if (auto* t = tcb()) return m_core->with_engine([&](detail::Engine& e, detail::Time now) { return e.tcp_shutdown(*t, how, now); });
         return m_core->with_engine([&](detail::Engine& e, detail::Time) { return e.udp_shutdown(*udp(), how); });
     }
+    /// FIONREAD / SIOCINQ: the bytes a read would return now (TCP: the receive queue; UDP: the
+    /// next datagram's payload, 0 if none); EINVAL on a listening socket, as Linux.
+    Result<std::size_t> bytes_readable() {
+        return m_core->with_engine([&](detail::Engine&, detail::Time) -> Result<std::size_t> {
+            if (auto* t = tcb()) {
+                if (t->state == detail::TcpState::listen) return Errno::inval;
+                return t->receive_buffer.size();
+            }
+            return udp()->queue.empty() ? std::size_t{0} : udp()->queue.front().data.size();
+        });
+    }
     /// getsockname: 0.0.0.0:0 before bind, like Linux.
     Result<Endpoint> local_endpoint() {
         return m_core->with_engine([&](detail::Engine&, detail::Time) { return m_state->bound || m_state->local.port != 0 ? m_state->local : Endpoint{}; });

@@ -8,6 +8,8 @@
 #include "lock.hpp"
 #include "terminal.hpp"
 #include "../../ipc/pipe.hpp"
+#include "../../ipc/unix/socket.hpp"
+#include "socket_inet.hpp"
 
 namespace litebox::shim::linux_abi {
 
@@ -119,13 +121,20 @@ SyscallResult sys_ioctl(ThreadContext<P>& t, const SyscallRequest& r) {
         LITEBOX_TRY(file->set_status_flags(on != 0 ? (flags | fd::open_flags::nonblock) : (flags & ~fd::open_flags::nonblock)));
         return 0;
     }
-    case abi::fionread: {
-        auto* pipe = ipc::pipe_of(*file);
-        if (pipe == nullptr) {
-            t.kernel().unsupported(r.number, "FIONREAD on objects other than pipes");
+    case abi::fionread: {  // FIONREAD == SIOCINQ
+        std::size_t readable = 0;
+        if (auto* pipe = ipc::pipe_of(*file)) {
+            readable = pipe->bytes_queued();
+        } else if (auto* unix_socket = ipc::unix_socket_of(*file)) {
+            LITEBOX_TRY_ASSIGN(readable, unix_socket->bytes_readable());
+        } else if (auto* inet = socket_inet::inet_socket_of(*file)) {
+            LITEBOX_TRY_ASSIGN(readable, inet->bytes_readable());
+        } else {
+            t.kernel().unsupported(r.number, "FIONREAD on objects other than pipes and sockets");
             return Errno::notty;
         }
-        LITEBOX_TRY(Guest<P>::write(argument, static_cast<std::int32_t>(pipe->bytes_queued())));
+        const auto clamped = static_cast<std::int32_t>(std::min<std::size_t>(readable, INT_MAX));
+        LITEBOX_TRY(Guest<P>::write(argument, clamped));
         return 0;
     }
     default:

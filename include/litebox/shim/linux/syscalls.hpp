@@ -36,7 +36,7 @@ namespace litebox::shim::linux_abi {
     X(13, rt_sigaction, sys_rt_sigaction, partial, "Sppu", "bookkeeping; the runtime delivers") \
     X(14, rt_sigprocmask, sys_rt_sigprocmask, partial, "dppu", "bookkeeping; the runtime delivers") \
     X(15, rt_sigreturn, sys_nosys, runtime, "", "address space and thread state: the runtime handles it") \
-    X(16, ioctl, sys_ioctl, partial, "fxx", "FIOCLEX, FIONCLEX, FIONBIO, FIONREAD (pipes); TCGETS, TCSETS*, TIOC[GS]WINSZ, TIOC[GS]PGRP on stdio devices of a terminal (emulated termios), else ENOTTY; others ENOTTY") \
+    X(16, ioctl, sys_ioctl, partial, "fxx", "FIOCLEX, FIONCLEX, FIONBIO, FIONREAD (pipes and sockets); TCGETS, TCSETS*, TIOC[GS]WINSZ, TIOC[GS]PGRP on stdio devices of a terminal (emulated termios), else ENOTTY; others ENOTTY") \
     X(17, pread64, sys_pread64, supported, "fpul", "") \
     X(18, pwrite64, sys_pwrite64, supported, "fpul", "") \
     X(19, readv, sys_readv, supported, "fpd", "") \
@@ -74,7 +74,7 @@ namespace litebox::shim::linux_abi {
     X(51, getsockname, sys_getsockname, supported, "fpp", "") \
     X(52, getpeername, sys_getpeername, supported, "fpp", "") \
     X(53, socketpair, sys_socketpair, supported, "dddp", "") \
-    X(54, setsockopt, sys_setsockopt, partial, "fddpd", "AF_UNIX: SO_SNDBUF, SO_RCVBUF, SO_PASSCRED; AF_INET: the stack's SOL_SOCKET and SOL_TCP options; others: ENOPROTOOPT") \
+    X(54, setsockopt, sys_setsockopt, partial, "fddpd", "AF_UNIX: SO_SNDBUF, SO_RCVBUF, SO_PASSCRED; AF_INET: the stack's SOL_SOCKET and SOL_TCP options, IP_RECVERR (no MSG_ERRQUEUE); others: ENOPROTOOPT") \
     X(55, getsockopt, sys_getsockopt, partial, "fddpp", "as setsockopt, plus SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PEERCRED") \
     X(56, clone, sys_clone, partial, "xpppx", "process model only (the runtime creates the thread); namespaces: EINVAL") \
     X(57, fork, sys_fork, partial, "", "process model only (the runtime copies the address space)") \
