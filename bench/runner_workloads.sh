@@ -15,7 +15,7 @@
 # Workloads: a loop of 20 000 `echo x > f`; a 50 MB file written by dd, alone and followed by
 # `md5sum` (md5sum share = difference of the medians); a 20 000-entry tree (20 dirs x 999 files,
 # `touch $(seq 999)` per dir), alone and followed by 10 x `find . >/dev/null` (find share = difference
-# of the medians / 10); `sh -c true` startup. The whole set runs twice (the machine is shared and
+# of the medians / 10); `sh -c true` startup. The whole set runs twice (LITEBOX_BENCH_SETS=1: once; the machine is shared and
 # noisy); the summary flags any median that differs by more than 20% between the two sets. Finally
 # bench/runner_syscall.sh measures the served-syscall round trip (LITEBOX_BENCH_RT=1 is passed on).
 # Results: markdown summary on stdout and in BUILD_DIR/runner_workloads.md, hyperfine JSON next to it.
@@ -26,6 +26,7 @@ set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-"$root/build-bench-runner"}
 runs=${2:-10}
+sets=${LITEBOX_BENCH_SETS:-2}  # 1: a single set (no set-to-set comparison)
 warmup=${LITEBOX_BENCH_WARMUP:-2}  # warmup runs per command (sh -c true: 10x)
 startup_runs=$((runs * 10))
 for tool in hyperfine proot bwrap python3; do
@@ -76,7 +77,7 @@ measure() {
 echo "kernel $(uname -r), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ), $(hyperfine --version), proot $(dpkg-query -W -f='${Version}' proot 2>/dev/null || echo '?'), $(bwrap --version), busybox $(dpkg-query -W -f='${Version}' busybox-static 2>/dev/null || echo '?')"
 mkfile='dd if=/dev/zero of=big bs=1M count=50 2>/dev/null'
 mktree='mkdir t && cd t && for d in $(seq 20); do mkdir $d && cd $d && touch $(seq 999) && cd ..; done'
-for set in 1 2; do
+for set in $(seq 1 "$sets"); do
   bench echo-loop "$warmup" "$runs" 'i=0; while [ $i -lt 20000 ]; do echo x > f; i=$((i+1)); done'
   bench file-create "$warmup" "$runs" "$mkfile"
   bench file-md5sum "$warmup" "$runs" "$mkfile && md5sum big >/dev/null"
@@ -122,6 +123,8 @@ def fmt(sec):
     return f"{sec * 1e3:.1f} ms" if abs(sec) < 1 else f"{sec:.2f} s"
 
 sets = [medians(1), medians(2)]
+if all(v is None for v in sets[1].values()):
+    sets = sets[:1]  # LITEBOX_BENCH_SETS=1
 labels = list(dict.fromkeys(k[0] for k in sets[0]))
 for i, rows in enumerate(sets, 1):
     try:
@@ -142,9 +145,10 @@ for i, rows in enumerate(sets, 1):
         p, b = rows[(l, "proot")], rows[(l, "litebox-run")]
         cells.append(f"{b / p:.2f}" if ok(p) and ok(b) else "n/a")
         print(f"| {l} | " + " | ".join(cells) + " |")
-print("\n### set 1 vs set 2 (medians differing by more than 20%)\n")
+if len(sets) > 1:
+    print("\n### set 1 vs set 2 (medians differing by more than 20%)\n")
 flagged = 0
-for l in labels:
+for l in (labels if len(sets) > 1 else []):
     for t in tools:
         a, b = sets[0][(l, t)], sets[1][(l, t)]
         if a is None or b is None:
@@ -153,7 +157,7 @@ for l in labels:
         if lo > 0 and abs(a - b) / lo > 0.20:
             flagged += 1
             print(f"- {l}, {t}: {fmt(a)} vs {fmt(b)} ({abs(a - b) / lo * 100:.0f}%)")
-if not flagged:
+if not flagged and len(sets) > 1:
     print("- none")
 retries = sorted(f for f in os.listdir(out) if f.endswith(".retry"))
 if retries:
