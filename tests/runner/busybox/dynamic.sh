@@ -1,7 +1,8 @@
 #!/bin/sh
 # Dynamically linked Debian programs under litebox-run with the host's root visible read-only
 # (--rootfs-dir /) under an in-memory overlay: python3 (files, subprocess with a pipe, sqlite3
-# module) and the sqlite3 shell. Their loader and libraries are read through the box.
+# module), the sqlite3 shell, and glibc's resolver against a DNS server in the box. Their loader
+# and libraries are read through the box.
 # Usage: dynamic.sh LITEBOX_RUN
 set -u
 run=$1
@@ -44,5 +45,36 @@ case "$out" in
     *"hostfs grant read 'etc/hostname'"*"punchthrough: "*" granted, 0 denied"*) echo "ok: --audit lists the host-directory grants" ;;
     *) fail "--audit output: $out" ;;
 esac
+
+# glibc's resolver in the box (getaddrinfo: IP_RECVERR, sendmmsg of the A and AAAA queries, poll,
+# FIONREAD, recvfrom) against a DNS responder on the box's loopback; resolv.conf is written in the
+# overlay. Nothing leaves the box.
+dns_dir=$(mktemp -d)
+cat > "$dns_dir/dns.py" <<'PY'
+import socket, struct, threading
+# A DNS responder for one name on the box's loopback, and glibc's resolver (getaddrinfo) asking it.
+srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+srv.bind(('127.0.0.1', 53))
+def serve():
+    while True:
+        q, peer = srv.recvfrom(512)
+        ident, flags, qd = struct.unpack('>HHH', q[:6])
+        end = 12
+        while q[end] != 0:
+            end += q[end] + 1
+        question = q[12:end + 5]
+        qtype = struct.unpack('>H', q[end + 1:end + 3])[0]
+        answers = b''
+        if qtype == 1:  # A
+            answers = b'\xc0\x0c' + struct.pack('>HHIH', 1, 1, 60, 4) + bytes([10, 1, 2, 3])
+        header = struct.pack('>HHHHHH', ident, 0x8180, 1, 1 if answers else 0, 0, 0)
+        srv.sendto(header + question + answers, peer)
+threading.Thread(target=serve, daemon=True).start()
+open('/etc/resolv.conf', 'w').write('nameserver 127.0.0.1\n')
+print(sorted(set(a[4][0] for a in socket.getaddrinfo('litebox.test', 80))))
+PY
+out=$("$run" --rootfs-dir / --mount "$dns_dir:/dns" -- /usr/bin/python3 /dns/dns.py 2>&1 | grep -v '^litebox shim: ')
+[ "$out" = "['10.1.2.3']" ] && echo "ok: glibc's resolver asks a DNS server in the box" || fail "resolver printed: $out"
+rm -rf "$dns_dir"
 
 [ "$failures" = 0 ] || exit 1
