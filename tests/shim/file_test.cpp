@@ -45,6 +45,26 @@ TEST_CASE("open, write, read back, close", "[shim][file]") {
     CHECK(f.call(lx::nr::open, f.mem.put_string("/hello.txt/x"), of::read_only) == err(Errno::notdir));
 }
 
+TEST_CASE("FIONREAD on a regular file: the bytes past the offset (as Linux's file_ioctl)", "[shim][file]") {
+    ShimFixture<> f;
+    const auto fd = f.call(lx::nr::open, f.mem.put_string("/ten"), of::create | of::read_write, 0600);
+    REQUIRE(fd >= 0);
+    CHECK(write_text(f, static_cast<int>(fd), "0123456789") == 10);
+    const auto count = f.mem.allocate(4);
+    const auto readable = [&] {
+        REQUIRE(f.call(lx::nr::ioctl, fd, lx::abi::fionread, count) == 0);
+        return f.mem.get<std::int32_t>(count);
+    };
+    CHECK(readable() == 0);  // the offset is at the end
+    CHECK(f.call(lx::nr::lseek, fd, 3, 0) == 3);
+    CHECK(readable() == 7);
+    CHECK(f.call(lx::nr::lseek, fd, 15, 0) == 15);
+    CHECK(readable() == -5);
+    const auto dir = f.call(lx::nr::open, f.mem.put_string("/"), of::read_only | of::directory);
+    REQUIRE(dir >= 0);
+    CHECK(f.call(lx::nr::ioctl, dir, lx::abi::fionread, count) == err(Errno::notty));
+}
+
 TEST_CASE("openat resolves relative to its directory descriptor", "[shim][file]") {
     ShimFixture<> f;
     CHECK(f.call(lx::nr::mkdir, f.mem.put_string("/d"), 0755) == 0);

@@ -129,8 +129,15 @@ SyscallResult sys_ioctl(ThreadContext<P>& t, const SyscallRequest& r) {
             LITEBOX_TRY_ASSIGN(readable, unix_socket->bytes_readable());
         } else if (auto* inet = socket_inet::inet_socket_of(*file)) {
             LITEBOX_TRY_ASSIGN(readable, inet->bytes_readable());
+        } else if (auto st = file->stat(); st.has_value() && fs::is_regular(st->mode)) {
+            // A regular file: the size past the offset, truncated to an int as Linux's file_ioctl
+            // does (negative when the offset is past the end).
+            LITEBOX_TRY_ASSIGN(const std::uint64_t offset, file->seek(0, fd::Whence::current));
+            const auto left = static_cast<std::int64_t>(st->size) - static_cast<std::int64_t>(offset);
+            LITEBOX_TRY(Guest<P>::write(argument, static_cast<std::int32_t>(left)));
+            return 0;
         } else {
-            t.kernel().unsupported(r.number, "FIONREAD on objects other than pipes and sockets");
+            t.kernel().unsupported(r.number, "FIONREAD on objects other than pipes, sockets and regular files");
             return Errno::notty;
         }
         const auto clamped = static_cast<std::int32_t>(std::min<std::size_t>(readable, INT_MAX));
