@@ -18,6 +18,7 @@
 #include <cstring>
 #include <deque>
 #include <exception>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -79,10 +80,10 @@ void usage(std::FILE* out) {
         "                       read-only under an in-memory overlay that vanishes at exit\n"
         "  --rootfs-dir DIR     a host directory as the root instead, read-only through the\n"
         "                       platform's punchthrough (each access shown by --audit)\n"
-        "  --tmpfs-size BYTES   size limit of that overlay (default 256 MiB)\n"
+        "  --tmpfs-size SIZE    size limit of that overlay (bytes, or K/M/G; default 256M)\n"
         "  --mount HOST:GUEST[:ro|rw]  a host directory at GUEST through its own punchthrough;\n"
         "                       ro (default): under an in-memory overlay; rw: writes reach the host\n"
-        "  --tmpfs GUEST[:SIZE] an empty tmpfs at GUEST (SIZE in bytes, default 64 MiB)\n"
+        "  --tmpfs GUEST[:SIZE] an empty tmpfs at GUEST (SIZE: bytes, or K/M/G; default 64M)\n"
         "  --workdir DIR        the guest's working directory (default /)\n"
         "  --hostname NAME      the guest's host name (default litebox)\n"
         "  --net none|slirp|tun the box's network beyond its loopback (default none):\n"
@@ -125,6 +126,23 @@ std::optional<std::uint64_t> parse_number(std::string_view text) {
         value = value * 10 + static_cast<std::uint64_t>(c - '0');
     }
     return value;
+}
+
+/// A size: a number of bytes, or of KiB, MiB or GiB with a K, M or G suffix (as mount -o size=).
+std::optional<std::uint64_t> parse_size(std::string_view text) {
+    unsigned shift = 0;
+    if (!text.empty()) {
+        switch (text.back()) {
+            case 'k': case 'K': shift = 10; break;
+            case 'm': case 'M': shift = 20; break;
+            case 'g': case 'G': shift = 30; break;
+            default: break;
+        }
+        if (shift != 0) text.remove_suffix(1);
+    }
+    const auto number = parse_number(text);
+    if (!number || *number > (std::numeric_limits<std::uint64_t>::max() >> shift)) return std::nullopt;
+    return *number << shift;
 }
 
 /// --limits processes=N,files=N,blocked-calls=N (each optional, N > 0).
@@ -220,7 +238,7 @@ std::optional<Options> parse(int argc, char** argv, std::string& error) {
             (arg == "--mount" ? options.mounts : options.tmpfs).emplace_back(*v);
         } else if (arg == "--uid" || arg == "--gid" || arg == "--tmpfs-size") {
             const auto v = value();
-            const auto number = v ? parse_number(*v) : std::nullopt;
+            const auto number = !v ? std::nullopt : arg == "--tmpfs-size" ? parse_size(*v) : parse_number(*v);
             if (!number || (arg != "--tmpfs-size" && *number > 0xfffffffeull)) {
                 error = std::string(arg) + " needs a number";
                 return std::nullopt;
@@ -393,8 +411,8 @@ bool add_mounts(const Options& options, litebox_run::Platform& platform, std::de
         std::string guest = spec;
         std::uint64_t size = 64ull << 20;
         if (const auto colon = spec.rfind(':'); colon != std::string::npos) {
-            const auto number = parse_number(std::string_view(spec).substr(colon + 1));
-            if (!number) return complain("--tmpfs", spec, "SIZE must be a number of bytes");
+            const auto number = parse_size(std::string_view(spec).substr(colon + 1));
+            if (!number) return complain("--tmpfs", spec, "SIZE must be a number of bytes (or with a K, M or G suffix)");
             size = *number;
             guest = spec.substr(0, colon);
         }

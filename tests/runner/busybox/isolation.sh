@@ -74,6 +74,9 @@ esac
 rm -rf "$host_dir"
 out=$("$run" --tmpfs /scratch:10000 -- sh -c 'head -c 50000 /dev/zero > /scratch/big; echo status $?' 2>/dev/null)
 [ "$out" = "status 1" ] && pass "--tmpfs GUEST:SIZE enforces its size" || fail "--tmpfs size: '$out'"
+out=$("$run" --tmpfs /scratch:2M -- sh -c 'stat -f -c "%S %b" /scratch' 2>/dev/null)
+[ "$out" = "4096 512" ] && pass "--tmpfs GUEST:2M is 2 MiB (statfs)" || fail "--tmpfs 2M: statfs says '$out'"
+"$run" --tmpfs /scratch:2Q -- true > /dev/null 2>&1 && fail "--tmpfs GUEST:2Q was accepted" || pass "--tmpfs rejects an unknown size suffix"
 
 out=$("$run" --limits processes=3 -- sh -c 'for i in 1 2 3 4 5; do sleep 1 & done; echo spawned' 2>&1)
 case "$out" in
