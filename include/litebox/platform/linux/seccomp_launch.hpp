@@ -25,7 +25,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -183,8 +182,6 @@ public:
     }
 
     [[nodiscard]] int fd() const noexcept { return m_fd.get(); }
-    /// Gives up the memfd (for a caller that maps the bytes rather than executes them).
-    [[nodiscard]] UniqueFd release_fd() noexcept { return std::move(m_fd); }
     /// check_elf() of the bytes; launch_guest() runs only images that are ElfCheck::ok.
     [[nodiscard]] ElfCheck check() const noexcept { return m_check; }
 

@@ -86,6 +86,15 @@ template <typename P>
 Deadline<P> deadline_after_ns(ThreadContext<P>& t, std::int64_t ns) {
     return t.platform().now().checked_add(platform::Duration{ns});
 }
+/// A `struct timespec *` timeout argument as a deadline (address 0: none, wait for ever); EINVAL
+/// for a malformed one.
+template <typename P>
+Result<Deadline<P>> read_timeout(ThreadContext<P>& t, std::uintptr_t address) {
+    if (address == 0) return Deadline<P>{};
+    LITEBOX_TRY_ASSIGN(const abi::timespec ts, Guest<P>::template read<abi::timespec>(address));
+    if (!time_detail::valid(ts)) return Errno::inval;
+    return deadline_after_ns(t, time_detail::to_ns_saturating(ts));
+}
 template <typename P>
 std::int64_t ns_left(ThreadContext<P>& t, const Deadline<P>& deadline) {
     if (!deadline) return 0;
@@ -101,12 +110,7 @@ SyscallResult sys_poll(ThreadContext<P>& t, const SyscallRequest& r) {
 template <typename P>
 SyscallResult sys_ppoll(ThreadContext<P>& t, const SyscallRequest& r) {
     const std::uintptr_t timeout_address = r.ptr(2);
-    poll_detail::Deadline<P> deadline;
-    if (timeout_address != 0) {
-        LITEBOX_TRY_ASSIGN(const abi::timespec ts, Guest<P>::template read<abi::timespec>(timeout_address));
-        if (!time_detail::valid(ts)) return Errno::inval;
-        deadline = poll_detail::deadline_after_ns(t, time_detail::to_ns_saturating(ts));
-    }
+    LITEBOX_TRY_ASSIGN(const auto deadline, poll_detail::read_timeout(t, timeout_address));
     LITEBOX_TRY_ASSIGN(const auto mask, ScopedSignalMask<P>::read(r.ptr(3), r.u64(4)));
     SyscallResult result = poll_detail::poll_array(t, r.ptr(0), r.u32(1), deadline, mask);
     if (timeout_address != 0) (void)Guest<P>::write(timeout_address, time_detail::to_timespec(poll_detail::ns_left(t, deadline)));
@@ -135,12 +139,7 @@ template <typename P>
 SyscallResult sys_pselect6(ThreadContext<P>& t, const SyscallRequest& r) {
     const std::uintptr_t sets[3] = {r.ptr(1), r.ptr(2), r.ptr(3)};
     const std::uintptr_t timeout_address = r.ptr(4), mask_address = r.ptr(5);
-    poll_detail::Deadline<P> deadline;
-    if (timeout_address != 0) {
-        LITEBOX_TRY_ASSIGN(const abi::timespec ts, Guest<P>::template read<abi::timespec>(timeout_address));
-        if (!time_detail::valid(ts)) return Errno::inval;
-        deadline = poll_detail::deadline_after_ns(t, time_detail::to_ns_saturating(ts));
-    }
+    LITEBOX_TRY_ASSIGN(const auto deadline, poll_detail::read_timeout(t, timeout_address));
     std::optional<std::uint64_t> mask;
     if (mask_address != 0) {
         LITEBOX_TRY_ASSIGN(const auto pair, Guest<P>::template read_array<std::uint64_t>(mask_address, 2));

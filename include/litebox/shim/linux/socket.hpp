@@ -351,12 +351,7 @@ SyscallResult sys_recvmmsg(ThreadContext<P>& t, const SyscallRequest& r) {
     const std::uint32_t count = std::min(r.u32(2), abi::iov_max);
     const std::uint32_t flags = r.u32(3) & ~wait_for_one;
     const std::uintptr_t timeout_address = r.ptr(4);
-    poll_detail::Deadline<P> deadline;
-    if (timeout_address != 0) {
-        LITEBOX_TRY_ASSIGN(const abi::timespec ts, Guest<P>::template read<abi::timespec>(timeout_address));
-        if (!time_detail::valid(ts)) return Errno::inval;
-        deadline = poll_detail::deadline_after_ns(t, time_detail::to_ns_saturating(ts));
-    }
+    LITEBOX_TRY_ASSIGN(const auto deadline, poll_detail::read_timeout(t, timeout_address));
     std::uint32_t done = 0;
     for (; done < count; ++done) {
         const auto received = [&]() -> Result<void> {
