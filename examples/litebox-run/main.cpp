@@ -550,6 +550,19 @@ int run(int argc, char** argv) {
     launch.sync_wakeup = options->sync_wakeup;
     launch.guest_cpu = options->guest_cpu;
 
+    sc::SupervisorOptions supervise;
+    supervise.supervisor_cpu = options->supervisor_cpu;
+    if (options->max_blocked_calls) supervise.max_blocked_calls = static_cast<std::size_t>(*options->max_blocked_calls);
+    // The box enforces the process limit (fork fails with EAGAIN); the supervisor only needs room
+    // for every host process that can exist at once (images being replaced included).
+    if (options->max_processes)
+        supervise.max_processes = std::max(sc::default_max_guest_processes, static_cast<std::size_t>(*options->max_processes) * 2);
+    supervise.external_reaper = true;
+    sc::Supervisor<litebox_run::Runtime> supervisor(*runtime, supervise);
+    runtime->set_signallers([&](pid_t pid, int sig) { return supervisor.signal_process_deferred(pid, sig); },
+                            [&](pid_t pid, pid_t tid, int sig) { return supervisor.signal_thread(pid, tid, sig); },
+                            [&](pid_t tid) { return supervisor.take_restart_answer(tid); });
+
     // The tracer thread launches every image and sees every fork and death (seccomp_tracer.hpp).
     sc::Tracer tracer(*runtime);
     if (auto started = tracer.start(); !started) {
@@ -563,17 +576,6 @@ int run(int argc, char** argv) {
         return failure.error == Errno::noexec ? exit_cannot_execute : exit_runner_error;
     }
     runtime->bind_init((*guest)->pid);
-    sc::SupervisorOptions supervise;
-    supervise.supervisor_cpu = options->supervisor_cpu;
-    if (options->max_blocked_calls) supervise.max_blocked_calls = static_cast<std::size_t>(*options->max_blocked_calls);
-    // The box enforces the process limit (fork fails with EAGAIN); the supervisor only needs room
-    // for every host process that can exist at once (images being replaced included).
-    if (options->max_processes)
-        supervise.max_processes = std::max(sc::default_max_guest_processes, static_cast<std::size_t>(*options->max_processes) * 2);
-    supervise.external_reaper = true;
-    sc::Supervisor<litebox_run::Runtime> supervisor(*runtime, supervise);
-    runtime->set_signallers([&](pid_t pid, int sig) { return supervisor.signal_process_deferred(pid, sig); },
-                            [&](pid_t pid, pid_t tid, int sig) { return supervisor.signal_thread(pid, tid, sig); });
     runtime->set_launcher(
         [&](litebox_run::LoadedProgram& next, const std::vector<std::string>& envp) {
             sc::LaunchOptions options = launch;

@@ -203,9 +203,12 @@ public:
         m_adopter = std::move(adopter);
         m_record_exit = std::move(recorder);
     }
-    void set_signallers(SignalProcess process, SignalThread thread) {
+    /// `restart_answer`: whether the supervisor answered a thread's last call -ERESTARTSYS itself
+    /// (Supervisor::take_restart_answer). Set before the tracer starts.
+    void set_signallers(SignalProcess process, SignalThread thread, std::function<bool(pid_t host_tid)> restart_answer) {
         m_signal_process = std::move(process);
         m_signal_thread = std::move(thread);
+        m_take_restart_answer = std::move(restart_answer);
     }
 
     /// Creates box pid 1 with standard input, output and error on the host's (devfs stdio
@@ -337,6 +340,13 @@ public:
             m_shim.tasks().exit_group(context->process(), 0);
         else
             (void)m_shim.tasks().exit_thread(context->thread(), 0);
+    }
+    bool restart_unserved_call(pid_t tid, long nr) override {
+        // A native call (a futex wait) ends -ERESTARTSYS by Linux's rule; so does a served call the
+        // supervisor interrupted. Any other -ERESTARTSYS is a call cut off before it was received.
+        if (nr != SYS_mmap && nr <= INT32_MAX && sc::disposition_of(static_cast<int>(nr), sc::FilterOptions{}) == sc::Disposition::native)
+            return false;
+        return !(m_take_restart_answer && m_take_restart_answer(tid));
     }
     void on_process_exit(pid_t host_pid, int wait_status) override {
         std::shared_ptr<Context> context;
@@ -845,6 +855,7 @@ private:
     ExitRecorder m_record_exit;
     SignalProcess m_signal_process;
     SignalThread m_signal_thread;
+    std::function<bool(pid_t)> m_take_restart_answer;
 
     std::mutex m_mutex;
     /// Held while a signal is addressed to a box process's host process and sent, and while

@@ -2,6 +2,7 @@
 // supervisor mechanism and reports through write(1, ...) (served by the test handler), one
 // "key=value" line per fact. Built with -static and without sanitizers.
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -12,6 +13,7 @@
 #include <sys/auxv.h>
 #include <poll.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -220,6 +222,44 @@ int restart_mode() {
     return 0;
 }
 
+// `nointr` (for litebox-run): a child floods this process with SIGUSR1 (handler without
+// SA_RESTART) while it runs calls Linux never interrupts -- dup, fstat and close of a regular
+// file -- and counts the EINTR failures (Linux: none). A signal landing between a call's seccomp
+// trap and the supervisor's receive must not turn into EINTR.
+int nointr_mode(long rounds) {
+    struct sigaction action {};
+    action.sa_handler = on_usr1;
+    action.sa_flags = 0;
+    sigaction(SIGUSR1, &action, nullptr);
+    const int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 2;
+    const pid_t parent = getpid();
+    const pid_t child = fork();
+    if (child < 0) return 3;
+    if (child == 0) {
+        for (long i = 0; i < 4 * rounds; ++i)
+            if (kill(parent, SIGUSR1) != 0) break;
+        _exit(0);
+    }
+    long eintr = 0, other = 0;
+    for (long i = 0; i < rounds; ++i) {
+        const int copy = dup(fd);
+        struct stat st;
+        const long results[3] = {copy < 0 ? -errno : 0, fstat(fd, &st) < 0 ? -errno : 0, copy >= 0 && close(copy) < 0 ? -errno : 0};
+        for (const long r : results) {
+            if (r == -EINTR) ++eintr;
+            else if (r < 0) ++other;
+        }
+    }
+    kill(child, SIGKILL);
+    while (waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    say("eintr", eintr);
+    say("other_errors", other);
+    say("handled", g_usr1 > 0 ? 1 : 0);
+    return 0;
+}
+
 // `exec-signals` (for litebox-run): block SIGUSR1, ignore SIGUSR2, make SIGUSR1 pending, then
 // execve this program again, which reports what it inherited (Linux keeps all three).
 int exec_signals(bool after) {
@@ -285,6 +325,7 @@ int main(int argc, char** argv) {
     if (strcmp(mode, "filemap") == 0) return filemap();
     if (strcmp(mode, "fork") == 0) return fork_mode();
     if (strcmp(mode, "restart") == 0) return restart_mode();
+    if (strcmp(mode, "nointr") == 0) return nointr_mode(argc > 2 ? atol(argv[2]) : 20000);
     if (strcmp(mode, "exec-signals") == 0) return exec_signals(argc > 2 && strcmp(argv[2], "after") == 0);
     if (strcmp(mode, "segv") == 0) {
         volatile std::uintptr_t address = 16;  // not a literal null: the compiler must emit the store

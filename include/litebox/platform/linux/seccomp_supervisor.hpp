@@ -21,7 +21,10 @@
 // the handler returns -ERESTARTSYS and the kernel -- which now sees the pending signal -- runs the
 // handler and restarts the call or fails it with EINTR exactly as for a native call. interrupt()
 // alone is the hook for signals the kernel raised itself (e.g. SIGCHLD) when the box knows one
-// is pending. A process that dies (pidfd readable) has all its blocked calls interrupted.
+// is pending. A process that dies (pidfd readable) has all its blocked calls interrupted. Before
+// RECV the wait is still interruptible: a signal then ends the call with -ERESTARTSYS before it
+// was served; the supervisor marks its own -ERESTARTSYS answers (take_restart_answer) so that the
+// tracer can restart the other kind unconditionally (Tracer::restart_if_unserved).
 //
 // Processes. The supervisor learns a guest thread at its first trapped call (its thread group
 // from /proc/TID/status; its process gets a pidfd, a /proc/PID/mem descriptor and a serial number
@@ -58,6 +61,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -426,6 +430,18 @@ public:
         return DeferredInterrupt();
     }
 
+    /// Whether the supervisor itself answered thread `tid`'s last served call with -ERESTARTSYS
+    /// (a blocked call it interrupted for a signal); the mark is consumed. The kernel ends a call
+    /// a signal cut off before RECV with the same code: the tracer tells the two apart with this
+    /// at the signal-delivery stop (Tracer::restart_if_unserved). Thread-safe.
+    bool take_restart_answer(pid_t tid) noexcept {
+        if (m_restart_answer_count.load(std::memory_order_acquire) == 0) return false;
+        std::lock_guard lock(m_mutex);
+        if (m_restart_answers.erase(tid) == 0) return false;
+        m_restart_answer_count.store(m_restart_answers.size(), std::memory_order_release);
+        return true;
+    }
+
     [[nodiscard]] SupervisorStats stats() const noexcept {
         SupervisorStats s;
         s.served_inline = m_served_inline.load(std::memory_order_relaxed);
@@ -517,6 +533,30 @@ private:
         (void)listener.respond_raw(id, result);
     }
 
+    /// Answers a served call, marking the thread when the answer is -ERESTARTSYS (see
+    /// take_restart_answer) -- before the reply, which lets the thread run on to its
+    /// signal-delivery stop.
+    void answer(const Listener& listener, const TrappedCall& call, std::int64_t result) noexcept {
+        constexpr std::int64_t erestartsys = -512;
+        if (result == erestartsys) {
+            try {
+                std::lock_guard lock(m_mutex);
+                m_restart_answers.insert(call.tid);
+                m_restart_answer_count.store(m_restart_answers.size(), std::memory_order_release);
+            } catch (...) {  // unmarked: the tracer then restarts it (the pre-RECV rule)
+            }
+        }
+        reply(listener, call.id, result);
+    }
+
+    /// A mark left by an answer that reached no signal-delivery stop (the signal was gone): the
+    /// thread's next call ends it.
+    void clear_restart_answer(pid_t tid) {
+        if (m_restart_answer_count.load(std::memory_order_acquire) == 0) return;
+        std::lock_guard lock(m_mutex);
+        if (m_restart_answers.erase(tid) != 0) m_restart_answer_count.store(m_restart_answers.size(), std::memory_order_release);
+    }
+
     void dispatch(const TrappedCall& call, const Listener& listener) {
         auto process = process_of(call, listener);
         if (!process) {
@@ -525,6 +565,7 @@ private:
             return;
         }
         if (process->exiting.load(std::memory_order_acquire)) return;  // being killed: no answer
+        clear_restart_answer(call.tid);
         if (m_options.all_calls_on_waiters && call.nr != SYS_exit) {
             hand_to_waiter(call, std::move(process));
             return;
@@ -556,7 +597,7 @@ private:
         if (thread.continues())
             (void)listener.continue_unchecked(call.id);  // map_from: see its comment
         else
-            reply(listener, call.id, result);
+            answer(listener, call, result);
     }
 
     /// The process of the calling thread: cached, or learnt now (and then validated).
@@ -618,11 +659,14 @@ private:
         {
             std::lock_guard lock(m_mutex);
             for (auto it = m_threads.begin(); it != m_threads.end();) {
-                if (it->second == process)
+                if (it->second == process) {
+                    m_restart_answers.erase(it->first);
                     it = m_threads.erase(it);
-                else
+                } else {
                     ++it;
+                }
             }
+            m_restart_answer_count.store(m_restart_answers.size(), std::memory_order_release);
             for (auto& [tid, blocked] : m_blocked)
                 if (blocked->process == process) to_interrupt.push_back(blocked);
             if (const auto it = m_processes.find(process->pid); it != m_processes.end() && it->second == process) m_processes.erase(it);
@@ -809,7 +853,7 @@ private:
             if (thread.continues())
                 (void)listener.continue_unchecked(call.id);  // map_from: see its comment
             else
-                reply(listener, call.id, result);
+                answer(listener, call, result);
         }
     }
 
@@ -854,6 +898,8 @@ private:
     std::vector<ListenerThread> m_listener_threads;         // their notification threads
     bool m_stopping_listeners = false;
     std::unordered_map<pid_t, int> m_reaped;                // record_exit() before the process was known
+    std::unordered_set<pid_t> m_restart_answers;            // tids answered -ERESTARTSYS (take_restart_answer)
+    std::atomic<std::size_t> m_restart_answer_count{0};     // its size, read without the lock
     std::condition_variable m_state_changed;   // m_notifier_done
     bool m_notifier_done = false;
     std::optional<GuestExit> m_outcome;

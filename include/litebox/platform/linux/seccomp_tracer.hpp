@@ -16,7 +16,8 @@
 //
 // Deaths. The tracer is the only one that waits for guest tasks (waitpid(-1, __WALL)); a thread
 // group leader's status goes to on_process_exit. Signal-delivery stops are resumed with the
-// signal (the guest's own handlers run as usual); group-stops are resumed at once (job-control
+// signal (the guest's own handlers run as usual; a call the signal cut off before it was served
+// is restarted, see restart_if_unserved); group-stops are resumed at once (job-control
 // stop is not supported). Program images are launched on the tracer thread (launch()), because
 // only the thread that seized a task may trace it.
 #pragma once
@@ -60,6 +61,15 @@ public:
     virtual void on_clone_failed(pid_t tid, std::int64_t box_id, int error) = 0;
     /// Host process `pid` (a thread group) died with `wait_status`, and was reaped.
     virtual void on_process_exit(pid_t pid, int wait_status) = 0;
+    /// A signal is about to be delivered to host thread `tid`, whose system call `nr` ended with
+    /// -ERESTARTSYS. True: the call never took effect (a seccomp notification the supervisor had
+    /// not received yet), so it is restarted after the handler whatever SA_RESTART says -- as if
+    /// the signal had come just before the call. False (the default): Linux's rule applies.
+    virtual bool restart_unserved_call(pid_t tid, long nr) {
+        (void)tid;
+        (void)nr;
+        return false;
+    }
 
 protected:
     TraceEvents() = default;
@@ -299,7 +309,25 @@ private:
             maybe_start(tid, task, sig);
             return;
         }
+        restart_if_unserved(tid);
         resume(tid, PTRACE_CONT, sig);  // signal-delivery stop: deliver it
+    }
+
+    /// At a signal-delivery stop: a system call the signal interrupted before the supervisor
+    /// received it ends with -ERESTARTSYS (SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV protects received
+    /// calls only), which a handler without SA_RESTART turns into EINTR -- even for a close or an
+    /// open of a regular file, which Linux never interrupts. Nothing of the call happened, so the
+    /// owner may have it restarted unconditionally (-ERESTARTNOINTR): the kernel reads the result
+    /// register only after this stop, when it sets up the handler.
+    void restart_if_unserved(pid_t tid) {
+        constexpr long erestartsys = 512, erestartnointr = 513;
+        struct user_regs_struct regs {};
+        if (::ptrace(PTRACE_GETREGS, tid, nullptr, &regs) != 0) return;
+        const auto nr = static_cast<long>(regs.orig_rax);
+        if (nr < 0 || static_cast<long>(regs.rax) != -erestartsys) return;
+        if (!m_events.restart_unserved_call(tid, nr)) return;
+        regs.rax = static_cast<unsigned long long>(-erestartnointr);
+        (void)::ptrace(PTRACE_SETREGS, tid, nullptr, &regs);
     }
 
     void maybe_start(pid_t tid, Task& task, int sig = 0) {
