@@ -129,6 +129,9 @@ inline constexpr std::uint64_t max_program_bytes = 512ull << 20;
 /// Bytes of box files kept in memfds for file-backed mmap (shared libraries); beyond it the cache
 /// starts over (mappings already made keep their memfd).
 inline constexpr std::uint64_t max_mapped_image_bytes = 1ull << 30;
+/// Host files kept open for file-backed mmap of host-directory files; beyond it the cache starts
+/// over (mappings already made keep their file).
+inline constexpr std::size_t max_cached_host_files = 512;
 /// `#!` interpreter lines nest at most this deep (Linux: 4 levels of binfmt recursion).
 inline constexpr int max_interpreter_depth = 4;
 /// Longest `#!` line read (Linux 6.x: 256 bytes).
@@ -587,10 +590,38 @@ private:
         auto st = open->stat();
         if (!st) return neg(st.error());
         if (!fs::is_regular(st->mode)) return neg(Errno::nodev);
+        if (auto host = host_file(*open, *st)) {
+            // A file of a host directory (--rootfs-dir, --mount): the host file itself, opened
+            // read-only through the punchthrough -- no copy of its bytes.
+            if (auto mapped = thread.map_from((*host)->descriptor()); !mapped) return neg(mapped.error());
+            return 0;
+        }
         auto image = file_image(*open, *st, "litebox-mapped");
         if (!image) return neg(image.error());
         if (auto mapped = thread.map_from((*image)->fd()); !mapped) return neg(mapped.error());
         return 0;  // the reply is CONTINUE: the kernel maps and answers
+    }
+
+    /// The host file behind a box file of a host directory (Inode::host_file), cached by file
+    /// identity like file_image; Errno::opnotsupp for a file whose bytes live in the box.
+    Result<std::shared_ptr<const fs::hostfs::HostFileHandle>> host_file(litebox::fd::OpenFile<Platform>& file,
+                                                                        const litebox::fd::Stat& st) {
+        auto* regular = dynamic_cast<fs::RegularFile<Platform>*>(&file);
+        if (regular == nullptr) return Errno::opnotsupp;
+        const ImageKey key{st.device, st.inode, st.size, st.modify_time.seconds, st.modify_time.nanoseconds,
+                           st.change_time.seconds, st.change_time.nanoseconds};
+        {
+            std::lock_guard lock(m_mutex);
+            if (const auto it = m_host_files.find(key); it != m_host_files.end()) return it->second;
+        }
+        const auto& inode = regular->location().inode;
+        if (!inode) return Errno::opnotsupp;
+        LITEBOX_TRY_ASSIGN(auto host, inode->host_file());
+        if (!host) return Errno::opnotsupp;
+        std::lock_guard lock(m_mutex);
+        if (m_host_files.size() >= max_cached_host_files) m_host_files.clear();
+        m_host_files[key] = host;
+        return host;
     }
 
     struct ImageKey {
@@ -866,6 +897,7 @@ private:
     std::unordered_map<pid_t, std::shared_ptr<Context>> m_host_process;  // host pid -> main thread
     std::unordered_map<pid_t, std::shared_ptr<lp::UniqueFd>> m_pidfds;    // host pid -> its pidfd
     std::unordered_map<ImageKey, std::shared_ptr<const sc::GuestImage>, ImageKeyHash> m_images_cache;
+    std::unordered_map<ImageKey, std::shared_ptr<const fs::hostfs::HostFileHandle>, ImageKeyHash> m_host_files;
     std::uint64_t m_images_bytes = 0;
     std::unordered_map<pid_t, std::shared_ptr<Context>> m_pending_clones;  // by cloning host tid
 };

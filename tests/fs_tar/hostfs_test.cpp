@@ -2,9 +2,12 @@
 // read-only, escapes through ".." and symlinks refused (openat2 and the component walk), audit
 // lines for grants and denials, and platforms without the policy denying everything.
 #include <litebox/fs/hostfs/hostfs.hpp>
+#include <litebox/fs/overlay/overlayfs.hpp>
+#include <litebox/fs/tmpfs.hpp>
 #include <litebox/platform/linux/hostfs.hpp>
 #include <litebox/platform/std/platform.hpp>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -242,4 +245,67 @@ TEST_CASE("hostfs: '..' and symlinks never leave the host directory", "[fs][host
     stdfs::create_symlink(m.host.outer, m.host.path / "sub");
     CHECK(err(sub->inode->lookup("secret")) == Errno::acces);
     CHECK(err(f.read_file("/host/sub/secret")) == Errno::noent);  // the box follows "sub" inside the box
+}
+
+TEST_CASE("hostfs: a regular file's host descriptor for mappings (open_read)", "[fs][hostfs]") {
+    const bool openat2 = GENERATE(true, false);
+    INFO("openat2 " << openat2);
+    Mounted m(/*read_only=*/true, openat2);
+    auto& f = *m.f;
+    // Through the inode of an open box file: the host file's bytes, read-only.
+    auto file = f.open("/host/hello.txt", of::read_only);
+    REQUIRE(file);
+    auto* regular = dynamic_cast<fs::RegularFile<HostPlatform>*>(file->get());
+    REQUIRE(regular != nullptr);
+    auto host = regular->location().inode->host_file();
+    REQUIRE(host);
+    const int descriptor = (*host)->descriptor();
+    char bytes[32] = {};
+    CHECK(::pread(descriptor, bytes, sizeof bytes, 0) == 10);
+    CHECK(std::string(bytes) == "hello host");
+    CHECK((::fcntl(descriptor, F_GETFL) & O_ACCMODE) == O_RDONLY);
+    CHECK(::write(descriptor, "x", 1) < 0);
+    CHECK(m.audit.contains("hostfs grant open_read 'hello.txt'"));
+    // A read-only policy grants it (it writes nothing); escapes and non-regular files fail.
+    CHECK(failure_of(m.ask(HostOp::open_read, "sub")) == Errno::acces);
+    CHECK(failure_of(m.ask(HostOp::open_read, "secret-link")) != Errno{});  // the final symlink is not followed
+    CHECK(failure_of(m.ask(HostOp::open_read, "up/secret")) != Errno{});
+    CHECK(failure_of(m.ask(HostOp::open_read, "../secret")) == Errno::perm);
+    REQUIRE(::mkfifo((m.host.path / "fifo").c_str(), 0600) == 0);
+    CHECK(failure_of(m.ask(HostOp::open_read, "fifo")) == Errno::acces);  // and without blocking
+    // Files whose bytes live in the box have no host file.
+    auto boxed = f.open("/etc/passwd", of::read_only);
+    REQUIRE(boxed);
+    auto* box_regular = dynamic_cast<fs::RegularFile<HostPlatform>*>(boxed->get());
+    REQUIRE(box_regular != nullptr);
+    CHECK(err(box_regular->location().inode->host_file()) == Errno::opnotsupp);
+}
+
+TEST_CASE("hostfs: under an overlay, the host file maps only until the file is copied up", "[fs][hostfs]") {
+    Mounted m(/*read_only=*/true);
+    auto& f = *m.f;
+    auto lower = fs::HostFs<HostPlatform>::create(f.platform, true);
+    REQUIRE(lower);
+    auto upper = fs::Tmpfs<HostPlatform>::create(f.platform, fs::TmpfsLimits{}, 0755);
+    auto overlay = fs::OverlayFs<HostPlatform>::create(f.platform, upper, *lower);
+    REQUIRE(overlay);
+    REQUIRE(f.mkdir("/ov"));
+    REQUIRE(f.vfs->mount(f.root, f.cwd, "/ov", *overlay));
+    const auto host_file_of = [&](const char* path) {
+        auto file = f.open(path, of::read_only);
+        REQUIRE(file);
+        auto* regular = dynamic_cast<fs::RegularFile<HostPlatform>*>(file->get());
+        REQUIRE(regular != nullptr);
+        return regular->location().inode->host_file();
+    };
+    CHECK(host_file_of("/ov/hello.txt").has_value());
+    auto early = f.open("/ov/hello.txt", of::read_only);  // open before the copy-up
+    REQUIRE(early);
+    REQUIRE(f.write_file("/ov/hello.txt", "changed in the box"));
+    CHECK(err(host_file_of("/ov/hello.txt")) == Errno::opnotsupp);
+    auto* early_regular = dynamic_cast<fs::RegularFile<HostPlatform>*>(early->get());
+    REQUIRE(early_regular != nullptr);
+    CHECK(err(early_regular->location().inode->host_file()) == Errno::opnotsupp);  // the upper layer holds it now
+    CHECK(*f.read_file("/ov/hello.txt") == "changed in the box");
+    CHECK(m.host.read("hello.txt") == "hello host");
 }

@@ -57,6 +57,10 @@
 
 namespace litebox::fs {
 
+namespace hostfs {
+class HostFileHandle;  // hostfs/operations.hpp
+}  // namespace hostfs
+
 template <platform::RawMutexProvider P>
 class Vfs;
 
@@ -171,6 +175,13 @@ public:
     }
     virtual Result<std::vector<std::string>> listxattr() { return std::vector<std::string>{}; }
     virtual Result<void> removexattr(std::string_view /*name*/) { return Errno::opnotsupp; }
+
+    // ---- host mappings -----------------------------------------------------------------------
+    /// A host file with exactly this regular file's bytes, opened read-only through the platform's
+    /// punchthrough, for a runtime whose host kernel maps files (litebox-run's file-backed mmap);
+    /// Errno::opnotsupp when the bytes live in the box (tmpfs, tar). An overlay answers for the
+    /// layer that holds the file now.
+    virtual Result<std::shared_ptr<const hostfs::HostFileHandle>> host_file() { return Errno::opnotsupp; }
 
     // ---- FIFOs and sockets -------------------------------------------------------------------
     /// The IPC slot of a FIFO or socket inode (see attachment.hpp); nullptr for other inodes or

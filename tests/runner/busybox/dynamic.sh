@@ -46,6 +46,41 @@ case "$out" in
     *) fail "--audit output: $out" ;;
 esac
 
+# File-backed mmap of a host-directory file maps the host file itself (read-only, no copy); once
+# the box changes the file (copied up into the overlay) a mapping shows the box's bytes, and the
+# host file stays as it was.
+map_dir=$(mktemp -d /var/tmp/litebox-map.XXXXXX)
+head -c 300000 /bin/busybox > "$map_dir/data"
+out=$("$run" --rootfs-dir / --audit -- /usr/bin/python3 -c "
+import mmap
+path = '$map_dir/data'
+def mapped():
+    with open(path, 'rb') as f:
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+            return bytes(m[:])
+before = mapped()
+print('host', before == open(path, 'rb').read(), len(before))
+early = open(path, 'rb')  # opened before the copy-up: maps what the file holds now
+with open(path, 'r+b') as f:
+    f.seek(1000)
+    f.write(b'box bytes')
+after = mapped()
+print('box', after[1000:1009] == b'box bytes', after[:1000] == before[:1000], len(after))
+with mmap.mmap(early.fileno(), 0, access=mmap.ACCESS_READ) as m:
+    print('early', m[1000:1009] == b'box bytes')
+" 2>&1 | grep -v '^litebox shim: ')
+case "$out" in
+    *"hostfs grant open_read '${map_dir#/}/data'"*) ;;
+    *) fail "no open_read grant for the mapped host file: $out" ;;
+esac
+out=$(printf '%s\n' "$out" | grep -E '^(host|box|early) ')
+expected="host True 300000
+box True True 300000
+early True"
+[ "$out" = "$expected" ] && echo "ok: mmap of a host file, then of the box's copy" || fail "mmap printed: $out"
+[ "$(head -c 300000 /bin/busybox | md5sum)" = "$(md5sum < "$map_dir/data")" ] || fail "the host file changed"
+rm -rf "$map_dir"
+
 # glibc's resolver in the box (getaddrinfo: IP_RECVERR, sendmmsg of the A and AAAA queries, poll,
 # FIONREAD, recvfrom) against a DNS responder on the box's loopback; resolv.conf is written in the
 # overlay. Nothing leaves the box.

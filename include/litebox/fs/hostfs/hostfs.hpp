@@ -241,6 +241,13 @@ public:
         return ok();
     }
 
+    Result<std::shared_ptr<const hostfs::HostFileHandle>> host_file() override {
+        if (!is_regular(this->type())) return Errno::acces;
+        LITEBOX_TRY_ASSIGN(hostfs::HostFsReply reply, m_shared->request(request(hostfs::HostOp::open_read)));
+        if (!reply.file) return Errno::opnotsupp;
+        return std::move(reply.file);
+    }
+
     Attachment<P>* attachment() noexcept override { return m_attachment.get(); }
 
     [[nodiscard]] std::string path() const {

@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -51,6 +52,8 @@ enum class HostOp : std::uint8_t {
     chown,     // path, uid, gid (no_change = 0xffffffff leaves one)
     utimens,   // path, atime, mtime (utime_omit honoured)
     statfs,    // → statfs
+    open_read, // path (a regular file) → a host descriptor open read-only (HostFileHandle), for
+               // runtimes whose host kernel maps the file (litebox-run's file-backed mmap)
 };
 
 constexpr std::string_view host_op_name(HostOp op) noexcept {
@@ -72,6 +75,7 @@ constexpr std::string_view host_op_name(HostOp op) noexcept {
         case HostOp::chown: return "chown";
         case HostOp::utimens: return "utimens";
         case HostOp::statfs: return "statfs";
+        case HostOp::open_read: return "open_read";
     }
     return "?";
 }
@@ -83,7 +87,8 @@ constexpr bool host_op_writes(HostOp op) noexcept {
         case HostOp::readdir:
         case HostOp::read:
         case HostOp::readlink:
-        case HostOp::statfs: return false;
+        case HostOp::statfs:
+        case HostOp::open_read: return false;
         default: return true;
     }
 }
@@ -95,6 +100,18 @@ struct HostDirEntry {
     std::uint8_t type = fd::dirent_type::unknown;
 };
 
+/// A host file the platform opened read-only (HostOp::open_read); closed when the last reference
+/// goes. The descriptor is for the host kernel (to map the file), never for the guest to use.
+class HostFileHandle {
+public:
+    HostFileHandle() = default;
+    HostFileHandle(const HostFileHandle&) = delete;
+    HostFileHandle& operator=(const HostFileHandle&) = delete;
+    virtual ~HostFileHandle() = default;
+    /// The platform's descriptor (POSIX platforms), valid while the handle lives.
+    [[nodiscard]] virtual int descriptor() const noexcept = 0;
+};
+
 /// What an executed request returns (the fields its operation fills).
 struct HostFsReply {
     Stat stat;                         // lstat
@@ -102,6 +119,7 @@ struct HostFsReply {
     std::vector<HostDirEntry> entries; // readdir
     std::string text;                  // readlink
     std::size_t count = 0;             // read, write
+    std::shared_ptr<const HostFileHandle> file;  // open_read
 };
 
 /// The punchthrough operation. Buffers are the caller's and live until execute() returns.

@@ -55,6 +55,16 @@ private:
     int m_fd = -1;
 };
 
+/// HostOp::open_read's reply on Linux.
+class HostFile final : public fs::hostfs::HostFileHandle {
+public:
+    explicit HostFile(Fd fd) noexcept : m_fd(std::move(fd)) {}
+    [[nodiscard]] int descriptor() const noexcept override { return m_fd.get(); }
+
+private:
+    Fd m_fd;
+};
+
 inline fd::Timespec to_timespec(const struct timespec& t) noexcept { return {t.tv_sec, t.tv_nsec}; }
 
 inline fd::Stat to_stat(const struct stat& st) noexcept {
@@ -200,6 +210,14 @@ struct Executor {
                     }
                     if (errno != EINTR) return last_errno();
                 }
+            }
+            case HostOp::open_read: {
+                LITEBOX_TRY_ASSIGN(Fd fd, open_beneath(r.path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK));
+                struct stat st {};
+                if (::fstat(fd.get(), &st) < 0) return last_errno();
+                if (!S_ISREG(st.st_mode)) return Errno::acces;  // never a FIFO or device of the host
+                reply.file = std::make_shared<const HostFile>(std::move(fd));
+                return reply;
             }
             case HostOp::truncate: {
                 LITEBOX_TRY_ASSIGN(Fd fd, open_beneath(r.path, O_WRONLY | O_NOFOLLOW));
