@@ -46,6 +46,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -506,9 +507,9 @@ private:
         }
         for (auto& listener : threads) {
             // Its RECV ends with the wake signal (or when its last task is gone).
-            while (!listener.finished->load(std::memory_order_acquire)) {
+            for (long wait_ns = 20'000; !listener.finished->load(std::memory_order_acquire); wait_ns = std::min(2 * wait_ns, 2'000'000L)) {
                 ::pthread_kill(listener.thread.native_handle(), m_options.wake_signal);
-                struct timespec slice {0, 2'000'000};
+                struct timespec slice {0, wait_ns};
                 ::nanosleep(&slice, nullptr);
             }
             listener.thread.join();
