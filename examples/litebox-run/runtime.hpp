@@ -722,14 +722,27 @@ private:
         if (sig < 0 || sig > 64 || tid <= 0 || (tgid != -1 && tgid <= 0)) return neg(Errno::inval);
         if (auto checked = m_shim.tasks().kill_thread(context.process(), tgid, tid, 0); !checked) return neg(checked.error());
         if (sig == 0) return 0;
-        // Threads of a box process are its host threads in the same order only for the main
-        // thread; other threads are addressed through their process for now.
-        const int box_pid = tgid > 0 ? tgid : tid;
+        // The host thread that is box thread `tid` (of process `tgid` for tgkill): the signal goes
+        // to that very thread, so its handler runs there and its blocked call is the one
+        // interrupted.
         std::lock_guard signal_lock(m_signal_mutex);
-        const auto host = host_pid_of(box_pid);
-        if (!host || !m_signal_thread) return neg(Errno::srch);
-        if (auto sent = m_signal_thread(*host, *host, sig); !sent) return neg(sent.error());
+        const auto target = host_thread_of(tgid, tid);
+        if (!target || !m_signal_thread) return neg(Errno::srch);
+        if (auto sent = m_signal_thread(target->first, target->second, sig); !sent) return neg(sent.error());
         return 0;
+    }
+
+    /// The host process and host thread of box thread `tid` (in box process `tgid`, or any process
+    /// when `tgid` is -1).
+    std::optional<std::pair<pid_t, pid_t>> host_thread_of(int tgid, int tid) {
+        std::lock_guard lock(m_mutex);
+        for (const auto& [host_tid, context] : m_threads) {
+            if (context->tid() != tid || (tgid > 0 && context->pid() != tgid)) continue;
+            const auto host = m_box_pid_host.find(context->pid());
+            if (host == m_box_pid_host.end()) continue;
+            return std::pair<pid_t, pid_t>{host->second, host_tid};
+        }
+        return std::nullopt;
     }
 
     /// Called with m_mutex held, while `host_pid` is certainly ours (stopped at birth, or just

@@ -260,6 +260,53 @@ int nointr_mode(long rounds) {
     return 0;
 }
 
+// `thread-signal` (for litebox-run): a signal sent to one thread (pthread_kill, i.e. tgkill; then
+// a raw tkill) runs the handler on that thread and interrupts its blocked pipe read with EINTR
+// (handler without SA_RESTART); the main thread is not disturbed.
+volatile long g_handler_tid = 0;
+void on_usr2(int) { g_handler_tid = raw(SYS_gettid); }
+struct Reader {
+    int fd = -1;
+    volatile long tid = 0;
+    long result = 0;
+};
+void* blocked_reader(void* arg) {
+    auto* reader = static_cast<Reader*>(arg);
+    reader->tid = raw(SYS_gettid);
+    char c = 0;
+    reader->result = raw(SYS_read, reader->fd, reinterpret_cast<long>(&c), 1);
+    return nullptr;
+}
+int thread_signal_mode() {
+    struct sigaction action {};
+    action.sa_handler = on_usr2;
+    action.sa_flags = 0;
+    sigaction(SIGUSR2, &action, nullptr);
+    int fds[2];
+    if (pipe(fds) != 0) return 2;
+    for (int round = 0; round < 2; ++round) {
+        Reader reader;
+        reader.fd = fds[0];
+        g_handler_tid = 0;
+        pthread_t thread;
+        if (pthread_create(&thread, nullptr, blocked_reader, &reader) != 0) return 3;
+        while (reader.tid == 0) sched_yield();
+        const struct timespec settle {0, 100'000'000};  // let the read block
+        nanosleep(&settle, nullptr);
+        const long sent = round == 0 ? -pthread_kill(thread, SIGUSR2) : raw(SYS_tkill, reader.tid, SIGUSR2);
+        pthread_join(thread, nullptr);
+        const char* name = round == 0 ? "pthread_kill" : "tkill";
+        char key[64];
+        snprintf(key, sizeof key, "%s_sent", name);
+        say(key, sent);
+        snprintf(key, sizeof key, "%s_read", name);
+        say(key, reader.result);
+        snprintf(key, sizeof key, "%s_on_thread", name);
+        say(key, g_handler_tid == reader.tid ? 1 : 0);
+    }
+    return 0;
+}
+
 // `exec-signals` (for litebox-run): block SIGUSR1, ignore SIGUSR2, make SIGUSR1 pending, then
 // execve this program again, which reports what it inherited (Linux keeps all three).
 int exec_signals(bool after) {
@@ -325,6 +372,7 @@ int main(int argc, char** argv) {
     if (strcmp(mode, "filemap") == 0) return filemap();
     if (strcmp(mode, "fork") == 0) return fork_mode();
     if (strcmp(mode, "restart") == 0) return restart_mode();
+    if (strcmp(mode, "thread-signal") == 0) return thread_signal_mode();
     if (strcmp(mode, "nointr") == 0) return nointr_mode(argc > 2 ? atol(argv[2]) : 20000);
     if (strcmp(mode, "exec-signals") == 0) return exec_signals(argc > 2 && strcmp(argv[2], "after") == 0);
     if (strcmp(mode, "segv") == 0) {
