@@ -608,8 +608,7 @@ private:
                                                                         const litebox::fd::Stat& st) {
         auto* regular = dynamic_cast<fs::RegularFile<Platform>*>(&file);
         if (regular == nullptr) return Errno::opnotsupp;
-        const ImageKey key{st.device, st.inode, st.size, st.modify_time.seconds, st.modify_time.nanoseconds,
-                           st.change_time.seconds, st.change_time.nanoseconds};
+        const ImageKey key = ImageKey::of(st);
         {
             std::lock_guard lock(m_mutex);
             if (const auto it = m_host_files.find(key); it != m_host_files.end()) return it->second;
@@ -628,6 +627,10 @@ private:
         std::uint64_t device, inode;
         std::int64_t size, mtime_s, mtime_ns, ctime_s, ctime_ns;
         friend bool operator==(const ImageKey&, const ImageKey&) = default;
+        static ImageKey of(const litebox::fd::Stat& st) noexcept {
+            return {st.device, st.inode, st.size, st.modify_time.seconds, st.modify_time.nanoseconds, st.change_time.seconds,
+                    st.change_time.nanoseconds};
+        }
     };
     struct ImageKeyHash {
         std::size_t operator()(const ImageKey& k) const noexcept {
@@ -642,8 +645,7 @@ private:
     /// holds at most max_mapped_image_bytes.
     Result<std::shared_ptr<const sc::GuestImage>> file_image(litebox::fd::OpenFile<Platform>& file, const litebox::fd::Stat& st,
                                                              const char* name) {
-        const ImageKey key{st.device, st.inode, st.size, st.modify_time.seconds, st.modify_time.nanoseconds,
-                           st.change_time.seconds, st.change_time.nanoseconds};
+        const ImageKey key = ImageKey::of(st);
         {
             std::lock_guard lock(m_mutex);
             if (const auto it = m_images_cache.find(key); it != m_images_cache.end()) return it->second;
