@@ -7,3 +7,18 @@ id -g
 echo "$$" | grep -c '^[0-9][0-9]*$'
 kill -0 $$ && echo self-signal-ok
 date +%Y | grep -c '^20'
+# Job control: SIGSTOP really stops a process (its counter stands still) until SIGCONT.
+( i=0; while :; do i=$((i + 1)); echo $i > counter; sleep 0.05; done ) &
+worker=$!
+sleep 0.4
+kill -STOP $worker
+sleep 0.5
+stopped_at=$(cat counter)
+sleep 0.6
+[ "$(cat counter)" = "$stopped_at" ] && echo stop-holds
+kill -CONT $worker
+sleep 0.6
+[ "$(cat counter)" -gt "$stopped_at" ] && echo cont-resumes
+kill $worker
+wait $worker 2>/dev/null
+echo "worker ended: $?"

@@ -17,8 +17,8 @@
 // Deaths. The tracer is the only one that waits for guest tasks (waitpid(-1, __WALL)); a thread
 // group leader's status goes to on_process_exit. Signal-delivery stops are resumed with the
 // signal (the guest's own handlers run as usual; a call the signal cut off before it was served
-// is restarted, see restart_if_unserved); group-stops are resumed at once (job-control
-// stop is not supported). Program images are launched on the tracer thread (launch()), because
+// is restarted, see restart_if_unserved); a group-stop keeps the task stopped (PTRACE_LISTEN)
+// until SIGCONT ends it. Program images are launched on the tracer thread (launch()), because
 // only the thread that seized a task may trace it.
 #pragma once
 
@@ -259,6 +259,10 @@ private:
         m_changed.notify_all();
     }
 
+    static constexpr bool is_stop_signal(int sig) noexcept {
+        return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+    }
+
     static void resume(pid_t tid, int request = PTRACE_CONT, int sig = 0) noexcept {
         (void)::ptrace(static_cast<__ptrace_request>(request), tid, nullptr, reinterpret_cast<void*>(static_cast<std::uintptr_t>(sig)));
     }
@@ -300,7 +304,13 @@ private:
                 maybe_start(tid, task);
                 return;
             }
-            resume(tid);  // a group-stop: job control is not supported, keep running
+            if (is_stop_signal(sig)) {
+                // A group-stop (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU): the task stays stopped but
+                // the tracer hears when the stop ends (SIGCONT), with another STOP trap.
+                (void)::ptrace(PTRACE_LISTEN, tid, nullptr, nullptr);
+                return;
+            }
+            resume(tid);  // the end of a group-stop (SIGTRAP): run again
             return;
         }
         if (event != 0) {  // another event (exec of a trampoline is handled by launch): go on
