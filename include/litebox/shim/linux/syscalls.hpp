@@ -81,7 +81,7 @@ namespace litebox::shim::linux_abi {
     X(58, vfork, sys_vfork, partial, "", "process model only (the runtime copies the address space)") \
     X(59, execve, sys_execve, partial, "spp", "process model only (the runtime loads the program)") \
     X(60, exit, sys_exit, supported, "d", "the runtime ends the thread") \
-    X(61, wait4, sys_wait4, partial, "dpxp", "no stopped/continued children (no job control)") \
+    X(61, wait4, sys_wait4, partial, "dpxp", "stopped/continued children are not reported (WUNTRACED, WCONTINUED)") \
     X(62, kill, sys_kill, supported, "dS", "") \
     X(63, uname, sys_uname, supported, "p", "") \
     X(64, semget, sys_nosys, enosys, "?", "") \
