@@ -269,12 +269,14 @@ struct Reader {
     int fd = -1;
     volatile long tid = 0;
     long result = 0;
+    volatile int done = 0;
 };
 void* blocked_reader(void* arg) {
     auto* reader = static_cast<Reader*>(arg);
     reader->tid = raw(SYS_gettid);
     char c = 0;
     reader->result = raw(SYS_read, reader->fd, reinterpret_cast<long>(&c), 1);
+    reader->done = 1;
     return nullptr;
 }
 int thread_signal_mode() {
@@ -291,9 +293,16 @@ int thread_signal_mode() {
         pthread_t thread;
         if (pthread_create(&thread, nullptr, blocked_reader, &reader) != 0) return 3;
         while (reader.tid == 0) sched_yield();
-        const struct timespec settle {0, 100'000'000};  // let the read block
-        nanosleep(&settle, nullptr);
-        const long sent = round == 0 ? -pthread_kill(thread, SIGUSR2) : raw(SYS_tkill, reader.tid, SIGUSR2);
+        // Signal until the read ends: a signal that came before the read blocked only ran the
+        // handler, and the next one interrupts the read (each after 50 ms, for a loaded machine).
+        long sent = 1;  // the first send's result (a later one may meet a thread that just ended)
+        const struct timespec settle {0, 50'000'000};
+        for (int attempt = 0; attempt < 200 && !reader.done; ++attempt) {
+            nanosleep(&settle, nullptr);
+            if (reader.done) break;
+            const long r = round == 0 ? -pthread_kill(thread, SIGUSR2) : raw(SYS_tkill, reader.tid, SIGUSR2);
+            if (sent == 1) sent = r;
+        }
         pthread_join(thread, nullptr);
         const char* name = round == 0 ? "pthread_kill" : "tkill";
         char key[64];
