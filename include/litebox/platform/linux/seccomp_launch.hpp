@@ -7,7 +7,9 @@
 #include <linux/futex.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -16,6 +18,7 @@
 #include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -226,6 +229,16 @@ struct LaunchFailure {
 };
 
 namespace detail {
+/// Sends `signal` to `thread` until `done` holds, sleeping 20 us after the first try and twice as
+/// long after each further one, up to `max_wait_ns` (a thread woken this way usually ends within
+/// tens of microseconds; a fixed millisecond sleep cost every run that much).
+inline void wake_until(pthread_t thread, int signal, const std::atomic<bool>& done, long max_wait_ns) noexcept {
+    for (long wait_ns = 20'000; !done.load(std::memory_order_acquire); wait_ns = std::min(2 * wait_ns, max_wait_ns)) {
+        ::pthread_kill(thread, signal);
+        struct timespec slice {0, wait_ns};
+        ::nanosleep(&slice, nullptr);
+    }
+}
 
 /// Shared between the supervisor and its trampoline child (one MAP_SHARED page).
 struct Handshake {

@@ -46,7 +46,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -507,11 +506,7 @@ private:
         }
         for (auto& listener : threads) {
             // Its RECV ends with the wake signal (or when its last task is gone).
-            for (long wait_ns = 20'000; !listener.finished->load(std::memory_order_acquire); wait_ns = std::min(2 * wait_ns, 2'000'000L)) {
-                ::pthread_kill(listener.thread.native_handle(), m_options.wake_signal);
-                struct timespec slice {0, wait_ns};
-                ::nanosleep(&slice, nullptr);
-            }
+            detail::wake_until(listener.thread.native_handle(), m_options.wake_signal, *listener.finished, 2'000'000);
             listener.thread.join();
         }
         std::lock_guard lock(m_mutex);
@@ -538,8 +533,7 @@ private:
     /// take_restart_answer) -- before the reply, which lets the thread run on to its
     /// signal-delivery stop.
     void answer(const Listener& listener, const TrappedCall& call, std::int64_t result) noexcept {
-        constexpr std::int64_t erestartsys = -512;
-        if (result == erestartsys) {
+        if (result == -restart_sys) {
             try {
                 std::lock_guard lock(m_mutex);
                 m_restart_answers.insert(call.tid);
@@ -552,11 +546,7 @@ private:
 
     /// A mark left by an answer that reached no signal-delivery stop (the signal was gone): the
     /// thread's next call ends it.
-    void clear_restart_answer(pid_t tid) {
-        if (m_restart_answer_count.load(std::memory_order_acquire) == 0) return;
-        std::lock_guard lock(m_mutex);
-        if (m_restart_answers.erase(tid) != 0) m_restart_answer_count.store(m_restart_answers.size(), std::memory_order_release);
-    }
+    void clear_restart_answer(pid_t tid) noexcept { (void)take_restart_answer(tid); }
 
     void dispatch(const TrappedCall& call, const Listener& listener) {
         auto process = process_of(call, listener);

@@ -29,7 +29,6 @@
 #include <sys/user.h>
 #include <sys/wait.h>
 
-#include <algorithm>
 #include <array>
 #include <atomic>
 #include <condition_variable>
@@ -118,13 +117,7 @@ public:
             m_stopping = true;
         }
         m_changed.notify_all();
-        // The thread usually ends within tens of microseconds: poll from 20 us up to 1 ms (a
-        // fixed 1 ms sleep cost every run of litebox-run a millisecond).
-        for (long wait_ns = 20'000; !m_finished.load(std::memory_order_acquire); wait_ns = std::min(2 * wait_ns, 1'000'000L)) {
-            ::pthread_kill(m_thread.native_handle(), m_wake_signal);
-            struct timespec slice {0, wait_ns};
-            ::nanosleep(&slice, nullptr);
-        }
+        detail::wake_until(m_thread.native_handle(), m_wake_signal, m_finished, 1'000'000);
         m_thread.join();
     }
 
@@ -333,13 +326,12 @@ private:
     /// owner may have it restarted unconditionally (-ERESTARTNOINTR): the kernel reads the result
     /// register only after this stop, when it sets up the handler.
     void restart_if_unserved(pid_t tid) {
-        constexpr long erestartsys = 512, erestartnointr = 513;
         struct user_regs_struct regs {};
         if (::ptrace(PTRACE_GETREGS, tid, nullptr, &regs) != 0) return;
         const auto nr = static_cast<long>(regs.orig_rax);
-        if (nr < 0 || static_cast<long>(regs.rax) != -erestartsys) return;
+        if (nr < 0 || static_cast<std::int64_t>(regs.rax) != -restart_sys) return;
         if (!m_events.restart_unserved_call(tid, nr)) return;
-        regs.rax = static_cast<unsigned long long>(-erestartnointr);
+        regs.rax = static_cast<unsigned long long>(-restart_no_intr);
         (void)::ptrace(PTRACE_SETREGS, tid, nullptr, &regs);
     }
 
