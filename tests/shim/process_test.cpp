@@ -374,3 +374,51 @@ TEST_CASE("execve asks the runtime and complete_exec closes close-on-exec descri
     g.mem.put<std::uint64_t>(argv2, g.mem.put_string("a-long-argument-string"));
     CHECK(g.call(lx::nr::execve, g.mem.put_string("/bin/sh"), argv2, 0) == err(Errno::toobig));
 }
+
+TEST_CASE("the box has one CPU: affinity, getcpu and scheduler queries", "[shim][process]") {
+    lx::ShimConfig config;
+    config.initial_uid = 0;
+    config.initial_gid = 0;
+    ShimFixture<> f(config);
+    const auto mask = f.mem.allocate(16);
+    f.mem.put<std::uint64_t>(mask, ~0ull);
+    CHECK(f.call(lx::nr::sched_getaffinity, 0, 16, mask) == 8);
+    CHECK(f.mem.get<std::uint64_t>(mask) == 1);
+    CHECK(f.call(lx::nr::sched_getaffinity, 1, 8, mask) == 8);
+    CHECK(f.call(lx::nr::sched_getaffinity, 0, 4, mask) == err(Errno::inval));
+    CHECK(f.call(lx::nr::sched_getaffinity, 0, 12, mask) == err(Errno::inval));
+    CHECK(f.call(lx::nr::sched_getaffinity, 77, 8, mask) == err(Errno::srch));
+    CHECK(f.call(lx::nr::sched_getaffinity, -1, 8, mask) == err(Errno::srch));
+    CHECK(f.call(lx::nr::sched_getaffinity, 0, 8, f.mem.hole()) == err(Errno::fault));
+
+    CHECK(f.call(lx::nr::sched_setaffinity, 0, 8, mask) == 0);  // CPU 0
+    f.mem.put<std::uint64_t>(mask, 2);
+    CHECK(f.call(lx::nr::sched_setaffinity, 0, 8, mask) == err(Errno::inval));  // no CPU of the box
+    CHECK(f.call(lx::nr::sched_setaffinity, 0, 0, mask) == err(Errno::inval));
+    CHECK(f.call(lx::nr::sched_setaffinity, 0, 8, f.mem.hole()) == err(Errno::fault));
+    f.mem.put<std::uint64_t>(mask, 3);
+    auto child = f.fork(*f.init);
+    CHECK(f.call_on(*child, lx::nr::setuid, 1000) == 0);
+    CHECK(f.call_on(*child, lx::nr::sched_setaffinity, 1, 8, mask) == err(Errno::perm));
+    CHECK(f.call(lx::nr::sched_setaffinity, 2, 8, mask) == 0);  // root may
+
+    const auto cpu = f.mem.allocate(4), node = f.mem.allocate(4);
+    f.mem.put<std::uint32_t>(cpu, 9);
+    f.mem.put<std::uint32_t>(node, 9);
+    CHECK(f.call(lx::nr::getcpu, cpu, node, 0) == 0);
+    CHECK(f.mem.get<std::uint32_t>(cpu) == 0);
+    CHECK(f.mem.get<std::uint32_t>(node) == 0);
+    CHECK(f.call(lx::nr::getcpu, 0, 0, 0) == 0);
+
+    CHECK(f.call(lx::nr::sched_getscheduler, 0) == lx::abi::sched_other);
+    CHECK(f.call(lx::nr::sched_getscheduler, 99) == err(Errno::srch));
+    const auto param = f.mem.allocate(4);
+    f.mem.put<std::int32_t>(param, 5);
+    CHECK(f.call(lx::nr::sched_getparam, 0, param) == 0);
+    CHECK(f.mem.get<std::int32_t>(param) == 0);
+    CHECK(f.call(lx::nr::sched_getparam, 0, 0) == err(Errno::inval));
+    CHECK(f.call(lx::nr::sched_get_priority_max, lx::abi::sched_fifo) == 99);
+    CHECK(f.call(lx::nr::sched_get_priority_min, lx::abi::sched_rr) == 1);
+    CHECK(f.call(lx::nr::sched_get_priority_max, lx::abi::sched_other) == 0);
+    CHECK(f.call(lx::nr::sched_get_priority_min, 4) == err(Errno::inval));
+}

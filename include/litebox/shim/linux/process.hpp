@@ -1,4 +1,6 @@
-// Process identity syscalls: pids and tids, process groups and sessions, set_tid_address.
+// Process identity syscalls: pids and tids, process groups and sessions, set_tid_address; and the
+// scheduler's view of the box: one virtual CPU (CPU 0, as /proc/cpuinfo says), every task under
+// SCHED_OTHER at priority 0.
 #pragma once
 
 #include "kernel.hpp"
@@ -60,6 +62,100 @@ SyscallResult sys_set_tid_address(ThreadContext<P>& t, const SyscallRequest& r) 
 template <typename P>
 SyscallResult sys_sched_yield(ThreadContext<P>&, const SyscallRequest&) {
     return 0;
+}
+
+namespace process_detail {
+/// The box's CPU mask: CPU 0 only, in one long (Linux copies cpumask_size() bytes, a whole number
+/// of longs covering nr_cpu_ids).
+inline constexpr std::uint64_t box_cpu_mask = 1;
+
+/// The process of the thread a sched_* call names (0: the caller). ESRCH for a negative or unknown
+/// id.
+template <typename P>
+Result<std::shared_ptr<Process<P>>> sched_target(ThreadContext<P>& t, std::int32_t tid) {
+    if (tid < 0) return Errno::srch;
+    if (tid == 0 || tid == t.tid()) return t.shared_process();
+    auto process = t.kernel().tasks().process_of_thread(tid);
+    if (!process) return Errno::srch;
+    return process;
+}
+}  // namespace process_detail
+
+template <typename P>
+SyscallResult sys_sched_getaffinity(ThreadContext<P>& t, const SyscallRequest& r) {
+    const std::uint64_t length = r.u64(1);
+    LITEBOX_TRY(process_detail::sched_target(t, r.i32(0)));
+    constexpr std::uint64_t size = sizeof process_detail::box_cpu_mask;
+    if (length < size || (length & (size - 1)) != 0) return Errno::inval;  // as Linux (nr_cpu_ids = 1)
+    LITEBOX_TRY(Guest<P>::write(r.ptr(2), process_detail::box_cpu_mask));
+    return static_cast<std::int64_t>(size);
+}
+
+/// Accepted when the mask keeps CPU 0 (the threads stay where they are); EINVAL if it names no
+/// CPU of the box, EPERM for another user's thread, as Linux.
+template <typename P>
+SyscallResult sys_sched_setaffinity(ThreadContext<P>& t, const SyscallRequest& r) {
+    const std::uint64_t length = r.u64(1);
+    LITEBOX_TRY_ASSIGN(const auto target, process_detail::sched_target(t, r.i32(0)));
+    if (length == 0) return Errno::inval;
+    LITEBOX_TRY_ASSIGN(const std::uint8_t low, Guest<P>::template read<std::uint8_t>(r.ptr(2)));
+    const Credentials mine = t.process().credentials();
+    if (target.get() != &t.process() && !mine.privileged()) {
+        const Credentials theirs = target->credentials();
+        if (mine.euid != theirs.euid && mine.euid != theirs.ruid) return Errno::perm;
+    }
+    if ((low & process_detail::box_cpu_mask) == 0) return Errno::inval;
+    return 0;
+}
+
+/// getcpu: CPU 0, NUMA node 0 (either pointer may be null).
+template <typename P>
+SyscallResult sys_getcpu(ThreadContext<P>&, const SyscallRequest& r) {
+    const std::uint32_t zero = 0;
+    LITEBOX_TRY(Guest<P>::write_optional(r.ptr(0), zero));
+    LITEBOX_TRY(Guest<P>::write_optional(r.ptr(1), zero));
+    return 0;
+}
+
+template <typename P>
+SyscallResult sys_sched_getscheduler(ThreadContext<P>& t, const SyscallRequest& r) {
+    LITEBOX_TRY(process_detail::sched_target(t, r.i32(0)));
+    return abi::sched_other;
+}
+
+template <typename P>
+SyscallResult sys_sched_getparam(ThreadContext<P>& t, const SyscallRequest& r) {
+    if (r.ptr(1) == 0) return Errno::inval;
+    LITEBOX_TRY(process_detail::sched_target(t, r.i32(0)));
+    const std::int32_t priority = 0;
+    LITEBOX_TRY(Guest<P>::write(r.ptr(1), priority));
+    return 0;
+}
+
+/// The priority range of a policy, as Linux: 1..99 for SCHED_FIFO and SCHED_RR, 0 for the others.
+template <typename P>
+SyscallResult sys_sched_get_priority_max(ThreadContext<P>&, const SyscallRequest& r) {
+    switch (r.i32(0)) {
+    case abi::sched_fifo:
+    case abi::sched_rr: return 99;
+    case abi::sched_other:
+    case abi::sched_batch:
+    case abi::sched_idle:
+    case abi::sched_deadline: return 0;
+    default: return Errno::inval;
+    }
+}
+template <typename P>
+SyscallResult sys_sched_get_priority_min(ThreadContext<P>&, const SyscallRequest& r) {
+    switch (r.i32(0)) {
+    case abi::sched_fifo:
+    case abi::sched_rr: return 1;
+    case abi::sched_other:
+    case abi::sched_batch:
+    case abi::sched_idle:
+    case abi::sched_deadline: return 0;
+    default: return Errno::inval;
+    }
 }
 
 }  // namespace litebox::shim::linux_abi

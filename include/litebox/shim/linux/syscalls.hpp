@@ -163,11 +163,11 @@ namespace litebox::shim::linux_abi {
     X(140, getpriority, sys_nosys, enosys, "dd", "") \
     X(141, setpriority, sys_nosys, enosys, "ddd", "") \
     X(142, sched_setparam, sys_nosys, enosys, "?", "") \
-    X(143, sched_getparam, sys_nosys, enosys, "?", "") \
+    X(143, sched_getparam, sys_sched_getparam, partial, "dp", "every task is SCHED_OTHER, priority 0") \
     X(144, sched_setscheduler, sys_nosys, enosys, "?", "") \
-    X(145, sched_getscheduler, sys_nosys, enosys, "?", "") \
-    X(146, sched_get_priority_max, sys_nosys, enosys, "?", "") \
-    X(147, sched_get_priority_min, sys_nosys, enosys, "?", "") \
+    X(145, sched_getscheduler, sys_sched_getscheduler, partial, "d", "every task is SCHED_OTHER, priority 0") \
+    X(146, sched_get_priority_max, sys_sched_get_priority_max, supported, "d", "") \
+    X(147, sched_get_priority_min, sys_sched_get_priority_min, supported, "d", "") \
     X(148, sched_rr_get_interval, sys_nosys, enosys, "?", "") \
     X(149, mlock, sys_nosys, runtime, "?", "address space and thread state: the runtime handles it") \
     X(150, munlock, sys_nosys, runtime, "?", "address space and thread state: the runtime handles it") \
@@ -223,8 +223,8 @@ namespace litebox::shim::linux_abi {
     X(200, tkill, sys_tkill, supported, "dS", "") \
     X(201, time, sys_time, supported, "p", "") \
     X(202, futex, sys_nosys, runtime, "pdupdp", "address space and thread state: the runtime handles it") \
-    X(203, sched_setaffinity, sys_nosys, enosys, "?", "") \
-    X(204, sched_getaffinity, sys_nosys, enosys, "dup", "") \
+    X(203, sched_setaffinity, sys_sched_setaffinity, partial, "dup", "one virtual CPU: a mask with CPU 0 is accepted, others EINVAL") \
+    X(204, sched_getaffinity, sys_sched_getaffinity, partial, "dup", "one virtual CPU (CPU 0)") \
     X(205, set_thread_area, sys_nosys, enosys, "?", "") \
     X(206, io_setup, sys_nosys, enosys, "?", "") \
     X(207, io_destroy, sys_nosys, enosys, "?", "") \
@@ -329,7 +329,7 @@ namespace litebox::shim::linux_abi {
     X(306, syncfs, sys_syncfs, supported, "f", "") \
     X(307, sendmmsg, sys_sendmmsg, supported, "fpux", "") \
     X(308, setns, sys_nosys, enosys, "?", "") \
-    X(309, getcpu, sys_nosys, enosys, "ppp", "") \
+    X(309, getcpu, sys_getcpu, partial, "ppp", "always CPU 0, node 0") \
     X(310, process_vm_readv, sys_nosys, enosys, "?", "") \
     X(311, process_vm_writev, sys_nosys, enosys, "?", "") \
     X(312, kcmp, sys_nosys, enosys, "?", "") \

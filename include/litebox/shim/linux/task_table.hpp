@@ -114,6 +114,8 @@ public:
     // ---- queries ---------------------------------------------------------------------------------
     [[nodiscard]] ProcessPtr find_process(int pid) const;
     [[nodiscard]] ThreadPtr find_thread(int tid) const;
+    /// The process of live thread `tid` (null if there is none).
+    [[nodiscard]] ProcessPtr process_of_thread(int tid) const;
     /// Live (non-zombie) process ids, ascending.
     [[nodiscard]] std::vector<int> process_ids() const;
     [[nodiscard]] std::size_t tasks_in_use() const;

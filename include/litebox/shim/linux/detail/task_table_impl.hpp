@@ -324,6 +324,13 @@ auto ProcessTable<P>::find_thread(int tid) const -> ThreadPtr {
     });
 }
 template <platform::RawMutexProvider P>
+auto ProcessTable<P>::process_of_thread(int tid) const -> ProcessPtr {
+    return m_state.with_lock([&](State& s) -> ProcessPtr {
+        auto it = s.threads.find(tid);
+        return it == s.threads.end() || it->second.thread.expired() ? nullptr : it->second.process;
+    });
+}
+template <platform::RawMutexProvider P>
 std::vector<int> ProcessTable<P>::process_ids() const {
     return m_state.with_lock([](State& s) {
         std::vector<int> ids;
