@@ -549,6 +549,7 @@ int run(int argc, char** argv) {
     launch.hide_vdso = !options->keep_vdso;
     launch.sync_wakeup = options->sync_wakeup;
     launch.guest_cpu = options->guest_cpu;
+    launch.box_tid = runtime->init().pid();  // glibc keeps set_tid_address's answer as the thread's id
 
     sc::SupervisorOptions supervise;
     supervise.supervisor_cpu = options->supervisor_cpu;
@@ -581,6 +582,7 @@ int run(int argc, char** argv) {
             sc::LaunchOptions options = launch;
             options.blocked_signals = next.blocked_signals;
             options.ignored_signals = next.ignored_signals;
+            options.box_tid = next.box_pid;
             return tracer.launch(next.image, next.argv, envp, options, nullptr);
         },
         [&](std::unique_ptr<sc::LaunchedGuest> next, pid_t replaced) { return supervisor.adopt(std::move(next), replaced); },

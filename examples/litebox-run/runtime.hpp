@@ -39,6 +39,8 @@
 #include <litebox/platform/linux/seccomp_tracer.hpp>
 #include <litebox/shim/linux/shim.hpp>
 
+#include "maps.hpp"
+
 namespace litebox_run {
 
 namespace lp = litebox::platform::linux_platform;
@@ -132,6 +134,12 @@ inline constexpr std::uint64_t max_mapped_image_bytes = 1ull << 30;
 /// Host files kept open for file-backed mmap of host-directory files; beyond it the cache starts
 /// over (mappings already made keep their file).
 inline constexpr std::size_t max_cached_host_files = 512;
+/// Host files (memfd images, host-directory files) whose box names /proc/<pid>/maps remembers;
+/// beyond it the table starts over (older mappings then read as anonymous).
+inline constexpr std::size_t max_mapped_names = 4096;
+/// Bytes of the kernel's /proc/PID/maps text read for one guest, and of the box's text made from
+/// it (Linux's default of 65530 mappings at ~100 bytes a line fits; long box paths may not).
+inline constexpr std::size_t max_maps_bytes = 16u << 20;
 /// `#!` interpreter lines nest at most this deep (Linux: 4 levels of binfmt recursion).
 inline constexpr int max_interpreter_depth = 4;
 /// Longest `#!` line read (Linux 6.x: 256 bytes).
@@ -148,6 +156,7 @@ struct LoadedProgram {
     // the new image keeps (LaunchOptions::blocked_signals / ignored_signals).
     std::uint64_t blocked_signals = 0;
     std::uint64_t ignored_signals = 0;
+    int box_pid = 0;  // the box process the image runs as (LaunchOptions::box_tid)
 };
 
 /// Everything the runner's box is made of.
@@ -183,6 +192,7 @@ public:
             if (!sent) return {};
             return [interrupt = std::move(*sent)]() mutable { interrupt.fire(); };
         });
+        m_shim.set_maps_source([this](int box_pid) { return maps_text(box_pid); });
     }
 
     /// Builds the box's root: the tar image under a tmpfs overlay, /dev (devfs) and /tmp.
@@ -278,6 +288,7 @@ public:
                 LITEBOX_TRY_ASSIGN(auto loader_file, open_executable(context, interpreter));
                 LITEBOX_TRY_ASSIGN(auto loader, file_image(*loader_file.file, loader_file.stat, "litebox-guest"));
                 if (loader->check() != sc::ElfCheck::ok) return Errno::noexec;
+                name_mapping(loader->fd(), exe_path(context, interpreter), loader_file.stat);
                 std::vector<std::string> loader_argv{interpreter, "--argv0", argv.empty() ? path : argv[0], path};
                 for (std::size_t i = 1; i < argv.size(); ++i) loader_argv.push_back(std::move(argv[i]));
                 LITEBOX_TRY_ASSIGN(auto image, loader->duplicate());
@@ -286,7 +297,9 @@ public:
             LITEBOX_TRY_ASSIGN(auto whole, file_image(*program.file, program.stat, "litebox-guest"));
             if (whole->check() != sc::ElfCheck::ok) return Errno::noexec;  // (dynamic only if the head was too short)
             LITEBOX_TRY_ASSIGN(auto image, whole->duplicate());
-            return LoadedProgram{std::move(image), exe_path(context, path), std::move(argv)};
+            std::string exe = exe_path(context, path);
+            name_mapping(image.fd(), exe, program.stat);
+            return LoadedProgram{std::move(image), std::move(exe), std::move(argv)};
         }
     }
 
@@ -522,6 +535,7 @@ private:
             program->blocked_signals = signals->blocked;
             program->ignored_signals = signals->ignored;
         }
+        program->box_pid = context.pid();
         auto launched = m_launcher(*program, exec.envp);
         if (!launched) return neg(launched.error());
         const pid_t host_pid = (*launched)->pid;
@@ -593,11 +607,13 @@ private:
         if (auto host = host_file(*open, *st)) {
             // A file of a host directory (--rootfs-dir, --mount): the host file itself, opened
             // read-only through the punchthrough -- no copy of its bytes.
+            name_mapping((*host)->descriptor(), *open, *st);
             if (auto mapped = thread.map_from((*host)->descriptor()); !mapped) return neg(mapped.error());
             return 0;
         }
         auto image = file_image(*open, *st, "litebox-mapped");
         if (!image) return neg(image.error());
+        name_mapping((*image)->fd(), *open, *st);
         if (auto mapped = thread.map_from((*image)->fd()); !mapped) return neg(mapped.error());
         return 0;  // the reply is CONTINUE: the kernel maps and answers
     }
@@ -675,6 +691,86 @@ private:
             done += n;
         }
         return done;
+    }
+
+    // ---- /proc/<pid>/maps ---------------------------------------------------------------------------
+    struct HostId {
+        std::uint64_t device, inode;
+        friend bool operator==(const HostId&, const HostId&) = default;
+    };
+    struct HostIdHash {
+        std::size_t operator()(const HostId& id) const noexcept { return std::hash<std::uint64_t>{}(id.device * 0x9e3779b97f4a7c15ull ^ id.inode); }
+    };
+
+    /// Records that host descriptor `host_fd`, about to be mapped by the kernel for a guest, is the
+    /// box file `path` (box identity from `st`), for maps_text.
+    void name_mapping(int host_fd, std::string path, const litebox::fd::Stat& st) {
+        struct ::stat host {};
+        if (::fstat(host_fd, &host) != 0) return;
+        const HostId id{static_cast<std::uint64_t>(host.st_dev), static_cast<std::uint64_t>(host.st_ino)};
+        std::lock_guard lock(m_mutex);
+        const bool known = m_mapped_names.find(id) != m_mapped_names.end();
+        if (m_mapped_names.size() >= max_mapped_names && !known) {
+            m_mapped_names.clear();
+            m_mapped_inodes.clear();
+        }
+        m_mapped_names[id] = MappedName{std::move(path), st.device, st.inode};
+        if (!known) {
+            auto& by_inode = m_mapped_inodes[id.inode];
+            ++by_inode.first;
+            by_inode.second = id;
+        }
+    }
+    void name_mapping(int host_fd, litebox::fd::OpenFile<Platform>& file, const litebox::fd::Stat& st) {
+        auto path = lx::procfs_detail::descriptor_link<Platform>(m_shim, file);
+        if (path) name_mapping(host_fd, std::move(*path), st);
+    }
+
+    /// /proc/<box_pid>/maps: the kernel's map of the guest's host process, in box names
+    /// (maps.hpp). The host file is opened first and the process's pidfd checked afterwards: a
+    /// live (or unreaped) process still owns its pid, so the text cannot be another process's.
+    Result<std::string> maps_text(int box_pid) {
+        std::shared_ptr<lp::UniqueFd> pidfd;
+        pid_t host_pid = 0;
+        {
+            std::lock_guard lock(m_mutex);
+            const auto host = m_box_pid_host.find(box_pid);
+            if (host == m_box_pid_host.end()) return std::string();  // not running (yet): no mappings
+            host_pid = host->second;
+            if (const auto it = m_pidfds.find(host_pid); it != m_pidfds.end()) pidfd = it->second;
+        }
+        if (!pidfd) return Errno::srch;
+        const std::string name = "/proc/" + std::to_string(host_pid) + "/maps";
+        lp::UniqueFd file(::open(name.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!file.valid()) return std::string();
+        if (::syscall(SYS_pidfd_send_signal, pidfd->get(), 0, nullptr, 0) != 0) return std::string();
+        std::string raw;
+        char chunk[16384];
+        for (;;) {
+            const ssize_t n = ::read(file.get(), chunk, sizeof chunk);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            if (raw.size() + static_cast<std::size_t>(n) > max_maps_bytes) return Errno::nomem;
+            raw.append(chunk, static_cast<std::size_t>(n));
+        }
+        auto text = box_maps(
+            raw,
+            [&](std::uint64_t device, std::uint64_t inode) -> std::optional<MappedName> {
+                std::lock_guard lock(m_mutex);
+                auto it = m_mapped_names.find(HostId{device, inode});
+                if (it == m_mapped_names.end()) {
+                    // On overlayfs (and btrfs) the kernel's line gives the underlying file's
+                    // device, not the one fstat reported: an inode recorded only once decides.
+                    const auto by_inode = m_mapped_inodes.find(inode);
+                    if (by_inode == m_mapped_inodes.end() || by_inode->second.first != 1) return std::nullopt;
+                    it = m_mapped_names.find(by_inode->second.second);
+                    if (it == m_mapped_names.end()) return std::nullopt;
+                }
+                return it->second;
+            },
+            max_maps_bytes);
+        if (!text) return Errno::nomem;
+        return std::move(*text);
     }
 
     bool m_box_pid_host_missing(int box_pid) {
@@ -914,6 +1010,8 @@ private:
     std::unordered_map<ImageKey, std::shared_ptr<const sc::GuestImage>, ImageKeyHash> m_images_cache;
     std::unordered_map<ImageKey, std::shared_ptr<const fs::hostfs::HostFileHandle>, ImageKeyHash> m_host_files;
     std::uint64_t m_images_bytes = 0;
+    std::unordered_map<HostId, MappedName, HostIdHash> m_mapped_names;  // host file -> its box name
+    std::unordered_map<std::uint64_t, std::pair<std::size_t, HostId>> m_mapped_inodes;  // inode -> (count, a file)
     std::unordered_map<pid_t, std::shared_ptr<Context>> m_pending_clones;  // by cloning host tid
 };
 

@@ -343,6 +343,89 @@ int exec_signals(bool after) {
     return 0;
 }
 
+pthread_t g_main_thread;
+void* kill_main(void* result) {
+    *static_cast<int*>(result) = pthread_kill(g_main_thread, 0);  // tgkill with glibc's tid of main
+    return nullptr;
+}
+
+// /proc/self/maps as the box shows it: the program under its box path (from /proc/self/exe), a
+// mapped box file under its path, the main thread's stack found by pthread_getattr_np (glibc reads
+// maps for it, then asks sched_getaffinity with its idea of the thread's id), and no host name
+// (memfd) anywhere.
+int maps_mode() {
+    char exe[512];
+    const ssize_t exe_length = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (exe_length <= 0) return say("readlink", -errno), 1;
+    exe[exe_length] = 0;
+    const char* path = "/tmp/litebox-maps-probe";
+    const int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0 || write(fd, "maps!", 5) != 5) return say("create", -errno), 1;
+    void* mapped = mmap(nullptr, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (mapped == MAP_FAILED) return say("mmap", -errno), 1;
+    // The program's own file, mapped again: under --rootfs-dir a host-directory file (the host
+    // descriptor is what the kernel maps), not a memfd copy.
+    const int self = open(exe, O_RDONLY);
+    void* mapped_self = self < 0 ? MAP_FAILED : mmap(nullptr, 4096, PROT_READ, MAP_PRIVATE, self, 0);
+    if (self >= 0) close(self);
+    if (mapped_self == MAP_FAILED) return say("mmap_self", -errno), 1;
+
+    static char text[1 << 16];
+    const int maps = open("/proc/self/maps", O_RDONLY);
+    if (maps < 0) return say("open_maps", -errno), 1;
+    size_t used = 0;
+    for (;;) {
+        const ssize_t n = read(maps, text + used, sizeof text - 1 - used);
+        if (n <= 0) break;
+        used += static_cast<size_t>(n);
+    }
+    close(maps);
+    text[used] = 0;
+    int exe_executable = 0, file_line = 0, stack_line = 0, host_file_line = 0;
+    const auto here = reinterpret_cast<uintptr_t>(&used);
+    for (char* line = text; *line;) {
+        char* end = strchr(line, '\n');
+        if (end) *end = 0;
+        unsigned long start = 0, stop = 0;
+        char perms[5] = {};
+        int name_at = 0;
+        if (sscanf(line, "%lx-%lx %4s %*x %*x:%*x %*u %n", &start, &stop, perms, &name_at) >= 3) {
+            const char* name = name_at > 0 ? line + name_at : "";
+            if (strcmp(name, exe) == 0 && perms[2] == 'x') exe_executable = 1;
+            if (strcmp(name, path) == 0 && start == reinterpret_cast<uintptr_t>(mapped)) file_line = 1;
+            if (strcmp(name, exe) == 0 && start == reinterpret_cast<uintptr_t>(mapped_self)) host_file_line = 1;
+            if (strcmp(name, "[stack]") == 0 && start <= here && here < stop) stack_line = 1;
+        }
+        if (!end) break;
+        line = end + 1;
+    }
+    say("exe_executable", exe_executable);
+    say("file_line", file_line);
+    say("stack_line", stack_line);
+    say("host_file_line", host_file_line);
+    say("memfd", strstr(text, "memfd") ? 1 : 0);
+    pthread_attr_t attr;
+    void* stack = nullptr;
+    size_t size = 0;
+    const int got = pthread_getattr_np(pthread_self(), &attr);
+    if (got == 0) {
+        pthread_attr_getstack(&attr, &stack, &size);
+        pthread_attr_destroy(&attr);
+    }
+    say("getattr", got);
+    const auto low = reinterpret_cast<uintptr_t>(stack);
+    say("stack_found", got == 0 && low <= here && here < low + size ? 1 : 0);
+    // glibc keeps set_tid_address's answer as the main thread's id: it must be the box's.
+    g_main_thread = pthread_self();
+    int killed = -1;
+    pthread_t other;
+    if (pthread_create(&other, nullptr, kill_main, &killed) == 0) pthread_join(other, nullptr);
+    say("main_thread_kill", killed);
+    unlink(path);
+    return 0;
+}
+
 // Benchmark: `getppid N R` prints the median over R repetitions of N getppid calls, in ns/call.
 int getppid_loop(long n, int repetitions) {
     long samples[64];
@@ -389,6 +472,7 @@ int main(int argc, char** argv) {
         *reinterpret_cast<volatile int*>(address) = 1;
         return 0;
     }
+    if (strcmp(mode, "maps") == 0) return maps_mode();
     if (strcmp(mode, "getppid") == 0) return getppid_loop(argc > 2 ? atol(argv[2]) : 100000, argc > 3 ? atoi(argv[3]) : 11);
     return 101;
 }

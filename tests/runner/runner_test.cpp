@@ -139,8 +139,13 @@ TEST_CASE("The filter policy classifies calls", "[runner][filter]") {
     open.native_clone = true;
     CHECK(sc::disposition_of(SYS_getpid, open) == sc::Disposition::native);
     CHECK(sc::disposition_of(SYS_clone, open) == sc::Disposition::native);
+    CHECK(sc::disposition_of(SYS_set_tid_address, open) == sc::Disposition::native);
+    sc::FilterOptions traced{};
+    traced.traced_clone = true;
+    CHECK(sc::disposition_of(SYS_clone, traced) == sc::Disposition::traced);
+    CHECK(sc::disposition_of(SYS_set_tid_address, traced) == sc::Disposition::traced);  // the box's id is answered
 
-    for (const auto& options : {defaults, open}) {
+    for (const auto& options : {defaults, open, traced}) {
         const auto program = sc::build_filter(options);
         REQUIRE(program.size() < 4096);  // BPF_MAXINSNS
         CHECK((program.back().code & 0x07) == 0x06);  // BPF_RET: the program cannot fall off its end

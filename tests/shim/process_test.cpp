@@ -390,12 +390,19 @@ TEST_CASE("the box has one CPU: affinity, getcpu and scheduler queries", "[shim]
     CHECK(f.call(lx::nr::sched_getaffinity, 77, 8, mask) == err(Errno::srch));
     CHECK(f.call(lx::nr::sched_getaffinity, -1, 8, mask) == err(Errno::srch));
     CHECK(f.call(lx::nr::sched_getaffinity, 0, 8, f.mem.hole()) == err(Errno::fault));
+    CHECK(f.call(lx::nr::sched_getaffinity, 77, 4, mask) == err(Errno::inval));  // the length first
+    CHECK(f.call(lx::nr::sched_getaffinity, 0, 0x100000000ull, mask) == err(Errno::inval));  // an unsigned int: 0
+    CHECK(f.call(lx::nr::sched_getaffinity, 0, 0x100000008ull, mask) == 8);
 
     CHECK(f.call(lx::nr::sched_setaffinity, 0, 8, mask) == 0);  // CPU 0
     f.mem.put<std::uint64_t>(mask, 2);
     CHECK(f.call(lx::nr::sched_setaffinity, 0, 8, mask) == err(Errno::inval));  // no CPU of the box
-    CHECK(f.call(lx::nr::sched_setaffinity, 0, 0, mask) == err(Errno::inval));
+    CHECK(f.call(lx::nr::sched_setaffinity, 0, 0, mask) == err(Errno::inval));  // an empty mask
     CHECK(f.call(lx::nr::sched_setaffinity, 0, 8, f.mem.hole()) == err(Errno::fault));
+    CHECK(f.call(lx::nr::sched_setaffinity, 77, 8, f.mem.hole()) == err(Errno::fault));  // the copy first
+    f.mem.put<std::uint64_t>(mask, 1);
+    CHECK(f.call(lx::nr::sched_setaffinity, 77, 8, mask) == err(Errno::srch));
+    CHECK(f.call(lx::nr::sched_setaffinity, 0, 2, mask) == 0);  // a short mask is zero-extended
     f.mem.put<std::uint64_t>(mask, 3);
     auto child = f.fork(*f.init);
     CHECK(f.call_on(*child, lx::nr::setuid, 1000) == 0);
@@ -412,6 +419,7 @@ TEST_CASE("the box has one CPU: affinity, getcpu and scheduler queries", "[shim]
 
     CHECK(f.call(lx::nr::sched_getscheduler, 0) == lx::abi::sched_other);
     CHECK(f.call(lx::nr::sched_getscheduler, 99) == err(Errno::srch));
+    CHECK(f.call(lx::nr::sched_getscheduler, -1) == err(Errno::inval));
     const auto param = f.mem.allocate(4);
     f.mem.put<std::int32_t>(param, 5);
     CHECK(f.call(lx::nr::sched_getparam, 0, param) == 0);

@@ -323,3 +323,47 @@ TEST_CASE("O_TMPFILE is EOPNOTSUPP and traced once", "[shim][open]") {
     const auto lines = f.platform.log_lines();
     CHECK(std::count_if(lines.begin(), lines.end(), [](const std::string& l) { return l.find("unsupported openat: O_TMPFILE") != std::string::npos; }) == 1);
 }
+
+TEST_CASE("procfs: maps exists only with the runtime's source, which gets the pid; owner-only", "[shim][procfs]") {
+    lx::ShimConfig config;
+    config.initial_uid = config.initial_gid = 0;
+    ShimFixture<> f(config);
+    Guest<ShimFixture<>> g{f};
+    auto child = f.fork(*f.init);
+    const auto names = g.list(*f.init, "/proc/self");
+    CHECK(std::find(names.begin(), names.end(), "maps") == names.end());
+    CHECK(g.read_file(*f.init, "/proc/self/maps") == "errno " + std::to_string(static_cast<int>(Errno::noent)));
+
+    std::vector<int> asked;
+    f.shim.set_maps_source([&](int pid) -> litebox::Result<std::string> {
+        asked.push_back(pid);
+        if (pid == 2) return Errno::nomem;
+        return std::string("00400000-00401000 r-xp 00000000 00:00 0 \n");
+    });
+    const auto with = g.list(*f.init, "/proc/self");
+    CHECK(std::find(with.begin(), with.end(), "maps") != with.end());
+    CHECK(g.read_file(*f.init, "/proc/self/maps") == "00400000-00401000 r-xp 00000000 00:00 0 \n");
+    CHECK(g.read_file(*f.init, "/proc/2/maps") == "errno " + std::to_string(static_cast<int>(Errno::nomem)));
+    CHECK(asked == std::vector<int>{1, 2});
+    // Like environ, another uid cannot read it (the address layout is the owner's).
+    REQUIRE(f.call_on(*child, lx::nr::setresuid, 2000, 2000, 2000) == 0);
+    CHECK(g.read_file(*child, "/proc/1/maps") == "errno 13");
+    CHECK(asked.size() == 2);
+}
+
+TEST_CASE("procfs: a file opened for a process never shows the process that reused its pid", "[shim][procfs]") {
+    lx::ShimConfig config;
+    config.pid_max = 3;  // below 3: every new process is pid 2
+    ShimFixture<> f(config);
+    auto child = f.fork(*f.init);
+    REQUIRE(child->pid() == 2);
+    const auto fd = f.call(lx::nr::open, f.mem.put_string("/proc/2/cmdline"), of::read_only);
+    REQUIRE(fd >= 0);
+    f.call_on(*child, lx::nr::exit_group, 0);
+    REQUIRE(f.call(lx::nr::wait4, 2, 0, 0, 0) == 2);
+    child.reset();
+    auto reused = f.fork(*f.init);
+    REQUIRE(reused->pid() == 2);
+    const auto buf = f.mem.allocate(64);
+    CHECK(f.call(lx::nr::read, fd, buf, 64) == err(Errno::srch));
+}

@@ -11,8 +11,9 @@
 //     state: anonymous mmap (MAP_ANONYMOUS set; a file-backed mmap is served), munmap, mprotect,
 //     brk, madvise (advice < 100: MADV_HWPOISON/SOFT_OFFLINE are refused), mremap, msync, mincore,
 //     pkey_*, futex family, set_robust_list, rt_sig{procmask,action,return,pending,suspend,
-//     timedwait}, sigaltstack, arch_prctl (FS/GS only), set_tid_address, rseq, sched_yield,
-//     restart_syscall. Optionally (FilterOptions) the pid queries and clone/fork. exit (one
+//     timedwait}, sigaltstack, arch_prctl (FS/GS only), set_tid_address (stopped for the tracer
+//     under FilterOptions::traced_clone), sched_yield, restart_syscall. Optionally
+//     (FilterOptions) the pid queries and clone/fork. exit (one
 //     thread) is served so that the supervisor forgets the thread id before the kernel can reuse
 //     it; the supervisor then lets the kernel end the thread (see Supervisor).
 //   * Refused with an errno: calls that reach other processes, the kernel's global state or host
@@ -60,7 +61,9 @@ struct FilterOptions {
     /// namespace flags and CLONE_UNTRACED refused with EPERM first). The tracer registers the
     /// new task with the box before it runs and rewrites the parent's return value to the box's
     /// id (seccomp_tracer.hpp). Without a tracer attached the calls fail with ENOSYS, as Linux
-    /// does for RET_TRACE. Takes precedence over native_clone.
+    /// does for RET_TRACE. Takes precedence over native_clone. set_tid_address stops the same way:
+    /// the kernel records the address (and clears it at the thread's exit) but the tracer makes
+    /// the returned id the box's, which the C library keeps as the thread's id.
     bool traced_clone = false;
 };
 
@@ -100,7 +103,9 @@ inline constexpr FilterRule filter_rules[] = {
     {detail::nr_futex_requeue, Disposition::native, Errno{}, "futex_requeue"},
     {SYS_set_robust_list, Disposition::native, Errno{}, "set_robust_list"},
     {SYS_set_tid_address, Disposition::native, Errno{}, "set_tid_address"},
-    {SYS_rseq, Disposition::native, Errno{}, "rseq"},
+    // rseq would publish the host CPU number to the guest (glibc's sched_getcpu reads it), where
+    // the box has one CPU: ENOSYS makes the C library ask getcpu, which the box answers.
+    {SYS_rseq, Disposition::refused, Errno::nosys, "rseq"},
     {SYS_sched_yield, Disposition::native, Errno{}, "sched_yield"},
     {SYS_restart_syscall, Disposition::native, Errno{}, "restart_syscall"},
     {SYS_rt_sigprocmask, Disposition::native, Errno{}, "rt_sigprocmask"},
@@ -190,7 +195,8 @@ inline constexpr std::uint32_t first_refused_madvise = 100;
 inline Disposition disposition_of(int nr, const FilterOptions& options) noexcept {
     if (nr < 0 || (nr & detail::nr_x32_bit) != 0) return Disposition::refused;
     if (nr == SYS_mmap || nr == SYS_madvise || nr == SYS_arch_prctl) return Disposition::native;
-    if (options.traced_clone && (nr == SYS_clone || nr == SYS_fork || nr == SYS_vfork)) return Disposition::traced;
+    if (options.traced_clone && (nr == SYS_clone || nr == SYS_fork || nr == SYS_vfork || nr == SYS_set_tid_address))
+        return Disposition::traced;
     if (options.native_clone && (nr == SYS_clone || nr == SYS_fork || nr == SYS_vfork)) return Disposition::native;
     if (options.native_pid_queries && (nr == SYS_getpid || nr == SYS_gettid || nr == SYS_getppid))
         return Disposition::native;
@@ -284,6 +290,7 @@ inline std::vector<sock_filter> build_filter(const FilterOptions& options) {
         b.load_nr();
         b.if_equal_return(SYS_fork, action);
         b.if_equal_return(SYS_vfork, action);
+        if (options.traced_clone) b.if_equal_return(SYS_set_tid_address, SECCOMP_RET_TRACE);
     }
     b.load_nr();
     if (options.native_pid_queries) {

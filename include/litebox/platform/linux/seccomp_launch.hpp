@@ -220,6 +220,9 @@ struct LaunchOptions {
     /// SIGSTOP are never blocked or ignored.
     std::uint64_t blocked_signals = 0;
     std::uint64_t ignored_signals = 0;
+    /// The box's id of the image's thread (its box pid), for a tracer that rewrites
+    /// set_tid_address results (FilterOptions::traced_clone); 0 leaves the host's id.
+    std::int64_t box_tid = 0;
 };
 
 /// Why a launch failed, for an operator-facing message.

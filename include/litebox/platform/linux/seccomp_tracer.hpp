@@ -243,6 +243,7 @@ private:
                 auto& task = m_tasks[launched->pid];
                 task.tgid = launched->pid;
                 task.running = task.registered = task.birth_stop = true;
+                task.box_id = request.options.box_tid;
                 request.result = std::make_unique<LaunchedGuest>(std::move(*launched));
             } else {
                 request.error = launched.error();
@@ -281,13 +282,14 @@ private:
             const bool leader = it == m_tasks.end() || it->second.tgid == tid;
             if (it != m_tasks.end()) m_tasks.erase(it);
             m_pending.erase(tid);
+            m_box_tid_answers.erase(tid);
             if (leader) m_events.on_process_exit(tid, status);
             return;
         }
         if (!WIFSTOPPED(status)) return;
         const int event = status >> 16;
         const int sig = WSTOPSIG(status);
-        if (event == PTRACE_EVENT_SECCOMP) return on_clone_entry(tid);
+        if (event == PTRACE_EVENT_SECCOMP) return on_seccomp_stop(tid);
         if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK || event == PTRACE_EVENT_CLONE) return on_clone_event(tid);
         if (sig == (SIGTRAP | 0x80)) return on_syscall_exit(tid);
         auto& task = m_tasks[tid];
@@ -343,10 +345,22 @@ private:
         resume(tid, PTRACE_CONT, sig == SIGSTOP ? 0 : sig);
     }
 
-    void on_clone_entry(pid_t tid) {
+    /// A RET_TRACE stop: clone/fork/vfork, or set_tid_address (whose result, the thread's id,
+    /// becomes the box's at the syscall-exit stop).
+    void on_seccomp_stop(pid_t tid) {
         struct user_regs_struct regs {};
         if (::ptrace(PTRACE_GETREGS, tid, nullptr, &regs) != 0) return;
         const auto nr = static_cast<long>(regs.orig_rax);
+        if (nr == SYS_set_tid_address) {
+            const auto it = m_tasks.find(tid);
+            if (it != m_tasks.end() && it->second.box_id > 0) {
+                m_box_tid_answers.insert(tid);
+                resume(tid, PTRACE_SYSCALL);
+            } else {
+                resume(tid);  // a task the box has no id for: the host's id stays
+            }
+            return;
+        }
         std::uint64_t flags;
         if (nr == SYS_clone) flags = regs.rdi;
         else if (nr == SYS_fork) flags = SIGCHLD;
@@ -409,6 +423,16 @@ private:
     }
 
     void on_syscall_exit(pid_t tid) {
+        if (m_box_tid_answers.erase(tid) != 0) {
+            struct user_regs_struct regs {};
+            const auto it = m_tasks.find(tid);
+            if (it != m_tasks.end() && ::ptrace(PTRACE_GETREGS, tid, nullptr, &regs) == 0 && static_cast<std::int64_t>(regs.rax) > 0) {
+                regs.rax = static_cast<unsigned long long>(it->second.box_id);
+                (void)::ptrace(PTRACE_SETREGS, tid, nullptr, &regs);
+            }
+            resume(tid);
+            return;
+        }
         const auto pending = m_pending.find(tid);
         if (pending == m_pending.end()) {
             resume(tid);
@@ -444,6 +468,7 @@ private:
     // Tracer thread only.
     std::unordered_map<pid_t, Task> m_tasks;
     std::unordered_map<pid_t, PendingClone> m_pending;  // by the cloning thread
+    std::unordered_set<pid_t> m_box_tid_answers;         // in set_tid_address, to answer the box id
 };
 
 }  // namespace litebox::platform::linux_platform::seccomp

@@ -145,14 +145,15 @@ inline constexpr int rusage_self = 0;
 inline constexpr int rusage_children = -1;
 inline constexpr int rusage_thread = 1;
 
-// getrandom.
-// sched_setscheduler policies
+// sched_setscheduler policies.
 inline constexpr int sched_other = 0;
 inline constexpr int sched_fifo = 1;
 inline constexpr int sched_rr = 2;
 inline constexpr int sched_batch = 3;
 inline constexpr int sched_idle = 5;
 inline constexpr int sched_deadline = 6;
+
+// getrandom.
 inline constexpr std::uint32_t grnd_nonblock = 0x1;
 inline constexpr std::uint32_t grnd_random = 0x2;
 inline constexpr std::uint32_t grnd_insecure = 0x4;

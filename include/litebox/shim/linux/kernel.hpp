@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -137,6 +138,14 @@ public:
     /// Logs an unsupported syscall or flag once.
     void unsupported(std::uint64_t number, std::string_view reason) { m_tracer.note_unsupported(platform(), number, reason); }
 
+    /// The text of /proc/<pid>/maps for box process `pid`, in Linux's format. Only a runtime whose
+    /// guests have real address spaces can answer (litebox-run reads the kernel's view and names
+    /// the box files it mapped); without one, /proc/<pid>/maps does not exist. Set it before the
+    /// first guest runs; it is called on the thread serving the guest's open.
+    using MapsSource = std::function<Result<std::string>(int pid)>;
+    void set_maps_source(MapsSource source) { m_maps_source = std::move(source); }
+    [[nodiscard]] const MapsSource& maps_source() const noexcept { return m_maps_source; }
+
 private:
     LiteBox<P>* m_box;
     ShimConfig m_config;
@@ -148,6 +157,7 @@ private:
     sync::Mutex<P, Uts> m_uts;
     sync::Mutex<P, TerminalSettings> m_terminal;
     std::shared_ptr<ProcFs<P>> m_procfs;
+    MapsSource m_maps_source;
 };
 
 template <typename P>

@@ -3,6 +3,11 @@
 // SCHED_OTHER at priority 0.
 #pragma once
 
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <span>
+
 #include "kernel.hpp"
 
 namespace litebox::shim::linux_abi {
@@ -81,30 +86,37 @@ Result<std::shared_ptr<Process<P>>> sched_target(ThreadContext<P>& t, std::int32
 }
 }  // namespace process_detail
 
+/// Linux's order: the length (an unsigned int) first, then the thread, then the copy.
 template <typename P>
 SyscallResult sys_sched_getaffinity(ThreadContext<P>& t, const SyscallRequest& r) {
-    const std::uint64_t length = r.u64(1);
-    LITEBOX_TRY(process_detail::sched_target(t, r.i32(0)));
-    constexpr std::uint64_t size = sizeof process_detail::box_cpu_mask;
+    const std::uint32_t length = r.u32(1);
+    constexpr std::uint32_t size = sizeof process_detail::box_cpu_mask;
     if (length < size || (length & (size - 1)) != 0) return Errno::inval;  // as Linux (nr_cpu_ids = 1)
+    LITEBOX_TRY(process_detail::sched_target(t, r.i32(0)));
     LITEBOX_TRY(Guest<P>::write(r.ptr(2), process_detail::box_cpu_mask));
     return static_cast<std::int64_t>(size);
 }
 
 /// Accepted when the mask keeps CPU 0 (the threads stay where they are); EINVAL if it names no
-/// CPU of the box, EPERM for another user's thread, as Linux.
+/// CPU of the box, EPERM for another user's thread. Linux's order: the mask is copied first (the
+/// bytes beyond `length` count as zero), then the thread, the permission and the mask's content.
 template <typename P>
 SyscallResult sys_sched_setaffinity(ThreadContext<P>& t, const SyscallRequest& r) {
-    const std::uint64_t length = r.u64(1);
+    const std::uint32_t length = r.u32(1);
+    std::uint64_t mask = 0;
+    if (length != 0) {
+        std::array<std::byte, sizeof mask> bytes{};
+        const std::size_t copied = std::min<std::size_t>(length, sizeof mask);
+        LITEBOX_TRY(Guest<P>::read_bytes(r.ptr(2), std::span<std::byte>(bytes).first(copied)));
+        std::memcpy(&mask, bytes.data(), sizeof mask);
+    }
     LITEBOX_TRY_ASSIGN(const auto target, process_detail::sched_target(t, r.i32(0)));
-    if (length == 0) return Errno::inval;
-    LITEBOX_TRY_ASSIGN(const std::uint8_t low, Guest<P>::template read<std::uint8_t>(r.ptr(2)));
     const Credentials mine = t.process().credentials();
     if (target.get() != &t.process() && !mine.privileged()) {
         const Credentials theirs = target->credentials();
         if (mine.euid != theirs.euid && mine.euid != theirs.ruid) return Errno::perm;
     }
-    if ((low & process_detail::box_cpu_mask) == 0) return Errno::inval;
+    if ((mask & process_detail::box_cpu_mask) == 0) return Errno::inval;
     return 0;
 }
 
@@ -119,13 +131,14 @@ SyscallResult sys_getcpu(ThreadContext<P>&, const SyscallRequest& r) {
 
 template <typename P>
 SyscallResult sys_sched_getscheduler(ThreadContext<P>& t, const SyscallRequest& r) {
+    if (r.i32(0) < 0) return Errno::inval;  // as Linux (the affinity calls say ESRCH)
     LITEBOX_TRY(process_detail::sched_target(t, r.i32(0)));
     return abi::sched_other;
 }
 
 template <typename P>
 SyscallResult sys_sched_getparam(ThreadContext<P>& t, const SyscallRequest& r) {
-    if (r.ptr(1) == 0) return Errno::inval;
+    if (r.ptr(1) == 0 || r.i32(0) < 0) return Errno::inval;
     LITEBOX_TRY(process_detail::sched_target(t, r.i32(0)));
     const std::int32_t priority = 0;
     LITEBOX_TRY(Guest<P>::write(r.ptr(1), priority));

@@ -5,12 +5,15 @@
 // - Tree: /proc/self (symlink to the caller's pid), /proc/mounts (-> self/mounts), cpuinfo,
 //   meminfo (ShimConfig::total_memory_bytes), uptime (Kernel::uptime, the platform clock), loadavg,
 //   stat, filesystems, sys/kernel/{hostname,ostype,osrelease}, and for every box process
-//   /proc/<pid>/{exe,cwd,root,fd/,fdinfo/,cmdline,environ,status,stat,comm,mounts}.
+//   /proc/<pid>/{exe,cwd,root,fd/,fdinfo/,cmdline,environ,status,stat,comm,mounts}, and
+//   /proc/<pid>/maps when the runtime set Kernel::set_maps_source (the shim has no address spaces
+//   of its own; without a source the entry does not exist).
 // - "self" is resolved per caller without thread-locals: the shim passes the calling process's
 //   pid in fs::Credentials::pid, and the VFS reads links through Inode::readlink_as(caller).
 // - Contents are generated when a file is first read after it was looked up: every open gets its
 //   own snapshot (each lookup makes a fresh inode), so reads at offsets are consistent.
-// - Permissions: files 0444 (environ 0400), directories 0555 (fd/ and fdinfo/ 0500, as on Linux),
+// - Permissions: files 0444 (environ and maps 0400: Linux lets only a ptrace-capable reader see
+//   them), directories 0555 (fd/ and fdinfo/ 0500, as on Linux),
 //   owned by the process's effective ids under /proc/<pid>; exe, cwd, root and fd/N can only be
 //   read by root or the same effective uid (EACCES). The file system is read-only: opening for
 //   writing, chmod, creating or removing anything fail with EROFS (for every caller; truncate(2)

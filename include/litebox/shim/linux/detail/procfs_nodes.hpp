@@ -258,13 +258,17 @@ protected:
     };
     static constexpr Item items[] = {{"exe", dt_lnk},     {"cwd", dt_lnk},      {"root", dt_lnk},    {"fd", dt_dir},
                                      {"fdinfo", dt_dir},  {"cmdline", dt_reg},  {"environ", dt_reg}, {"status", dt_reg},
-                                     {"stat", dt_reg},    {"comm", dt_reg},     {"mounts", dt_reg}};
+                                     {"stat", dt_reg},    {"comm", dt_reg},     {"mounts", dt_reg},  {"maps", dt_reg}};
+    /// "maps" exists only when the runtime can describe address spaces (Kernel::maps_source).
+    static bool present(Kernel<P>& k, std::string_view name) { return name != "maps" || static_cast<bool>(k.maps_source()); }
 
     Result<std::vector<Entry>> entries(Kernel<P>& k) override {
         if (!k.tasks().find_process(m_pid)) return Errno::noent;
         std::vector<Entry> list;
-        for (std::size_t i = 0; i < std::size(items); ++i)
+        for (std::size_t i = 0; i < std::size(items); ++i) {
+            if (!present(k, items[i].name)) continue;
             list.push_back(Entry{std::string(items[i].name), ino::pid_file(m_pid, i + 1), items[i].type, i});
+        }
         return list;
     }
     Result<InodePtr<P>> child(Kernel<P>& k, std::string_view name) override {
@@ -272,13 +276,17 @@ protected:
         if (!process) return Errno::noent;
         std::size_t index = 0;
         while (index < std::size(items) && items[index].name != name) ++index;
-        if (index == std::size(items)) return Errno::noent;
+        if (index == std::size(items) || !present(k, name)) return Errno::noent;
         const std::uint64_t number = ino::pid_file(m_pid, index + 1);
         const int pid = m_pid;
         std::weak_ptr<Process<P>> weak = process;
         const auto text = [&](std::uint32_t perm, auto generate) {
             return InodePtr<P>(std::make_shared<TextFile<P>>(this->source(), number, perm, m_uid, m_gid,
-                                                             [pid, generate](Kernel<P>& kk) -> Result<std::string> {
+                                                             [pid, weak, generate](Kernel<P>& kk) -> Result<std::string> {
+                // The process the file was opened for (and its permission checked against), not
+                // a later one that reused its pid.
+                const auto opened = weak.lock();
+                if (!opened || opened != kk.tasks().find_process(pid)) return Errno::srch;
                 LITEBOX_TRY_ASSIGN(const ProcessSnapshot s, snapshot(kk, pid));
                 return generate(kk, s);
             }));
@@ -318,6 +326,14 @@ protected:
         if (name == "mounts") return text(0444, [](Kernel<P>& kk, const ProcessSnapshot&) -> Result<std::string> { return mounts_text(kk); });
         if (name == "status")
             return text(0444, [](Kernel<P>&, const ProcessSnapshot& s) -> Result<std::string> { return status_text(s); });
+        if (name == "maps") {
+            // 0400 like environ: Linux lets only a process that may ptrace the owner read it.
+            return text(0400, [pid](Kernel<P>& kk, const ProcessSnapshot&) -> Result<std::string> {
+                const auto& source = kk.maps_source();
+                if (!source) return Errno::noent;
+                return source(pid);
+            });
+        }
         return text(0444, [](Kernel<P>&, const ProcessSnapshot& s) -> Result<std::string> { return stat_text(s); });
     }
 
