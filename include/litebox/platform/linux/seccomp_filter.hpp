@@ -12,10 +12,10 @@
 //     brk, madvise (advice < 100: MADV_HWPOISON/SOFT_OFFLINE are refused), mremap, msync, mincore,
 //     pkey_*, futex family, set_robust_list, rt_sig{procmask,action,return,pending,suspend,
 //     timedwait}, sigaltstack, arch_prctl (FS/GS only), set_tid_address (stopped for the tracer
-//     under FilterOptions::traced_clone), sched_yield, restart_syscall. Optionally
-//     (FilterOptions) the pid queries and clone/fork. exit (one
-//     thread) is served so that the supervisor forgets the thread id before the kernel can reuse
-//     it; the supervisor then lets the kernel end the thread (see Supervisor).
+//     under FilterOptions::traced_clone), sched_yield, restart_syscall. Optionally (FilterOptions)
+//     the pid queries and clone/fork. exit (one thread) is served so that the supervisor forgets
+//     the thread id before the kernel can reuse it; the supervisor then lets the kernel end the
+//     thread (see Supervisor).
 //   * Refused with an errno: calls that reach other processes, the kernel's global state or host
 //     objects no box can own (ptrace, process_vm_*, bpf, perf_event_open, io_uring_*, userfaultfd,
 //     mount family, unshare, setns, keys, handles, kexec, modules, seccomp, personality, ...).

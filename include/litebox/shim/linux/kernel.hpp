@@ -141,7 +141,7 @@ public:
     /// The text of /proc/<pid>/maps for box process `pid`, in Linux's format. Only a runtime whose
     /// guests have real address spaces can answer (litebox-run reads the kernel's view and names
     /// the box files it mapped); without one, /proc/<pid>/maps does not exist. Set it before the
-    /// first guest runs; it is called on the thread serving the guest's open.
+    /// first guest runs; it is called on the thread serving the guest's first read of the file.
     using MapsSource = std::function<Result<std::string>(int pid)>;
     void set_maps_source(MapsSource source) { m_maps_source = std::move(source); }
     [[nodiscard]] const MapsSource& maps_source() const noexcept { return m_maps_source; }

@@ -4,9 +4,8 @@
 #pragma once
 
 #include <algorithm>
-#include <array>
-#include <cstring>
 #include <span>
+#include <utility>
 
 #include "kernel.hpp"
 
@@ -105,10 +104,8 @@ SyscallResult sys_sched_setaffinity(ThreadContext<P>& t, const SyscallRequest& r
     const std::uint32_t length = r.u32(1);
     std::uint64_t mask = 0;
     if (length != 0) {
-        std::array<std::byte, sizeof mask> bytes{};
         const std::size_t copied = std::min<std::size_t>(length, sizeof mask);
-        LITEBOX_TRY(Guest<P>::read_bytes(r.ptr(2), std::span<std::byte>(bytes).first(copied)));
-        std::memcpy(&mask, bytes.data(), sizeof mask);
+        LITEBOX_TRY(Guest<P>::read_bytes(r.ptr(2), std::as_writable_bytes(std::span<std::uint64_t, 1>(&mask, 1)).first(copied)));
     }
     LITEBOX_TRY_ASSIGN(const auto target, process_detail::sched_target(t, r.i32(0)));
     const Credentials mine = t.process().credentials();
@@ -145,30 +142,30 @@ SyscallResult sys_sched_getparam(ThreadContext<P>& t, const SyscallRequest& r) {
     return 0;
 }
 
+namespace process_detail {
 /// The priority range of a policy, as Linux: 1..99 for SCHED_FIFO and SCHED_RR, 0 for the others.
-template <typename P>
-SyscallResult sys_sched_get_priority_max(ThreadContext<P>&, const SyscallRequest& r) {
-    switch (r.i32(0)) {
+inline Result<std::pair<int, int>> priority_range(std::int32_t policy) {
+    switch (policy) {
     case abi::sched_fifo:
-    case abi::sched_rr: return 99;
+    case abi::sched_rr: return std::pair{1, 99};
     case abi::sched_other:
     case abi::sched_batch:
     case abi::sched_idle:
-    case abi::sched_deadline: return 0;
+    case abi::sched_deadline: return std::pair{0, 0};
     default: return Errno::inval;
     }
 }
+}  // namespace process_detail
+
+template <typename P>
+SyscallResult sys_sched_get_priority_max(ThreadContext<P>&, const SyscallRequest& r) {
+    LITEBOX_TRY_ASSIGN(const auto range, process_detail::priority_range(r.i32(0)));
+    return range.second;
+}
 template <typename P>
 SyscallResult sys_sched_get_priority_min(ThreadContext<P>&, const SyscallRequest& r) {
-    switch (r.i32(0)) {
-    case abi::sched_fifo:
-    case abi::sched_rr: return 1;
-    case abi::sched_other:
-    case abi::sched_batch:
-    case abi::sched_idle:
-    case abi::sched_deadline: return 0;
-    default: return Errno::inval;
-    }
+    LITEBOX_TRY_ASSIGN(const auto range, process_detail::priority_range(r.i32(0)));
+    return range.first;
 }
 
 }  // namespace litebox::shim::linux_abi
