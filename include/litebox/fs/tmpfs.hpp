@@ -7,7 +7,10 @@
 // extended attributes; the inode quota counts live inodes (an unlinked file still open counts until
 // it is released). Exceeding either fails with ENOSPC and changes nothing. Lookup by name is
 // O(log n); readdir resumes in O(log n) from a stable per-directory cookie. Timestamps come from the
-// platform's current_time(). One lock per instance guards all of its state.
+// platform's current_time(). One lock per instance guards all of its state. Pages come from the
+// instance's PagePool (detail/page_pool.hpp: slabs from the platform's PageMemoryProvider when it
+// has one); when the host has no memory left a write stores what it could and reports that short
+// count, or fails with ENOMEM having stored nothing.
 #pragma once
 
 #include <cstdint>

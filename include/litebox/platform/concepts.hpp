@@ -198,4 +198,15 @@ concept CrngProvider = requires(const P& p, std::span<std::byte> out) {
     { p.fill_random_bytes(out) } -> std::same_as<Result<void>>;
 };
 
+/// Optional: bulk memory for file data (a tmpfs's pages). Contract: `map_pages(bytes)`, for a
+/// non-zero multiple of 4096, returns that many bytes of read-write memory aligned to 4096, or
+/// nullptr; when `bytes` is 2 MiB the platform may align it to 2 MiB and back it with huge pages.
+/// `unmap_pages(p, bytes)` returns exactly one earlier result with its size. Both are thread-safe
+/// and never throw. Without this capability the memory comes from operator new.
+template <typename P>
+concept PageMemoryProvider = requires(const P& p, std::size_t bytes, std::byte* base) {
+    { p.map_pages(bytes) } noexcept -> std::same_as<std::byte*>;
+    { p.unmap_pages(base, bytes) } noexcept;
+};
+
 }  // namespace litebox::platform

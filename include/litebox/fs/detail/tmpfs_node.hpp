@@ -20,10 +20,11 @@
 #include "../../sync/mutex.hpp"
 #include "../backend.hpp"
 #include "clock.hpp"
+#include "page_pool.hpp"
 
 namespace litebox::fs::detail {
 
-inline constexpr std::uint64_t tmpfs_page_size = 4096;
+inline constexpr std::uint64_t tmpfs_page_size = pool_page_size;
 /// Linux's BOGO_DIRENT_SIZE: a tmpfs directory's st_size grows by this per entry.
 inline constexpr std::int64_t tmpfs_dirent_size = 20;
 
@@ -43,10 +44,11 @@ struct TmpfsCounters {
 
 template <platform::RawMutexProvider P>
 struct TmpfsShared {
-    TmpfsShared(const P& p, TmpfsQuota q) : platform(p), quota(q) {}
+    TmpfsShared(const P& p, TmpfsQuota q) : platform(p), quota(q), pages(p) {}
     const P& platform;
     const TmpfsQuota quota;
     sync::Mutex<P, TmpfsCounters> state;
+    PagePool<P> pages;  // file data; outlives every node (each holds this struct)
 
     [[nodiscard]] fd::Timespec now() const { return wall_clock_now(platform); }
 };
@@ -300,7 +302,7 @@ private:
         std::weak_ptr<TmpfsNode> parent;
         bool removed = false;
         // regular files
-        std::map<std::uint64_t, std::unique_ptr<std::byte[]>> pages;
+        std::map<std::uint64_t, PoolPage<P>> pages;
         std::uint64_t size = 0;
         // symlinks
         std::string target;

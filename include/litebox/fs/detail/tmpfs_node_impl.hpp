@@ -201,7 +201,21 @@ Result<std::size_t> TmpfsNode<P>::write_locked(TmpfsCounters& c, std::span<const
         const std::size_t chunk = std::min<std::size_t>(in.size() - done, tmpfs_page_size - in_page);
         if (page == d.pages.end() || page->first != index) {
             // A new page: zero only what this write does not cover (a hole reads as zeros).
-            std::unique_ptr<std::byte[]> fresh(new std::byte[tmpfs_page_size]);
+            PoolPage<P> fresh(m_shared->pages.allocate(), PageReturn<P>{&m_shared->pages});
+            if (!fresh) {
+                // The host is out of memory: give back the charge of the pages not stored, and
+                // report what was written (a short write), or ENOMEM for nothing.
+                std::uint64_t unstored = 0;
+                for (std::uint64_t i = index; i <= last; ++i) {
+                    if (page != d.pages.end() && page->first == i) ++page;
+                    else ++unstored;
+                }
+                c.bytes_used -= std::min(c.bytes_used, unstored * tmpfs_page_size);
+                if (done == 0) return Errno::nomem;
+                if (offset + done > d.size) d.size = offset + done;
+                d.mtime = d.ctime = now;
+                return done;
+            }
             std::memset(fresh.get(), 0, in_page);
             std::memset(fresh.get() + in_page + chunk, 0, tmpfs_page_size - in_page - chunk);
             page = d.pages.emplace_hint(page, index, std::move(fresh));
