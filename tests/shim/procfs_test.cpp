@@ -367,3 +367,37 @@ TEST_CASE("procfs: a file opened for a process never shows the process that reus
     const auto buf = f.mem.allocate(64);
     CHECK(f.call(lx::nr::read, fd, buf, 64) == err(Errno::srch));
 }
+
+TEST_CASE("sysfs: one virtual CPU, read-only, nothing of the host", "[shim][sysfs]") {
+    lx::ShimConfig config;
+    config.initial_uid = config.initial_gid = 0;  // even root cannot change it
+    ShimFixture<> f(config);
+    Guest<ShimFixture<>> g{f};
+    CHECK(g.read_file(*f.init, "/sys/devices/system/cpu/online") == "0\n");
+    CHECK(g.read_file(*f.init, "/sys/devices/system/cpu/possible") == "0\n");
+    CHECK(g.read_file(*f.init, "/sys/devices/system/cpu/present") == "0\n");
+    CHECK(g.read_file(*f.init, "/sys/devices/system/cpu/offline") == "\n");
+    auto cpus = g.list(*f.init, "/sys/devices/system/cpu");
+    std::sort(cpus.begin(), cpus.end());
+    CHECK(cpus == std::vector<std::string>{"cpu0", "offline", "online", "possible", "present"});
+    CHECK(g.read_file(*f.init, "/sys/devices/system/cpu/cpu1/online") == "errno 2");
+    CHECK(f.call(lx::nr::open, f.mem.put_string("/sys/devices/system/cpu/online"), of::write_only) == err(Errno::rofs));
+    CHECK(f.call(lx::nr::mkdir, f.mem.put_string("/sys/devices/system/cpu/cpu1"), 0755) == err(Errno::rofs));
+    CHECK(f.call(lx::nr::unlink, f.mem.put_string("/sys/devices/system/cpu/online")) == err(Errno::rofs));
+    const auto st = f.mem.allocate(sizeof(lx::abi::stat));
+    REQUIRE(f.call(lx::nr::stat, f.mem.put_string("/sys/devices/system/cpu/online"), st) == 0);
+    CHECK((f.mem.template get<lx::abi::stat>(st).st_mode & 07777) == 0444);
+    REQUIRE(f.call(lx::nr::stat, f.mem.put_string("/sys/devices/system/cpu/cpu0"), st) == 0);
+    CHECK(f.mem.template get<lx::abi::stat>(st).st_mode == (litebox::fd::mode::directory | 0555));
+    // The mount shows in the box's mount table, read-only.
+    const auto mounts = g.read_file(*f.init, "/proc/mounts");
+    CHECK(mounts.find(" /sys tmpfs ro,") != std::string::npos);
+}
+
+TEST_CASE("sysfs: ShimConfig::mount_sysfs off leaves /sys alone", "[shim][sysfs]") {
+    lx::ShimConfig config;
+    config.mount_sysfs = false;
+    ShimFixture<> f(config);
+    Guest<ShimFixture<>> g{f};
+    CHECK(g.read_file(*f.init, "/sys/devices/system/cpu/online") == "errno 2");
+}

@@ -78,6 +78,11 @@ template <typename P>
 Result<std::shared_ptr<ProcFs<P>>> install_procfs(Kernel<P>& kernel);
 template <typename P>
 void detach_procfs(Kernel<P>& kernel, ProcFs<P>& procfs) noexcept;
+/// Mounts the box sysfs at /sys (sysfs.hpp); when ShimConfig::mount_sysfs is set.
+template <typename P>
+Result<std::shared_ptr<fs::FileSystem<P>>> install_sysfs(Kernel<P>& kernel);
+template <typename P>
+void detach_sysfs(Kernel<P>& kernel, const fs::FileSystem<P>& sysfs) noexcept;
 
 template <typename P>
 class Kernel {
@@ -103,9 +108,15 @@ public:
             if (procfs) m_procfs = std::move(*procfs);
             else litebox::log(platform(), "litebox: procfs not mounted at /proc: errno {}", errno_number(procfs.error()));
         }
+        if (m_config.mount_sysfs) {
+            auto sysfs = install_sysfs(*this);
+            if (sysfs) m_sysfs = std::move(*sysfs);
+            else litebox::log(platform(), "litebox: sysfs not mounted at /sys: errno {}", errno_number(sysfs.error()));
+        }
     }
-    /// Unmounts /proc (the namespace may outlive the shim) and cuts the procfs off this kernel.
+    /// Unmounts /proc and /sys (the namespace may outlive the shim) and cuts the procfs off this kernel.
     ~Kernel() {
+        if (m_sysfs) detach_sysfs(*this, *m_sysfs);
         if (m_procfs) detach_procfs(*this, *m_procfs);
     }
     Kernel(const Kernel&) = delete;
@@ -157,6 +168,7 @@ private:
     sync::Mutex<P, Uts> m_uts;
     sync::Mutex<P, TerminalSettings> m_terminal;
     std::shared_ptr<ProcFs<P>> m_procfs;
+    std::shared_ptr<fs::FileSystem<P>> m_sysfs;  // null when not mounted
     MapsSource m_maps_source;
 };
 
@@ -267,3 +279,4 @@ void Kernel<P>::complete_exec(ThreadContext<P>& context, const ExecRequest& exec
 }  // namespace litebox::shim::linux_abi
 
 #include "procfs.hpp"  // install_procfs (it needs the complete Kernel)
+#include "sysfs.hpp"   // install_sysfs, likewise

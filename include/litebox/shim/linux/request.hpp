@@ -64,6 +64,9 @@ struct ShimConfig {
     /// Mount the read-only procfs (procfs.hpp) at /proc of the guest's namespace when the shim is
     /// created (the directory is made if missing; a failure is logged, not fatal).
     bool mount_procfs = true;
+    /// Mount the read-only box sysfs (sysfs.hpp: one virtual CPU) at /sys likewise; with a host
+    /// root, only where the host tree has a /sys to cover.
+    bool mount_sysfs = true;
 };
 
 /// Bytes one bounce-buffer chunk moves between guest memory and a file (read/write and friends).
