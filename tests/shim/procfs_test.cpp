@@ -389,6 +389,13 @@ TEST_CASE("sysfs: one virtual CPU, read-only, nothing of the host", "[shim][sysf
     CHECK((f.mem.template get<lx::abi::stat>(st).st_mode & 07777) == 0444);
     REQUIRE(f.call(lx::nr::stat, f.mem.put_string("/sys/devices/system/cpu/cpu0"), st) == 0);
     CHECK(f.mem.template get<lx::abi::stat>(st).st_mode == (litebox::fd::mode::directory | 0555));
+    // A file system of its own: /sys and / differ in device (find and du -x rely on it).
+    REQUIRE(f.call(lx::nr::stat, f.mem.put_string("/sys"), st) == 0);
+    const auto sys_dev = f.mem.template get<lx::abi::stat>(st).st_dev;
+    REQUIRE(f.call(lx::nr::stat, f.mem.put_string("/"), st) == 0);
+    CHECK(f.mem.template get<lx::abi::stat>(st).st_dev != sys_dev);
+    REQUIRE(f.call(lx::nr::stat, f.mem.put_string("/proc"), st) == 0);
+    CHECK(f.mem.template get<lx::abi::stat>(st).st_dev != sys_dev);
     // The mount shows in the box's mount table, read-only.
     const auto mounts = g.read_file(*f.init, "/proc/mounts");
     CHECK(mounts.find(" /sys tmpfs ro,") != std::string::npos);

@@ -1,8 +1,8 @@
 // PagePool: where a tmpfs instance keeps its file pages (tmpfs_page_size bytes each).
 //
 // Pages come from slabs the pool takes in one piece -- from the platform when it is a
-// PageMemoryProvider, else from operator new: the first slabs are small (64 KiB) and each new one
-// doubles up to 2 MiB, so a tmpfs that holds a few small files costs little, while a large file's
+// PageMemoryProvider, else from operator new: the first slab is small (64 KiB) and each new one
+// is as large as all the slabs mapped so far, up to 2 MiB, so a tmpfs that holds a few small files costs little, while a large file's
 // pages come from 2 MiB slabs that the Linux platform backs with transparent huge pages (one fault
 // and one zeroing per 2 MiB instead of a fault per 4 KiB page -- the cost that dominated writing a
 // large file). A freed page goes back to its slab and is
@@ -15,7 +15,8 @@
 // tmpfs, its byte quota plus 2 MiB. Freed pages inside a partly used slab stay resident (they are
 // reused first); the pool does not hand memory back page by page.
 //
-// Thread-safe (its own lock, a leaf: it calls nothing while holding it). Pages must be released to
+// Thread-safe (its own lock: while holding it the pool takes no other lock; it may call the
+// platform's map_pages/unmap_pages or operator new/delete). Pages must be released to
 // the pool that allocated them, before the pool is destroyed; the destructor unmaps every slab.
 #pragma once
 
@@ -121,7 +122,7 @@ private:
 
     struct State {
         std::map<std::uintptr_t, Slab> slabs;  // by base address
-        std::vector<std::uintptr_t> with_room;  // slabs (not current) that regained room
+        std::vector<std::uintptr_t> with_room;  // slabs (not current) that regained room; one entry each
         Slab* current = nullptr;
         std::size_t live = 0;
         std::size_t mapped = 0;
@@ -140,11 +141,10 @@ private:
         }
         void queue(Slab& slab) noexcept {
             if (slab.queued) return;
-            try {
-                with_room.push_back(reinterpret_cast<std::uintptr_t>(slab.base));
-                slab.queued = true;
-            } catch (...) {  // forgotten until it empties; its pages stay usable once it is current
-            }
+            // Never reallocates: with_room holds at most one entry per mapped slab, and
+            // map_new_slab reserved room for every slab.
+            with_room.push_back(reinterpret_cast<std::uintptr_t>(slab.base));
+            slab.queued = true;
         }
         Slab* map_new_slab(const P& host) noexcept {
             const std::size_t bytes = std::min(std::max(mapped, pool_first_slab_bytes), pool_huge_slab_bytes);
@@ -155,6 +155,7 @@ private:
                 slab.base = base;
                 slab.pages = static_cast<std::uint32_t>(bytes / pool_page_size);
                 slab.free.reserve(slab.pages);
+                with_room.reserve(slabs.size() + 1);
                 auto [it, inserted] = slabs.emplace(reinterpret_cast<std::uintptr_t>(base), std::move(slab));
                 mapped += bytes;
                 ++empty_slabs;
@@ -167,9 +168,10 @@ private:
         void unmap(const P& host, typename std::map<std::uintptr_t, Slab>::iterator it) noexcept {
             Slab& slab = it->second;
             if (current == &slab) current = nullptr;
+            if (slab.queued) std::erase(with_room, reinterpret_cast<std::uintptr_t>(slab.base));
             mapped -= slab.bytes();
             unmap_slab(host, slab.base, slab.bytes());
-            slabs.erase(it);  // a stale with_room entry is skipped by take_slab_with_room
+            slabs.erase(it);
         }
     };
 

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <new>
 #include <optional>
 #include <span>
 #include <string>
@@ -109,7 +110,13 @@ public:
             else litebox::log(platform(), "litebox: procfs not mounted at /proc: errno {}", errno_number(procfs.error()));
         }
         if (m_config.mount_sysfs) {
-            auto sysfs = install_sysfs(*this);
+            // Never throws out of here: /proc is mounted already, and a constructor that throws
+            // runs no destructor to unmount it.
+            Result<std::shared_ptr<fs::FileSystem<P>>> sysfs = Errno::nomem;
+            try {
+                sysfs = install_sysfs(*this);
+            } catch (const std::bad_alloc&) {
+            }
             if (sysfs) m_sysfs = std::move(*sysfs);
             else litebox::log(platform(), "litebox: sysfs not mounted at /sys: errno {}", errno_number(sysfs.error()));
         }

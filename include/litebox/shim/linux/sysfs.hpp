@@ -15,6 +15,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string_view>
 
 #include "../../fs/backend.hpp"
@@ -31,29 +32,37 @@ inline constexpr std::uint64_t sysfs_max_bytes = 64 * 1024;
 inline constexpr std::uint64_t sysfs_max_inodes = 64;
 
 template <typename P>
-Result<void> add_file(fs::Vfs<P>& vfs, std::string_view path, std::string_view text) {
-    const fs::Credentials root = fs::Credentials::root();
-    LITEBOX_TRY_ASSIGN(auto file, vfs.open(root, vfs.root(), path, fd::open_flags::write_only | fd::open_flags::create | fd::open_flags::exclusive, 0444));
-    LITEBOX_TRY_ASSIGN(const std::size_t written, file->write(std::as_bytes(std::span(text.data(), text.size()))));
+Result<typename fs::Inode<P>::Ptr> add_dir(fs::Inode<P>& parent, std::string_view name) {
+    return parent.mkdir(name, fs::NewNode{fd::mode::directory | 0555, 0, 0, 0});
+}
+
+template <typename P>
+Result<void> add_file(fs::Inode<P>& parent, std::string_view name, std::string_view text) {
+    LITEBOX_TRY_ASSIGN(auto file, parent.create(name, fs::NewNode{fd::mode::regular | 0444, 0, 0, 0}));
+    LITEBOX_TRY_ASSIGN(const std::size_t written, file->write(std::as_bytes(std::span(text.data(), text.size())), 0));
     if (written != text.size()) return Errno::nospc;
     return ok();
 }
 
-/// The tree, built in a private namespace over a fresh tmpfs.
+/// The tree, built through the inodes of a fresh tmpfs (not through a Vfs of its own: the first
+/// Vfs to mount a file system gives it its device number, and that must be the kernel's).
 template <typename P>
 Result<std::shared_ptr<fs::Tmpfs<P>>> build(const P& platform) {
     fs::TmpfsLimits limits;
     limits.max_bytes = sysfs_max_bytes;
     limits.max_inodes = sysfs_max_inodes;
     auto tree = fs::Tmpfs<P>::create(platform, limits, 0555);
-    fs::Vfs<P> vfs(platform, tree);
-    const fs::Credentials root = fs::Credentials::root();
-    for (std::string_view dir : {"/devices", "/devices/system", "/devices/system/cpu", "/devices/system/cpu/cpu0", "/fs", "/kernel"})
-        LITEBOX_TRY(vfs.mkdir(root, vfs.root(), dir, 0555));
-    LITEBOX_TRY(add_file(vfs, "/devices/system/cpu/online", "0\n"));
-    LITEBOX_TRY(add_file(vfs, "/devices/system/cpu/possible", "0\n"));
-    LITEBOX_TRY(add_file(vfs, "/devices/system/cpu/present", "0\n"));
-    LITEBOX_TRY(add_file(vfs, "/devices/system/cpu/offline", "\n"));
+    auto root = tree->root();
+    LITEBOX_TRY_ASSIGN(auto devices, add_dir<P>(*root, "devices"));
+    LITEBOX_TRY(add_dir<P>(*root, "fs"));
+    LITEBOX_TRY(add_dir<P>(*root, "kernel"));
+    LITEBOX_TRY_ASSIGN(auto system, add_dir<P>(*devices, "system"));
+    LITEBOX_TRY_ASSIGN(auto cpu, add_dir<P>(*system, "cpu"));
+    LITEBOX_TRY(add_dir<P>(*cpu, "cpu0"));
+    LITEBOX_TRY(add_file<P>(*cpu, "online", "0\n"));
+    LITEBOX_TRY(add_file<P>(*cpu, "possible", "0\n"));
+    LITEBOX_TRY(add_file<P>(*cpu, "present", "0\n"));
+    LITEBOX_TRY(add_file<P>(*cpu, "offline", "\n"));
     return tree;
 }
 
