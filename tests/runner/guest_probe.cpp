@@ -426,6 +426,22 @@ int maps_mode() {
     return 0;
 }
 
+// `join-threads N`: N short-lived threads, each created and joined in turn. pthread_join waits until the
+// kernel clears the thread's id word (CLONE_CHILD_CLEARTID), which pthread_create also passes as
+// CLONE_PARENT_SETTID: the tracer's box-id rewrite of that word must land before the thread can run,
+// or a thread that finished first has its cleared word overwritten and the join never returns.
+void* no_op(void* arg) { return arg; }
+int join_threads_mode(long n) {
+    long joined = 0;
+    for (long i = 0; i < n; ++i) {
+        pthread_t t;
+        if (pthread_create(&t, nullptr, no_op, nullptr) != 0) break;
+        if (pthread_join(t, nullptr) == 0) ++joined;
+    }
+    say("threads_joined", joined);
+    return joined == n ? 0 : 1;
+}
+
 // Benchmark: `getppid N R` prints the median over R repetitions of N getppid calls, in ns/call.
 int getppid_loop(long n, int repetitions) {
     long samples[64];
@@ -473,6 +489,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (strcmp(mode, "maps") == 0) return maps_mode();
+    if (strcmp(mode, "join-threads") == 0) return join_threads_mode(argc > 2 ? atol(argv[2]) : 100);
     if (strcmp(mode, "getppid") == 0) return getppid_loop(argc > 2 ? atol(argv[2]) : 100000, argc > 3 ? atoi(argv[3]) : 11);
     return 101;
 }

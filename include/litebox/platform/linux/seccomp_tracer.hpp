@@ -8,9 +8,10 @@
 // clone(flags | CLONE_PARENT, ...) -- so that every guest process is a host child of the runner,
 // which reaps it and learns how it died -- and resumes it with PTRACE_SYSCALL. The kernel then
 // reports the new task (PTRACE_EVENT_FORK/VFORK/CLONE, with its host id); the child starts in a
-// ptrace stop and is released only once the owner has bound it (on_clone_created). At the
-// parent's syscall-exit stop the return value -- and the CLONE_PARENT_SETTID word -- become the box
-// id, and so does the child's CLONE_CHILD_SETTID word before its first instruction. A clone the
+// ptrace stop and is released only once the owner has bound it (on_clone_created). The parent's
+// CLONE_PARENT_SETTID word becomes the box id at that event, before the child can run; the return
+// value at the parent's syscall-exit stop; the child's CLONE_CHILD_SETTID word before its first
+// instruction. A clone the
 // kernel refuses ends at the syscall-exit stop with an error and the owner undoes its task
 // (on_clone_failed).
 //
@@ -418,6 +419,12 @@ private:
             task.child_settid = static_cast<std::uintptr_t>(regs.r10);
         m_events.on_clone_created(tid, child, task.tgid, pending->second.box_id);
         task.registered = true;
+        // The kernel wrote the host id to the CLONE_PARENT_SETTID word before this stop. Rewrite it
+        // now, while the child is held: pthread_create passes the same word as CLONE_CHILD_CLEARTID,
+        // and a thread released first may exit (the kernel zeroes the word and wakes pthread_join)
+        // before the parent's syscall-exit stop -- a rewrite there would put a nonzero id back and
+        // pthread_join would wait forever.
+        poke_int(tid, pending->second.parent_tid, static_cast<std::int32_t>(pending->second.box_id));
         maybe_start(child, task);
         resume(tid, PTRACE_SYSCALL);
     }
@@ -446,8 +453,7 @@ private:
             if (result < 0 || !clone.created) {
                 m_events.on_clone_failed(tid, clone.box_id, result < 0 ? static_cast<int>(-result) : EAGAIN);
             } else {
-                regs.rax = static_cast<unsigned long long>(clone.box_id);
-                poke_int(tid, clone.parent_tid, static_cast<std::int32_t>(clone.box_id));
+                regs.rax = static_cast<unsigned long long>(clone.box_id);  // the settid word: on_clone_event
             }
             put_arguments(regs, clone.arguments);
             (void)::ptrace(PTRACE_SETREGS, tid, nullptr, &regs);
