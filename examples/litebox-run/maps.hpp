@@ -33,16 +33,13 @@ struct MappedName {
 };
 
 namespace maps_detail {
-inline bool hex(std::string_view text, std::uint64_t& out) {
+/// The whole of `text` as a number in `base`.
+inline bool number(std::string_view text, std::uint64_t& out, int base) {
     if (text.empty()) return false;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out, 16);
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out, base);
     return ec == std::errc() && end == text.data() + text.size();
 }
-inline bool dec(std::string_view text, std::uint64_t& out) {
-    if (text.empty()) return false;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out, 10);
-    return ec == std::errc() && end == text.data() + text.size();
-}
+inline bool hex(std::string_view text, std::uint64_t& out) { return number(text, out, 16); }
 /// The next space-separated field of `line` (spaces before it skipped).
 inline std::string_view field(std::string_view& line) {
     const auto start = line.find_first_not_of(' ');
@@ -91,7 +88,7 @@ inline std::optional<std::string> box_maps(std::string_view host,
         if (dash == std::string_view::npos || colon == std::string_view::npos || perms.size() != 4 ||
             !maps_detail::hex(range.substr(0, dash), start) || !maps_detail::hex(range.substr(dash + 1), end) ||
             !maps_detail::hex(offset_text, offset) || !maps_detail::hex(dev_text.substr(0, colon), major_number) ||
-            !maps_detail::hex(dev_text.substr(colon + 1), minor_number) || !maps_detail::dec(inode_text, inode)) {
+            !maps_detail::hex(dev_text.substr(colon + 1), minor_number) || !maps_detail::number(inode_text, inode, 10)) {
             continue;
         }
 

@@ -1,14 +1,14 @@
 // PagePool: where a tmpfs instance keeps its file pages (tmpfs_page_size bytes each).
 //
 // Pages come from slabs the pool takes in one piece -- from the platform when it is a
-// PageMemoryProvider, else from operator new: the first slab is small (64 KiB) and each new one
-// is as large as all the slabs mapped so far, up to 2 MiB, so a tmpfs that holds a few small files costs little, while a large file's
-// pages come from 2 MiB slabs that the Linux platform backs with transparent huge pages (one fault
-// and one zeroing per 2 MiB instead of a fault per 4 KiB page -- the cost that dominated writing a
-// large file). A freed page goes back to its slab and is
-// reused before any new slab is mapped; a slab whose pages are all free is returned to the host,
-// except one spare (besides the slab in use) kept so that a create/delete cycle does not map and
-// unmap a slab every time.
+// PageMemoryProvider, else from operator new. The first slab is small (64 KiB) and each new one is
+// as large as all the slabs mapped so far, up to 2 MiB: a tmpfs that holds a few small files costs
+// little, while a large file's pages come from 2 MiB slabs that the Linux platform backs with
+// transparent huge pages (one fault and one zeroing per 2 MiB instead of a fault per 4 KiB page --
+// the cost that dominated writing a large file). A freed page goes back to its slab and is reused
+// before any new slab is mapped; a slab whose pages are all free is returned to the host, except
+// one spare (besides the slab in use) kept so that a create/delete cycle does not map and unmap a
+// slab every time.
 //
 // Host memory bound: a new slab is mapped only when every mapped slab is full, and it is at most
 // 2 MiB, so the mapped total never exceeds the most pages ever live at once plus 2 MiB -- for a
@@ -102,8 +102,8 @@ public:
         auto state = m_state.lock();
         Usage u;
         u.live_pages = state->live;
+        u.mapped_bytes = state->mapped;
         u.slabs = state->slabs.size();
-        for (const auto& [key, slab] : state->slabs) u.mapped_bytes += slab.bytes();
         return u;
     }
 
@@ -125,7 +125,7 @@ private:
         std::vector<std::uintptr_t> with_room;  // slabs (not current) that regained room; one entry each
         Slab* current = nullptr;
         std::size_t live = 0;
-        std::size_t mapped = 0;
+        std::size_t mapped = 0;  // bytes of all slabs
         std::size_t empty_slabs = 0;
 
         Slab* take_slab_with_room() noexcept {
