@@ -48,6 +48,32 @@ constexpr int exit_runner_error = 125;
 constexpr int exit_cannot_execute = 126;
 constexpr int exit_not_found = 127;
 
+// Sanitizer builds take the box apart before exiting, so that LeakSanitizer checks the teardown;
+// other builds end with _exit once the guest is gone (finish()).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool full_teardown = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool full_teardown = true;
+#else
+constexpr bool full_teardown = false;
+#endif
+#else
+constexpr bool full_teardown = false;
+#endif
+
+/// Ends the runner with the guest's `status`. The box lives only in this process's memory and
+/// host descriptors, and nothing of it is written back at the end (writes through --mount rw
+/// reached the host when the guest made them), so the destructors would only free memory and
+/// close descriptors the kernel releases at exit anyway: skipping them saves ~0.4 ms of every
+/// run. Guest processes still alive (daemons the box's init left behind) die with the tracer
+/// thread (PTRACE_O_EXITKILL), as they would after a full teardown.
+int finish(int status) {
+    if (full_teardown) return status;
+    std::fflush(nullptr);
+    ::_exit(status);
+}
+
 struct Options {
     bool trace = false;
     bool audit = false;
@@ -283,7 +309,8 @@ std::unique_ptr<litebox_run::NetBackend> make_network(const Options& options, st
 #ifdef LITEBOX_RUN_HAVE_SLIRP
         auto backend = std::make_unique<litebox_run::NetBackendOf<litebox::platform::SlirpBackend>>();
         if (!backend->backend().valid()) {
-            error = "--net slirp: libslirp could not start";
+            const std::string missing = litebox::platform::slirp_library_error();
+            error = "--net slirp: " + (missing.empty() ? std::string("libslirp could not start") : missing);
             return nullptr;
         }
         for (const auto& [host, guest] : options.publish) {
@@ -571,7 +598,7 @@ int run(int argc, char** argv) {
         return exit_runner_error;
     }
     sc::LaunchFailure failure;
-    auto guest = tracer.launch(program->image, program->argv, options->env, launch, &failure);
+    auto guest = tracer.launch(program->image, program->argv, options->env, launch, &failure, program->stage);
     if (!guest.has_value()) {
         std::fprintf(stderr, "litebox-run: %s: %s\n", options->command[0].c_str(), failure.message.c_str());
         return failure.error == Errno::noexec ? exit_cannot_execute : exit_runner_error;
@@ -583,12 +610,12 @@ int run(int argc, char** argv) {
             options.blocked_signals = next.blocked_signals;
             options.ignored_signals = next.ignored_signals;
             options.box_tid = next.box_pid;
-            return tracer.launch(next.image, next.argv, envp, options, nullptr);
+            return tracer.launch(next.image, next.argv, envp, options, nullptr, next.stage);
         },
         [&](std::unique_ptr<sc::LaunchedGuest> next, pid_t replaced) { return supervisor.adopt(std::move(next), replaced); },
         [&](pid_t pid, int status) { supervisor.record_exit(pid, status); });
     auto exit = supervisor.run(**guest);
-    tracer.stop();
+    if (full_teardown) tracer.stop();  // else finish() ends it, and EXITKILL any guest left
     if (options->audit) {
         const auto stats = supervisor.stats();
         const auto counts = runtime->counts();
@@ -628,7 +655,7 @@ int run(int argc, char** argv) {
                      litebox::errno_message(*exec_error).data());
         return exit_cannot_execute;
     }
-    return exit->shell_status();
+    return finish(exit->shell_status());
 }
 
 }  // namespace

@@ -157,6 +157,9 @@ struct LoadedProgram {
     std::uint64_t blocked_signals = 0;
     std::uint64_t ignored_signals = 0;
     int box_pid = 0;  // the box process the image runs as (LaunchOptions::box_tid)
+    // Set when `image` is still empty (GuestImage::reserve): writes, seals and checks it. Pass it
+    // to Tracer::launch, which runs it while the trampoline is forked and confined.
+    std::function<Result<sc::ElfCheck>()> stage = {};
 };
 
 /// Everything the runner's box is made of.
@@ -206,6 +209,18 @@ public:
         }
         auto upper = fs::Tmpfs<Platform>::create(platform, spec.overlay_limits, 0755);
         LITEBOX_TRY_ASSIGN(auto overlay, fs::OverlayFs<Platform>::create(platform, upper, lower));
+        if (!spec.rootfs_is_host_directory) {
+            // An image without /dev or /tmp gets them in the overlay, as a container runtime
+            // would: the devices (and the standard streams through them) need the mount point.
+            const auto root = overlay->root();
+            const auto ensure = [&](std::string_view name, std::uint32_t mode) -> Result<void> {
+                if (root->lookup(name)) return litebox::ok();
+                if (auto made = root->mkdir(name, fs::NewNode{litebox::fd::mode::directory | mode, 0, 0, 0}); !made) return made.error();
+                return litebox::ok();
+            };
+            LITEBOX_TRY(ensure("dev", 0755));
+            LITEBOX_TRY(ensure("tmp", 01777));
+        }
         return std::shared_ptr<fs::FileSystem<Platform>>(std::move(overlay));
     }
 
@@ -294,12 +309,13 @@ public:
                 LITEBOX_TRY_ASSIGN(auto image, loader->duplicate());
                 return LoadedProgram{std::move(image), exe_path(context, path), std::move(loader_argv)};
             }
-            LITEBOX_TRY_ASSIGN(auto whole, file_image(*program.file, program.stat, "litebox-guest"));
-            if (whole->check() != sc::ElfCheck::ok) return Errno::noexec;  // (dynamic only if the head was too short)
-            LITEBOX_TRY_ASSIGN(auto image, whole->duplicate());
+            // The whole file is checked once sealed (dynamic only if the head was too short).
+            LITEBOX_TRY_ASSIGN(auto prepared, prepare_image(program.file, program.stat, "litebox-guest"));
             std::string exe = exe_path(context, path);
-            name_mapping(image.fd(), exe, program.stat);
-            return LoadedProgram{std::move(image), std::move(exe), std::move(argv)};
+            name_mapping(prepared.image.fd(), exe, program.stat);
+            LoadedProgram loaded{std::move(prepared.image), std::move(exe), std::move(argv)};
+            loaded.stage = std::move(prepared.stage);
+            return loaded;
         }
     }
 
@@ -662,24 +678,73 @@ private:
     Result<std::shared_ptr<const sc::GuestImage>> file_image(litebox::fd::OpenFile<Platform>& file, const litebox::fd::Stat& st,
                                                              const char* name) {
         const ImageKey key = ImageKey::of(st);
-        {
-            std::lock_guard lock(m_mutex);
-            if (const auto it = m_images_cache.find(key); it != m_images_cache.end()) return it->second;
+        if (auto cached = cached_image(key)) return cached;
+        if (st.size < 0 || static_cast<std::uint64_t>(st.size) > max_program_bytes) return Errno::nomem;
+        LITEBOX_TRY_ASSIGN(auto image, sc::GuestImage::reserve(name));
+        LITEBOX_TRY(fill_image(image, file, st));
+        LITEBOX_TRY(image.seal());
+        auto shared = std::make_shared<const sc::GuestImage>(std::move(image));
+        remember_image(key, shared, st);
+        return shared;
+    }
+
+    /// A program image to launch: a duplicate of the cached image of `file`, or a new empty memfd
+    /// and the `stage` that fills, seals and checks it (and caches it if it is a program), to run
+    /// while the launch forks (Tracer::launch).
+    struct PreparedImage {
+        sc::GuestImage image;
+        std::function<Result<sc::ElfCheck>()> stage;
+    };
+    Result<PreparedImage> prepare_image(std::shared_ptr<litebox::fd::OpenFile<Platform>> file, const litebox::fd::Stat& st,
+                                        const char* name) {
+        const ImageKey key = ImageKey::of(st);
+        if (auto cached = cached_image(key)) {
+            if (cached->check() != sc::ElfCheck::ok) return Errno::noexec;
+            LITEBOX_TRY_ASSIGN(auto image, cached->duplicate());
+            return PreparedImage{std::move(image), {}};
         }
         if (st.size < 0 || static_cast<std::uint64_t>(st.size) > max_program_bytes) return Errno::nomem;
-        LITEBOX_TRY_ASSIGN(auto image, sc::GuestImage::from_reader(
-                                           static_cast<std::uint64_t>(st.size),
-                                           [&](std::span<std::byte> out, std::uint64_t offset) { return file.pread(out, offset); }, name));
-        auto shared = std::make_shared<const sc::GuestImage>(std::move(image));
+        LITEBOX_TRY_ASSIGN(auto reserved, sc::GuestImage::reserve(name));
+        auto shared = std::make_shared<sc::GuestImage>(std::move(reserved));
+        LITEBOX_TRY_ASSIGN(auto image, shared->duplicate());
+        auto stage = [this, shared, file = std::move(file), st, key]() -> Result<sc::ElfCheck> {
+            LITEBOX_TRY(fill_image(*shared, *file, st));
+            LITEBOX_TRY(shared->seal());
+            if (shared->check() == sc::ElfCheck::ok) remember_image(key, shared, st);
+            return shared->check();
+        };
+        return PreparedImage{std::move(image), std::move(stage)};
+    }
+
+    std::shared_ptr<const sc::GuestImage> cached_image(const ImageKey& key) {
+        std::lock_guard lock(m_mutex);
+        const auto it = m_images_cache.find(key);
+        return it != m_images_cache.end() ? it->second : nullptr;
+    }
+    void remember_image(const ImageKey& key, std::shared_ptr<const sc::GuestImage> image, const litebox::fd::Stat& st) {
         const auto bytes = static_cast<std::uint64_t>(st.size);
         std::lock_guard lock(m_mutex);
         if (m_images_bytes + bytes > max_mapped_image_bytes) {
             m_images_cache.clear();
             m_images_bytes = 0;
         }
-        m_images_cache[key] = shared;
+        m_images_cache[key] = std::move(image);
         m_images_bytes += bytes;
-        return shared;
+    }
+
+    /// Writes the bytes of `file` into the reserved `image`. A file of the tar image goes to the
+    /// kernel in one write straight from the image's memory (Inode::immutable_contents: the bytes
+    /// cannot change, and the inode held here keeps them alive); any other file is read through
+    /// the box in chunks.
+    static Result<void> fill_image(sc::GuestImage& image, litebox::fd::OpenFile<Platform>& file, const litebox::fd::Stat& st) {
+        if (auto* regular = dynamic_cast<fs::RegularFile<Platform>*>(&file); regular != nullptr) {
+            if (const auto inode = regular->location().inode) {
+                if (auto contents = inode->immutable_contents(); contents && contents->size() == static_cast<std::uint64_t>(st.size))
+                    return image.fill(*contents);
+            }
+        }
+        return image.fill_from_reader(static_cast<std::uint64_t>(st.size),
+                                      [&](std::span<std::byte> out, std::uint64_t offset) { return file.pread(out, offset); });
     }
 
     /// pread from offset 0 until `out` is full or the file ends; the number of bytes read.

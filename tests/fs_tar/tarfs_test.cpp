@@ -1,6 +1,8 @@
 // TarFs through the VFS: the read-only subset of the file-system behaviour (lookups, stat, readdir,
 // symlinks, data) and EROFS for every change.
+#include <litebox/fs/overlay/overlayfs.hpp>
 #include <litebox/fs/tar/tarfs.hpp>
+#include <litebox/fs/tmpfs.hpp>
 
 #include <set>
 
@@ -137,6 +139,41 @@ TEST_CASE("tarfs: reads, stats and lists the archive", "[fs][tar][tarfs]") {
     REQUIRE(st);
     CHECK(st->type == fs::tar_fs_magic::value);
     CHECK((st->flags & 1) == 1);
+}
+
+TEST_CASE("tarfs: a regular file's immutable contents are the archive's bytes; an overlay forwards until copy-up",
+          "[fs][tar][tarfs]") {
+    Fixture f(&make_tar);
+    const auto contents_of = [&](const char* path) {
+        auto file = f.open(path, of::read_only);
+        REQUIRE(file);
+        auto* regular = dynamic_cast<fs::RegularFile<P>*>(file->get());
+        REQUIRE(regular != nullptr);
+        return regular->location().inode->immutable_contents();
+    };
+    auto tool = contents_of("/bin/tool");
+    REQUIRE(tool);
+    CHECK(std::string(reinterpret_cast<const char*>(tool->data()), tool->size()) == std::string(10000, 'b'));
+    auto hostname = contents_of("/etc/hostname");
+    REQUIRE(hostname);
+    CHECK(std::string(reinterpret_cast<const char*>(hostname->data()), hostname->size()) == "litebox\n");
+    const auto dir = f.vfs->resolve(f.root, f.cwd, "/etc");
+    REQUIRE(dir);
+    CHECK(err(dir->inode->immutable_contents()) == Errno::opnotsupp);
+
+    // Under an overlay: the lower layer's bytes until a write copies the file up.
+    auto lower = fs::TarFs<P>::create(sample_archive());
+    REQUIRE(lower);
+    auto upper = fs::Tmpfs<P>::create(f.platform, fs::TmpfsLimits{}, 0755);
+    auto overlay = fs::OverlayFs<P>::create(f.platform, upper, *lower);
+    REQUIRE(overlay);
+    REQUIRE(f.vfs->mount(f.root, f.cwd, "/home", *overlay));
+    auto early = contents_of("/home/etc/hostname");
+    REQUIRE(early);
+    CHECK(early->size() == 8);
+    REQUIRE(f.write_file("/home/etc/hostname", "changed\n"));
+    CHECK(err(contents_of("/home/etc/hostname")) == Errno::opnotsupp);  // tmpfs bytes can change
+    CHECK(std::string(reinterpret_cast<const char*>(early->data()), early->size()) == "litebox\n");  // still the archive's
 }
 
 TEST_CASE("tarfs: every change fails with EROFS", "[fs][tar][tarfs]") {

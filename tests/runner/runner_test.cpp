@@ -11,7 +11,9 @@
 #include <condition_variable>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -592,6 +594,64 @@ TEST_CASE("A program the kernel cannot execute fails the launch", "[runner][laun
     CHECK(exit->signal == SIGILL);  // the confined trampoline dies by a trap after reporting
     REQUIRE(unchecked->exec_error().has_value());
     CHECK(*unchecked->exec_error() == Errno::noexec);
+}
+
+TEST_CASE("An image written while the launch forks runs only once it is sealed and checked", "[runner][launch]") {
+    const auto busybox = read_file(busybox_path);
+    const std::vector<std::string> argv{"busybox", "echo", "staged"};
+    // What the launching thread does meanwhile: write the bytes, seal, report the check.
+    const auto launch_staged = [&](std::vector<std::byte> bytes, bool seal, sc::LaunchFailure& failure) {
+        auto reserved = sc::GuestImage::reserve();
+        REQUIRE(reserved.has_value());
+        auto writer = std::make_shared<sc::GuestImage>(std::move(*reserved));
+        auto launched_image = writer->duplicate();  // what the launch is given: not sealed yet
+        REQUIRE(launched_image.has_value());
+        CHECK(launched_image->check() == sc::ElfCheck::empty);
+        std::thread staging;
+        std::mutex m;
+        std::condition_variable cv;
+        std::optional<litebox::Result<sc::ElfCheck>> staged;
+        sc::LaunchOptions options;
+        options.image_ready = [&]() -> litebox::Result<sc::ElfCheck> {
+            std::unique_lock lock(m);
+            cv.wait(lock, [&] { return staged.has_value(); });
+            return *staged;
+        };
+        staging = std::thread([&, bytes = std::move(bytes)] {
+            litebox::Result<sc::ElfCheck> result = Errno::io;
+            if (auto filled = writer->fill(bytes); !filled) result = filled.error();
+            else if (!seal) result = sc::check_elf(bytes);  // claims a check without sealing
+            else if (auto sealed = writer->seal(); !sealed) result = sealed.error();
+            else result = writer->check();
+            std::lock_guard lock(m);
+            staged = result;
+            cv.notify_all();
+        });
+        auto guest = sc::launch_guest(*launched_image, argv, {}, options, &failure);
+        staging.join();
+        return guest;
+    };
+
+    sc::LaunchFailure failure;
+    auto guest = launch_staged(busybox, true, failure);
+    INFO("launch: " << failure.message);
+    REQUIRE(guest.has_value());
+    RecordingHandler handler;
+    sc::Supervisor<RecordingHandler> supervisor(handler);
+    Watchdog watchdog(guest->pid, std::chrono::seconds(30));
+    auto exit = supervisor.run(*guest);
+    REQUIRE(exit.has_value());
+    CHECK(exit->shell_status() == 0);
+    CHECK(handler.out() == "staged\n");
+
+    // A memfd left writable is never executed, even with a good check.
+    CHECK_FALSE(launch_staged(busybox, false, failure).has_value());
+    CHECK(failure.error == Errno::perm);
+    // Nor is an image whose sealed bytes fail the check (a script).
+    std::vector<std::byte> script(12);
+    std::memcpy(script.data(), "#!/bin/sh\nid", 12);
+    CHECK_FALSE(launch_staged(script, true, failure).has_value());
+    CHECK(failure.error == Errno::noexec);
 }
 
 TEST_CASE("A file-backed mmap is served from a memfd the supervisor installs", "[runner][mmap]") {

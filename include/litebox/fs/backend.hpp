@@ -182,6 +182,12 @@ public:
     /// Errno::opnotsupp when the bytes live in the box (tmpfs, tar). An overlay answers for the
     /// layer that holds the file now.
     virtual Result<std::shared_ptr<const hostfs::HostFileHandle>> host_file() { return Errno::opnotsupp; }
+    /// This regular file's whole contents as read-only memory that no box operation can change and
+    /// that stays valid while a reference to this inode is held (a tar image's bytes), so that a
+    /// runtime can copy a program out of it in one piece; Errno::opnotsupp for a file whose bytes
+    /// can change or are not in one piece (tmpfs, host files). An overlay answers for the layer
+    /// that holds the file now.
+    virtual Result<std::span<const std::byte>> immutable_contents() { return Errno::opnotsupp; }
 
     // ---- FIFOs and sockets -------------------------------------------------------------------
     /// The IPC slot of a FIFO or socket inode (see attachment.hpp); nullptr for other inodes or

@@ -147,6 +147,11 @@ public:
         if (!this->is_regular()) return Errno::inval;
         return m_shared->archive.read(m_id, offset, out);
     }
+    /// The archive bytes (kept alive by m_shared, which this inode holds).
+    Result<std::span<const std::byte>> immutable_contents() override {
+        if (!this->is_regular()) return Errno::opnotsupp;
+        return m_shared->archive.data(m_id);
+    }
 
     Result<std::vector<std::byte>> getxattr(std::string_view /*name*/) override { return Errno::nodata; }
 

@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -118,20 +119,28 @@ inline Result<std::string> elf_interpreter(std::span<const std::byte> bytes) {
     return Errno::noexec;
 }
 
+namespace detail {
+/// An empty memfd for a program image: close-on-exec, sealable, executable.
+inline Result<UniqueFd> new_image_memfd(const char* name) {
+    constexpr unsigned mfd_exec = 0x0010U;  // MFD_EXEC (Linux 6.3): executable even if the sysctl says noexec
+    int fd = ::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | mfd_exec);
+    if (fd < 0 && errno == EINVAL) fd = ::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0) return last_errno();
+    return UniqueFd(fd);
+}
+}  // namespace detail
+
 /// A program ready to be executed: a sealed, close-on-exec memfd the supervisor filled. The guest
 /// never names a host path; the kernel executes these bytes.
 class GuestImage {
 public:
-    /// Copies `bytes` into a new memfd and seals it (no writes, no resizing).
+    /// Copies `bytes` into a new memfd and seals it (no writes, no resizing). The bytes go to the
+    /// kernel straight from `bytes` (no intermediate buffer): `bytes` must not change meanwhile.
     static Result<GuestImage> from_bytes(std::span<const std::byte> bytes, const char* name = "litebox-guest") {
-        return from_reader(
-            bytes.size(),
-            [&](std::span<std::byte> out, std::uint64_t offset) -> Result<std::size_t> {
-                const std::size_t n = std::min<std::size_t>(out.size(), bytes.size() - static_cast<std::size_t>(offset));
-                std::memcpy(out.data(), bytes.data() + offset, n);
-                return n;
-            },
-            name);
+        LITEBOX_TRY_ASSIGN(GuestImage image, reserve(name));
+        LITEBOX_TRY(image.fill(bytes));
+        LITEBOX_TRY(image.seal());
+        return image;
     }
 
     /// A memfd with at most `size` bytes that `read_at(std::span<std::byte> out, std::uint64_t
@@ -140,44 +149,66 @@ public:
     /// supervisor -- a guest launch -- would inherit it and make the seal fail with EBUSY.)
     template <typename ReadAt>
     static Result<GuestImage> from_reader(std::uint64_t size, ReadAt&& read_at, const char* name = "litebox-guest") {
-        constexpr unsigned mfd_exec = 0x0010U;  // MFD_EXEC (Linux 6.3): executable even if the sysctl says noexec
-        int fd = ::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | mfd_exec);
-        if (fd < 0 && errno == EINVAL) fd = ::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-        if (fd < 0) return detail::last_errno();
-        UniqueFd owned(fd);
+        LITEBOX_TRY_ASSIGN(GuestImage image, reserve(name));
+        LITEBOX_TRY(image.fill_from_reader(size, std::forward<ReadAt>(read_at)));
+        LITEBOX_TRY(image.seal());
+        return image;
+    }
+
+    /// An empty memfd, not yet sealed (check() is ElfCheck::empty): fill() it, then seal(). This
+    /// lets a launch fork its trampoline while the bytes are still being written
+    /// (LaunchOptions::image_ready); nothing executes the image before it is sealed and checked.
+    static Result<GuestImage> reserve(const char* name = "litebox-guest") {
+        LITEBOX_TRY_ASSIGN(UniqueFd owned, detail::new_image_memfd(name));
+        return GuestImage(std::move(owned), ElfCheck::empty);
+    }
+    /// Appends `bytes` (an unsealed image only), straight from `bytes`.
+    Result<void> fill(std::span<const std::byte> bytes) {
+        for (std::size_t done = 0; done < bytes.size();) {
+            const ssize_t w = ::write(m_fd.get(), bytes.data() + done, bytes.size() - done);
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) return w < 0 ? detail::last_errno() : Errno::io;
+            done += static_cast<std::size_t>(w);
+        }
+        return ok();
+    }
+    /// Appends at most `size` bytes from `read_at` (see from_reader) through one bounded buffer.
+    template <typename ReadAt>
+    Result<void> fill_from_reader(std::uint64_t size, ReadAt&& read_at) {
         constexpr std::uint64_t chunk = 256 * 1024;
         std::unique_ptr<std::byte[]> buffer;
         if (size > 0) buffer.reset(new std::byte[static_cast<std::size_t>(std::min(size, chunk))]);
-        std::uint64_t done = 0;
-        while (done < size) {
+        for (std::uint64_t done = 0; done < size;) {
             const std::span<std::byte> room(buffer.get(), static_cast<std::size_t>(std::min(chunk, size - done)));
             Result<std::size_t> got = read_at(room, done);
             if (!got.has_value()) return got.error();
             if (*got == 0) break;
             const std::size_t n = std::min(*got, room.size());
-            for (std::size_t written = 0; written < n;) {
-                const ssize_t w = ::write(fd, room.data() + written, n - written);
-                if (w < 0 && errno == EINTR) continue;
-                if (w <= 0) return w < 0 ? detail::last_errno() : Errno::io;
-                written += static_cast<std::size_t>(w);
-            }
+            LITEBOX_TRY(fill(room.first(n)));
             done += n;
         }
-        buffer.reset();
-        if (::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
-            return detail::last_errno();
-        ElfCheck check = ElfCheck::empty;
-        if (done > 0) {  // read-only, after the seal: harmless if a fork inherits it
-            void* map = ::mmap(nullptr, static_cast<std::size_t>(done), PROT_READ, MAP_SHARED, fd, 0);
+        return ok();
+    }
+    /// Seals the memfd (no writes, no resizing, no further seals) and checks the sealed bytes
+    /// (check()). Call once, from the thread that filled it.
+    Result<void> seal() {
+        const int fd = m_fd.get();
+        if (::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) return detail::last_errno();
+        struct stat st {};
+        if (::fstat(fd, &st) != 0) return detail::last_errno();
+        const auto size = static_cast<std::size_t>(st.st_size);
+        m_check = ElfCheck::empty;
+        if (size > 0) {  // read-only, after the seal: harmless if a fork inherits it
+            void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
             if (map == MAP_FAILED) return detail::last_errno();
-            check = check_elf(std::span<const std::byte>(static_cast<const std::byte*>(map), static_cast<std::size_t>(done)));
-            ::munmap(map, static_cast<std::size_t>(done));
+            m_check = check_elf(std::span<const std::byte>(static_cast<const std::byte*>(map), size));
+            ::munmap(map, size);
         }
-        return GuestImage(std::move(owned), check);
+        return ok();
     }
 
-    /// Another descriptor of the same sealed memfd (close-on-exec), for a second launch or mapping
-    /// of a cached image.
+    /// Another descriptor of the same memfd (close-on-exec), for a second launch or mapping of a
+    /// cached image. It carries the check() of this object at the time of the call.
     [[nodiscard]] Result<GuestImage> duplicate() const {
         const int fd = ::fcntl(m_fd.get(), F_DUPFD_CLOEXEC, 0);
         if (fd < 0) return detail::last_errno();
@@ -185,11 +216,13 @@ public:
     }
 
     [[nodiscard]] int fd() const noexcept { return m_fd.get(); }
-    /// check_elf() of the bytes; launch_guest() runs only images that are ElfCheck::ok.
+    /// check_elf() of the sealed bytes (ElfCheck::empty before seal()); launch_guest() runs only
+    /// images that are ElfCheck::ok.
     [[nodiscard]] ElfCheck check() const noexcept { return m_check; }
 
 private:
     GuestImage(UniqueFd fd, ElfCheck check) noexcept : m_fd(std::move(fd)), m_check(check) {}
+
     UniqueFd m_fd;
     ElfCheck m_check;
 };
@@ -223,6 +256,11 @@ struct LaunchOptions {
     /// The box's id of the image's thread (its box pid), for a tracer that rewrites
     /// set_tid_address results (FilterOptions::traced_clone); 0 leaves the host's id.
     std::int64_t box_tid = 0;
+    /// For an image still being written (GuestImage::reserve): called on the launching thread
+    /// once the trampoline is confined and waits in its exec, before that exec may go ahead. It
+    /// returns the image's check() after sealing it; the launch fails unless that is ElfCheck::ok
+    /// and the memfd is sealed against writes and resizing. The check before the fork is skipped.
+    std::function<Result<ElfCheck>()> image_ready;
 };
 
 /// Why a launch failed, for an operator-facing message.
@@ -414,6 +452,13 @@ private:
     void* m_page = nullptr;
 };
 
+/// Whether memfd `fd` is sealed against writes, growing and shrinking (GuestImage::seal).
+inline bool sealed_for_exec(int fd) noexcept {
+    constexpr int needed = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+    const int seals = ::fcntl(fd, F_GET_SEALS);
+    return seals >= 0 && (seals & needed) == needed;
+}
+
 inline void kill_and_reap(pid_t pid) noexcept {
     ::kill(pid, SIGKILL);
     int status = 0;
@@ -493,7 +538,7 @@ inline Result<LaunchedGuest> launch_guest_unguarded(const GuestImage& image, std
     };
     if (image.fd() < 0) return fail(Errno::badf, "no program image");
     // The kernel must not open anything but this memfd: no interpreter, no script, no binfmt_misc.
-    if (image.check() != ElfCheck::ok) return fail(Errno::noexec, std::string(describe(image.check())));
+    if (!options.image_ready && image.check() != ElfCheck::ok) return fail(Errno::noexec, std::string(describe(image.check())));
     if (argv.empty()) return fail(Errno::inval, "empty argument vector");
 
     // Everything the child uses is prepared here: it must not allocate.
@@ -594,6 +639,21 @@ inline Result<LaunchedGuest> launch_guest_unguarded(const GuestImage& image, std
         call.args[4] != static_cast<std::uint64_t>(AT_EMPTY_PATH)) {
         detail::kill_and_reap(pid);
         return fail(Errno::perm, "unexpected first system call from the guest trampoline");
+    }
+    if (options.image_ready) {  // the bytes were written meanwhile: the exec waits for them
+        Result<ElfCheck> ready = Errno::io;
+        try {
+            ready = options.image_ready();
+        } catch (...) {
+            ready = Errno::nomem;
+        }
+        if (ready.has_value() && *ready == ElfCheck::ok && !detail::sealed_for_exec(image.fd())) ready = Errno::perm;
+        if (!ready.has_value() || *ready != ElfCheck::ok) {
+            detail::kill_and_reap(pid);
+            if (!ready.has_value())
+                return fail(ready.error(), "cannot stage the program image: " + std::string(errno_message(ready.error())));
+            return fail(Errno::noexec, std::string(describe(*ready)));
+        }
     }
     if (!guest.listener.continue_unchecked(call.id).has_value()) {
         const Errno e = detail::last_errno();

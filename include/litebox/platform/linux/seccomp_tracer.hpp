@@ -124,8 +124,13 @@ public:
 
     /// Launches `image` on the tracer thread, traced from its first instruction on (stay_traced and
     /// the clone filter are forced). Blocks until the launch is done.
+    ///
+    /// `stage` (optional) finishes an image made with GuestImage::reserve -- writes its bytes, seals
+    /// it and returns its check() -- on the calling thread while the tracer thread forks and
+    /// confines the trampoline; the trampoline's exec waits for it (LaunchOptions::image_ready).
     Result<std::unique_ptr<LaunchedGuest>> launch(const GuestImage& image, std::vector<std::string> argv, std::vector<std::string> envp,
-                                                  LaunchOptions options, LaunchFailure* failure) {
+                                                  LaunchOptions options, LaunchFailure* failure,
+                                                  const std::function<Result<ElfCheck>()>& stage = {}) {
         auto request = std::make_shared<LaunchRequest>();
         request->image = &image;
         request->argv = std::move(argv);
@@ -133,6 +138,14 @@ public:
         options.stay_traced = true;
         options.trace_options = tracer_ptrace_options;
         options.filter.traced_clone = true;
+        if (stage) {
+            // The request owns this function and outlives run_launch: a plain pointer back to it.
+            options.image_ready = [this, raw = request.get()]() -> Result<ElfCheck> {
+                std::unique_lock lock(m_mutex);
+                m_changed.wait(lock, [&] { return raw->staged.has_value(); });
+                return *raw->staged;
+            };
+        }
         request->options = options;
         {
             std::lock_guard lock(m_mutex);
@@ -140,6 +153,20 @@ public:
             m_requests.push_back(request);
         }
         m_changed.notify_all();
+        if (stage) {
+            ::pthread_kill(m_thread.native_handle(), m_wake_signal);  // out of a blocking waitpid: fork now
+            Result<ElfCheck> staged = Errno::io;
+            try {
+                staged = stage();
+            } catch (...) {
+                staged = Errno::nomem;
+            }
+            {
+                std::lock_guard lock(m_mutex);
+                request->staged = staged;
+            }
+            m_changed.notify_all();
+        }
         std::unique_lock lock(m_mutex);
         while (!request->done) {
             ::pthread_kill(m_thread.native_handle(), m_wake_signal);  // out of a blocking waitpid
@@ -155,6 +182,7 @@ private:
         const GuestImage* image = nullptr;
         std::vector<std::string> argv, envp;
         LaunchOptions options;
+        std::optional<Result<ElfCheck>> staged;  // what the launching thread's `stage` returned
         bool done = false;
         std::unique_ptr<LaunchedGuest> result;
         Errno error = Errno::io;

@@ -135,6 +135,7 @@ public:
     Result<std::string> readlink() override { return current()->readlink(); }
     Result<std::size_t> read(std::span<std::byte> out, std::uint64_t offset) override { return current()->read(out, offset); }
     Result<std::shared_ptr<const hostfs::HostFileHandle>> host_file() override { return current()->host_file(); }
+    Result<std::span<const std::byte>> immutable_contents() override { return current()->immutable_contents(); }
     Result<std::size_t> write(std::span<const std::byte> in, std::uint64_t offset) override {
         LITEBOX_TRY_ASSIGN(const Ptr upper, copied_up(false));
         return upper->write(in, offset);
