@@ -462,6 +462,54 @@ int getppid_loop(long n, int repetitions) {
     return 0;
 }
 
+/// Median ns per call of `call` over `repetitions` rounds of `n` calls.
+template <typename Call>
+long median_per_call(long n, int repetitions, Call call) {
+    long samples[64];
+    if (repetitions > 64) repetitions = 64;
+    if (repetitions < 1) repetitions = 1;
+    for (int r = 0; r < repetitions; ++r) {
+        const long start = now_ns();
+        for (long i = 0; i < n; ++i) call();
+        samples[r] = (now_ns() - start) / (n > 0 ? n : 1);
+    }
+    for (int i = 1; i < repetitions; ++i)
+        for (int j = i; j > 0 && samples[j - 1] > samples[j]; --j) {
+            const long t = samples[j];
+            samples[j] = samples[j - 1];
+            samples[j - 1] = t;
+        }
+    return samples[repetitions / 2];
+}
+
+/// What a served call costs by kind (for docs/benchmarks.md): no guest memory (getppid), a small
+/// result written back (fstat: 144 bytes), a path read and a result written (newfstatat of a
+/// three-component path), and a 4 KiB read of a file (pread), each the median ns per call.
+int call_costs(long n, int repetitions) {
+    (void)raw(SYS_mkdirat, AT_FDCWD, reinterpret_cast<long>("probe-costs"), 0755);
+    (void)raw(SYS_mkdirat, AT_FDCWD, reinterpret_cast<long>("probe-costs/d"), 0755);
+    const long fd = raw(SYS_openat, AT_FDCWD, reinterpret_cast<long>("probe-costs/d/file"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) return 2;
+    static char block[4096];
+    memset(block, 'x', sizeof block);
+    for (int i = 0; i < 16; ++i)
+        if (raw(SYS_write, fd, reinterpret_cast<long>(block), sizeof block) != static_cast<long>(sizeof block)) return 3;
+    struct stat st;
+    say("getppid_ns", median_per_call(n, repetitions, [] { (void)raw(SYS_getppid); }));
+    say("fstat_ns", median_per_call(n, repetitions, [&] { (void)raw(SYS_fstat, fd, reinterpret_cast<long>(&st)); }));
+    say("newfstatat_ns", median_per_call(n, repetitions, [&] {
+            (void)raw(SYS_newfstatat, AT_FDCWD, reinterpret_cast<long>("probe-costs/d/file"), reinterpret_cast<long>(&st),
+                      AT_SYMLINK_NOFOLLOW);
+        }));
+    long offset = 0;
+    say("pread4k_ns", median_per_call(n, repetitions, [&] {
+            (void)raw(SYS_pread64, fd, reinterpret_cast<long>(block), sizeof block, offset);
+            offset = (offset + 4096) % (16 * 4096);
+        }));
+    (void)raw(SYS_close, fd);
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -491,5 +539,6 @@ int main(int argc, char** argv) {
     if (strcmp(mode, "maps") == 0) return maps_mode();
     if (strcmp(mode, "join-threads") == 0) return join_threads_mode(argc > 2 ? atol(argv[2]) : 100);
     if (strcmp(mode, "getppid") == 0) return getppid_loop(argc > 2 ? atol(argv[2]) : 100000, argc > 3 ? atoi(argv[3]) : 11);
+    if (strcmp(mode, "call-costs") == 0) return call_costs(argc > 2 ? atol(argv[2]) : 20000, argc > 3 ? atoi(argv[3]) : 11);
     return 101;
 }
