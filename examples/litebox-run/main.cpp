@@ -48,12 +48,13 @@ constexpr int exit_runner_error = 125;
 constexpr int exit_cannot_execute = 126;
 constexpr int exit_not_found = 127;
 
-// Sanitizer builds take the box apart before exiting, so that LeakSanitizer checks the teardown;
-// other builds end with _exit once the guest is gone (finish()).
-#if defined(__SANITIZE_ADDRESS__)
+// Sanitizer builds take the box apart before exiting, so that LeakSanitizer checks the teardown
+// and ThreadSanitizer's exit-time report still sets the exit status; other builds end with _exit
+// once the guest is gone (finish()).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr bool full_teardown = true;
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(leak_sanitizer)
 constexpr bool full_teardown = true;
 #else
 constexpr bool full_teardown = false;

@@ -214,7 +214,7 @@ public:
             // would: the devices (and the standard streams through them) need the mount point.
             const auto root = overlay->root();
             const auto ensure = [&](std::string_view name, std::uint32_t mode) -> Result<void> {
-                if (root->lookup(name)) return litebox::ok();
+                if (auto found = root->lookup(name)) return (*found)->is_directory() ? litebox::ok() : Result<void>(Errno::notdir);
                 if (auto made = root->mkdir(name, fs::NewNode{litebox::fd::mode::directory | mode, 0, 0, 0}); !made) return made.error();
                 return litebox::ok();
             };
@@ -733,9 +733,9 @@ private:
     }
 
     /// Writes the bytes of `file` into the reserved `image`. A file of the tar image goes to the
-    /// kernel in one write straight from the image's memory (Inode::immutable_contents: the bytes
-    /// cannot change, and the inode held here keeps them alive); any other file is read through
-    /// the box in chunks.
+    /// kernel in one write straight from the image's memory (Inode::immutable_contents: bytes the
+    /// box never writes, kept alive by the inode held here; the sealed copy is what gets checked
+    /// and run); any other file is read through the box in chunks.
     static Result<void> fill_image(sc::GuestImage& image, litebox::fd::OpenFile<Platform>& file, const litebox::fd::Stat& st) {
         if (auto* regular = dynamic_cast<fs::RegularFile<Platform>*>(&file); regular != nullptr) {
             if (const auto inode = regular->location().inode) {

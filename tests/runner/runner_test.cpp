@@ -599,41 +599,55 @@ TEST_CASE("A program the kernel cannot execute fails the launch", "[runner][laun
 TEST_CASE("An image written while the launch forks runs only once it is sealed and checked", "[runner][launch]") {
     const auto busybox = read_file(busybox_path);
     const std::vector<std::string> argv{"busybox", "echo", "staged"};
-    // What the launching thread does meanwhile: write the bytes, seal, report the check.
-    const auto launch_staged = [&](std::vector<std::byte> bytes, bool seal, sc::LaunchFailure& failure) {
+    enum class Stage { seal, unsealed, sealed_but_claim_ok };
+    // The launch is given an empty memfd; the staging thread writes it only after the launch has
+    // asked for it (image_ready runs once the trampoline is confined and trapped in its exec), so
+    // the exec provably waits for the bytes.
+    const auto launch_staged = [&](std::vector<std::byte> bytes, Stage how, sc::LaunchFailure& failure) {
         auto reserved = sc::GuestImage::reserve();
         REQUIRE(reserved.has_value());
         auto writer = std::make_shared<sc::GuestImage>(std::move(*reserved));
-        auto launched_image = writer->duplicate();  // what the launch is given: not sealed yet
+        auto launched_image = writer->duplicate();
         REQUIRE(launched_image.has_value());
         CHECK(launched_image->check() == sc::ElfCheck::empty);
-        std::thread staging;
         std::mutex m;
         std::condition_variable cv;
+        bool asked = false;
         std::optional<litebox::Result<sc::ElfCheck>> staged;
         sc::LaunchOptions options;
         options.image_ready = [&]() -> litebox::Result<sc::ElfCheck> {
             std::unique_lock lock(m);
+            asked = true;
+            cv.notify_all();
             cv.wait(lock, [&] { return staged.has_value(); });
             return *staged;
         };
-        staging = std::thread([&, bytes = std::move(bytes)] {
+        std::thread staging([&, bytes = std::move(bytes)] {
+            {
+                std::unique_lock lock(m);
+                cv.wait(lock, [&] { return asked; });
+            }
             litebox::Result<sc::ElfCheck> result = Errno::io;
             if (auto filled = writer->fill(bytes); !filled) result = filled.error();
-            else if (!seal) result = sc::check_elf(bytes);  // claims a check without sealing
+            else if (how == Stage::unsealed) result = sc::check_elf(bytes);  // claims a check without sealing
             else if (auto sealed = writer->seal(); !sealed) result = sealed.error();
-            else result = writer->check();
+            else result = how == Stage::sealed_but_claim_ok ? sc::ElfCheck::ok : writer->check();
             std::lock_guard lock(m);
             staged = result;
             cv.notify_all();
         });
         auto guest = sc::launch_guest(*launched_image, argv, {}, options, &failure);
+        if (!guest.has_value()) {  // image_ready was never called: let the staging thread end
+            std::lock_guard lock(m);
+            asked = true;
+            cv.notify_all();
+        }
         staging.join();
         return guest;
     };
 
     sc::LaunchFailure failure;
-    auto guest = launch_staged(busybox, true, failure);
+    auto guest = launch_staged(busybox, Stage::seal, failure);
     INFO("launch: " << failure.message);
     REQUIRE(guest.has_value());
     RecordingHandler handler;
@@ -645,12 +659,15 @@ TEST_CASE("An image written while the launch forks runs only once it is sealed a
     CHECK(handler.out() == "staged\n");
 
     // A memfd left writable is never executed, even with a good check.
-    CHECK_FALSE(launch_staged(busybox, false, failure).has_value());
+    CHECK_FALSE(launch_staged(busybox, Stage::unsealed, failure).has_value());
     CHECK(failure.error == Errno::perm);
-    // Nor is an image whose sealed bytes fail the check (a script).
+    // Nor is an image whose sealed bytes fail the check (a script) -- by the stage's check, and by
+    // the launch's own look at the sealed memfd when the stage claims otherwise.
     std::vector<std::byte> script(12);
     std::memcpy(script.data(), "#!/bin/sh\nid", 12);
-    CHECK_FALSE(launch_staged(script, true, failure).has_value());
+    CHECK_FALSE(launch_staged(script, Stage::seal, failure).has_value());
+    CHECK(failure.error == Errno::noexec);
+    CHECK_FALSE(launch_staged(script, Stage::sealed_but_claim_ok, failure).has_value());
     CHECK(failure.error == Errno::noexec);
 }
 

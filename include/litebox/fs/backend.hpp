@@ -182,11 +182,13 @@ public:
     /// Errno::opnotsupp when the bytes live in the box (tmpfs, tar). An overlay answers for the
     /// layer that holds the file now.
     virtual Result<std::shared_ptr<const hostfs::HostFileHandle>> host_file() { return Errno::opnotsupp; }
-    /// This regular file's whole contents as read-only memory that no box operation can change and
-    /// that stays valid while a reference to this inode is held (a tar image's bytes), so that a
-    /// runtime can copy a program out of it in one piece; Errno::opnotsupp for a file whose bytes
-    /// can change or are not in one piece (tmpfs, host files). An overlay answers for the layer
-    /// that holds the file now.
+    /// This regular file's whole contents as read-only memory that the file system itself never
+    /// writes and that stays valid while a reference to this inode is held (a tar image's bytes),
+    /// so that a runtime can copy a program out of it in one piece; Errno::opnotsupp for a file
+    /// whose bytes the file system changes or keeps in pieces (tmpfs, host files). The memory may
+    /// still belong to a host file that the host changes (a mapped tar): copy it before trusting
+    /// it, as a runtime does with a program (sealed, then checked). An overlay answers for the
+    /// layer that holds the file now.
     virtual Result<std::span<const std::byte>> immutable_contents() { return Errno::opnotsupp; }
 
     // ---- FIFOs and sockets -------------------------------------------------------------------

@@ -16,9 +16,9 @@
 // - Every queue is bounded (max_queued_packets); a full queue drops packets (TCP retransmits).
 // - libslirp (and GLib under it) is loaded with dlopen when the first backend is made, not linked:
 //   a program that includes this header but runs without a slirp network does not pay for loading
-//   them (~0.5 ms of every start on the reference machine). No link flag is needed; the program
-//   needs libslirp.so.0 at run time only to make a backend (valid() is false without it, and
-//   slirp_library_error() says why).
+//   them (~0.5 ms of every start on the reference machine). Link with ${CMAKE_DL_LIBS} (empty
+//   from glibc 2.34 on), not libslirp; the program needs libslirp.so.0 at run time only to make a
+//   backend (valid() is false without it, and slirp_library_error() says why).
 #pragma once
 
 #include <arpa/inet.h>

@@ -120,6 +120,20 @@ inline Result<std::string> elf_interpreter(std::span<const std::byte> bytes) {
 }
 
 namespace detail {
+/// check_elf() of the whole of the (sealed) file `fd`, through a read-only mapping (harmless if a
+/// fork inherits it).
+inline Result<ElfCheck> check_image_fd(int fd) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return last_errno();
+    if (st.st_size <= 0) return ElfCheck::empty;
+    const auto size = static_cast<std::size_t>(st.st_size);
+    void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED) return last_errno();
+    const ElfCheck check = check_elf(std::span<const std::byte>(static_cast<const std::byte*>(map), size));
+    ::munmap(map, size);
+    return check;
+}
+
 /// An empty memfd for a program image: close-on-exec, sealable, executable.
 inline Result<UniqueFd> new_image_memfd(const char* name) {
     constexpr unsigned mfd_exec = 0x0010U;  // MFD_EXEC (Linux 6.3): executable even if the sysctl says noexec
@@ -194,16 +208,7 @@ public:
     Result<void> seal() {
         const int fd = m_fd.get();
         if (::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) return detail::last_errno();
-        struct stat st {};
-        if (::fstat(fd, &st) != 0) return detail::last_errno();
-        const auto size = static_cast<std::size_t>(st.st_size);
-        m_check = ElfCheck::empty;
-        if (size > 0) {  // read-only, after the seal: harmless if a fork inherits it
-            void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
-            if (map == MAP_FAILED) return detail::last_errno();
-            m_check = check_elf(std::span<const std::byte>(static_cast<const std::byte*>(map), size));
-            ::munmap(map, size);
-        }
+        LITEBOX_TRY_ASSIGN(m_check, detail::check_image_fd(fd));
         return ok();
     }
 
@@ -648,6 +653,7 @@ inline Result<LaunchedGuest> launch_guest_unguarded(const GuestImage& image, std
             ready = Errno::nomem;
         }
         if (ready.has_value() && *ready == ElfCheck::ok && !detail::sealed_for_exec(image.fd())) ready = Errno::perm;
+        if (ready.has_value() && *ready == ElfCheck::ok) ready = detail::check_image_fd(image.fd());  // our own look, sealed
         if (!ready.has_value() || *ready != ElfCheck::ok) {
             detail::kill_and_reap(pid);
             if (!ready.has_value())

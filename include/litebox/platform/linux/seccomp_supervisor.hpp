@@ -775,7 +775,7 @@ private:
                 if (auto exit = on_process_exit(polled[i - 1])) {
                     {
                         std::lock_guard lock(m_mutex);
-                        m_outcome = *exit;
+                        if (!m_outcome) m_outcome = *exit;  // exit_process() may have decided first
                     }
                     m_done.store(true, std::memory_order_release);
                     wake_notifier_until_acknowledged();

@@ -128,6 +128,9 @@ public:
     /// `stage` (optional) finishes an image made with GuestImage::reserve -- writes its bytes, seals
     /// it and returns its check() -- on the calling thread while the tracer thread forks and
     /// confines the trampoline; the trampoline's exec waits for it (LaunchOptions::image_ready).
+    /// Meanwhile the tracer thread waits too, so other guests' ptrace stops wait as long as the
+    /// copy outlasts the fork (~1 ms for busybox); at most LaunchOptions::startup_timeout, after
+    /// which the launch fails.
     Result<std::unique_ptr<LaunchedGuest>> launch(const GuestImage& image, std::vector<std::string> argv, std::vector<std::string> envp,
                                                   LaunchOptions options, LaunchFailure* failure,
                                                   const std::function<Result<ElfCheck>()>& stage = {}) {
@@ -140,9 +143,11 @@ public:
         options.filter.traced_clone = true;
         if (stage) {
             // The request owns this function and outlives run_launch: a plain pointer back to it.
-            options.image_ready = [this, raw = request.get()]() -> Result<ElfCheck> {
+            // Bounded like the rest of the launch (startup_timeout): a stage that never ends fails
+            // the launch instead of holding the tracer thread.
+            options.image_ready = [this, raw = request.get(), limit = options.startup_timeout]() -> Result<ElfCheck> {
                 std::unique_lock lock(m_mutex);
-                m_changed.wait(lock, [&] { return raw->staged.has_value(); });
+                if (!m_changed.wait_for(lock, limit, [&] { return raw->staged.has_value(); })) return Errno::timedout;
                 return *raw->staged;
             };
         }
