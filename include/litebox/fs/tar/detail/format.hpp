@@ -125,15 +125,23 @@ inline NumberError parse_unsigned(std::string_view field, std::uint64_t max, std
 inline bool checksum_matches(Block block) noexcept {
     std::uint64_t stored = 0;
     if (parse_unsigned(field_bytes(block, field_checksum), 0777777777u, stored) != NumberError::none) return false;
-    std::int64_t unsigned_sum = 0;
-    std::int64_t signed_sum = 0;
+    // One branch-free pass the compiler vectorizes (it was a visible part of litebox-run's start):
+    // the unsigned sum and the number of bytes >= 128, each of which a signed sum counts 256 lower.
+    std::uint32_t unsigned_sum = 0;
+    std::uint32_t high_bytes = 0;
     for (std::size_t i = 0; i < block_size; ++i) {
-        const bool in_field = i >= field_checksum.offset && i < field_checksum.offset + field_checksum.length;
-        const auto byte = in_field ? static_cast<unsigned char>(' ') : static_cast<unsigned char>(block[i]);
+        const auto byte = static_cast<unsigned char>(block[i]);
         unsigned_sum += byte;
-        signed_sum += static_cast<signed char>(byte);
+        high_bytes += byte >> 7;
     }
-    return static_cast<std::int64_t>(stored) == unsigned_sum || static_cast<std::int64_t>(stored) == signed_sum;
+    for (std::size_t i = field_checksum.offset; i < field_checksum.offset + field_checksum.length; ++i) {
+        const auto byte = static_cast<unsigned char>(block[i]);  // the field counts as spaces
+        unsigned_sum = unsigned_sum - byte + static_cast<unsigned char>(' ');
+        high_bytes -= byte >> 7;
+    }
+    const auto as_unsigned = static_cast<std::int64_t>(unsigned_sum);
+    const std::int64_t as_signed = as_unsigned - 256 * static_cast<std::int64_t>(high_bytes);
+    return static_cast<std::int64_t>(stored) == as_unsigned || static_cast<std::int64_t>(stored) == as_signed;
 }
 
 /// A decimal unsigned number that is the whole of `text` (pax size/uid/gid values).
