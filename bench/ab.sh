@@ -15,7 +15,9 @@ done
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT INT TERM
 for i in $(seq "$rounds"); do
-  hyperfine -N --warmup 3 --runs "$runs" --export-json "$out/round$i.json" "$@" >/dev/null
+  # hyperfine's outlier warnings are expected on a shared machine: shown only if it fails
+  hyperfine -N --warmup 3 --runs "$runs" --export-json "$out/round$i.json" "$@" >/dev/null 2>"$out/stderr" ||
+    { cat "$out/stderr" >&2; exit 1; }
 done
 python3 - "$out" <<'PY'
 import glob, json, statistics, sys
