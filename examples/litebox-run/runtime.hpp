@@ -157,9 +157,9 @@ struct LoadedProgram {
     std::uint64_t blocked_signals = 0;
     std::uint64_t ignored_signals = 0;
     int box_pid = 0;  // the box process the image runs as (LaunchOptions::box_tid)
-    // Set when `image` is still empty (GuestImage::reserve): writes, seals and checks it. Pass it
-    // to Tracer::launch, which runs it while the trampoline is forked and confined.
-    std::function<Result<sc::ElfCheck>()> stage = {};
+    // Set when `image` is still empty (GuestImage::reserve): writes and seals it. Pass it to
+    // Tracer::launch, which runs it while the trampoline is forked and confined.
+    std::function<Result<void>()> stage = {};
 };
 
 /// Everything the runner's box is made of.
@@ -681,19 +681,18 @@ private:
         if (auto cached = cached_image(key)) return cached;
         if (st.size < 0 || static_cast<std::uint64_t>(st.size) > max_program_bytes) return Errno::nomem;
         LITEBOX_TRY_ASSIGN(auto image, sc::GuestImage::reserve(name));
-        LITEBOX_TRY(fill_image(image, file, st));
-        LITEBOX_TRY(image.seal());
+        LITEBOX_TRY(write_image(image, file, st));
         auto shared = std::make_shared<const sc::GuestImage>(std::move(image));
         remember_image(key, shared, st);
         return shared;
     }
 
     /// A program image to launch: a duplicate of the cached image of `file`, or a new empty memfd
-    /// and the `stage` that fills, seals and checks it (and caches it if it is a program), to run
-    /// while the launch forks (Tracer::launch).
+    /// and the `stage` that fills and seals it (and caches it if it is a program), to run while
+    /// the launch forks (Tracer::launch, whose launch checks the sealed bytes).
     struct PreparedImage {
         sc::GuestImage image;
-        std::function<Result<sc::ElfCheck>()> stage;
+        std::function<Result<void>()> stage;
     };
     Result<PreparedImage> prepare_image(std::shared_ptr<litebox::fd::OpenFile<Platform>> file, const litebox::fd::Stat& st,
                                         const char* name) {
@@ -707,11 +706,10 @@ private:
         LITEBOX_TRY_ASSIGN(auto reserved, sc::GuestImage::reserve(name));
         auto shared = std::make_shared<sc::GuestImage>(std::move(reserved));
         LITEBOX_TRY_ASSIGN(auto image, shared->duplicate());
-        auto stage = [this, shared, file = std::move(file), st, key]() -> Result<sc::ElfCheck> {
-            LITEBOX_TRY(fill_image(*shared, *file, st));
-            LITEBOX_TRY(shared->seal());
+        auto stage = [this, shared, file = std::move(file), st, key]() -> Result<void> {
+            LITEBOX_TRY(write_image(*shared, *file, st));
             if (shared->check() == sc::ElfCheck::ok) remember_image(key, shared, st);
-            return shared->check();
+            return litebox::ok();
         };
         return PreparedImage{std::move(image), std::move(stage)};
     }
@@ -732,19 +730,22 @@ private:
         m_images_bytes += bytes;
     }
 
-    /// Writes the bytes of `file` into the reserved `image`. A file of the tar image goes to the
-    /// kernel in one write straight from the image's memory (Inode::immutable_contents: bytes the
-    /// box never writes, kept alive by the inode held here; the sealed copy is what gets checked
-    /// and run); any other file is read through the box in chunks.
-    static Result<void> fill_image(sc::GuestImage& image, litebox::fd::OpenFile<Platform>& file, const litebox::fd::Stat& st) {
-        if (auto* regular = dynamic_cast<fs::RegularFile<Platform>*>(&file); regular != nullptr) {
-            if (const auto inode = regular->location().inode) {
-                if (auto contents = inode->immutable_contents(); contents && contents->size() == static_cast<std::uint64_t>(st.size))
-                    return image.fill(*contents);
-            }
+    /// Writes the bytes of `file` into the reserved `image` and seals it. A file of the tar image
+    /// goes to the kernel in one write straight from the image's memory
+    /// (Inode::immutable_contents: bytes the box never writes, kept alive by the inode held here;
+    /// the sealed copy is what gets checked and run); any other file is read through the box in
+    /// chunks.
+    static Result<void> write_image(sc::GuestImage& image, litebox::fd::OpenFile<Platform>& file, const litebox::fd::Stat& st) {
+        auto* regular = dynamic_cast<fs::RegularFile<Platform>*>(&file);
+        const auto inode = regular != nullptr ? regular->location().inode : nullptr;
+        auto contents = inode ? inode->immutable_contents() : Result<std::span<const std::byte>>(Errno::opnotsupp);
+        if (contents && contents->size() == static_cast<std::uint64_t>(st.size)) {
+            LITEBOX_TRY(image.fill(*contents));
+        } else {
+            LITEBOX_TRY(image.fill_from_reader(static_cast<std::uint64_t>(st.size),
+                                               [&](std::span<std::byte> out, std::uint64_t offset) { return file.pread(out, offset); }));
         }
-        return image.fill_from_reader(static_cast<std::uint64_t>(st.size),
-                                      [&](std::span<std::byte> out, std::uint64_t offset) { return file.pread(out, offset); });
+        return image.seal();
     }
 
     /// pread from offset 0 until `out` is full or the file ends; the number of bytes read.

@@ -262,10 +262,11 @@ struct LaunchOptions {
     /// set_tid_address results (FilterOptions::traced_clone); 0 leaves the host's id.
     std::int64_t box_tid = 0;
     /// For an image still being written (GuestImage::reserve): called on the launching thread
-    /// once the trampoline is confined and waits in its exec, before that exec may go ahead. It
-    /// returns the image's check() after sealing it; the launch fails unless that is ElfCheck::ok
-    /// and the memfd is sealed against writes and resizing. The check before the fork is skipped.
-    std::function<Result<ElfCheck>()> image_ready;
+    /// once the trampoline is confined and waits in its exec, before that exec may go ahead; it
+    /// returns when the image is written and sealed (or why it is not). The launch then checks
+    /// the memfd itself -- sealed against writes and resizing, ElfCheck::ok -- instead of the
+    /// check before the fork.
+    std::function<Result<void>()> image_ready;
 };
 
 /// Why a launch failed, for an operator-facing message.
@@ -648,12 +649,12 @@ inline Result<LaunchedGuest> launch_guest_unguarded(const GuestImage& image, std
     if (options.image_ready) {  // the bytes were written meanwhile: the exec waits for them
         Result<ElfCheck> ready = Errno::io;
         try {
-            ready = options.image_ready();
+            if (auto staged = options.image_ready(); !staged) ready = staged.error();
+            else if (!detail::sealed_for_exec(image.fd())) ready = Errno::perm;
+            else ready = detail::check_image_fd(image.fd());
         } catch (...) {
             ready = Errno::nomem;
         }
-        if (ready.has_value() && *ready == ElfCheck::ok && !detail::sealed_for_exec(image.fd())) ready = Errno::perm;
-        if (ready.has_value() && *ready == ElfCheck::ok) ready = detail::check_image_fd(image.fd());  // our own look, sealed
         if (!ready.has_value() || *ready != ElfCheck::ok) {
             detail::kill_and_reap(pid);
             if (!ready.has_value())

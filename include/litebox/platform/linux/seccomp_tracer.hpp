@@ -125,15 +125,15 @@ public:
     /// Launches `image` on the tracer thread, traced from its first instruction on (stay_traced and
     /// the clone filter are forced). Blocks until the launch is done.
     ///
-    /// `stage` (optional) finishes an image made with GuestImage::reserve -- writes its bytes, seals
-    /// it and returns its check() -- on the calling thread while the tracer thread forks and
+    /// `stage` (optional) finishes an image made with GuestImage::reserve -- writes its bytes and
+    /// seals it -- on the calling thread while the tracer thread forks and
     /// confines the trampoline; the trampoline's exec waits for it (LaunchOptions::image_ready).
     /// Meanwhile the tracer thread waits too, so other guests' ptrace stops wait as long as the
     /// copy outlasts the fork (~1 ms for busybox); at most LaunchOptions::startup_timeout, after
     /// which the launch fails.
     Result<std::unique_ptr<LaunchedGuest>> launch(const GuestImage& image, std::vector<std::string> argv, std::vector<std::string> envp,
                                                   LaunchOptions options, LaunchFailure* failure,
-                                                  const std::function<Result<ElfCheck>()>& stage = {}) {
+                                                  const std::function<Result<void>()>& stage = {}) {
         auto request = std::make_shared<LaunchRequest>();
         request->image = &image;
         request->argv = std::move(argv);
@@ -145,7 +145,7 @@ public:
             // The request owns this function and outlives run_launch: a plain pointer back to it.
             // Bounded like the rest of the launch (startup_timeout): a stage that never ends fails
             // the launch instead of holding the tracer thread.
-            options.image_ready = [this, raw = request.get(), limit = options.startup_timeout]() -> Result<ElfCheck> {
+            options.image_ready = [this, raw = request.get(), limit = options.startup_timeout]() -> Result<void> {
                 std::unique_lock lock(m_mutex);
                 if (!m_changed.wait_for(lock, limit, [&] { return raw->staged.has_value(); })) return Errno::timedout;
                 return *raw->staged;
@@ -160,7 +160,7 @@ public:
         m_changed.notify_all();
         if (stage) {
             ::pthread_kill(m_thread.native_handle(), m_wake_signal);  // out of a blocking waitpid: fork now
-            Result<ElfCheck> staged = Errno::io;
+            Result<void> staged = Errno::io;
             try {
                 staged = stage();
             } catch (...) {
@@ -187,7 +187,7 @@ private:
         const GuestImage* image = nullptr;
         std::vector<std::string> argv, envp;
         LaunchOptions options;
-        std::optional<Result<ElfCheck>> staged;  // what the launching thread's `stage` returned
+        std::optional<Result<void>> staged;  // what the launching thread's `stage` returned
         bool done = false;
         std::unique_ptr<LaunchedGuest> result;
         Errno error = Errno::io;
