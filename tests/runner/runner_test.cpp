@@ -532,6 +532,13 @@ TEST_CASE("The vDSO is hidden unless kept", "[runner][vdso]") {
     // glibc's static startup reads the clock before it sets up the vDSO (both runs trap those);
     // the probe's own clock_gettime traps only when the vDSO is hidden.
     CHECK(hidden.count(SYS_clock_gettime) == kept.count(SYS_clock_gettime) + 1);
+
+    // The auxiliary vector past the first chunk the launcher reads at once (argv[] alone > 4 KiB).
+    RecordingHandler long_argv;
+    spec.launch.hide_vdso = true;
+    spec.argv.resize(700, "x");
+    (void)run_guest(long_argv, spec);
+    CHECK(long_argv.facts()["auxv_vdso"] == "0");
 }
 
 TEST_CASE("Calls can all run on waiter threads", "[runner][threads]") {

@@ -419,8 +419,17 @@ struct TrampolinePlan {
 inline Result<void> hide_vdso_entry(int mem_fd, std::uint64_t sp) noexcept {
     constexpr std::uint64_t at_null = 0, at_ignore = 1, at_sysinfo_ehdr = 33;
     constexpr int max_words = 1 << 16;  // argc + argv + envp + auxv of a sane exec
+    // One pread usually holds argc, argv[], envp[] and auxv (a short read stops at the end of the
+    // stack); words past it are read one by one.
+    std::uint64_t head[512];
+    const ssize_t got = ::pread(mem_fd, head, sizeof head, static_cast<off_t>(sp));
+    const std::uint64_t cached = got > 0 ? static_cast<std::uint64_t>(got) / 8 : 0;
     std::uint64_t word = 0;
     const auto read_word = [&](std::uint64_t address) -> bool {
+        if (address >= sp && (address - sp) % 8 == 0 && (address - sp) / 8 < cached) {
+            word = head[(address - sp) / 8];
+            return true;
+        }
         return ::pread(mem_fd, &word, sizeof word, static_cast<off_t>(address)) == static_cast<ssize_t>(sizeof word);
     };
     std::uint64_t at = sp;
