@@ -521,6 +521,9 @@ int run(int argc, char** argv) {
     }
     spec.overlay_limits.max_bytes = options->tmpfs_bytes;
     spec.shim.trace = options->trace;
+    // Requests the box does not support fail with a Linux errno; the notes about them are part of
+    // the trace (--trace) and counted by --audit, not mixed into the guest's standard error.
+    spec.shim.log_unsupported = false;
     spec.shim.hostname = options->hostname;
     spec.shim.initial_uid = options->uid;
     spec.shim.initial_gid = options->gid;
@@ -646,6 +649,8 @@ int run(int argc, char** argv) {
                      static_cast<unsigned long long>(stats.overloaded),
                      static_cast<unsigned long long>(counts.forks + counts.images), static_cast<unsigned long long>(counts.forks),
                      static_cast<unsigned long long>(counts.images));
+        std::fprintf(stderr, "litebox-run: audit: %llu kinds of unsupported request refused with an errno (--trace names them)\n",
+                     static_cast<unsigned long long>(runtime->shim().tracer().note_count()));
     }
     if (!exit.has_value()) {
         std::fprintf(stderr, "litebox-run: serving the guest failed: %s\n", litebox::errno_message(exit.error()).data());

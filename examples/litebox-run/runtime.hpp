@@ -247,9 +247,8 @@ public:
         auto& vfs = m_shim.vfs();
         static constexpr std::uint32_t modes[] = {litebox::fd::open_flags::read_only, litebox::fd::open_flags::write_only,
                                                   litebox::fd::open_flags::write_only};
-        static constexpr const char* names[] = {"/dev/stdin", "/dev/stdout", "/dev/stderr"};
         for (int i = 0; i < 3; ++i) {
-            LITEBOX_TRY_ASSIGN(auto file, vfs.open(fs::Credentials::root(), vfs.root(), names[i], modes[i]));
+            LITEBOX_TRY_ASSIGN(auto file, m_shim.open_stdio(i, modes[i]));
             LITEBOX_TRY_ASSIGN(const int fd, init->files().insert(std::move(file), false));
             if (fd != i) return Errno::badf;
         }

@@ -195,18 +195,67 @@ TEST_CASE("procfs: self, exe, cwd and fd links resolve for the caller", "[shim][
     CHECK(g.list(*f.init, "/proc/1/fdinfo") == expected);
     const auto info = g.read_file(*f.init, "/proc/self/fdinfo/" + std::to_string(file));
     CHECK(info.rfind("pos:\t12\nflags:\t", 0) == 0);
-    // Opening fd/N reopens the file by its path (a fresh description at offset 0).
+    // Opening fd/N opens the file itself (a fresh description at offset 0).
     CHECK(g.read_file(*f.init, path) == "hello procfs");
-    CHECK(g.read_file(*f.init, "/proc/self/fd/" + std::to_string(read_end)) == "errno 6");  // ENXIO
     CHECK(g.readlink(*f.init, "/proc/self/fd/77") == "errno 2");
-    // After unlink the link says so.
+    // After unlink the link says so, and it still leads to the file (Linux's magic link).
     REQUIRE(f.call(lx::nr::unlink, f.mem.put_string("/work/notes.txt")) == 0);
     CHECK(g.readlink(*f.init, path) == "/work/notes.txt (deleted)");
+    CHECK(g.read_file(*f.init, path) == "hello procfs");
+    const auto again = f.call(lx::nr::open, f.mem.put_string(path), of::read_only);
+    REQUIRE(again >= 0);
+    CHECK(g.readlink(*f.init, "/proc/self/fd/" + std::to_string(again)) == "/work/notes.txt (deleted)");
+    REQUIRE(f.call(lx::nr::close, again) == 0);
     // mounts: /proc itself is listed, and /proc/mounts is the caller's.
     CHECK(g.readlink(*f.init, "/proc/mounts") == "self/mounts");
     const auto mounts = g.read_file(*f.init, "/proc/mounts");
     CHECK(mounts.find("proc /proc proc ro,nosuid,nodev,noexec 0 0\n") != std::string::npos);
     CHECK(mounts.rfind("tmpfs / tmpfs rw 0 0\n", 0) == 0);
+}
+
+TEST_CASE("procfs: fd/N of a pipe opens a new end of that pipe; /dev/stdin and /dev/fd follow the caller's descriptors",
+          "[shim][procfs]") {
+    lx::ShimConfig config;
+    config.initial_uid = config.initial_gid = 0;
+    ShimFixture<> f(config, true);  // the box's namespace, with its devfs
+    Guest<ShimFixture<>> g{f};
+    const auto fds = f.mem.allocate(8);
+    REQUIRE(f.call(lx::nr::pipe2, fds, 0) == 0);
+    const auto read_end = f.mem.template get<std::int32_t>(fds);
+    const auto write_end = f.mem.template get<std::int32_t>(fds + 4);
+    const auto data = f.mem.put_string("through the pipe");
+    REQUIRE(f.call(lx::nr::write, write_end, data, 16) == 16);
+    // The only writer closes first: an anonymous pipe opens without waiting for a partner.
+    REQUIRE(f.call(lx::nr::dup2, read_end, 0) == 0);
+    REQUIRE(f.call(lx::nr::close, write_end) == 0);
+    CHECK(g.read_file(*f.init, "/dev/stdin") == "through the pipe");
+    CHECK(g.readlink(*f.init, "/dev/stdin") == "/proc/self/fd/0");
+    CHECK(g.readlink(*f.init, "/dev/fd") == "/proc/self/fd");
+
+    // A writer opened through /dev/fd/N (O_CREAT|O_TRUNC, as a shell's "> /dev/fd/N") feeds the
+    // same pipe; the link text stays pipe:[ino] for the new description.
+    REQUIRE(f.call(lx::nr::pipe2, fds, 0) == 0);
+    const auto r2 = f.mem.template get<std::int32_t>(fds);
+    const auto w2 = f.mem.template get<std::int32_t>(fds + 4);
+    const auto writer = f.call(lx::nr::open, f.mem.put_string("/dev/fd/" + std::to_string(w2)), of::write_only | of::create | of::truncate, 0644);
+    REQUIRE(writer >= 0);
+    CHECK(g.readlink(*f.init, "/proc/self/fd/" + std::to_string(writer)) == g.readlink(*f.init, "/proc/self/fd/" + std::to_string(w2)));
+    REQUIRE(f.call(lx::nr::write, writer, data, 7) == 7);
+    const auto buf = f.mem.allocate(16);
+    REQUIRE(f.call(lx::nr::read, r2, buf, 16) == 7);
+    const auto got = f.mem.bytes(buf, 7);
+    CHECK(std::string(reinterpret_cast<const char*>(got.data()), got.size()) == "through");
+    // O_EXCL on an existing object fails; a socket cannot be reopened (ENXIO, as Linux).
+    CHECK(f.call(lx::nr::open, f.mem.put_string("/dev/fd/" + std::to_string(w2)), of::write_only | of::create | of::exclusive, 0644) ==
+          err(Errno::exist));
+    const auto sock = f.call(lx::nr::socket, 1 /*AF_UNIX*/, 1 /*SOCK_STREAM*/, 0);
+    REQUIRE(sock >= 0);
+    CHECK(g.read_file(*f.init, "/proc/self/fd/" + std::to_string(sock)) == "errno 6");
+
+    // Another uid cannot follow the links of a root process.
+    auto child = f.fork(*f.init);
+    REQUIRE(f.call_on(*child, lx::nr::setresuid, 2000, 2000, 2000) == 0);
+    CHECK(g.read_file(*child, "/proc/1/fd/" + std::to_string(r2)) == "errno 13");
 }
 
 TEST_CASE("procfs: writes fail, nothing can be created", "[shim][procfs]") {

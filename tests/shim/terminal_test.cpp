@@ -48,7 +48,10 @@ TEST_CASE("terminal ioctls on /dev/tty of a terminal", "[shim][terminal]") {
     REQUIRE(f.call(lx::nr::ioctl, tty, lx::abi::tcsetsw, termios) == 0);
     const auto again = f.mem.allocate(sizeof(td::kernel_termios));
     // The settings belong to the box's terminal: another stdio device sees them.
-    const auto out = f.call(lx::nr::open, f.mem.put_string("/dev/stdout"), of::write_only);
+    // (/dev/stdout is a link to /proc/self/fd/1; the device behind it is the kernel's open_stdio.)
+    auto stdout_device = f.shim.open_stdio(1, of::write_only);
+    REQUIRE(stdout_device.has_value());
+    const auto out = static_cast<std::int64_t>(*f.init->files().insert(std::move(*stdout_device), false));
     REQUIRE(out >= 0);
     REQUIRE(f.call(lx::nr::ioctl, out, lx::abi::tcgets, again) == 0);
     CHECK(f.mem.get<td::kernel_termios>(again).c_lflag == (0x8a3b & ~0xau));

@@ -43,6 +43,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -85,6 +86,9 @@ struct AppendResult {
     std::size_t written = 0;
     std::uint64_t end = 0;
 };
+
+template <platform::RawMutexProvider P>
+struct Mount;
 
 template <platform::RawMutexProvider P>
 class Inode {
@@ -140,6 +144,20 @@ public:
     /// The link body as `caller` sees it: what the VFS calls when it reads or follows a link.
     /// Backends whose links depend on the caller (procfs's "self") override it; others keep this.
     virtual Result<std::string> readlink_as(const Credentials& /*caller*/) { return readlink(); }
+    /// Where following this link leads without reading its body: Linux's procfs "magic links"
+    /// (/proc/<pid>/fd/N and the like) lead to the object itself, so a pipe reopens as that pipe and
+    /// a renamed or unlinked file is still reached. `mount` null: the link's own mount.
+    /// origin_*: where the object was opened by name, if it was (for /proc/<pid>/fd of the new
+    /// description); origin_directory null when unknown.
+    struct Jump {
+        std::shared_ptr<Mount<P>> mount;
+        Ptr inode;
+        std::shared_ptr<Mount<P>> origin_mount;
+        Ptr origin_directory;
+        std::string origin_name;
+    };
+    /// Empty (every ordinary link): follow the body. The VFS counts a jump as one followed link.
+    virtual Result<std::optional<Jump>> jump_as(const Credentials& /*caller*/) { return std::optional<Jump>{}; }
 
     // ---- regular files -----------------------------------------------------------------------
     virtual Result<std::size_t> read(std::span<std::byte> /*out*/, std::uint64_t /*offset*/) { return Errno::inval; }

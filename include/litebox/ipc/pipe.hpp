@@ -85,12 +85,18 @@ public:
     static std::shared_ptr<Pipe> create(PipeLimits limits = {}) { return std::make_shared<Pipe>(Tag{}, limits); }
 
     /// open(2) of a FIFO: `flags` are the open flags (access mode, O_NONBLOCK; others ignored).
+    /// An anonymous pipe (make_pipe), reopened through /proc/<pid>/fd, opens at once in every mode,
+    /// as Linux does for pipefs inodes: no rendezvous.
     Result<FilePtr> open_fifo(const event::WaitContext<P>& ctx, std::uint32_t flags, StatFunction stat = {});
 
     /// FIONREAD: bytes queued.
     [[nodiscard]] std::size_t bytes_queued() const {
         return m_state.with_lock([](const State& s) { return s.ring.size(); });
     }
+    /// Whether make_pipe made it (pipe2) rather than a FIFO's open.
+    [[nodiscard]] bool anonymous() const noexcept { return m_anonymous; }
+    /// For make_pipe, before the pipe is shared.
+    void mark_anonymous() noexcept { m_anonymous = true; }
     /// F_GETPIPE_SZ.
     [[nodiscard]] std::size_t capacity() const {
         return m_state.with_lock([](const State& s) { return s.capacity; });
@@ -215,6 +221,7 @@ private:
     mutable sync::Mutex<P, State> m_state;
     const std::size_t m_max_capacity;
     const std::uint64_t m_inode;
+    bool m_anonymous = false;  // set by make_pipe before the pipe is shared
 };
 
 /// One open end of a pipe or FIFO. Read/write follow its access mode (EBADF otherwise).
@@ -307,6 +314,11 @@ Result<typename Pipe<P>::FilePtr> Pipe<P>::open_fifo(const event::WaitContext<P>
                                            fd::open_flags::truncate | fd::open_flags::close_on_exec);
     auto self = this->weak_from_this().lock();  // (shared_from_this could throw)
     if (!self) return Errno::inval;             // not owned by a shared_ptr: use Pipe::create
+    if (m_anonymous) {
+        if (mode != fd::open_flags::read_only && mode != fd::open_flags::write_only && mode != fd::open_flags::read_write)
+            return Errno::inval;
+        return FilePtr(PipeEnd<P>::make(self, status, std::move(stat)));
+    }
     // A caller that is already interrupted and would have to wait for a partner fails before it
     // registers an end, so that the attempt wakes nobody (a runtime probes calls this way).
     if (!nonblock && ctx.waiter != nullptr && ctx.waiter->interrupt_pending()) {
@@ -360,6 +372,7 @@ Result<PipeEnds<P>> make_pipe(std::uint32_t flags = 0, PipeLimits limits = {}) {
     if ((flags & ~pipe_flags::valid) != 0) return Errno::inval;
     const std::uint32_t nonblock = flags & pipe_flags::nonblock;
     auto pipe = Pipe<P>::create(limits);
+    pipe->mark_anonymous();
     PipeEnds<P> ends;
     ends.read = PipeEnd<P>::make(pipe, fd::open_flags::read_only | nonblock);
     ends.write = PipeEnd<P>::make(pipe, fd::open_flags::write_only | nonblock);

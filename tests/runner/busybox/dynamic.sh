@@ -112,4 +112,13 @@ out=$("$run" --rootfs-dir / --mount "$dns_dir:/dns" -- /usr/bin/python3 /dns/dns
 [ "$out" = "['10.1.2.3']" ] && echo "ok: glibc's resolver asks a DNS server in the box" || fail "resolver printed: $out"
 rm -rf "$dns_dir"
 
+# bash's process substitution passes /dev/fd/N (a pipe) to the program.
+out=$("$run" --rootfs-dir / -- /bin/bash -c 'diff <(printf "a\nb\n") <(printf "a\nc\n"); echo "status $?"' 2>&1 | grep -v '^litebox shim: ')
+expected="2c2
+< b
+---
+> c
+status 1"
+[ "$out" = "$expected" ] && echo "ok: bash process substitution through /dev/fd" || fail "process substitution printed: $out"
+
 [ "$failures" = 0 ] || exit 1

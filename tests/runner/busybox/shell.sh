@@ -20,6 +20,12 @@ echo a b c | { read first rest; echo "$first / $rest"; }
 i=0; while [ $i -lt 3 ]; do i=$((i + 1)); done; echo "loop $i"
 sh -c 'exit 42'; echo "child status $?"
 mkfifo fifo; (echo through a fifo > fifo &); cat fifo; rm fifo
+# /dev/stdin, /dev/stdout, /dev/stderr and /dev/fd/N are the process's own descriptors
+echo through dev stdin | cat /dev/stdin
+echo through proc fd 0 | cat /proc/self/fd/0
+(echo via dev stdout > /dev/stdout) > out; echo "out: $(cat out)"
+(echo via dev stderr > /dev/stderr) 2> err; echo "err: $(cat err)"
+(echo via dev fd 3 > /dev/fd/3) 3> out; echo "fd 3: $(cat out)"
 # execve keeps ignored signals ignored (nohup-style)
 trap '' USR1; sh -c 'kill -USR1 $$; echo survived an ignored signal across exec'; trap - USR1
 # A child's SIGCHLD is pending before the wait for it returns (so the trap runs first, as native)

@@ -7,6 +7,14 @@
 
 namespace litebox::fs {
 
+namespace detail {
+/// A description opened through a magic link has the origin of the object it leads to (if any).
+template <platform::RawMutexProvider P, typename Walker>
+void set_jump_origin(FileHandle<P>& handle, const Walker& walker) {
+    if (const auto& origin = walker.jump_origin()) handle.set_origin(origin->directory, origin->name);
+}
+}  // namespace detail
+
 template <platform::RawMutexProvider P>
 Result<typename Vfs<P>::FilePtr> Vfs<P>::open(const Credentials& creds, const Loc& at, std::string_view path,
                                                std::uint32_t flags, std::uint32_t mode, const event::WaitContext<P>* wait) {
@@ -22,8 +30,9 @@ Result<typename Vfs<P>::FilePtr> Vfs<P>::open(const Credentials& creds, const Lo
         const bool named = p.kind == LastKind::normal;
         LITEBOX_TRY_ASSIGN(Loc where, walker.final(std::move(p), follow, (flags & of::directory) != 0));
         LITEBOX_TRY_ASSIGN(FilePtr file, open_resolved(creds, where, flags, false, wait));
-        if (auto* handle = dynamic_cast<FileHandle<P>*>(file.get()); handle && named && !where.is_directory()) {
-            handle->set_origin(std::move(directory), name);
+        if (auto* handle = dynamic_cast<FileHandle<P>*>(file.get()); handle && !where.is_directory()) {
+            if (walker.final_jumped()) detail::set_jump_origin(*handle, walker);
+            else if (named) handle->set_origin(std::move(directory), name);
         }
         return file;
     }
@@ -35,6 +44,13 @@ Result<typename Vfs<P>::FilePtr> Vfs<P>::open(const Credentials& creds, const Lo
             if (flags & of::exclusive) return Errno::exist;
             if (child->inode->is_symlink()) {
                 if (!follow) return Errno::loop;
+                LITEBOX_TRY_ASSIGN(std::optional<Loc> jump, walker.take_jump(*child));
+                if (jump) {  // a magic link: the object exists, so O_CREAT only opens it
+                    if (jump->is_directory()) return Errno::isdir;
+                    LITEBOX_TRY_ASSIGN(FilePtr file, open_resolved(creds, *jump, flags & ~of::create, false, wait));
+                    if (auto* handle = dynamic_cast<FileHandle<P>*>(file.get())) detail::set_jump_origin(*handle, walker);
+                    return file;
+                }
                 LITEBOX_TRY_ASSIGN(p, walker.follow_link(p.dir, *child));
                 continue;
             }

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,12 @@ public:
             }
             LITEBOX_TRY_ASSIGN(Loc next, m_vfs.lookup_component(m_creds, cur, name, true));
             if (next.inode->is_symlink()) {
+                LITEBOX_TRY_ASSIGN(std::optional<Loc> jump, take_jump(next));
+                if (jump) {
+                    if (!jump->is_directory()) return Errno::notdir;
+                    cur = std::move(*jump);
+                    continue;
+                }
                 LITEBOX_TRY_ASSIGN(std::string_view body, take_link(next));
                 if (body.front() == '/') cur = m_vfs.root();
                 if (top.empty()) pending.pop_back();  // nothing left in this frame
@@ -67,6 +74,7 @@ public:
     /// The location of the last component. follow: follow a final symlink; directory: it must be
     /// one (a trailing slash implies both).
     Result<Loc> final(Parent p, bool follow, bool directory) {
+        m_final_jumped = false;
         for (;;) {
             // A trailing slash forces following and binds the link's target too.
             follow = follow || p.trailing_slash;
@@ -74,6 +82,12 @@ public:
             if (p.kind == LastKind::root) return p.dir;
             LITEBOX_TRY_ASSIGN(Loc child, m_vfs.lookup_component(m_creds, p.dir, p.last, true));
             if (child.inode->is_symlink() && follow) {
+                LITEBOX_TRY_ASSIGN(std::optional<Loc> jump, take_jump(child));
+                if (jump) {
+                    if (directory && !jump->is_directory()) return Errno::notdir;
+                    m_final_jumped = true;
+                    return std::move(*jump);
+                }
                 LITEBOX_TRY_ASSIGN(p, follow_link(p.dir, child));
                 continue;
             }
@@ -87,6 +101,26 @@ public:
         LITEBOX_TRY_ASSIGN(std::string_view body, take_link(link));
         return parent(dir, body);
     }
+
+    /// A magic link's destination (counted as one followed link), or empty for an ordinary link.
+    /// Remembers where the object was opened by name (jump_origin()).
+    Result<std::optional<Loc>> take_jump(const Loc& link) {
+        LITEBOX_TRY_ASSIGN(auto jump, link.inode->jump_as(m_creds));
+        if (!jump) return std::optional<Loc>{};
+        if (!jump->inode) return Errno::noent;
+        if (++m_links > max_symlinks) return Errno::loop;
+        m_jump_origin.reset();
+        if (jump->origin_mount && jump->origin_directory)
+            m_jump_origin = JumpOrigin{Loc{std::move(jump->origin_mount), std::move(jump->origin_directory)}, std::move(jump->origin_name)};
+        return std::optional<Loc>(Loc{jump->mount ? std::move(jump->mount) : link.mount, std::move(jump->inode)});
+    }
+    /// Whether the last final() ended with a magic link's jump, and the jumped object's origin.
+    struct JumpOrigin {
+        Loc directory;
+        std::string name;
+    };
+    [[nodiscard]] bool final_jumped() const noexcept { return m_final_jumped; }
+    [[nodiscard]] const std::optional<JumpOrigin>& jump_origin() const noexcept { return m_jump_origin; }
 
     Result<Loc> resolve(const Loc& start, std::string_view path, bool follow, bool directory) {
         LITEBOX_TRY_ASSIGN(Parent p, parent(start, path));
@@ -123,6 +157,8 @@ private:
     const Credentials& m_creds;
     int m_links = 0;
     std::vector<std::unique_ptr<std::string>> m_bodies;
+    bool m_final_jumped = false;
+    std::optional<JumpOrigin> m_jump_origin;
 };
 
 template <platform::RawMutexProvider P>

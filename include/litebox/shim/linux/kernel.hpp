@@ -12,6 +12,7 @@
 // - A ThreadContext is used by one host thread at a time.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -95,7 +96,7 @@ public:
         : m_box(&box),
           m_config(std::move(config)),
           m_tasks(m_config),
-          m_tracer(m_config.trace),
+          m_tracer(m_config.trace, m_config.log_unsupported),
           m_boot(box.now()),
           m_own_vfs(std::move(vfs)),
           m_vfs(m_own_vfs ? m_own_vfs.get() : &box.fs()) {
@@ -108,6 +109,7 @@ public:
             auto procfs = install_procfs(*this);
             if (procfs) m_procfs = std::move(*procfs);
             else litebox::log(platform(), "litebox: procfs not mounted at /proc: errno {}", errno_number(procfs.error()));
+            if (m_procfs && m_config.link_dev_stdio) link_dev_stdio();
         }
         if (m_config.mount_sysfs) {
             // Never throws out of here: /proc is mounted already, and a constructor that throws
@@ -123,6 +125,7 @@ public:
     }
     /// Unmounts /proc and /sys (the namespace may outlive the shim) and cuts the procfs off this kernel.
     ~Kernel() {
+        unlink_dev_stdio();
         if (m_sysfs) detach_sysfs(*this, *m_sysfs);
         if (m_procfs) detach_procfs(*this, *m_procfs);
     }
@@ -147,6 +150,15 @@ public:
     [[nodiscard]] sync::Mutex<P, Uts>& uts() noexcept { return m_uts; }
     /// The emulated settings of the box's terminal (terminal.hpp).
     [[nodiscard]] sync::Mutex<P, TerminalSettings>& terminal() noexcept { return m_terminal; }
+
+    /// Opens the box's standard stream `index` (0 stdin, 1 stdout, 2 stderr): the devfs stdio
+    /// device (/dev/stdin ... before ShimConfig::link_dev_stdio made them links). ENOENT without one.
+    Result<std::shared_ptr<fd::OpenFile<P>>> open_stdio(int index, std::uint32_t flags) {
+        if (index < 0 || index > 2) return Errno::inval;
+        if (m_stdio[index].valid()) return m_vfs->open_location(fs::Credentials::root(), m_stdio[index], flags);
+        static constexpr const char* names[] = {"/dev/stdin", "/dev/stdout", "/dev/stderr"};
+        return m_vfs->open(fs::Credentials::root(), m_vfs->root(), names[index], flags);
+    }
 
     /// Creates pid 1 with the configured credentials and limits.
     Result<std::unique_ptr<ThreadContext<P>>> create_init(InitSpec spec = {});
@@ -177,6 +189,54 @@ private:
     std::shared_ptr<ProcFs<P>> m_procfs;
     std::shared_ptr<fs::FileSystem<P>> m_sysfs;  // null when not mounted
     MapsSource m_maps_source;
+    std::array<fs::Location<P>, 3> m_stdio{};  // the devfs stdio devices /dev/std* linked away
+    std::array<std::uint64_t, 3> m_stdio_device{};
+    std::array<bool, 3> m_stdio_linked{};  // a link made where there was no device
+    bool m_dev_fd_linked = false;
+
+    static constexpr const char* stdio_names[] = {"stdin", "stdout", "stderr"};
+    /// ShimConfig::link_dev_stdio: only character devices are replaced and only missing names are
+    /// made, so a root file system with its own links keeps them.
+    void link_dev_stdio() {
+        const auto root = fs::Credentials::root();
+        auto dev = m_vfs->resolve_directory(root, m_vfs->root(), "/dev");
+        if (!dev) return;
+        for (int i = 0; i < 3; ++i) {
+            const std::string target = "/proc/self/fd/" + std::to_string(i);
+            auto where = m_vfs->resolve(root, *dev, stdio_names[i], fs::at_flags::symlink_nofollow);
+            if (!where) {
+                m_stdio_linked[i] = where.error() == Errno::noent && m_vfs->symlink(root, target, *dev, stdio_names[i]).has_value();
+                continue;
+            }
+            if (where->inode->type() != fd::mode::char_device) continue;
+            auto st = where->inode->getattr();
+            if (!st) continue;
+            if (!m_vfs->unlink(root, *dev, stdio_names[i])) continue;
+            if (!m_vfs->symlink(root, target, *dev, stdio_names[i])) {
+                (void)m_vfs->mknod(root, *dev, stdio_names[i], st->mode, st->represented_device);
+                continue;
+            }
+            m_stdio[i] = std::move(*where);
+            m_stdio_device[i] = st->represented_device;
+        }
+        if (!m_vfs->resolve(root, *dev, "fd", fs::at_flags::symlink_nofollow))
+            m_dev_fd_linked = m_vfs->symlink(root, "/proc/self/fd", *dev, "fd").has_value();
+    }
+    void unlink_dev_stdio() noexcept {
+        try {
+            const auto root = fs::Credentials::root();
+            auto dev = m_vfs->resolve_directory(root, m_vfs->root(), "/dev");
+            if (!dev) return;
+            for (int i = 0; i < 3; ++i) {
+                if (m_stdio_linked[i]) (void)m_vfs->unlink(root, *dev, stdio_names[i]);
+                if (!m_stdio[i].valid()) continue;
+                auto st = m_stdio[i].inode->getattr();
+                if (st && m_vfs->unlink(root, *dev, stdio_names[i])) (void)m_vfs->mknod(root, *dev, stdio_names[i], st->mode, m_stdio_device[i]);
+            }
+            if (m_dev_fd_linked) (void)m_vfs->unlink(root, *dev, "fd");
+        } catch (...) {
+        }
+    }
 };
 
 template <typename P>

@@ -19,10 +19,12 @@
 //   writing, chmod, creating or removing anything fail with EROFS (for every caller; truncate(2)
 //   checks write permission first: EACCES for non-root).
 // - /proc/<pid>/fd/N reads as the path the file was opened by (via its directory's current path;
-//   " (deleted)" once unlinked), "pipe:[ino]", "socket:[ino]" or "anon_inode:[ino]". Opening
-//   fd/N follows that text like an ordinary symlink: a file is reopened by its path (not Linux's
-//   "magic link" jump to the same description); for pipes, sockets and anonymous objects open
-//   fails with ENXIO.
+//   " (deleted)" once unlinked), "pipe:[ino]", "socket:[ino]", "anon_inode:[ino]" or, for a
+//   host stream the runtime opened with Kernel::open_stdio, "host:[ino]". Following fd/N is
+//   Linux's "magic link" jump (fs::Inode::jump_as), not a walk of that text: it leads to the
+//   object itself -- a file even after a rename or unlink, a directory, a device, a new end of an
+//   anonymous pipe (opened at once in any mode, as Linux's pipefs) -- with the same check as
+//   reading the link; sockets and anonymous objects fail with ENXIO.
 // - A process that exits makes reads of files already opened under its directory fail with ESRCH.
 // - The Kernel must outlive guest syscalls; when it is destroyed it unmounts /proc and detaches
 //   the procfs (a later lookup then fails with ENOENT).

@@ -61,9 +61,18 @@ struct ShimConfig {
     std::size_t max_exec_strings_bytes = 2u << 20;
     /// Print every syscall strace-style through the platform's debug log.
     bool trace = false;
+    /// Log each distinct unsupported request ("litebox shim: unsupported ...") once through the
+    /// debug log even without `trace` (with it, they are always logged). Either way they are
+    /// counted (Tracer::note_count).
+    bool log_unsupported = true;
     /// Mount the read-only procfs (procfs.hpp) at /proc of the guest's namespace when the shim is
     /// created (the directory is made if missing; a failure is logged, not fatal).
     bool mount_procfs = true;
+    /// With procfs: /dev/stdin, /dev/stdout, /dev/stderr become links to /proc/self/fd/0..2 and
+    /// /dev/fd to /proc/self/fd, as on Linux, so they follow each process's descriptors (the devfs
+    /// stdio devices they replace stay reachable through Kernel::open_stdio). Put back when the
+    /// shim goes away.
+    bool link_dev_stdio = true;
     /// Mount the read-only box sysfs (sysfs.hpp: one virtual CPU) at /sys likewise; with a host
     /// root, only where the host tree has a /sys to cover.
     bool mount_sysfs = true;

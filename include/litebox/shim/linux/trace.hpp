@@ -163,7 +163,7 @@ std::string format_trace_line(const SyscallRequest& request, const SyscallResult
 template <platform::RawMutexProvider P>
 class Tracer {
 public:
-    explicit Tracer(bool enabled) noexcept : m_enabled(enabled) {}
+    explicit Tracer(bool enabled, bool log_unsupported = true) noexcept : m_enabled(enabled), m_log_unsupported(log_unsupported) {}
 
     [[nodiscard]] bool enabled() const noexcept { return m_enabled.load(std::memory_order_relaxed); }
     void set_enabled(bool on) noexcept { m_enabled.store(on, std::memory_order_relaxed); }
@@ -178,7 +178,7 @@ public:
             notes.emplace_back(number, reason.data());
             return true;
         });
-        if (!first) return;
+        if (!first || !(m_log_unsupported || enabled())) return;
         const SyscallInfo info = syscall_info(number);
         if (info.known())
             litebox::log(platform, "litebox shim: unsupported {}: {}", info.name, reason);
@@ -192,6 +192,7 @@ public:
 
 private:
     std::atomic<bool> m_enabled;
+    bool m_log_unsupported;
     sync::Mutex<P, std::vector<std::pair<std::uint64_t, const char*>>> m_notes;
 };
 

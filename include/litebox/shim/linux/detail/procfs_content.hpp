@@ -175,6 +175,7 @@ Result<std::string> descriptor_link(Kernel<P>& kernel, const fd::OpenFile<P>& fi
     switch (st.mode & fd::mode::type_mask) {
     case fd::mode::fifo: return fmt::format("pipe:[{}]", st.inode);
     case fd::mode::socket: return fmt::format("socket:[{}]", st.inode);
+    case fd::mode::char_device: return fmt::format("host:[{}]", st.inode);  // a host stream (Kernel::open_stdio)
     default: return fmt::format("anon_inode:[{}]", st.inode);
     }
 }

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../../../ipc/pipe.hpp"
 #include "../../../sync/mutex.hpp"
 #include "procfs_content.hpp"
 
@@ -103,13 +104,17 @@ private:
     sync::Mutex<P, std::optional<std::string>> m_text;
 };
 
-/// A symlink whose body depends on the caller (self) or on process state (exe, cwd, fd/N).
+/// A symlink whose body depends on the caller (self) or on process state (exe, cwd, fd/N). With
+/// a Jumper it is a magic link: following it leads to the object itself (fs::Inode::jump_as).
 template <typename P>
 class Link final : public Node<P> {
 public:
     using Generator = std::function<Result<std::string>(Kernel<P>&, const fs::Credentials&)>;
-    Link(std::shared_ptr<Source<P>> source, std::uint64_t number, std::uint32_t uid, std::uint32_t gid, Generator generate)
-        : Node<P>(std::move(source), number, fd::mode::symlink | 0777, uid, gid), m_generate(std::move(generate)) {}
+    using Jump = typename fs::Inode<P>::Jump;
+    using Jumper = std::function<Result<std::optional<Jump>>(Kernel<P>&, const fs::Credentials&)>;
+    Link(std::shared_ptr<Source<P>> source, std::uint64_t number, std::uint32_t uid, std::uint32_t gid, Generator generate,
+         Jumper jump = {})
+        : Node<P>(std::move(source), number, fd::mode::symlink | 0777, uid, gid), m_generate(std::move(generate)), m_jump(std::move(jump)) {}
 
     Result<std::string> readlink() override { return readlink_as(fs::Credentials::root()); }
     Result<std::string> readlink_as(const fs::Credentials& caller) override {
@@ -117,10 +122,58 @@ public:
         if (!k) return Errno::noent;
         return m_generate(*k, caller);
     }
+    Result<std::optional<Jump>> jump_as(const fs::Credentials& caller) override {
+        if (!m_jump) return std::optional<Jump>{};
+        Kernel<P>* k = this->kernel();
+        if (!k) return Errno::noent;
+        return m_jump(*k, caller);
+    }
 
 private:
     Generator m_generate;
+    Jumper m_jump;
 };
+
+/// An anonymous pipe reached through /proc/<pid>/fd/N: opening it opens a new end of that pipe
+/// with a FIFO's rules (Linux does the same), through the VFS's FIFO opener and this attachment.
+template <typename P>
+class PipeNode final : public Node<P> {
+public:
+    PipeNode(std::shared_ptr<Source<P>> source, const fd::Stat& st, std::uint32_t uid, std::uint32_t gid,
+             const std::shared_ptr<ipc::Pipe<P>>& pipe)
+        : Node<P>(std::move(source), st.inode, fd::mode::fifo | 0600, uid, gid) {
+        m_attachment.try_attach(pipe);
+    }
+    fs::Attachment<P>* attachment() noexcept override { return &m_attachment; }
+
+private:
+    fs::Attachment<P> m_attachment;
+};
+
+/// Where /proc/<pid>/fd/N leads: a file system object's own location (a file renamed or unlinked
+/// since it was opened included), a new end of an anonymous pipe, or ENXIO for sockets and
+/// anonymous objects (as Linux).
+template <typename P>
+Result<std::optional<typename fs::Inode<P>::Jump>> descriptor_jump(const std::shared_ptr<Source<P>>& source, fd::OpenFile<P>& file,
+                                                                   std::uint32_t uid, std::uint32_t gid) {
+    using Jump = typename fs::Inode<P>::Jump;
+    if (const auto* handle = dynamic_cast<const fs::FileHandle<P>*>(&file)) {
+        Jump jump{handle->location().mount, handle->location().inode, nullptr, nullptr, {}};
+        if (const auto& origin = handle->origin()) {
+            jump.origin_mount = origin->directory.mount;
+            jump.origin_directory = origin->directory.inode;
+            jump.origin_name = origin->name;
+        }
+        return std::optional<Jump>(std::move(jump));
+    }
+    if (auto* end = dynamic_cast<ipc::PipeEnd<P>*>(&file)) {
+        LITEBOX_TRY_ASSIGN(const fd::Stat st, end->stat());
+        auto pipe = end->pipe().weak_from_this().lock();  // (shared_from_this could throw)
+        if (!pipe) return Errno::nxio;
+        return std::optional<Jump>(Jump{nullptr, std::make_shared<PipeNode<P>>(source, st, uid, gid, pipe), nullptr, nullptr, {}});
+    }
+    return Errno::nxio;
+}
 
 /// One directory entry as a procfs directory lists it; `key` orders entries and is the cookie.
 struct Entry {
@@ -227,14 +280,24 @@ protected:
                 return fdinfo_text<P>(*file, cloexec);
             }));
         }
-        return InodePtr<P>(std::make_shared<Link<P>>(this->source(), ino::fd_link(pid, fd), uid, gid,
-                                                     [weak, fd](Kernel<P>& kk, const fs::Credentials& caller) -> Result<std::string> {
-            auto p = weak.lock();
-            if (!p) return Errno::noent;
-            if (!may_inspect(caller, p->credentials())) return Errno::acces;
-            LITEBOX_TRY_ASSIGN(auto file, p->files().get(fd));
-            return descriptor_link<P>(kk, *file);
-        }));
+        auto source = this->source();
+        return InodePtr<P>(std::make_shared<Link<P>>(
+            source, ino::fd_link(pid, fd), uid, gid,
+            [weak, fd](Kernel<P>& kk, const fs::Credentials& caller) -> Result<std::string> {
+                auto p = weak.lock();
+                if (!p) return Errno::noent;
+                if (!may_inspect(caller, p->credentials())) return Errno::acces;
+                LITEBOX_TRY_ASSIGN(auto file, p->files().get(fd));
+                return descriptor_link<P>(kk, *file);
+            },
+            [weak, fd, source](Kernel<P>&, const fs::Credentials& caller) -> Result<std::optional<typename Link<P>::Jump>> {
+                auto p = weak.lock();
+                if (!p) return Errno::noent;
+                if (!may_inspect(caller, p->credentials())) return Errno::acces;
+                LITEBOX_TRY_ASSIGN(auto file, p->files().get(fd));
+                const auto owner = p->credentials();
+                return descriptor_jump<P>(source, *file, owner.euid, owner.egid);
+            }));
     }
 
 private:
