@@ -26,6 +26,7 @@
 #include "pipe.hpp"
 #include "poll.hpp"
 #include "prctl.hpp"
+#include "priority.hpp"
 #include "process.hpp"
 #include "read.hpp"
 #include "resource.hpp"

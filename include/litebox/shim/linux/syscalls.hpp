@@ -160,8 +160,8 @@ namespace litebox::shim::linux_abi {
     X(137, statfs, sys_statfs, supported, "sp", "") \
     X(138, fstatfs, sys_fstatfs, supported, "fp", "") \
     X(139, sysfs, sys_nosys, enosys, "?", "") \
-    X(140, getpriority, sys_nosys, enosys, "dd", "") \
-    X(141, setpriority, sys_nosys, enosys, "ddd", "") \
+    X(140, getpriority, sys_getpriority, partial, "dd", "nice value per process (a tid names its process); returns 20 - nice (kernel ABI)") \
+    X(141, setpriority, sys_setpriority, partial, "ddd", "nice value per process, kept by fork and exec; bookkeeping only: the host priority is unchanged") \
     X(142, sched_setparam, sys_nosys, enosys, "?", "") \
     X(143, sched_getparam, sys_sched_getparam, partial, "dp", "every task is SCHED_OTHER, priority 0") \
     X(144, sched_setscheduler, sys_nosys, enosys, "?", "") \
