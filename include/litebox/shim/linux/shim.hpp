@@ -39,6 +39,7 @@
 #include "time.hpp"
 #include "timerfd.hpp"
 #include "wait.hpp"
+#include "xattr.hpp"
 
 namespace litebox::shim::linux_abi {
 

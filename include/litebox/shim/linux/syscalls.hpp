@@ -208,18 +208,18 @@ namespace litebox::shim::linux_abi {
     X(185, security, sys_nosys, enosys, "?", "") \
     X(186, gettid, sys_gettid, supported, "", "") \
     X(187, readahead, sys_nosys, enosys, "?", "") \
-    X(188, setxattr, sys_nosys, enosys, "?", "") \
-    X(189, lsetxattr, sys_nosys, enosys, "?", "") \
-    X(190, fsetxattr, sys_nosys, enosys, "?", "") \
-    X(191, getxattr, sys_nosys, enosys, "?", "") \
-    X(192, lgetxattr, sys_nosys, enosys, "?", "") \
-    X(193, fgetxattr, sys_nosys, enosys, "?", "") \
-    X(194, listxattr, sys_nosys, enosys, "?", "") \
-    X(195, llistxattr, sys_nosys, enosys, "?", "") \
-    X(196, flistxattr, sys_nosys, enosys, "?", "") \
-    X(197, removexattr, sys_nosys, enosys, "?", "") \
-    X(198, lremovexattr, sys_nosys, enosys, "?", "") \
-    X(199, fremovexattr, sys_nosys, enosys, "?", "") \
+    X(188, setxattr, sys_setxattr, partial, "sspux", "user., trusted., security. (stored by tmpfs and overlays); other file systems and system.* (POSIX ACLs): EOPNOTSUPP") \
+    X(189, lsetxattr, sys_lsetxattr, partial, "sspux", "user., trusted., security. (stored by tmpfs and overlays); other file systems and system.* (POSIX ACLs): EOPNOTSUPP") \
+    X(190, fsetxattr, sys_fsetxattr, partial, "fspux", "user., trusted., security. (stored by tmpfs and overlays); other file systems and system.* (POSIX ACLs): EOPNOTSUPP") \
+    X(191, getxattr, sys_getxattr, partial, "sspu", "user., trusted., security. (stored by tmpfs and overlays); other file systems and system.* (POSIX ACLs): EOPNOTSUPP") \
+    X(192, lgetxattr, sys_lgetxattr, partial, "sspu", "user., trusted., security. (stored by tmpfs and overlays); other file systems and system.* (POSIX ACLs): EOPNOTSUPP") \
+    X(193, fgetxattr, sys_fgetxattr, partial, "fspu", "user., trusted., security. (stored by tmpfs and overlays); other file systems and system.* (POSIX ACLs): EOPNOTSUPP") \
+    X(194, listxattr, sys_listxattr, partial, "spu", "user., trusted., security. (stored by tmpfs and overlays); other file systems and system.* (POSIX ACLs): EOPNOTSUPP") \
+    X(195, llistxattr, sys_llistxattr, partial, "spu", "user., trusted., security. (stored by tmpfs and overlays); other file systems and system.* (POSIX ACLs): EOPNOTSUPP") \
+    X(196, flistxattr, sys_flistxattr, partial, "fpu", "user., trusted., security. (stored by tmpfs and overlays); other file systems and system.* (POSIX ACLs): EOPNOTSUPP") \
+    X(197, removexattr, sys_removexattr, partial, "ss", "user., trusted., security. (stored by tmpfs and overlays); other file systems and system.* (POSIX ACLs): EOPNOTSUPP") \
+    X(198, lremovexattr, sys_lremovexattr, partial, "ss", "user., trusted., security. (stored by tmpfs and overlays); other file systems and system.* (POSIX ACLs): EOPNOTSUPP") \
+    X(199, fremovexattr, sys_fremovexattr, partial, "fs", "user., trusted., security. (stored by tmpfs and overlays); other file systems and system.* (POSIX ACLs): EOPNOTSUPP") \
     X(200, tkill, sys_tkill, supported, "dS", "") \
     X(201, time, sys_time, supported, "p", "") \
     X(202, futex, sys_nosys, runtime, "pdupdp", "address space and thread state: the runtime handles it") \
