@@ -493,7 +493,6 @@ private:
                 const auto command = static_cast<std::int32_t>(args[1]);
                 return command == 7 /*F_SETLKW*/ || command == 38 /*F_OFD_SETLKW*/;
             }
-            case SYS_flock: return (args[1] & 4 /*LOCK_NB*/) == 0;
             // connect starts the handshake before it waits: run twice, the second call would
             // see its own connection in progress (EALREADY). Rare enough to always hop.
             case SYS_connect: return true;

@@ -1,4 +1,7 @@
 // File-system syscalls through the shim onto the VFS (tmpfs root).
+#include <chrono>
+#include <thread>
+
 #include "shim_fixture.hpp"
 
 using namespace litebox::test;
@@ -319,6 +322,79 @@ TEST_CASE("flock and fcntl record locks", "[shim][file]") {
     f.call_on(*child, lx::nr::exit_group, 0);  // exit drops the child's locks
     f.mem.put(fl, lx::abi::flock{1, 0, 0, 0, 0});
     CHECK(f.call(lx::nr::fcntl, a, lx::abi::f_setlk, fl) == 0);
+}
+
+TEST_CASE("flock locks are apart from fcntl locks and belong to the open file description", "[shim][file][flock]") {
+    ShimFixture<> f;
+    constexpr int lock_sh = 1, lock_ex = 2, lock_nb = 4, lock_un = 8;
+    const auto path = f.mem.put_string("/flocked");
+    const auto a = f.call(lx::nr::open, path, of::create | of::read_write, 0644);
+    const auto b = f.call(lx::nr::open, path, of::read_write);
+    REQUIRE(a >= 0);
+    REQUIRE(b >= 0);
+    auto child = f.fork(*f.init);  // shares a's and b's descriptions
+
+    // An fcntl write lock of pid 1 does not stop a flock of another process, nor the other way round.
+    const auto fl = f.mem.allocate(sizeof(lx::abi::flock));
+    f.mem.put(fl, lx::abi::flock{1, 0, 0, 0, 0});  // F_WRLCK over the whole file
+    CHECK(f.call(lx::nr::fcntl, a, lx::abi::f_setlk, fl) == 0);
+    const auto c = f.call_on(*child, lx::nr::open, path, of::read_write);
+    REQUIRE(c >= 0);
+    CHECK(f.call_on(*child, lx::nr::flock, c, lock_ex | lock_nb) == 0);
+    CHECK(f.call_on(*child, lx::nr::fcntl, c, lx::abi::f_setlk, fl) == err(Errno::again));  // the record lock still holds
+    CHECK(f.call(lx::nr::flock, b, lock_sh | lock_nb) == err(Errno::again));               // c's flock holds too
+    f.mem.put(fl, lx::abi::flock{2, 0, 0, 0, 0});  // F_UNLCK
+    CHECK(f.call(lx::nr::fcntl, a, lx::abi::f_setlk, fl) == 0);
+    f.mem.put(fl, lx::abi::flock{1, 0, 0, 0, 0});
+    CHECK(f.call_on(*child, lx::nr::fcntl, c, lx::abi::f_setlk, fl) == 0);  // fcntl lock while holding flock
+    CHECK(f.call_on(*child, lx::nr::close, c) == 0);  // the last descriptor of c's description: its flock goes
+    CHECK(f.call(lx::nr::flock, b, lock_ex | lock_nb) == 0);
+    CHECK(f.call(lx::nr::flock, b, lock_un) == 0);
+
+    // Shared by dup and fork: the lock goes with the last descriptor of the description.
+    CHECK(f.call(lx::nr::flock, a, lock_ex) == 0);
+    CHECK(f.call_on(*child, lx::nr::flock, a, lock_ex | lock_nb) == 0);  // the same description
+    const auto a2 = f.call(lx::nr::dup, a);
+    REQUIRE(a2 >= 0);
+    CHECK(f.call(lx::nr::close, a) == 0);
+    CHECK(f.call(lx::nr::flock, b, lock_sh | lock_nb) == err(Errno::again));
+    CHECK(f.call(lx::nr::close, a2) == 0);
+    CHECK(f.call(lx::nr::flock, b, lock_sh | lock_nb) == err(Errno::again));  // the child still has a
+    f.call_on(*child, lx::nr::exit_group, 0);  // exit closes it
+    CHECK(f.call(lx::nr::flock, b, lock_sh | lock_nb) == 0);
+
+    // Conversion: shared holders; a failed LOCK_NB upgrade drops the shared lock (Linux).
+    const auto d = f.call(lx::nr::open, path, of::read_only);
+    REQUIRE(d >= 0);
+    CHECK(f.call(lx::nr::flock, d, lock_sh | lock_nb) == 0);
+    CHECK(f.call(lx::nr::flock, b, lock_sh | lock_nb) == 0);   // two shared holders
+    CHECK(f.call(lx::nr::flock, b, lock_ex | lock_nb) == err(Errno::again));
+    CHECK(f.call(lx::nr::flock, d, lock_ex | lock_nb) == 0);   // b's attempt dropped its shared lock: d upgrades
+    CHECK(f.call(lx::nr::flock, d, lock_ex | lock_nb) == 0);   // already held
+    CHECK(f.call(lx::nr::flock, d, lock_sh | lock_nb) == 0);   // downgrade
+    CHECK(f.call(lx::nr::flock, b, lock_sh | lock_nb) == 0);
+    CHECK(f.call(lx::nr::flock, b, lock_un) == 0);
+    CHECK(f.call(lx::nr::flock, b, lock_un) == 0);              // nothing held: still 0
+    CHECK(f.call(lx::nr::flock, b, lock_sh | lock_ex) == err(Errno::inval));
+    const auto o_path = f.call(lx::nr::open, path, of::path);
+    REQUIRE(o_path >= 0);
+    CHECK(f.call(lx::nr::flock, o_path, lock_sh) == err(Errno::badf));
+
+    // A blocking flock waits for the holder's unlock, and a signal interrupts it.
+    std::int64_t waited = 1;
+    std::thread blocked([&] { waited = f.call(lx::nr::flock, b, lock_ex); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    CHECK(waited == 1);
+    CHECK(f.call(lx::nr::flock, d, lock_un) == 0);
+    blocked.join();
+    CHECK(waited == 0);
+    CHECK(f.call(lx::nr::flock, d, lock_sh | lock_nb) == err(Errno::again));
+    std::thread interrupted([&] { waited = f.call(lx::nr::flock, d, lock_sh); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    f.shim.tasks().post_to_thread(f.init->thread(), lx::abi::sigusr1);
+    interrupted.join();
+    CHECK(waited == err(Errno::intr));
+    CHECK(f.shim.vfs().flocks().count() == 1);
 }
 
 TEST_CASE("sendfile and copy_file_range", "[shim][file]") {

@@ -430,3 +430,57 @@ TEST_CASE("the box has one CPU: affinity, getcpu and scheduler queries", "[shim]
     CHECK(f.call(lx::nr::sched_get_priority_max, lx::abi::sched_other) == 0);
     CHECK(f.call(lx::nr::sched_get_priority_min, 4) == err(Errno::inval));
 }
+
+TEST_CASE("getpriority and setpriority keep a nice value per process", "[shim][process][priority]") {
+    constexpr int prio_process = 0, prio_pgrp = 1, prio_user = 2;
+    ShimFixture<> f;  // uid 1000: no CAP_SYS_NICE, RLIMIT_NICE 0
+    CHECK(f.call(lx::nr::getpriority, prio_process, 0) == 20);  // the raw ABI: 20 - nice
+    CHECK(f.call(lx::nr::setpriority, prio_process, 0, 5) == 0);
+    CHECK(f.call(lx::nr::getpriority, prio_process, 0) == 15);
+    CHECK(f.call(lx::nr::getpriority, prio_process, 1) == 15);
+    CHECK(f.call(lx::nr::setpriority, prio_process, 0, 4) == err(Errno::acces));  // lowering needs CAP_SYS_NICE
+    CHECK(f.call(lx::nr::getpriority, 3, 0) == err(Errno::inval));
+    CHECK(f.call(lx::nr::getpriority, -1, 0) == err(Errno::inval));
+    CHECK(f.call(lx::nr::setpriority, 3, 0, 0) == err(Errno::inval));
+    CHECK(f.call(lx::nr::getpriority, prio_process, 999) == err(Errno::srch));
+    CHECK(f.call(lx::nr::getpriority, prio_process, -5) == err(Errno::srch));
+    CHECK(f.call(lx::nr::setpriority, prio_process, 999, 0) == err(Errno::srch));
+
+    // fork inherits; the child changes only itself; exec keeps it.
+    auto child = f.fork(*f.init);
+    CHECK(f.call_on(*child, lx::nr::getpriority, prio_process, 0) == 15);
+    CHECK(f.call_on(*child, lx::nr::setpriority, prio_process, 0, 100) == 0);  // clamped to 19
+    CHECK(f.call_on(*child, lx::nr::getpriority, prio_process, 0) == 1);
+    CHECK(f.call_on(*child, lx::nr::setpriority, prio_process, 0, 19) == 0);   // equal is not lowering
+    REQUIRE(f.call_on(*child, lx::nr::execve, f.mem.put_string("/bin/sh"), 0, 0) == 0);
+    auto exec = child->take_request();
+    REQUIRE(std::holds_alternative<lx::ExecRequest>(exec));
+    f.shim.complete_exec(*child, std::get<lx::ExecRequest>(exec));
+    CHECK(f.call_on(*child, lx::nr::getpriority, prio_process, 0) == 1);
+    CHECK(f.call(lx::nr::getpriority, prio_process, 0) == 15);
+
+    // Groups and users: the highest priority (lowest nice) of the matches.
+    CHECK(f.call(lx::nr::getpriority, prio_pgrp, 0) == 15);
+    CHECK(f.call(lx::nr::getpriority, prio_user, 0) == 15);
+    CHECK(f.call(lx::nr::getpriority, prio_user, 1000) == 15);
+    CHECK(f.call(lx::nr::getpriority, prio_user, 4242) == err(Errno::srch));
+    CHECK(f.call(lx::nr::getpriority, prio_pgrp, 4242) == err(Errno::srch));
+    CHECK(f.call(lx::nr::setpriority, prio_pgrp, 0, 19) == 0);
+    CHECK(f.call(lx::nr::getpriority, prio_pgrp, 0) == 1);
+
+    // Another user's process: EPERM, unless root; root may lower (CAP_SYS_NICE).
+    lx::ShimConfig root_config;
+    root_config.initial_uid = 0;
+    ShimFixture<> r(root_config);
+    auto other = r.fork(*r.init);
+    CHECK(r.call_on(*other, lx::nr::setuid, 2000) == 0);
+    CHECK(r.call_on(*other, lx::nr::setpriority, prio_process, 1, 3) == err(Errno::perm));
+    CHECK(r.call_on(*other, lx::nr::setpriority, prio_process, 0, 3) == 0);
+    CHECK(r.call(lx::nr::setpriority, prio_process, other->pid(), -20) == 0);
+    CHECK(r.call(lx::nr::getpriority, prio_process, other->pid()) == 40);
+    CHECK(r.call(lx::nr::setpriority, prio_process, 0, -100) == 0);
+    CHECK(r.call(lx::nr::getpriority, prio_process, 0) == 40);
+    CHECK(r.call(lx::nr::getpriority, prio_user, 2000) == 40);
+    CHECK(r.call_on(*other, lx::nr::setpriority, prio_user, 0, 0) == 0);  // its own uid's processes (just itself)
+    CHECK(r.call(lx::nr::getpriority, prio_process, 0) == 40);
+}

@@ -102,9 +102,16 @@ TEST_CASE("procfs: a ps-like listing sees exactly the box processes", "[shim][pr
         CHECK(fields[1] == "(init)");
         CHECK(fields[2] == "R");
         CHECK(fields[3] == (std::string(pid) == "1" ? "0" : std::string(pid) == "2" ? "1" : "2"));
+        CHECK(fields[17] == "20");  // priority (20 + nice)
+        CHECK(fields[18] == "0");   // nice
         CHECK(fields[19] == "1");   // num_threads
         CHECK(fields[37] == "17");  // exit_signal
     }
+    REQUIRE(f.call_on(*grandchild, lx::nr::setpriority, 0, 0, 7) == 0);
+    const auto niced = split(g.read_file(*f.init, "/proc/3/stat"), ' ');
+    REQUIRE(niced.size() == 52);
+    CHECK(niced[17] == "27");
+    CHECK(niced[18] == "7");
     f.call_on(*grandchild, lx::nr::exit_group, 0);
     f.call_on(*child, lx::nr::wait4, -1, 0, 0, 0);
     CHECK(pids_of(g.list(*f.init, "/proc")) == std::vector<std::string>{"1", "2"});

@@ -26,12 +26,34 @@
 namespace litebox::fs {
 
 /// Anything opened through the Vfs: it knows where it is.
+/// Told when an open file description that holds flock(2) locks is destroyed (flock.hpp): the
+/// locks of a description go with its last reference. Called from the destructor, with whatever
+/// locks the thread dropping that reference holds: it may only take leaf locks of its own.
+template <platform::RawMutexProvider P>
+class DescriptionObserver {
+public:
+    virtual void description_closed(const Inode<P>* inode, const void* description) noexcept = 0;
+
+protected:
+    ~DescriptionObserver() = default;
+};
+
 template <platform::RawMutexProvider P>
 class FileHandle {
 public:
     explicit FileHandle(Location<P> where) : m_location(std::move(where)) {}
-    virtual ~FileHandle() = default;
+    virtual ~FileHandle() {
+        if (m_flocks) m_flocks->description_closed(m_location.inode.get(), static_cast<const void*>(this));
+    }
+    FileHandle(const FileHandle&) = delete;
+    FileHandle& operator=(const FileHandle&) = delete;
     [[nodiscard]] const Location<P>& location() const noexcept { return m_location; }
+
+    /// The flock table this description holds locks in (flock.hpp sets it under its own lock, the
+    /// first time the description takes a lock; it never changes afterwards).
+    void observe_with(std::shared_ptr<DescriptionObserver<P>> observer) {
+        if (!m_flocks) m_flocks = std::move(observer);
+    }
 
     /// Where the file was found when it was opened by path: its directory and the name in it (for
     /// /proc/<pid>/fd links). Set once by Vfs::open before the file is shared; unset otherwise.
@@ -45,6 +67,9 @@ public:
 protected:
     Location<P> m_location;
     std::optional<Origin> m_origin;
+
+private:
+    std::shared_ptr<DescriptionObserver<P>> m_flocks;
 };
 
 namespace detail {

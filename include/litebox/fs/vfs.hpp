@@ -32,6 +32,7 @@
 #include "../sync/mutex.hpp"
 #include "backend.hpp"
 #include "file.hpp"
+#include "flock.hpp"
 #include "location.hpp"
 #include "locks.hpp"
 #include "permission.hpp"
@@ -154,6 +155,8 @@ public:
 
     /// Advisory record locks (fcntl F_SETLK/F_SETLKW/F_GETLK) of every inode in this namespace.
     [[nodiscard]] RecordLocks<P>& locks() noexcept { return m_locks; }
+    /// flock(2) locks of every inode in this namespace (apart from the record locks, as on Linux).
+    [[nodiscard]] FlockLocks<P>& flocks() noexcept { return m_flocks; }
 
 private:
     enum class LastKind { normal, dot, dotdot, root };
@@ -203,6 +206,7 @@ private:
     mutable sync::Mutex<P, Hooks> m_hooks;
     sync::Mutex<P, int> m_rename_lock;  // serialises cross-directory renames (the subtree check)
     RecordLocks<P> m_locks;
+    FlockLocks<P> m_flocks;
 };
 
 }  // namespace litebox::fs

@@ -1,7 +1,7 @@
-// Advisory locks: flock and fcntl's record locks (F_GETLK, F_SETLK, F_SETLKW and the OFD forms)
-// through the VFS's RecordLocks. POSIX locks belong to the process (owner = pid); flock and OFD
-// locks belong to the open file description. flock locks share the record-lock table, so they
-// conflict with fcntl locks of other owners (Linux keeps the two kinds apart).
+// Advisory locks: flock and fcntl's record locks (F_GETLK, F_SETLK, F_SETLKW and the OFD forms).
+// POSIX locks belong to the process (owner = pid) and OFD locks to the open file description, both
+// in the VFS's RecordLocks; flock locks belong to the open file description too but live in their
+// own table (the VFS's FlockLocks), so they never conflict with fcntl locks, as on Linux.
 #pragma once
 
 #include "fs_common.hpp"
@@ -54,7 +54,8 @@ SyscallResult record_lock(ThreadContext<P>& t, const std::shared_ptr<fd::OpenFil
     return 0;
 }
 
-/// close(): POSIX locks of this process on the inode go; flock locks go with the last descriptor.
+/// close(): POSIX locks of this process on the inode go; OFD locks go with the last descriptor
+/// (flock locks go when the description itself is destroyed: fs::FlockLocks).
 template <typename P>
 void release_on_close(ThreadContext<P>& t, const std::shared_ptr<fd::OpenFile<P>>& file, bool last_reference) {
     auto where = fs::Vfs<P>::location_of(*file);
@@ -64,6 +65,9 @@ void release_on_close(ThreadContext<P>& t, const std::shared_ptr<fd::OpenFile<P>
 }
 }  // namespace lock_detail
 
+/// flock(2): LOCK_SH, LOCK_EX, LOCK_UN, with LOCK_NB; a blocking request waits interruptibly
+/// (EINTR) on the thread's Waiter. O_PATH descriptors: EBADF. Pipes and sockets are not in the VFS:
+/// the call succeeds without locking anything.
 template <typename P>
 SyscallResult sys_flock(ThreadContext<P>& t, const SyscallRequest& r) {
     constexpr std::int32_t lock_sh = 1, lock_ex = 2, lock_nb = 4, lock_un = 8;
@@ -71,11 +75,16 @@ SyscallResult sys_flock(ThreadContext<P>& t, const SyscallRequest& r) {
     LITEBOX_TRY_ASSIGN(auto file, t.files().get(r.i32(0)));
     const std::int32_t kind = operation & ~lock_nb;
     if (kind != lock_sh && kind != lock_ex && kind != lock_un) return Errno::inval;
-    auto where = fs::Vfs<P>::location_of(*file);
-    if (!where.has_value()) return 0;  // pipes and sockets: nothing to lock against
-    const short type = kind == lock_sh ? fs::lock_type::read : kind == lock_ex ? fs::lock_type::write : fs::lock_type::unlock;
-    fs::RecordLock lock{type, 0, fs::lock_to_eof, lock_detail::description_owner(*file), t.pid()};
-    LITEBOX_TRY(t.kernel().vfs().locks().set(where->inode, lock, (operation & lock_nb) == 0));
+    if ((file->status_flags() & fd::open_flags::path) != 0) return Errno::badf;
+    auto* description = dynamic_cast<fs::FileHandle<P>*>(file.get());
+    if (description == nullptr) return 0;  // pipes and sockets: nothing to lock against
+    const auto& inode = description->location().inode;
+    auto& flocks = t.kernel().vfs().flocks();
+    if (kind == lock_un) {
+        flocks.unlock(inode.get(), *description);
+        return 0;
+    }
+    LITEBOX_TRY(flocks.lock(inode, *description, kind == lock_ex, t.wait_context(), (operation & lock_nb) == 0));
     return 0;
 }
 

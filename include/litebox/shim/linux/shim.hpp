@@ -26,6 +26,7 @@
 #include "pipe.hpp"
 #include "poll.hpp"
 #include "prctl.hpp"
+#include "priority.hpp"
 #include "process.hpp"
 #include "read.hpp"
 #include "resource.hpp"
@@ -38,6 +39,7 @@
 #include "time.hpp"
 #include "timerfd.hpp"
 #include "wait.hpp"
+#include "xattr.hpp"
 
 namespace litebox::shim::linux_abi {
 

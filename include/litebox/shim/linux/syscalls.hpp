@@ -93,7 +93,7 @@ namespace litebox::shim::linux_abi {
     X(70, msgrcv, sys_nosys, enosys, "?", "") \
     X(71, msgctl, sys_nosys, enosys, "?", "") \
     X(72, fcntl, sys_fcntl, partial, "fdx", "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, record and OFD locks (F_SETLKW not interruptible), F_GET/SETPIPE_SZ") \
-    X(73, flock, sys_flock, partial, "fd", "shares the record-lock table with fcntl locks; no-op on pipes and sockets") \
+    X(73, flock, sys_flock, partial, "fd", "own lock table, independent of fcntl locks (as Linux); no-op on pipes and sockets") \
     X(74, fsync, sys_fsync, supported, "f", "") \
     X(75, fdatasync, sys_fdatasync, supported, "f", "") \
     X(76, truncate, sys_truncate, supported, "sl", "") \
@@ -160,8 +160,8 @@ namespace litebox::shim::linux_abi {
     X(137, statfs, sys_statfs, supported, "sp", "") \
     X(138, fstatfs, sys_fstatfs, supported, "fp", "") \
     X(139, sysfs, sys_nosys, enosys, "?", "") \
-    X(140, getpriority, sys_nosys, enosys, "dd", "") \
-    X(141, setpriority, sys_nosys, enosys, "ddd", "") \
+    X(140, getpriority, sys_getpriority, partial, "dd", "nice value per process (a tid names its process); returns 20 - nice (kernel ABI)") \
+    X(141, setpriority, sys_setpriority, partial, "ddd", "nice value per process, kept by fork and exec; bookkeeping only: the host priority is unchanged") \
     X(142, sched_setparam, sys_nosys, enosys, "?", "") \
     X(143, sched_getparam, sys_sched_getparam, partial, "dp", "every task is SCHED_OTHER, priority 0") \
     X(144, sched_setscheduler, sys_nosys, enosys, "?", "") \
@@ -208,18 +208,18 @@ namespace litebox::shim::linux_abi {
     X(185, security, sys_nosys, enosys, "?", "") \
     X(186, gettid, sys_gettid, supported, "", "") \
     X(187, readahead, sys_nosys, enosys, "?", "") \
-    X(188, setxattr, sys_nosys, enosys, "?", "") \
-    X(189, lsetxattr, sys_nosys, enosys, "?", "") \
-    X(190, fsetxattr, sys_nosys, enosys, "?", "") \
-    X(191, getxattr, sys_nosys, enosys, "?", "") \
-    X(192, lgetxattr, sys_nosys, enosys, "?", "") \
-    X(193, fgetxattr, sys_nosys, enosys, "?", "") \
-    X(194, listxattr, sys_nosys, enosys, "?", "") \
-    X(195, llistxattr, sys_nosys, enosys, "?", "") \
-    X(196, flistxattr, sys_nosys, enosys, "?", "") \
-    X(197, removexattr, sys_nosys, enosys, "?", "") \
-    X(198, lremovexattr, sys_nosys, enosys, "?", "") \
-    X(199, fremovexattr, sys_nosys, enosys, "?", "") \
+    X(188, setxattr, sys_setxattr, partial, "sspux", "user., trusted., security. (stored by tmpfs and overlays); other file systems and system.* (POSIX ACLs): EOPNOTSUPP") \
+    X(189, lsetxattr, sys_lsetxattr, partial, "sspux", "user., trusted., security. (stored by tmpfs and overlays); other file systems and system.* (POSIX ACLs): EOPNOTSUPP") \
+    X(190, fsetxattr, sys_fsetxattr, partial, "fspux", "user., trusted., security. (stored by tmpfs and overlays); other file systems and system.* (POSIX ACLs): EOPNOTSUPP") \
+    X(191, getxattr, sys_getxattr, partial, "sspu", "user., trusted., security. (stored by tmpfs and overlays); other file systems and system.* (POSIX ACLs): EOPNOTSUPP") \
+    X(192, lgetxattr, sys_lgetxattr, partial, "sspu", "user., trusted., security. (stored by tmpfs and overlays); other file systems and system.* (POSIX ACLs): EOPNOTSUPP") \
+    X(193, fgetxattr, sys_fgetxattr, partial, "fspu", "user., trusted., security. (stored by tmpfs and overlays); other file systems and system.* (POSIX ACLs): EOPNOTSUPP") \
+    X(194, listxattr, sys_listxattr, partial, "spu", "user., trusted., security. (stored by tmpfs and overlays); other file systems and system.* (POSIX ACLs): EOPNOTSUPP") \
+    X(195, llistxattr, sys_llistxattr, partial, "spu", "user., trusted., security. (stored by tmpfs and overlays); other file systems and system.* (POSIX ACLs): EOPNOTSUPP") \
+    X(196, flistxattr, sys_flistxattr, partial, "fpu", "user., trusted., security. (stored by tmpfs and overlays); other file systems and system.* (POSIX ACLs): EOPNOTSUPP") \
+    X(197, removexattr, sys_removexattr, partial, "ss", "user., trusted., security. (stored by tmpfs and overlays); other file systems and system.* (POSIX ACLs): EOPNOTSUPP") \
+    X(198, lremovexattr, sys_lremovexattr, partial, "ss", "user., trusted., security. (stored by tmpfs and overlays); other file systems and system.* (POSIX ACLs): EOPNOTSUPP") \
+    X(199, fremovexattr, sys_fremovexattr, partial, "fs", "user., trusted., security. (stored by tmpfs and overlays); other file systems and system.* (POSIX ACLs): EOPNOTSUPP") \
     X(200, tkill, sys_tkill, supported, "dS", "") \
     X(201, time, sys_time, supported, "p", "") \
     X(202, futex, sys_nosys, runtime, "pdupdp", "address space and thread state: the runtime handles it") \

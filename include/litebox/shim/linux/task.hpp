@@ -145,6 +145,7 @@ public:
         Usage exited_threads;               // threads that already left
         std::vector<std::shared_ptr<Thread<P>>> threads;
         std::optional<int> exit_status;     // wait status once exiting
+        int nice = 0;                       // getpriority/setpriority: -20..19, kept over fork and exec
     };
     struct Signals {
         std::array<abi::kernel_sigaction, abi::signal_count> actions{};

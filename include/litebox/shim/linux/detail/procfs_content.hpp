@@ -49,6 +49,7 @@ struct ProcessSnapshot {
     std::uint64_t caught = 0;
     std::uint32_t umask = 0;
     std::uint64_t descriptor_limit = 0;
+    int nice = 0;
 };
 
 template <typename P>
@@ -63,6 +64,7 @@ Result<ProcessSnapshot> snapshot(Kernel<P>& kernel, int pid) {
     std::vector<std::shared_ptr<Thread<P>>> threads;
     process->state().with_lock([&](auto& st) {
         s.credentials = st.credentials;
+        s.nice = st.nice;
         s.exe = st.exe;
         s.argv = st.argv;
         s.environ = st.environ;
@@ -145,8 +147,8 @@ inline std::string stat_text(const ProcessSnapshot& s) {
     // pid (comm) state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
     fmt::format_to(it, "{} ({}) {} {} {} {} 0 -1 0 0 0 0 0 ", s.pid, comm_of(s), state_of(s), s.ppid, s.pgid, s.sid);
     // utime stime cutime cstime priority nice num_threads itrealvalue starttime vsize rss rsslim
-    fmt::format_to(it, "{} {} {} {} 20 0 {} 0 0 0 0 0 ", ticks(s.user_ns), ticks(s.system_ns), ticks(s.children_user_ns),
-                   ticks(s.children_system_ns), s.threads);
+    fmt::format_to(it, "{} {} {} {} {} {} {} 0 0 0 0 0 ", ticks(s.user_ns), ticks(s.system_ns), ticks(s.children_user_ns),
+                   ticks(s.children_system_ns), 20 + s.nice, s.nice, s.threads);
     // startcode endcode startstack kstkesp kstkeip signal blocked sigignore sigcatch wchan nswap
     // cnswap exit_signal processor rt_priority policy delayacct_blkio_ticks guest_time cguest_time
     // start_data end_data start_brk arg_start arg_end env_start env_end exit_code

@@ -76,6 +76,7 @@ auto ProcessTable<P>::clone(Thread<P>& parent, std::uint64_t flags) -> Result<Cr
         typename Process<P>::State copy;
         copy.credentials = st.credentials;
         copy.limits = st.limits;
+        copy.nice = st.nice;
         copy.exe = st.exe;
         copy.argv = st.argv;
         copy.environ = st.environ;
