@@ -15,7 +15,8 @@
 //   thread without this table's lock; it must not call back into the table.
 // - Timers belong to a process: fork's child has none (a new process), execve deletes the POSIX
 //   timers and keeps ITIMER_REAL, and a process that exited (or whose pid came back for another
-//   process) has none. A driver never fires one timer more often than every
+//   process) has none. Only a process that armed or created a timer has an entry (one per pid:
+//   at most pid_max; fire_due drops those of processes that are gone). A driver never fires one timer more often than every
 //   `min_timer_signal_gap_ns`: a guest cannot make it spin with a 1 ns interval.
 // - Lock order: this table's lock is taken alone (never with process or signal locks held by it).
 #pragma once
@@ -90,6 +91,7 @@ public:
     TimerSetting set_real(const ProcessPtr& process, std::int64_t value, std::int64_t interval) {
         const std::int64_t now = clock_ns(TimerClock::monotonic);
         const TimerSetting old = m_state.with_lock([&](State& s) {
+            if (value <= 0 && existing(s, process) == nullptr) return TimerSetting{};  // nothing to disarm
             Timer& timer = entry(s, process).real;
             const TimerSetting previous = timer.setting(now, true);
             timer.arm(value > 0, saturating_add(now, value), value > 0 ? interval : 0);
@@ -101,7 +103,10 @@ public:
     /// getitimer(ITIMER_REAL).
     TimerSetting get_real(const ProcessPtr& process) {
         const std::int64_t now = clock_ns(TimerClock::monotonic);
-        return m_state.with_lock([&](State& s) { return entry(s, process).real.setting(now, true); });
+        return m_state.with_lock([&](State& s) {
+            const Entry* e = existing(s, process);
+            return e != nullptr ? e->real.setting(now, true) : TimerSetting{};
+        });
     }
 
     /// timer_create: the new timer's id, or EAGAIN beyond the per-process limit.
@@ -158,18 +163,23 @@ public:
     /// timer_delete.
     Result<void> remove(const ProcessPtr& process, int id) {
         return m_state.with_lock([&](State& s) -> Result<void> {
-            auto it = s.processes.find(process->pid());
-            if (it == s.processes.end() || it->second.process.lock() != process || it->second.posix.erase(id) == 0) return Errno::inval;
+            Entry* e = existing(s, process);
+            if (e == nullptr || e->posix.erase(id) == 0) return Errno::inval;
             return ok();
         });
     }
     /// execve: the POSIX timers are deleted; ITIMER_REAL keeps running.
     void exec(const ProcessPtr& process) {
-        m_state.with_lock([&](State& s) { entry(s, process).posix.clear(); });
+        m_state.with_lock([&](State& s) {
+            if (Entry* e = existing(s, process)) e->posix.clear();
+        });
     }
     /// Number of POSIX timers `process` holds.
     [[nodiscard]] std::size_t posix_count(const ProcessPtr& process) {
-        return m_state.with_lock([&](State& s) { return entry(s, process).posix.size(); });
+        return m_state.with_lock([&](State& s) {
+            const Entry* e = existing(s, process);
+            return e != nullptr ? e->posix.size() : std::size_t{0};
+        });
     }
 
     /// Sends the signals of every timer that expired; returns how many were sent.
@@ -226,11 +236,16 @@ private:
         }
         return e;
     }
-    static Timer* find(State& s, const ProcessPtr& process, int id) {
+    /// The entry of `process` if it has one (never one of a previous holder of its pid).
+    static Entry* existing(State& s, const ProcessPtr& process) {
         auto it = s.processes.find(process->pid());
-        if (it == s.processes.end() || it->second.process.lock() != process) return nullptr;
-        auto timer = it->second.posix.find(id);
-        return timer == it->second.posix.end() ? nullptr : &timer->second;
+        return it == s.processes.end() || it->second.process.lock() != process ? nullptr : &it->second;
+    }
+    static Timer* find(State& s, const ProcessPtr& process, int id) {
+        Entry* e = existing(s, process);
+        if (e == nullptr) return nullptr;
+        auto timer = e->posix.find(id);
+        return timer == e->posix.end() ? nullptr : &timer->second;
     }
     Result<TimerClock> clock_of(const ProcessPtr& process, int id) {
         return m_state.with_lock([&](State& s) -> Result<TimerClock> {
