@@ -374,6 +374,25 @@ private:
     std::thread m_thread;
 };
 
+/// Runs the box's signal timers (alarm, setitimer, timer_create) on a thread of their own: it
+/// sleeps until the earliest expiry or until a timer is armed, then sends what is due
+/// (TimerTable::drive), so a timer fires even while every guest thread runs native code.
+class TimerDriver {
+public:
+    explicit TimerDriver(litebox::shim::linux_abi::TimerTable<litebox_run::Platform>& timers)
+        : m_timers(timers), m_thread([this] { m_timers.drive(); }) {}
+    TimerDriver(const TimerDriver&) = delete;
+    TimerDriver& operator=(const TimerDriver&) = delete;
+    ~TimerDriver() {
+        m_timers.stop();
+        m_thread.join();
+    }
+
+private:
+    litebox::shim::linux_abi::TimerTable<litebox_run::Platform>& m_timers;
+    std::thread m_thread;
+};
+
 /// A host file mapped read-only for the lifetime of the box (the --rootfs image).
 class MappedFile {
 public:
@@ -591,9 +610,12 @@ int run(int argc, char** argv) {
         supervise.max_processes = std::max(sc::default_max_guest_processes, static_cast<std::size_t>(*options->max_processes) * 2);
     supervise.external_reaper = true;
     sc::Supervisor<litebox_run::Runtime> supervisor(*runtime, supervise);
-    runtime->set_signallers([&](pid_t pid, int sig) { return supervisor.signal_process_deferred(pid, sig); },
-                            [&](pid_t pid, pid_t tid, int sig) { return supervisor.signal_thread(pid, tid, sig); },
-                            [&](pid_t tid) { return supervisor.take_restart_answer(tid); });
+    runtime->set_signallers(
+        [&](pid_t pid, int sig, const siginfo_t* info) { return supervisor.signal_process_deferred(pid, sig, info); },
+        [&](pid_t pid, pid_t tid, int sig, const siginfo_t* info) { return supervisor.signal_thread(pid, tid, sig, info); },
+        [&](pid_t tid) { return supervisor.take_restart_answer(tid); });
+    // alarm, setitimer and POSIX timers fire from this thread (it sends through the signallers).
+    TimerDriver timer_driver(runtime->shim().timers());
 
     // The tracer thread launches every image and sees every fork and death (seccomp_tracer.hpp).
     sc::Tracer tracer(*runtime);

@@ -182,9 +182,9 @@ public:
     using ExitRecorder = std::function<void(pid_t host_pid, int wait_status)>;
     /// Sends a signal to a host process / thread of the guest: the supervisor's
     /// signal_process_deferred (the blocked served call it interrupts is returned, to fire) and
-    /// signal_thread (which interrupts at once).
-    using SignalProcess = std::function<Result<sc::DeferredInterrupt>(pid_t host_pid, int sig)>;
-    using SignalThread = std::function<Result<void>(pid_t host_pid, pid_t host_tid, int sig)>;
+    /// signal_thread (which interrupts at once). A non-null siginfo goes with the signal.
+    using SignalProcess = std::function<Result<sc::DeferredInterrupt>(pid_t host_pid, int sig, const siginfo_t* info)>;
+    using SignalThread = std::function<Result<void>(pid_t host_pid, pid_t host_tid, int sig, const siginfo_t* info)>;
 
     Runtime(Platform& platform, std::shared_ptr<fs::FileSystem<Platform>> root, lx::ShimConfig config)
         : m_box(platform, std::move(root)), m_shim(m_box, std::move(config)) {
@@ -196,6 +196,10 @@ public:
             return [interrupt = std::move(*sent)]() mutable { interrupt.fire(); };
         });
         m_shim.set_maps_source([this](int box_pid) { return maps_text(box_pid); });
+        // Timer expiries (alarm, setitimer, timer_create) raise real host signals, like kill, so
+        // that they reach a guest running native code; main.cpp runs the timers' driver thread.
+        m_shim.timers().set_signal_sink([this](lx::Process<Platform>& process, lx::Thread<Platform>* thread,
+                                               const lx::TimerSignal& signal) { raise_timer_signal(process, thread, signal); });
     }
 
     /// Builds the box's root: the tar image under a tmpfs overlay, /dev (devfs) and /tmp.
@@ -528,7 +532,7 @@ private:
 
     void deliver_pending(sc::GuestThread& thread, Context& context) {
         while (auto signal = context.dequeue_signal()) {
-            if (m_signal_thread) (void)m_signal_thread(thread.pid(), thread.tid(), signal->first);
+            if (m_signal_thread) (void)m_signal_thread(thread.pid(), thread.tid(), signal->first, nullptr);
         }
     }
 
@@ -890,8 +894,28 @@ private:
         std::lock_guard signal_lock(m_signal_mutex);
         const auto target = host_thread_of(tgid, tid);
         if (!target || !m_signal_thread) return neg(Errno::srch);
-        if (auto sent = m_signal_thread(target->first, target->second, sig); !sent) return neg(sent.error());
+        if (auto sent = m_signal_thread(target->first, target->second, sig, nullptr); !sent) return neg(sent.error());
         return 0;
+    }
+
+    /// A timer's signal: a POSIX timer's carries its siginfo (SI_TIMER, si_timerid, si_overrun,
+    /// si_value: glibc's SIGEV_THREAD helper reads them); ITIMER_REAL's SIGALRM is a plain one (its
+    /// SI_KERNEL code cannot be sent from user space).
+    void raise_timer_signal(lx::Process<Platform>& process, lx::Thread<Platform>* thread, const lx::TimerSignal& signal) {
+        siginfo_t info{};
+        info.si_signo = signal.signo;
+        info.si_code = signal.code;
+        info.si_timerid = signal.timer_id;
+        info.si_overrun = signal.overrun;
+        info.si_value.sival_ptr = reinterpret_cast<void*>(static_cast<std::uintptr_t>(signal.value));
+        const siginfo_t* with = signal.code == lx::abi::si_timer ? &info : nullptr;
+        if (thread == nullptr) {
+            if (auto sent = signal_box_process(process.pid(), signal.signo, with)) sent->fire();
+            return;
+        }
+        std::lock_guard signal_lock(m_signal_mutex);
+        const auto target = host_thread_of(process.pid(), thread->tid());
+        if (target && m_signal_thread) (void)m_signal_thread(target->first, target->second, signal.signo, with);
     }
 
     /// The host process and host thread of box thread `tid` (in box process `tgid`, or any process
@@ -917,12 +941,12 @@ private:
     /// Sends `sig` to box process `box_pid`: through the supervisor (the blocked served call it
     /// would interrupt is returned, for the caller to fire), or -- for a process that has not made
     /// a served call yet -- through the pidfd taken when it was bound. nullopt: not sent.
-    std::optional<sc::DeferredInterrupt> signal_box_process(int box_pid, int sig) {
+    std::optional<sc::DeferredInterrupt> signal_box_process(int box_pid, int sig, const siginfo_t* info = nullptr) {
         std::lock_guard signal_lock(m_signal_mutex);
         const auto host = host_pid_of(box_pid);
         if (!host) return std::nullopt;
         if (m_signal_process) {
-            if (auto sent = m_signal_process(*host, sig)) return std::move(*sent);
+            if (auto sent = m_signal_process(*host, sig, info)) return std::move(*sent);
         }
         std::shared_ptr<lp::UniqueFd> pidfd;
         {
@@ -930,7 +954,7 @@ private:
             const auto it = m_pidfds.find(*host);
             if (it != m_pidfds.end()) pidfd = it->second;
         }
-        if (pidfd && ::syscall(SYS_pidfd_send_signal, pidfd->get(), sig, nullptr, 0) == 0) return sc::DeferredInterrupt();
+        if (pidfd && ::syscall(SYS_pidfd_send_signal, pidfd->get(), sig, info, 0) == 0) return sc::DeferredInterrupt();
         return std::nullopt;
     }
 

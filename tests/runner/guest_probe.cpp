@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -512,6 +513,104 @@ int call_costs(long n, int repetitions) {
 
 }  // namespace
 
+namespace {
+
+// `timers` (for litebox-run): POSIX timers and ITIMER_REAL fire while the process spins in
+// native code (no syscall to ride on). Reports the siginfo a SIGEV_SIGNAL timer carried, that a
+// periodic timer keeps firing, that glibc's SIGEV_THREAD callback runs, alarm's remaining
+// seconds, and that a forked child has no timers.
+volatile sig_atomic_t g_timer_signals = 0;
+volatile int g_timer_code = 0, g_timer_id = -1, g_timer_value = 0;
+volatile sig_atomic_t g_alarms = 0;
+volatile int g_thread_callbacks = 0;
+void on_timer(int, siginfo_t* info, void*) {
+    g_timer_code = info->si_code;
+    g_timer_id = info->si_timerid;
+    g_timer_value = info->si_value.sival_int;
+    g_timer_signals = g_timer_signals + 1;
+}
+void on_alarm(int) { g_alarms = g_alarms + 1; }
+void on_thread_timer(union sigval value) { __atomic_fetch_add(&g_thread_callbacks, value.sival_int, __ATOMIC_SEQ_CST); }
+// Spins without system calls until `done` says so (or about ten seconds of a fast CPU went by).
+template <typename Done>
+bool spin_until(Done done) {
+    for (unsigned long i = 0; i < 40'000'000'000UL; ++i) {
+        if (done()) return true;
+        __asm__ volatile("" ::: "memory");
+    }
+    return false;
+}
+
+int timers_mode() {
+    struct sigaction action {};
+    action.sa_sigaction = on_timer;
+    action.sa_flags = SA_SIGINFO;
+    sigaction(SIGUSR1, &action, nullptr);
+    struct sigevent event {};
+    event.sigev_notify = SIGEV_SIGNAL;
+    event.sigev_signo = SIGUSR1;
+    event.sigev_value.sival_int = 77;
+    timer_t timer;
+    if (timer_create(CLOCK_MONOTONIC, &event, &timer) != 0) return 2;
+    struct itimerspec spec {};
+    spec.it_value.tv_nsec = 50'000'000;
+    if (timer_settime(timer, 0, &spec, nullptr) != 0) return 3;
+    say("oneshot_fired", spin_until([] { return g_timer_signals >= 1; }) ? 1 : 0);
+    say("si_timer", g_timer_code == SI_TIMER ? 1 : 0);
+    say("si_timerid", g_timer_id == static_cast<int>(reinterpret_cast<intptr_t>(timer)) ? 1 : 0);
+    say("si_value", g_timer_value);
+    spec.it_interval.tv_nsec = 20'000'000;
+    spec.it_value.tv_nsec = 20'000'000;
+    if (timer_settime(timer, 0, &spec, nullptr) != 0) return 4;
+    say("periodic_fired", spin_until([] { return g_timer_signals >= 6; }) ? 1 : 0);
+    say("overrun_ok", timer_getoverrun(timer) >= 0 ? 1 : 0);
+    say("delete", timer_delete(timer));
+    say("deleted_gettime", timer_gettime(timer, &spec) == -1 && errno == EINVAL ? 1 : 0);
+
+    struct sigevent threaded {};
+    threaded.sigev_notify = SIGEV_THREAD;
+    threaded.sigev_notify_function = on_thread_timer;
+    threaded.sigev_value.sival_int = 1;
+    timer_t thread_timer;
+    if (timer_create(CLOCK_REALTIME, &threaded, &thread_timer) != 0) return 5;
+    struct itimerspec once {};
+    once.it_value.tv_nsec = 30'000'000;
+    if (timer_settime(thread_timer, 0, &once, nullptr) != 0) return 6;
+    say("sigev_thread", spin_until([] { return __atomic_load_n(&g_thread_callbacks, __ATOMIC_SEQ_CST) >= 1; }) ? 1 : 0);
+    timer_delete(thread_timer);
+
+    signal(SIGALRM, on_alarm);
+    say("alarm_first", alarm(10));
+    say("alarm_left", alarm(0));
+    struct itimerval real {};
+    real.it_value.tv_usec = 40'000;
+    real.it_interval.tv_usec = 40'000;
+    setitimer(ITIMER_REAL, &real, nullptr);
+    say("itimer_fired", spin_until([] { return g_alarms >= 3; }) ? 1 : 0);
+    struct itimerval old {};
+    const struct itimerval off {};
+    setitimer(ITIMER_REAL, &off, &old);
+    say("itimer_interval_us", old.it_interval.tv_usec);
+
+    alarm(20);
+    timer_t kept;
+    if (timer_create(CLOCK_MONOTONIC, nullptr, &kept) != 0) return 7;
+    const pid_t child = fork();
+    if (child == 0) {
+        const unsigned left = alarm(0);
+        struct itimerspec none {};
+        const int gone = timer_gettime(kept, &none) == -1 && errno == EINVAL;
+        _exit(left == 0 && gone ? 0 : 1);
+    }
+    int status = -1;
+    waitpid(child, &status, 0);
+    say("fork_child_clear", WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 1 : 0);
+    say("parent_alarm_kept", alarm(0) >= 19 ? 1 : 0);
+    return 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
     if (argc < 2) return 100;
     const char* mode = argv[1];
@@ -537,6 +636,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (strcmp(mode, "maps") == 0) return maps_mode();
+    if (strcmp(mode, "timers") == 0) return timers_mode();
     if (strcmp(mode, "join-threads") == 0) return join_threads_mode(argc > 2 ? atol(argv[2]) : 100);
     if (strcmp(mode, "getppid") == 0) return getppid_loop(argc > 2 ? atol(argv[2]) : 100000, argc > 3 ? atoi(argv[3]) : 11);
     if (strcmp(mode, "call-costs") == 0) return call_costs(argc > 2 ? atol(argv[2]) : 20000, argc > 3 ? atoi(argv[3]) : 11);

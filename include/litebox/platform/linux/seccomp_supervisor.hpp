@@ -373,15 +373,17 @@ public:
 
     /// Sends `sig` to guest thread `tid` of process `pid` (a process this supervisor serves) and
     /// interrupts its blocked served call if Linux would. Errno::srch for an unknown process.
-    Result<void> signal_thread(pid_t pid, pid_t tid, int sig) noexcept {
-        auto sent = signal_thread_deferred(pid, tid, sig);
+    /// With `info` the signal carries that siginfo (rt_tgsigqueueinfo): the kernel accepts only
+    /// a negative si_code other than SI_TKILL from another process (SI_QUEUE, SI_TIMER, ...).
+    Result<void> signal_thread(pid_t pid, pid_t tid, int sig, const siginfo_t* info = nullptr) noexcept {
+        auto sent = signal_thread_deferred(pid, tid, sig, info);
         if (!sent) return sent.error();
         sent->fire();
         return ok();
     }
     /// signal_thread, except that the blocked call is interrupted only when the result fires:
     /// the signal is pending on the thread at return, its served call not yet answered.
-    Result<DeferredInterrupt> signal_thread_deferred(pid_t pid, pid_t tid, int sig) noexcept {
+    Result<DeferredInterrupt> signal_thread_deferred(pid_t pid, pid_t tid, int sig, const siginfo_t* info = nullptr) noexcept {
         std::shared_ptr<detail::BlockedCall> blocked;
         {
             std::lock_guard lock(m_mutex);
@@ -393,7 +395,8 @@ public:
         // the call captured before the signal went out, so a later call never sees a stale
         // interruption without a pending signal.
         const bool interrupts = blocked && detail::signal_would_interrupt(pid, tid, sig);
-        if (::syscall(SYS_tgkill, pid, tid, sig) != 0) return detail::last_errno();
+        const long sent = info != nullptr ? ::syscall(SYS_rt_tgsigqueueinfo, pid, tid, sig, info) : ::syscall(SYS_tgkill, pid, tid, sig);
+        if (sent != 0) return detail::last_errno();
         return interrupts ? DeferredInterrupt(std::move(blocked)) : DeferredInterrupt();
     }
 
@@ -402,8 +405,8 @@ public:
     /// a -ERESTARTSYS answer needs the signal pending on the very thread it answers) and the call
     /// is interrupted; otherwise it is sent to the process through its pidfd (no pid-reuse race).
     /// Errno::srch for a process this supervisor does not serve: a guest cannot reach the host.
-    Result<void> signal_process(pid_t pid, int sig) noexcept {
-        auto sent = signal_process_deferred(pid, sig);
+    Result<void> signal_process(pid_t pid, int sig, const siginfo_t* info = nullptr) noexcept {
+        auto sent = signal_process_deferred(pid, sig, info);
         if (!sent) return sent.error();
         sent->fire();
         return ok();
@@ -411,7 +414,8 @@ public:
     /// signal_process, with the interruption of a blocked call left to the result (see
     /// signal_thread_deferred): a runtime raises SIGCHLD this way before a child's exit becomes
     /// visible, and interrupts the parent's blocking call after its wait4 could see the exit.
-    Result<DeferredInterrupt> signal_process_deferred(pid_t pid, int sig) noexcept {
+    /// `info`: as for signal_thread (pidfd_send_signal checks it the same way).
+    Result<DeferredInterrupt> signal_process_deferred(pid_t pid, int sig, const siginfo_t* info = nullptr) noexcept {
         std::vector<pid_t> blocked_tids;
         std::shared_ptr<detail::GuestProcess> process;
         try {
@@ -425,8 +429,8 @@ public:
             return Errno::nomem;
         }
         for (const pid_t tid : blocked_tids)
-            if (detail::signal_would_interrupt(pid, tid, sig)) return signal_thread_deferred(pid, tid, sig);
-        if (::syscall(SYS_pidfd_send_signal, process->pidfd.get(), sig, nullptr, 0) != 0) return detail::last_errno();
+            if (detail::signal_would_interrupt(pid, tid, sig)) return signal_thread_deferred(pid, tid, sig, info);
+        if (::syscall(SYS_pidfd_send_signal, process->pidfd.get(), sig, info, 0) != 0) return detail::last_errno();
         return DeferredInterrupt();
     }
 

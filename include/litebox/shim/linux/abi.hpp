@@ -30,6 +30,18 @@ struct itimerspec {
     timespec it_interval;
     timespec it_value;
 };
+struct itimerval {
+    timeval it_interval;
+    timeval it_value;
+};
+/// struct sigevent (timer_create): 64 bytes; only the thread id of the union is read.
+struct sigevent {
+    std::uint64_t sigev_value;
+    std::int32_t sigev_signo;
+    std::int32_t sigev_notify;
+    std::int32_t sigev_notify_thread_id;
+    std::int32_t padding[11];
+};
 struct tms {
     std::int64_t tms_utime;
     std::int64_t tms_stime;
@@ -270,6 +282,12 @@ LITEBOX_ABI_CHECK(timeval, 16);
 LITEBOX_ABI_CHECK(timezone, 8);
 LITEBOX_ABI_CHECK(itimerspec, 32);
 LITEBOX_ABI_OFFSET(itimerspec, it_value, 16);
+LITEBOX_ABI_CHECK(itimerval, 32);
+LITEBOX_ABI_OFFSET(itimerval, it_value, 16);
+LITEBOX_ABI_CHECK(sigevent, 64);
+LITEBOX_ABI_OFFSET(sigevent, sigev_signo, 8);
+LITEBOX_ABI_OFFSET(sigevent, sigev_notify, 12);
+LITEBOX_ABI_OFFSET(sigevent, sigev_notify_thread_id, 16);
 LITEBOX_ABI_CHECK(tms, 32);
 LITEBOX_ABI_CHECK(stat, 144);
 LITEBOX_ABI_OFFSET(stat, st_nlink, 16);

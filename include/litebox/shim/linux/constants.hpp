@@ -121,6 +121,16 @@ inline constexpr int sig_unblock = 1;
 inline constexpr int sig_setmask = 2;
 inline constexpr int si_user = 0;
 inline constexpr int si_tkill = -6;
+inline constexpr int si_timer = -2;     // SI_TIMER: a POSIX timer's signal
+inline constexpr int si_kernel = 0x80;  // SI_KERNEL: ITIMER_REAL / alarm's SIGALRM
+// setitimer(2) timers and timer_create(2) notification (struct sigevent's sigev_notify).
+inline constexpr int itimer_real = 0;
+inline constexpr int itimer_virtual = 1;
+inline constexpr int itimer_prof = 2;
+inline constexpr int sigev_signal = 0;
+inline constexpr int sigev_none = 1;
+inline constexpr int sigev_thread = 2;     // the C library's; to the kernel, SIGEV_SIGNAL to the process
+inline constexpr int sigev_thread_id = 4;  // SIGEV_SIGNAL | SIGEV_THREAD_ID: to one thread of the process
 
 // Resource limits.
 inline constexpr int rlimit_cpu = 0;

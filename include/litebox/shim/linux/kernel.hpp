@@ -32,6 +32,7 @@
 #include "request.hpp"
 #include "task_table.hpp"
 #include "terminal_settings.hpp"
+#include "timer_table.hpp"
 #include "trace.hpp"
 
 namespace litebox::shim::linux_abi {
@@ -98,9 +99,15 @@ public:
           m_tasks(m_config),
           m_tracer(m_config.trace, m_config.log_unsupported),
           m_boot(box.now()),
+          m_timers(box.platform(), m_boot, m_config.max_posix_timers),
           m_own_vfs(std::move(vfs)),
           m_vfs(m_own_vfs ? m_own_vfs.get() : &box.fs()) {
         if (m_own_vfs) ipc::install_fifo_opener(*m_own_vfs, box.platform());
+        // Timer signals go to the shim's signal books unless the runtime delivers them itself.
+        m_timers.set_signal_sink([this](Process<P>& process, Thread<P>* thread, const TimerSignal& signal) {
+            if (thread != nullptr) m_tasks.post_to_thread(*thread, signal.signo);
+            else m_tasks.post_to_process(process, signal.signo);
+        });
         m_uts.with_lock([&](Uts& u) {
             u.hostname = m_config.hostname.substr(0, abi::host_name_max);
             u.domainname = m_config.domainname.substr(0, abi::host_name_max);
@@ -138,6 +145,9 @@ public:
     [[nodiscard]] ProcessTable<P>& tasks() noexcept { return m_tasks; }
     [[nodiscard]] Tracer<P>& tracer() noexcept { return m_tracer; }
     [[nodiscard]] fs::Vfs<P>& vfs() const noexcept { return *m_vfs; }
+    /// ITIMER_REAL and POSIX timers (timer_table.hpp): a runtime with threads runs drive() on one
+    /// of them and may replace the signal sink.
+    [[nodiscard]] TimerTable<P>& timers() noexcept { return m_timers; }
 
     /// Time since the box started (CLOCK_MONOTONIC and CLOCK_BOOTTIME of the guest).
     [[nodiscard]] platform::Duration uptime() const { return platform().now().checked_duration_since(m_boot).value_or(platform::Duration{0}); }
@@ -163,7 +173,8 @@ public:
     /// Creates pid 1 with the configured credentials and limits.
     Result<std::unique_ptr<ThreadContext<P>>> create_init(InitSpec spec = {});
     /// Finishes execve after the runtime loaded the program: close-on-exec descriptors are closed,
-    /// caught signals reset to default, other threads killed, the program identity recorded.
+    /// POSIX timers deleted (ITIMER_REAL stays), caught signals reset to default, other threads
+    /// killed, the program identity recorded.
     void complete_exec(ThreadContext<P>& context, const ExecRequest& exec);
     /// Logs an unsupported syscall or flag once.
     void unsupported(std::uint64_t number, std::string_view reason) { m_tracer.note_unsupported(platform(), number, reason); }
@@ -182,6 +193,7 @@ private:
     ProcessTable<P> m_tasks;
     Tracer<P> m_tracer;
     Instant m_boot;
+    TimerTable<P> m_timers;
     std::shared_ptr<fs::Vfs<P>> m_own_vfs;
     fs::Vfs<P>* m_vfs;
     sync::Mutex<P, Uts> m_uts;
@@ -336,6 +348,7 @@ void Kernel<P>::complete_exec(ThreadContext<P>& context, const ExecRequest& exec
         t->kill();
     }
     process.files().close_all_on_exec();
+    m_timers.exec(context.shared_process());  // POSIX timers die with the old image; ITIMER_REAL stays
     process.signals().with_lock([](auto& sig) {
         for (auto& action : sig.actions)
             if (action.handler != abi::sig_ign) action = abi::kernel_sigaction{};

@@ -76,6 +76,8 @@ struct ShimConfig {
     /// Mount the read-only box sysfs (sysfs.hpp: one virtual CPU) at /sys likewise; with a host
     /// root, only where the host tree has a /sys to cover.
     bool mount_sysfs = true;
+    /// POSIX timers (timer_create) one process may hold at once (EAGAIN beyond).
+    std::size_t max_posix_timers = 256;
 };
 
 /// Bytes one bounce-buffer chunk moves between guest memory and a file (read/write and friends).

@@ -18,6 +18,7 @@
 #include "dir.hpp"
 #include "epoll.hpp"
 #include "identity.hpp"
+#include "itimer.hpp"
 #include "kernel.hpp"
 #include "lifecycle.hpp"
 #include "lock.hpp"

@@ -56,9 +56,9 @@ namespace litebox::shim::linux_abi {
     X(33, dup2, sys_dup2, supported, "ff", "") \
     X(34, pause, sys_nosys, enosys, "?", "") \
     X(35, nanosleep, sys_nanosleep, supported, "pp", "") \
-    X(36, getitimer, sys_nosys, enosys, "?", "") \
-    X(37, alarm, sys_nosys, enosys, "?", "") \
-    X(38, setitimer, sys_nosys, enosys, "?", "") \
+    X(36, getitimer, sys_getitimer, partial, "dp", "ITIMER_VIRTUAL, ITIMER_PROF: always disarmed (CPU time is not seen)") \
+    X(37, alarm, sys_alarm, supported, "u", "") \
+    X(38, setitimer, sys_setitimer, partial, "dpp", "ITIMER_VIRTUAL, ITIMER_PROF: arming is EINVAL (CPU time is not seen); disarming works") \
     X(39, getpid, sys_getpid, supported, "", "") \
     X(40, sendfile, sys_sendfile, supported, "ffpu", "") \
     X(41, socket, sys_socket, partial, "ddd", "AF_UNIX and AF_INET (TCP, UDP); AF_INET6 and others: EAFNOSUPPORT; SOCK_RAW: EPERM") \
@@ -242,11 +242,11 @@ namespace litebox::shim::linux_abi {
     X(219, restart_syscall, sys_nosys, enosys, "?", "") \
     X(220, semtimedop, sys_nosys, enosys, "?", "") \
     X(221, fadvise64, sys_fadvise64, supported, "fxxd", "") \
-    X(222, timer_create, sys_nosys, enosys, "?", "") \
-    X(223, timer_settime, sys_nosys, enosys, "?", "") \
-    X(224, timer_gettime, sys_nosys, enosys, "?", "") \
-    X(225, timer_getoverrun, sys_nosys, enosys, "?", "") \
-    X(226, timer_delete, sys_nosys, enosys, "?", "") \
+    X(222, timer_create, sys_timer_create, partial, "cpp", "CPU-time clocks: EINVAL") \
+    X(223, timer_settime, sys_timer_settime, supported, "ddpp", "") \
+    X(224, timer_gettime, sys_timer_gettime, supported, "dp", "") \
+    X(225, timer_getoverrun, sys_timer_getoverrun, partial, "d", "counts the expirations the timer passed over, not those while its signal was pending") \
+    X(226, timer_delete, sys_timer_delete, supported, "d", "") \
     X(227, clock_settime, sys_nosys, enosys, "?", "") \
     X(228, clock_gettime, sys_clock_gettime, partial, "cp", "CPU-time clocks report what the runtime accounts") \
     X(229, clock_getres, sys_clock_getres, supported, "cp", "") \
