@@ -671,7 +671,7 @@ int run(int argc, char** argv) {
                      static_cast<unsigned long long>(stats.overloaded),
                      static_cast<unsigned long long>(counts.forks + counts.images), static_cast<unsigned long long>(counts.forks),
                      static_cast<unsigned long long>(counts.images));
-        std::fprintf(stderr, "litebox-run: audit: %llu kinds of unsupported request refused with an errno (--trace names them)\n",
+        std::fprintf(stderr, "litebox-run: audit: unsupported requests refused with an errno: %llu distinct (--trace names them)\n",
                      static_cast<unsigned long long>(runtime->shim().tracer().note_count()));
     }
     if (!exit.has_value()) {
