@@ -259,10 +259,27 @@ TEST_CASE("procfs: fd/N of a pipe opens a new end of that pipe; /dev/stdin and /
     REQUIRE(sock >= 0);
     CHECK(g.read_file(*f.init, "/proc/self/fd/" + std::to_string(sock)) == "errno 6");
 
+    // The reopened end is the same pipe to stat (same inode and type as fstat of the original).
+    const auto st_a = f.mem.allocate(sizeof(lx::abi::stat));
+    const auto st_b = f.mem.allocate(sizeof(lx::abi::stat));
+    REQUIRE(f.call(lx::nr::fstat, w2, st_a) == 0);
+    REQUIRE(f.call(lx::nr::fstat, writer, st_b) == 0);
+    CHECK(f.mem.template get<lx::abi::stat>(st_a).st_ino == f.mem.template get<lx::abi::stat>(st_b).st_ino);
+    CHECK(f.mem.template get<lx::abi::stat>(st_b).st_mode == (0010000u | 0600u));  // S_IFIFO
+
     // Another uid cannot follow the links of a root process.
     auto child = f.fork(*f.init);
     REQUIRE(f.call_on(*child, lx::nr::setresuid, 2000, 2000, 2000) == 0);
     CHECK(g.read_file(*child, "/proc/1/fd/" + std::to_string(r2)) == "errno 13");
+    // Nor those of a process that switched to its uid but kept another saved uid (Linux's
+    // ptrace rule), though it may read the link's text.
+    auto switched = f.fork(*f.init);
+    REQUIRE(f.call_on(*switched, lx::nr::setresuid, 2000, 2000, 0) == 0);
+    const auto own = f.mem.allocate(8);
+    REQUIRE(f.call_on(*switched, lx::nr::pipe2, own, 0) == 0);
+    const auto path = "/proc/" + std::to_string(switched->pid()) + "/fd/" + std::to_string(f.mem.template get<std::int32_t>(own));
+    CHECK(g.readlink(*child, path).rfind("pipe:[", 0) == 0);
+    CHECK(g.read_file(*child, path) == "errno 13");
 }
 
 TEST_CASE("procfs: writes fail, nothing can be created", "[shim][procfs]") {

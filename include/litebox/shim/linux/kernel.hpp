@@ -116,7 +116,12 @@ public:
             auto procfs = install_procfs(*this);
             if (procfs) m_procfs = std::move(*procfs);
             else litebox::log(platform(), "litebox: procfs not mounted at /proc: errno {}", errno_number(procfs.error()));
-            if (m_procfs && m_config.link_dev_stdio) link_dev_stdio();
+            if (m_procfs && m_config.link_dev_stdio) {
+                try {  // never throws out of here (see below)
+                    link_dev_stdio();
+                } catch (const std::bad_alloc&) {
+                }
+            }
         }
         if (m_config.mount_sysfs) {
             // Never throws out of here: /proc is mounted already, and a constructor that throws
@@ -224,7 +229,12 @@ private:
             auto st = where->inode->getattr();
             if (!st) continue;
             if (!m_vfs->unlink(root, *dev, stdio_names[i])) continue;
-            if (!m_vfs->symlink(root, target, *dev, stdio_names[i])) {
+            bool linked = false;
+            try {
+                linked = m_vfs->symlink(root, target, *dev, stdio_names[i]).has_value();
+            } catch (const std::bad_alloc&) {
+            }
+            if (!linked) {  // put the device back
                 (void)m_vfs->mknod(root, *dev, stdio_names[i], st->mode, st->represented_device);
                 continue;
             }
@@ -239,13 +249,19 @@ private:
             const auto root = fs::Credentials::root();
             auto dev = m_vfs->resolve_directory(root, m_vfs->root(), "/dev");
             if (!dev) return;
+            // Only the links this kernel made, still as it made them (a guest may have changed them).
+            const auto ours = [&](const char* name, const std::string& body) {
+                auto text = m_vfs->readlink(root, *dev, name);
+                return text && *text == body;
+            };
             for (int i = 0; i < 3; ++i) {
+                if (!ours(stdio_names[i], "/proc/self/fd/" + std::to_string(i))) continue;
                 if (m_stdio_linked[i]) (void)m_vfs->unlink(root, *dev, stdio_names[i]);
                 if (!m_stdio[i].valid()) continue;
                 auto st = m_stdio[i].inode->getattr();
                 if (st && m_vfs->unlink(root, *dev, stdio_names[i])) (void)m_vfs->mknod(root, *dev, stdio_names[i], st->mode, m_stdio_device[i]);
             }
-            if (m_dev_fd_linked) (void)m_vfs->unlink(root, *dev, "fd");
+            if (m_dev_fd_linked && ours("fd", "/proc/self/fd")) (void)m_vfs->unlink(root, *dev, "fd");
         } catch (...) {
         }
     }

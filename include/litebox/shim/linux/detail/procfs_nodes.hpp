@@ -43,6 +43,14 @@ inline std::optional<int> parse_number(std::string_view name) noexcept {
 inline bool may_inspect(const fs::Credentials& caller, const Credentials& target) noexcept {
     return caller.euid == 0 || caller.euid == target.euid;
 }
+/// Following fd/N reaches the object itself, so it takes Linux's ptrace-style rule: root, or the
+/// caller's fs ids equal to every real, effective and saved id of the target (a process that
+/// dropped or switched ids keeps its descriptors from the other uid).
+inline bool may_follow(const fs::Credentials& caller, const Credentials& target) noexcept {
+    if (caller.euid == 0) return true;
+    return caller.fsuid == target.ruid && caller.fsuid == target.euid && caller.fsuid == target.suid &&
+           caller.fsgid == target.rgid && caller.fsgid == target.egid && caller.fsgid == target.sgid;
+}
 
 /// Common attributes: type, permissions, owner, and the kernel through the shared source.
 template <typename P>
@@ -140,13 +148,20 @@ template <typename P>
 class PipeNode final : public Node<P> {
 public:
     PipeNode(std::shared_ptr<Source<P>> source, const fd::Stat& st, std::uint32_t uid, std::uint32_t gid,
-             const std::shared_ptr<ipc::Pipe<P>>& pipe)
-        : Node<P>(std::move(source), st.inode, fd::mode::fifo | 0600, uid, gid) {
-        m_attachment.try_attach(pipe);
+             std::shared_ptr<ipc::Pipe<P>> pipe)
+        : Node<P>(std::move(source), st.inode, fd::mode::fifo | 0600, uid, gid), m_stat(st), m_pipe(std::move(pipe)) {
+        m_stat.uid = uid;
+        m_stat.gid = gid;
+        m_stat.device = 0;  // the VFS fills in the mount's
+        m_attachment.try_attach(m_pipe);
     }
+    /// The pipe's own attributes (inode number, type, times), as fstat of its ends reports them.
+    Result<fs::Stat> getattr() override { return m_stat; }
     fs::Attachment<P>* attachment() noexcept override { return &m_attachment; }
 
 private:
+    fs::Stat m_stat;
+    std::shared_ptr<ipc::Pipe<P>> m_pipe;  // held for the open: the last end may close meanwhile
     fs::Attachment<P> m_attachment;
 };
 
@@ -293,7 +308,7 @@ protected:
             [weak, fd, source](Kernel<P>&, const fs::Credentials& caller) -> Result<std::optional<typename Link<P>::Jump>> {
                 auto p = weak.lock();
                 if (!p) return Errno::noent;
-                if (!may_inspect(caller, p->credentials())) return Errno::acces;
+                if (!may_follow(caller, p->credentials())) return Errno::acces;
                 LITEBOX_TRY_ASSIGN(auto file, p->files().get(fd));
                 const auto owner = p->credentials();
                 return descriptor_jump<P>(source, *file, owner.euid, owner.egid);
