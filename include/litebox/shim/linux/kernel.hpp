@@ -207,7 +207,6 @@ private:
     std::shared_ptr<fs::FileSystem<P>> m_sysfs;  // null when not mounted
     MapsSource m_maps_source;
     std::array<fs::Location<P>, 3> m_stdio{};  // the devfs stdio devices /dev/std* linked away
-    std::array<std::uint64_t, 3> m_stdio_device{};
     std::array<bool, 3> m_stdio_linked{};  // a link made where there was no device
     bool m_dev_fd_linked = false;
 
@@ -239,7 +238,6 @@ private:
                 continue;
             }
             m_stdio[i] = std::move(*where);
-            m_stdio_device[i] = st->represented_device;
         }
         if (!m_vfs->resolve(root, *dev, "fd", fs::at_flags::symlink_nofollow))
             m_dev_fd_linked = m_vfs->symlink(root, "/proc/self/fd", *dev, "fd").has_value();
@@ -259,7 +257,7 @@ private:
                 if (m_stdio_linked[i]) (void)m_vfs->unlink(root, *dev, stdio_names[i]);
                 if (!m_stdio[i].valid()) continue;
                 auto st = m_stdio[i].inode->getattr();
-                if (st && m_vfs->unlink(root, *dev, stdio_names[i])) (void)m_vfs->mknod(root, *dev, stdio_names[i], st->mode, m_stdio_device[i]);
+                if (st && m_vfs->unlink(root, *dev, stdio_names[i])) (void)m_vfs->mknod(root, *dev, stdio_names[i], st->mode, st->represented_device);
             }
             if (m_dev_fd_linked && ours("fd", "/proc/self/fd")) (void)m_vfs->unlink(root, *dev, "fd");
         } catch (...) {
