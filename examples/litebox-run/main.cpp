@@ -7,7 +7,10 @@
 // missing program.
 #include <fcntl.h>
 #include <signal.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -18,6 +21,7 @@
 #include <cstring>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <span>
@@ -393,6 +397,86 @@ private:
     std::thread m_thread;
 };
 
+/// The signal state the runner was started with: a program keeps its parent's blocked signals and
+/// ignored ones over execve, so the guest starts with them too (`nohup litebox-run ...` keeps
+/// SIGHUP ignored; a background job of a script keeps SIGINT and SIGQUIT ignored).
+struct InheritedSignals {
+    std::uint64_t blocked = 0;
+    std::uint64_t ignored = 0;
+};
+InheritedSignals inherited_signals() {
+    InheritedSignals inherited;
+    sigset_t mask;
+    if (::pthread_sigmask(SIG_BLOCK, nullptr, &mask) == 0) {
+        for (int sig = 1; sig <= 64; ++sig)
+            if (sigismember(&mask, sig) == 1) inherited.blocked |= std::uint64_t{1} << (sig - 1);
+    }
+    for (int sig = 1; sig <= 64; ++sig) {
+        struct sigaction action {};
+        if (sig != SIGKILL && sig != SIGSTOP && ::sigaction(sig, nullptr, &action) == 0 && action.sa_handler == SIG_IGN)
+            inherited.ignored |= std::uint64_t{1} << (sig - 1);
+    }
+    return inherited;
+}
+
+/// Passes the signals sent to the runner on to the guest, as if the runner were the program (the
+/// guests run in a session of their own, without the runner's terminal): kill, timeout or a
+/// service manager reach the guest's first process -- a guest with a SIGTERM handler cleans up, one
+/// without dies of it and the runner exits with 128 + N -- and the terminal's ^C, ^\ and hangup
+/// (SI_KERNEL) reach the box terminal's foreground process group (Runtime::forward_signal). The
+/// signals are blocked in every runner thread (block_forwarded_signals, before the first thread
+/// starts; guests set their own mask at launch) and read from a signalfd by a thread of their own.
+/// SIGKILL cannot be caught: the runner dies and the guests with it (PTRACE_O_EXITKILL).
+class SignalForwarder {
+public:
+    static constexpr int forwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
+
+    static sigset_t block_forwarded_signals() {
+        sigset_t set;
+        sigemptyset(&set);
+        for (const int sig : forwarded) sigaddset(&set, sig);
+        (void)::pthread_sigmask(SIG_BLOCK, &set, nullptr);
+        return set;
+    }
+
+    SignalForwarder(const sigset_t& set, std::function<void(int, bool)> forward)
+        : m_signals(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)),
+          m_stop(::eventfd(0, EFD_CLOEXEC)),
+          m_forward(std::move(forward)) {
+        if (m_signals.valid() && m_stop.valid()) m_thread = std::thread([this] { loop(); });
+    }
+    SignalForwarder(const SignalForwarder&) = delete;
+    SignalForwarder& operator=(const SignalForwarder&) = delete;
+    ~SignalForwarder() {
+        if (!m_thread.joinable()) return;
+        const std::uint64_t one = 1;
+        (void)!::write(m_stop.get(), &one, sizeof one);
+        m_thread.join();
+    }
+    [[nodiscard]] bool running() const noexcept { return m_thread.joinable(); }
+
+private:
+    void loop() {
+        for (;;) {
+            pollfd fds[2] = {{m_signals.get(), POLLIN, 0}, {m_stop.get(), POLLIN, 0}};
+            if (::poll(fds, 2, -1) < 0) {
+                if (errno == EINTR) continue;
+                return;
+            }
+            if (fds[1].revents != 0) return;
+            signalfd_siginfo info{};
+            while (::read(m_signals.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+                m_forward(static_cast<int>(info.ssi_signo), info.ssi_code == SI_KERNEL);
+            }
+        }
+    }
+
+    lp::UniqueFd m_signals;
+    lp::UniqueFd m_stop;
+    std::function<void(int sig, bool from_terminal)> m_forward;
+    std::thread m_thread;
+};
+
 /// A host file mapped read-only for the lifetime of the box (the --rootfs image).
 class MappedFile {
 public:
@@ -503,6 +587,9 @@ bool add_mounts(const Options& options, litebox_run::Platform& platform, std::de
 }
 
 int run(int argc, char** argv) {
+    // Before anything changes them, and before the first thread: see SignalForwarder.
+    const InheritedSignals inherited = inherited_signals();
+    const sigset_t forwarded_signals = SignalForwarder::block_forwarded_signals();
     std::string error;
     const auto options = parse(argc, argv, error);
     if (!options) {
@@ -592,7 +679,7 @@ int run(int argc, char** argv) {
                                         : litebox::errno_message(e).data());
         return e == Errno::noent || e == Errno::notdir ? exit_not_found : exit_cannot_execute;
     }
-    runtime->shim().complete_exec(runtime->init(), litebox::shim::linux_abi::ExecRequest{program->path, program->argv, options->env});
+    runtime->shim().complete_exec(runtime->init(), litebox::shim::linux_abi::ExecRequest{program->path, program->shown_argv, options->env});
     ::signal(SIGPIPE, SIG_IGN);  // a closed stdout is an EPIPE for the guest, not our death
 
     sc::LaunchOptions launch;
@@ -600,6 +687,8 @@ int run(int argc, char** argv) {
     launch.sync_wakeup = options->sync_wakeup;
     launch.guest_cpu = options->guest_cpu;
     launch.box_tid = runtime->init().pid();  // glibc keeps set_tid_address's answer as the thread's id
+    launch.blocked_signals = inherited.blocked;
+    launch.ignored_signals = inherited.ignored;
 
     sc::SupervisorOptions supervise;
     supervise.supervisor_cpu = options->supervisor_cpu;
@@ -630,6 +719,9 @@ int run(int argc, char** argv) {
         return failure.error == Errno::noexec ? exit_cannot_execute : exit_runner_error;
     }
     runtime->bind_init((*guest)->pid);
+    SignalForwarder forwarder(forwarded_signals, [&runtime](int sig, bool from_terminal) { runtime->forward_signal(sig, from_terminal); });
+    if (!forwarder.running())
+        std::fprintf(stderr, "litebox-run: warning: signals sent to the runner are not passed on to the guest: %s\n", std::strerror(errno));
     runtime->set_launcher(
         [&](litebox_run::LoadedProgram& next, const std::vector<std::string>& envp) {
             sc::LaunchOptions options = launch;

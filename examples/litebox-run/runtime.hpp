@@ -151,7 +151,12 @@ inline std::int64_t neg(Errno e) noexcept { return -static_cast<std::int64_t>(li
 struct LoadedProgram {
     sc::GuestImage image;
     std::string path;                // what /proc/PID/exe names (the box path of the ELF file)
-    std::vector<std::string> argv;   // after `#!` rewriting
+    std::vector<std::string> argv;   // what the image is started with (after `#!` rewriting)
+    // What /proc/PID/cmdline shows: `argv`, except for a dynamically linked program, which the
+    // image starts as `interpreter --argv0 NAME PROGRAM ARGS...` -- Linux shows the program's own
+    // argv there (the kernel loads the interpreter without changing it), and ps, pidof and pkill
+    // read it.
+    std::vector<std::string> shown_argv;
     // For an execve: the calling thread's blocked signals and its process's ignored ones, which
     // the new image keeps (LaunchOptions::blocked_signals / ignored_signals).
     std::uint64_t blocked_signals = 0;
@@ -308,15 +313,15 @@ public:
                 if (loader->check() != sc::ElfCheck::ok) return Errno::noexec;
                 name_mapping(loader->fd(), exe_path(context, interpreter), loader_file.stat);
                 std::vector<std::string> loader_argv{interpreter, "--argv0", argv.empty() ? path : argv[0], path};
-                for (std::size_t i = 1; i < argv.size(); ++i) loader_argv.push_back(std::move(argv[i]));
+                for (std::size_t i = 1; i < argv.size(); ++i) loader_argv.push_back(argv[i]);
                 LITEBOX_TRY_ASSIGN(auto image, loader->duplicate());
-                return LoadedProgram{std::move(image), exe_path(context, path), std::move(loader_argv)};
+                return LoadedProgram{std::move(image), exe_path(context, path), std::move(loader_argv), std::move(argv)};
             }
             // The whole file is checked once sealed (dynamic only if the head was too short).
             LITEBOX_TRY_ASSIGN(auto prepared, prepare_image(program.file, program.stat, "litebox-guest"));
             std::string exe = exe_path(context, path);
             name_mapping(prepared.image.fd(), exe, program.stat);
-            LoadedProgram loaded{std::move(prepared.image), std::move(exe), std::move(argv)};
+            LoadedProgram loaded{std::move(prepared.image), std::move(exe), argv, argv};
             loaded.stage = std::move(prepared.stage);
             return loaded;
         }
@@ -420,7 +425,28 @@ public:
     /// Registers the first program, launched by the caller as host process `host_pid`.
     void bind_init(pid_t host_pid) {
         std::shared_ptr<Context> init(std::move(m_init));
+        m_init_pid.store(init->pid(), std::memory_order_release);
         bind(host_pid, host_pid, std::move(init));
+    }
+
+    /// A signal sent to the runner (main.cpp's SignalForwarder). Guests run in a session of their
+    /// own, so the runner stands for them on the host: a signal from the runner's terminal (^C,
+    /// ^\, hangup: `from_terminal`) goes to the box terminal's foreground process group, as the
+    /// terminal would send it; one from another process (kill, timeout) to the box's first process.
+    void forward_signal(int sig, bool from_terminal) {
+        const int init_pid = m_init_pid.load(std::memory_order_acquire);
+        if (init_pid <= 0) return;
+        std::vector<int> targets;
+        if (from_terminal) {
+            auto& tasks = m_shim.tasks();
+            int group = m_shim.terminal().with_lock([](lx::TerminalSettings& s) { return s.foreground_group; });
+            if (group == 0) group = tasks.process_group_of(init_pid).value_or(0);
+            for (const int pid : tasks.process_ids())
+                if (group != 0 && tasks.process_group_of(pid).value_or(0) == group) targets.push_back(pid);
+        }
+        if (targets.empty()) targets.push_back(init_pid);
+        for (const int pid : targets)
+            if (auto sent = signal_box_process(pid, sig)) sent->fire();
     }
 
     /// The supervisor's entry point (SyscallHandlerFor<Runtime, GuestThread>).
@@ -558,7 +584,7 @@ private:
         if (!launched) return neg(launched.error());
         const pid_t host_pid = (*launched)->pid;
         m_images.fetch_add(1, std::memory_order_relaxed);
-        m_shim.complete_exec(context, lx::ExecRequest{exe, program->argv, exec.envp});
+        m_shim.complete_exec(context, lx::ExecRequest{exe, program->shown_argv, exec.envp});
         {
             // Signals sent to the box process meanwhile went to the old host process, where they
             // are pending (its thread waits in this call): they move with the process, as
@@ -1078,6 +1104,7 @@ private:
     litebox::LiteBox<Platform> m_box;
     lx::LinuxShim<Platform> m_shim;
     std::unique_ptr<Context> m_init;
+    std::atomic<int> m_init_pid{0};  // box pid of the first program, once bound
     std::atomic<std::uint64_t> m_forks{0};
     std::atomic<std::uint64_t> m_images{0};
     Launcher m_launcher;

@@ -121,4 +121,9 @@ expected="2c2
 status 1"
 [ "$out" = "$expected" ] && echo "ok: bash process substitution through /dev/fd" || fail "process substitution printed: $out"
 
+# /proc/PID/cmdline of a dynamically linked program is its own argv (the runner starts it through
+# its loader, which Linux does not show either), so pidof finds it by name.
+out=$("$run" --rootfs-dir / -- /bin/sh -c '/bin/sleep 5 & p=$!; sleep 0.3; tr "\0" " " < /proc/$p/cmdline; echo "| $(cat /proc/$p/comm) | $(pidof sleep)" ; kill $p' 2>&1 | grep -v '^litebox shim: ')
+[ "$out" = "/bin/sleep 5 | sleep | 2" ] && echo "ok: /proc/PID/cmdline of a dynamic program is its argv" || fail "cmdline printed: $out"
+
 [ "$failures" = 0 ] || exit 1

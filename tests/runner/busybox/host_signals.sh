@@ -1,0 +1,166 @@
+#!/bin/sh
+# Signals between the host and litebox-run's guest (the default busybox image):
+# - a signal another host process sends to the runner (kill, timeout, a service manager) reaches
+#   the guest's first process, as if the runner were the program: its trap runs and the runner
+#   exits with the guest's status, or the guest dies of it and the runner exits with 128 + N;
+# - signals the runner was started with ignored or blocked stay so in the guest (execve keeps
+#   them: `nohup`, background jobs of scripts);
+# - the terminal's ^C reaches the guests (they run in a session of their own, so the runner passes
+#   it on to the box's foreground process group).
+# Margins are wide: the machine running the tests may be loaded.
+# Usage: host_signals.sh LITEBOX_RUN
+set -u
+run=$1
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# Kills runner $1 after 30 s, so that a signal that is not passed on fails the check instead of
+# hanging it (a `timeout` in between would receive the signals itself).
+watchdog() { (sleep 30; kill -KILL "$1" 2>/dev/null) >/dev/null 2>&1 & }
+
+# Waits (up to 20 s) until file $1 holds a line "ready".
+wait_ready() {
+    i=0
+    while ! grep -q ready "$1" 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -gt 200 ] && return 1
+        sleep 0.1
+    done
+}
+
+# 1. SIGTERM to the runner runs the guest's trap; the runner exits with the trap's status.
+"$run" -- sh -c 'trap "echo got TERM; exit 7" TERM; echo ready; while :; do sleep 0.1; done' >"$work/out1" 2>&1 &
+pid=$!
+watchdog $pid
+if wait_ready "$work/out1"; then
+    kill -TERM $pid
+    wait $pid
+    status=$?
+    if [ "$status" = 7 ] && grep -q "got TERM" "$work/out1"; then
+        echo "ok: SIGTERM to the runner ran the guest's trap (exit 7)"
+    else
+        fail "SIGTERM with a trap: status $status, output: $(cat "$work/out1")"
+    fi
+else
+    fail "the trap guest never became ready: $(cat "$work/out1")"
+    kill -KILL $pid 2>/dev/null
+fi
+
+# 2. A guest without a handler dies of the forwarded signal: 128 + 15, at once.
+"$run" -- sh -c 'echo ready; exec sleep 30' >"$work/out2" 2>&1 &
+pid=$!
+watchdog $pid
+if wait_ready "$work/out2"; then
+    sleep 0.3  # past the exec
+    start=$(now_ms)
+    kill -TERM $pid
+    wait $pid
+    status=$?
+    elapsed=$(( $(now_ms) - start ))
+    if [ "$status" = 143 ] && [ "$elapsed" -lt 5000 ]; then
+        echo "ok: SIGTERM to the runner ended 'sleep 30' with 143 after ${elapsed} ms"
+    else
+        fail "SIGTERM without a handler: status $status after ${elapsed} ms (expected 143)"
+    fi
+else
+    fail "the sleep guest never became ready"
+    kill -KILL $pid 2>/dev/null
+fi
+
+# 3. SIGUSR1 to the runner reaches the guest's handler; the guest goes on.
+"$run" -- sh -c 'trap "echo usr1" USR1; echo ready; i=0; while [ $i -lt 10 ]; do sleep 0.1; i=$((i + 1)); done; echo done' >"$work/out3" 2>&1 &
+pid=$!
+watchdog $pid
+if wait_ready "$work/out3"; then
+    kill -USR1 $pid
+    wait $pid
+    status=$?
+    if [ "$status" = 0 ] && grep -q usr1 "$work/out3" && grep -q done "$work/out3"; then
+        echo "ok: SIGUSR1 to the runner reached the guest's handler"
+    else
+        fail "SIGUSR1: status $status, output: $(cat "$work/out3")"
+    fi
+else
+    fail "the USR1 guest never became ready"
+    kill -KILL $pid 2>/dev/null
+fi
+
+# 4. Ignored at start: stays ignored in the guest (a shell cannot undo an inherited SIG_IGN, so
+#    the guest's own SIGINT leaves it alive).
+out=$( (trap '' INT; "$run" -- sh -c 'kill -INT $$; echo survived') 2>&1)
+status=$?
+if [ "$status" = 0 ] && [ "$out" = survived ]; then
+    echo "ok: SIGINT ignored by the runner's parent stays ignored in the guest"
+else
+    fail "inherited SIG_IGN: status $status, output: $out"
+fi
+
+# 5. Blocked at start: stays blocked (the guest's own SIGUSR1 stays pending instead of killing it).
+if command -v python3 >/dev/null; then
+    out=$(timeout -s KILL 30 python3 -c '
+import os, signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR1])
+os.execv(sys.argv[1], [sys.argv[1], "--", "sh", "-c", "kill -USR1 $$; echo survived"])
+' "$run" 2>&1)
+    status=$?
+    if [ "$status" = 0 ] && [ "$out" = survived ]; then
+        echo "ok: SIGUSR1 blocked by the runner's parent stays blocked in the guest"
+    else
+        fail "inherited mask: status $status, output: $out"
+    fi
+
+    # 6. ^C on the runner's terminal: the guest shell's trap runs once and its foreground child (a
+    #    second box process in its process group) is interrupted too, as a terminal would do.
+    out=$(timeout -s KILL 60 python3 -c '
+import os, pty, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "--", "sh", "-c",
+             "n=0; trap \"n=\\$((n + 1))\" INT; echo ready; s=$(date +%s); sleep 23; echo count=$n slept=$(($(date +%s) - s))"])
+def sleeping():  # the guest sleep 23 runs (a host process with that argv)
+    for entry in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/cmdline" % entry, "rb") as f:
+                if f.read() == b"sleep\x0023\x00":
+                    return True
+        except (OSError, ValueError):
+            pass
+    return False
+buf = b""
+deadline = time.time() + 40
+while b"ready" not in buf and time.time() < deadline:
+    try:
+        buf += os.read(fd, 1024)
+    except OSError:
+        break
+while not sleeping() and time.time() < deadline:
+    time.sleep(0.05)
+time.sleep(0.2)
+os.write(fd, b"\x03")
+while time.time() < deadline:
+    try:
+        chunk = os.read(fd, 1024)
+    except OSError:
+        break
+    if not chunk:
+        break
+    buf += chunk
+_, status = os.waitpid(pid, 0)
+print(buf.decode(errors="replace").replace("\r", ""))
+print("status", os.waitstatus_to_exitcode(status))
+' "$run" 2>&1)
+    if echo "$out" | grep -q "count=1 slept=[0-9]\b" && echo "$out" | grep -q "status 0"; then
+        echo "ok: ^C on the terminal reached the guest once"
+    else
+        fail "^C on the terminal: $(echo "$out" | tr '\n' ' ')"
+    fi
+fi
+
+if [ "$failures" -ne 0 ]; then
+    echo "$failures failure(s)"
+    exit 1
+fi
+echo "all host signal checks passed"
