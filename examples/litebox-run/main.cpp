@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
@@ -95,6 +96,7 @@ struct Options {
     std::optional<std::uint64_t> max_processes, max_files, max_blocked_calls;  // --limits
     std::string workdir = "/";
     std::string hostname = "litebox";
+    std::uint32_t cpus = 0;  // 0: the host CPUs the runner may use (at most 64)
     std::uint32_t uid = 0;
     std::uint32_t gid = 0;
     std::uint64_t tmpfs_bytes = 256ull << 20;
@@ -117,6 +119,8 @@ void usage(std::FILE* out) {
         "  --tmpfs GUEST[:SIZE] an empty tmpfs at GUEST (SIZE: bytes, or K/M/G; default 64M)\n"
         "  --workdir DIR        the guest's working directory (default /)\n"
         "  --hostname NAME      the guest's host name (default litebox)\n"
+        "  --cpus N             how many CPUs the guest sees, 1-64 (nproc, /proc/cpuinfo;\n"
+        "                       default: the host CPUs litebox-run may run on)\n"
         "  --net none|slirp|tun the box's network beyond its loopback (default none):\n"
         "                       slirp: user-mode NAT (box 10.0.2.15, host and gateway 10.0.2.2,\n"
         "                       which reaches the host's 127.0.0.1; DNS 10.0.2.3);\n"
@@ -277,6 +281,14 @@ std::optional<Options> parse(int argc, char** argv, std::string& error) {
             if (arg == "--uid") options.uid = static_cast<std::uint32_t>(*number);
             else if (arg == "--gid") options.gid = static_cast<std::uint32_t>(*number);
             else options.tmpfs_bytes = *number;
+        } else if (arg == "--cpus") {
+            const auto v = value();
+            const auto number = v ? parse_number(*v) : std::nullopt;
+            if (!number || *number == 0 || *number > 64) {
+                error = "--cpus needs a number from 1 to 64";
+                return std::nullopt;
+            }
+            options.cpus = static_cast<std::uint32_t>(*number);
         } else if (arg == "--supervisor-cpu" || arg == "--guest-cpu") {
             const auto v = value();
             const auto cpu = v ? parse_cpu(*v) : std::nullopt;
@@ -396,6 +408,16 @@ private:
     litebox::shim::linux_abi::TimerTable<litebox_run::Platform>& m_timers;
     std::thread m_thread;
 };
+
+/// The host CPUs this process may run on (its affinity), 1 to 64: what the guest sees by default,
+/// since its threads run on them.
+std::uint32_t host_cpus() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (::sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+    const int count = CPU_COUNT(&set);
+    return static_cast<std::uint32_t>(std::clamp(count, 1, 64));
+}
 
 /// The signal state the runner was started with: a program keeps its parent's blocked signals and
 /// ignored ones over execve, so the guest starts with them too (`nohup litebox-run ...` keeps
@@ -631,6 +653,7 @@ int run(int argc, char** argv) {
     // the trace (--trace) and counted by --audit, not mixed into the guest's standard error.
     spec.shim.log_unsupported = false;
     spec.shim.hostname = options->hostname;
+    spec.shim.cpus = options->cpus != 0 ? options->cpus : host_cpus();
     spec.shim.initial_uid = options->uid;
     spec.shim.initial_gid = options->gid;
     if (options->max_processes) spec.shim.max_tasks = static_cast<std::size_t>(*options->max_processes);

@@ -375,6 +375,32 @@ TEST_CASE("execve asks the runtime and complete_exec closes close-on-exec descri
     CHECK(g.call(lx::nr::execve, g.mem.put_string("/bin/sh"), argv2, 0) == err(Errno::toobig));
 }
 
+TEST_CASE("ShimConfig::cpus: the affinity mask covers the box's CPUs and each thread keeps its own", "[shim][process]") {
+    lx::ShimConfig config;
+    config.cpus = 4;
+    ShimFixture<> f(config);
+    const auto mask = f.mem.allocate(8);
+    CHECK(f.call(lx::nr::sched_getaffinity, 0, 8, mask) == 8);
+    CHECK(f.mem.get<std::uint64_t>(mask) == 0xf);
+    f.mem.put<std::uint64_t>(mask, 0x30);  // CPUs 4 and 5: none of the box's
+    CHECK(f.call(lx::nr::sched_setaffinity, 0, 8, mask) == err(Errno::inval));
+    f.mem.put<std::uint64_t>(mask, 0x16);  // CPUs 1, 2 and 4: the box's part is kept
+    CHECK(f.call(lx::nr::sched_setaffinity, 0, 8, mask) == 0);
+    CHECK(f.call(lx::nr::sched_getaffinity, 0, 8, mask) == 8);
+    CHECK(f.mem.get<std::uint64_t>(mask) == 0x6);
+    // A child starts with its parent's mask (taskset -c 1,2 CMD: CMD's nproc says 2) and changes
+    // only its own.
+    auto child = f.fork(*f.init);
+    CHECK(f.call_on(*child, lx::nr::sched_getaffinity, 0, 8, mask) == 8);
+    CHECK(f.mem.get<std::uint64_t>(mask) == 0x6);
+    f.mem.put<std::uint64_t>(mask, 0x8);
+    CHECK(f.call_on(*child, lx::nr::sched_setaffinity, 0, 8, mask) == 0);
+    CHECK(f.call(lx::nr::sched_getaffinity, child->pid(), 8, mask) == 8);
+    CHECK(f.mem.get<std::uint64_t>(mask) == 0x8);
+    CHECK(f.call(lx::nr::sched_getaffinity, 0, 8, mask) == 8);
+    CHECK(f.mem.get<std::uint64_t>(mask) == 0x6);
+}
+
 TEST_CASE("the box has one CPU: affinity, getcpu and scheduler queries", "[shim][process]") {
     lx::ShimConfig config;
     config.initial_uid = 0;

@@ -474,6 +474,35 @@ TEST_CASE("sysfs: one virtual CPU, read-only, nothing of the host", "[shim][sysf
     CHECK(mounts.find(" /sys tmpfs ro,") != std::string::npos);
 }
 
+TEST_CASE("ShimConfig::cpus: /sys, /proc/cpuinfo and /proc/stat show that many CPUs", "[shim][sysfs][procfs]") {
+    lx::ShimConfig config;
+    config.cpus = 3;
+    ShimFixture<> f(config);
+    Guest<ShimFixture<>> g{f};
+    CHECK(g.read_file(*f.init, "/sys/devices/system/cpu/online") == "0-2\n");
+    CHECK(g.read_file(*f.init, "/sys/devices/system/cpu/possible") == "0-2\n");
+    CHECK(g.read_file(*f.init, "/sys/devices/system/cpu/present") == "0-2\n");
+    auto cpus = g.list(*f.init, "/sys/devices/system/cpu");
+    std::sort(cpus.begin(), cpus.end());
+    CHECK(cpus == std::vector<std::string>{"cpu0", "cpu1", "cpu2", "offline", "online", "possible", "present"});
+    const std::string cpuinfo = g.read_file(*f.init, "/proc/cpuinfo");
+    std::size_t paragraphs = 0;
+    for (std::size_t at = cpuinfo.find("processor\t: "); at != std::string::npos; at = cpuinfo.find("processor\t: ", at + 1)) ++paragraphs;
+    CHECK(paragraphs == 3);
+    CHECK(cpuinfo.find("processor\t: 2\n") != std::string::npos);
+    CHECK(cpuinfo.find("siblings\t: 3\n") != std::string::npos);
+    const std::string stat = g.read_file(*f.init, "/proc/stat");
+    CHECK(stat.find("\ncpu2 ") != std::string::npos);
+    CHECK(stat.find("\ncpu3 ") == std::string::npos);
+
+    lx::ShimConfig many;
+    many.cpus = 1000;  // clamped to the 64 an affinity mask holds
+    ShimFixture<> m(many);
+    Guest<ShimFixture<>> gm{m};
+    CHECK(gm.read_file(*m.init, "/sys/devices/system/cpu/online") == "0-63\n");
+    CHECK(gm.list(*m.init, "/sys/devices/system/cpu").size() == 64 + 4);
+}
+
 TEST_CASE("sysfs: ShimConfig::mount_sysfs off leaves /sys alone", "[shim][sysfs]") {
     lx::ShimConfig config;
     config.mount_sysfs = false;

@@ -7,8 +7,11 @@ id -g
 echo "$$" | grep -c '^[0-9][0-9]*$'
 kill -0 $$ && echo self-signal-ok
 date +%Y | grep -c '^20'
+# The box shows as many CPUs as the runner may use (sched_getaffinity), as natively.
+nproc
 # Job control: SIGSTOP really stops a process (its counter stands still) until SIGCONT.
-( i=0; while :; do i=$((i + 1)); echo $i > counter; sleep 0.05; done ) &
+# (written aside and renamed, so that a read never sees the file half written)
+( i=0; while :; do i=$((i + 1)); echo $i > counter.new; mv counter.new counter; sleep 0.05; done ) &
 worker=$!
 sleep 0.4
 kill -STOP $worker

@@ -12,6 +12,7 @@
 // - A ThreadContext is used by one host thread at a time.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -147,6 +148,11 @@ public:
     [[nodiscard]] LiteBox<P>& box() const noexcept { return *m_box; }
     [[nodiscard]] const P& platform() const noexcept { return m_box->platform(); }
     [[nodiscard]] const ShimConfig& config() const noexcept { return m_config; }
+    /// The box's CPUs (ShimConfig::cpus, clamped to 1..64) and their mask.
+    [[nodiscard]] std::uint32_t cpu_count() const noexcept { return std::clamp<std::uint32_t>(m_config.cpus, 1, 64); }
+    [[nodiscard]] std::uint64_t cpu_mask() const noexcept {
+        return cpu_count() == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << cpu_count()) - 1;
+    }
     [[nodiscard]] ProcessTable<P>& tasks() noexcept { return m_tasks; }
     [[nodiscard]] Tracer<P>& tracer() noexcept { return m_tracer; }
     [[nodiscard]] fs::Vfs<P>& vfs() const noexcept { return *m_vfs; }

@@ -1,6 +1,6 @@
 // Process identity syscalls: pids and tids, process groups and sessions, set_tid_address; and the
-// scheduler's view of the box: one virtual CPU (CPU 0, as /proc/cpuinfo says), every task under
-// SCHED_OTHER at priority 0.
+// scheduler's view of the box: ShimConfig::cpus virtual CPUs (as /proc/cpuinfo and /sys say), a
+// recorded affinity mask per thread, every task under SCHED_OTHER at priority 0.
 #pragma once
 
 #include <algorithm>
@@ -69,9 +69,19 @@ SyscallResult sys_sched_yield(ThreadContext<P>&, const SyscallRequest&) {
 }
 
 namespace process_detail {
-/// The box's CPU mask: CPU 0 only, in one long (Linux copies cpumask_size() bytes, a whole number
-/// of longs covering nr_cpu_ids).
-inline constexpr std::uint64_t box_cpu_mask = 1;
+/// The affinity calls copy one long (Linux copies cpumask_size() bytes, a whole number of longs
+/// covering nr_cpu_ids; the box has at most 64 CPUs).
+inline constexpr std::uint32_t cpu_mask_bytes = sizeof(std::uint64_t);
+
+/// The thread a sched_*affinity call names (0: the caller). ESRCH for a negative or unknown id.
+template <typename P>
+Result<std::shared_ptr<Thread<P>>> affinity_target(ThreadContext<P>& t, std::int32_t tid) {
+    if (tid < 0) return Errno::srch;
+    if (tid == 0 || tid == t.tid()) return t.shared_thread();
+    auto thread = t.kernel().tasks().find_thread(tid);
+    if (!thread) return Errno::srch;
+    return thread;
+}
 
 /// The process of the thread a sched_* call names (0: the caller). ESRCH for a negative or unknown
 /// id.
@@ -89,15 +99,18 @@ Result<std::shared_ptr<Process<P>>> sched_target(ThreadContext<P>& t, std::int32
 template <typename P>
 SyscallResult sys_sched_getaffinity(ThreadContext<P>& t, const SyscallRequest& r) {
     const std::uint32_t length = r.u32(1);
-    constexpr std::uint32_t size = sizeof process_detail::box_cpu_mask;
-    if (length < size || (length & (size - 1)) != 0) return Errno::inval;  // as Linux (nr_cpu_ids = 1)
-    LITEBOX_TRY(process_detail::sched_target(t, r.i32(0)));
-    LITEBOX_TRY(Guest<P>::write(r.ptr(2), process_detail::box_cpu_mask));
+    constexpr std::uint32_t size = process_detail::cpu_mask_bytes;
+    if (length < size || (length & (size - 1)) != 0) return Errno::inval;  // as Linux (nr_cpu_ids <= 64)
+    LITEBOX_TRY_ASSIGN(const auto target, process_detail::affinity_target(t, r.i32(0)));
+    const std::uint64_t all = t.kernel().cpu_mask();
+    const std::uint64_t mask = target->affinity.load(std::memory_order_relaxed) & all;
+    LITEBOX_TRY(Guest<P>::write(r.ptr(2), mask != 0 ? mask : all));
     return static_cast<std::int64_t>(size);
 }
 
-/// Accepted when the mask keeps CPU 0 (the threads stay where they are); EINVAL if it names no
-/// CPU of the box, EPERM for another user's thread. Linux's order: the mask is copied first (the
+/// Records the mask's box CPUs as the thread's affinity (sched_getaffinity reports it; where the
+/// thread runs is the platform's business); EINVAL if it names no CPU of the box, EPERM for another
+/// user's thread. Linux's order: the mask is copied first (the
 /// bytes beyond `length` count as zero), then the thread, the permission and the mask's content.
 template <typename P>
 SyscallResult sys_sched_setaffinity(ThreadContext<P>& t, const SyscallRequest& r) {
@@ -107,13 +120,15 @@ SyscallResult sys_sched_setaffinity(ThreadContext<P>& t, const SyscallRequest& r
         const std::size_t copied = std::min<std::size_t>(length, sizeof mask);
         LITEBOX_TRY(Guest<P>::read_bytes(r.ptr(2), std::as_writable_bytes(std::span<std::uint64_t, 1>(&mask, 1)).first(copied)));
     }
-    LITEBOX_TRY_ASSIGN(const auto target, process_detail::sched_target(t, r.i32(0)));
+    LITEBOX_TRY_ASSIGN(const auto target, process_detail::affinity_target(t, r.i32(0)));
     const Credentials mine = t.process().credentials();
-    if (target.get() != &t.process() && !mine.privileged()) {
-        const Credentials theirs = target->credentials();
+    if (&target->process() != &t.process() && !mine.privileged()) {
+        const Credentials theirs = target->process().credentials();
         if (mine.euid != theirs.euid && mine.euid != theirs.ruid) return Errno::perm;
     }
-    if ((mask & process_detail::box_cpu_mask) == 0) return Errno::inval;
+    const std::uint64_t kept = mask & t.kernel().cpu_mask();
+    if (kept == 0) return Errno::inval;
+    target->affinity.store(kept, std::memory_order_relaxed);
     return 0;
 }
 

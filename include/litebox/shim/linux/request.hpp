@@ -51,6 +51,11 @@ struct ShimConfig {
     std::string domainname = "(none)";
     /// What sysinfo and /proc/meminfo report as the box's memory.
     std::uint64_t total_memory_bytes = 1ull << 30;
+    /// How many CPUs the box shows (1 to 64; other values are clamped): sched_getaffinity's mask,
+    /// /proc/cpuinfo, /proc/stat and /sys/devices/system/cpu, which nproc, get_nprocs and
+    /// os.cpu_count read to size their work. Where guest threads really run is the platform's
+    /// business; litebox-run shows the host CPUs it may use.
+    std::uint32_t cpus = 1;
     /// Credentials of the first process.
     std::uint32_t initial_uid = 1000;
     std::uint32_t initial_gid = 1000;

@@ -223,8 +223,8 @@ namespace litebox::shim::linux_abi {
     X(200, tkill, sys_tkill, supported, "dS", "") \
     X(201, time, sys_time, supported, "p", "") \
     X(202, futex, sys_nosys, runtime, "pdupdp", "address space and thread state: the runtime handles it") \
-    X(203, sched_setaffinity, sys_sched_setaffinity, partial, "dup", "one virtual CPU: a mask with CPU 0 is accepted, others EINVAL") \
-    X(204, sched_getaffinity, sys_sched_getaffinity, partial, "dup", "one virtual CPU (CPU 0)") \
+    X(203, sched_setaffinity, sys_sched_setaffinity, partial, "dup", "recorded per thread (box CPUs of the mask; EINVAL if none); where threads run is the platform's business") \
+    X(204, sched_getaffinity, sys_sched_getaffinity, partial, "dup", "the thread's recorded mask of the box's ShimConfig::cpus CPUs") \
     X(205, set_thread_area, sys_nosys, enosys, "?", "") \
     X(206, io_setup, sys_nosys, enosys, "?", "") \
     X(207, io_destroy, sys_nosys, enosys, "?", "") \

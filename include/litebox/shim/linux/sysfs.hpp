@@ -1,12 +1,13 @@
-// The guest's /sys: a small read-only tree that describes the box's one virtual CPU, so that a
+// The guest's /sys: a small read-only tree that describes the box's virtual CPUs, so that a
 // program counting processors through sysfs (glibc's get_nprocs and sysconf(_SC_NPROCESSORS_ONLN)
 // read /sys/devices/system/cpu/online; Python's os.cpu_count uses them) agrees with
 // sched_getaffinity and /proc/cpuinfo, and nothing of the host's sysfs shows even when the root
 // is a host directory (--rootfs-dir /). gVisor's sysfs does the same.
 //
 // Contract:
-// - Tree: /sys/devices/system/cpu/{online,possible,present} ("0\n"), .../offline ("\n"), and the
-//   directory .../cpu0; /sys/fs/ and /sys/kernel/ exist and are empty. Files 0444 and directories
+// - Tree: /sys/devices/system/cpu/{online,possible,present} ("0\n", or "0-N\n" for
+//   ShimConfig::cpus = N + 1), .../offline ("\n"), and the directories .../cpu0 to .../cpuN;
+//   /sys/fs/ and /sys/kernel/ exist and are empty. Files 0444 and directories
 //   0555, owned by root; the mount is read-only, nosuid, nodev and noexec (writes fail with EROFS).
 //   It is a tmpfs underneath (statfs and /proc/mounts say "tmpfs", not "sysfs").
 // - Mounted by the Kernel when ShimConfig::mount_sysfs is set (the mount point is made only in a
@@ -16,6 +17,7 @@
 
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "../../fs/backend.hpp"
@@ -29,7 +31,7 @@ namespace sysfs_detail {
 
 /// Largest tmpfs the tree needs (a few directories and short files).
 inline constexpr std::uint64_t sysfs_max_bytes = 64 * 1024;
-inline constexpr std::uint64_t sysfs_max_inodes = 64;
+inline constexpr std::uint64_t sysfs_max_inodes = 128;  // 64 CPU directories at most
 
 template <typename P>
 Result<typename fs::Inode<P>::Ptr> add_dir(fs::Inode<P>& parent, std::string_view name) {
@@ -47,7 +49,7 @@ Result<void> add_file(fs::Inode<P>& parent, std::string_view name, std::string_v
 /// The tree, built through the inodes of a fresh tmpfs (not through a Vfs of its own: the first
 /// Vfs to mount a file system gives it its device number, and that must be the kernel's).
 template <typename P>
-Result<std::shared_ptr<fs::Tmpfs<P>>> build(const P& platform) {
+Result<std::shared_ptr<fs::Tmpfs<P>>> build(const P& platform, std::uint32_t cpus) {
     fs::TmpfsLimits limits;
     limits.max_bytes = sysfs_max_bytes;
     limits.max_inodes = sysfs_max_inodes;
@@ -58,10 +60,11 @@ Result<std::shared_ptr<fs::Tmpfs<P>>> build(const P& platform) {
     LITEBOX_TRY(add_dir<P>(*root, "kernel"));
     LITEBOX_TRY_ASSIGN(auto system, add_dir<P>(*devices, "system"));
     LITEBOX_TRY_ASSIGN(auto cpu, add_dir<P>(*system, "cpu"));
-    LITEBOX_TRY(add_dir<P>(*cpu, "cpu0"));
-    LITEBOX_TRY(add_file<P>(*cpu, "online", "0\n"));
-    LITEBOX_TRY(add_file<P>(*cpu, "possible", "0\n"));
-    LITEBOX_TRY(add_file<P>(*cpu, "present", "0\n"));
+    for (std::uint32_t n = 0; n < cpus; ++n) LITEBOX_TRY(add_dir<P>(*cpu, "cpu" + std::to_string(n)));
+    const std::string range = cpus == 1 ? "0\n" : "0-" + std::to_string(cpus - 1) + "\n";
+    LITEBOX_TRY(add_file<P>(*cpu, "online", range));
+    LITEBOX_TRY(add_file<P>(*cpu, "possible", range));
+    LITEBOX_TRY(add_file<P>(*cpu, "present", range));
     LITEBOX_TRY(add_file<P>(*cpu, "offline", "\n"));
     return tree;
 }
@@ -81,7 +84,7 @@ Result<std::shared_ptr<fs::FileSystem<P>>> install_sysfs(Kernel<P>& kernel) {
     } else if (auto existing = vfs.stat(root, at, "/sys"); !existing || !fs::is_directory(existing->mode)) {
         return std::shared_ptr<fs::FileSystem<P>>();
     }
-    LITEBOX_TRY_ASSIGN(auto tree, sysfs_detail::build(kernel.platform()));
+    LITEBOX_TRY_ASSIGN(auto tree, sysfs_detail::build(kernel.platform(), kernel.cpu_count()));
     std::shared_ptr<fs::FileSystem<P>> mounted = std::move(tree);
     namespace mf = fs::mount_flags;
     LITEBOX_TRY(vfs.mount(root, at, "/sys", mounted, mf::read_only | mf::no_suid | mf::no_dev | mf::no_exec));

@@ -94,6 +94,9 @@ public:
     [[nodiscard]] sync::Mutex<P, std::string>& name() noexcept { return m_name; }
     /// prctl(PR_SET_PDEATHSIG): recorded and reported back (the box does not send it).
     std::atomic<int> parent_death_signal{0};
+    /// sched_setaffinity's mask of box CPUs (0: all of them); a new thread or process starts with
+    /// its creator's. Reported back only: where the thread runs is the platform's business.
+    std::atomic<std::uint64_t> affinity{0};
 
     /// True when a signal may be deliverable or the thread was told to exit: blocking calls in
     /// the shim return EINTR. Recomputed by the signal code under the signal locks.

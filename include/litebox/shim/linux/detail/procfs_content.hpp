@@ -248,19 +248,27 @@ std::string meminfo_text(Kernel<P>& kernel) {
         kib, kib, kib);
 }
 
-inline std::string cpuinfo_text() {
-    return "processor\t: 0\nvendor_id\t: LiteBox\ncpu family\t: 0\nmodel\t\t: 0\nmodel name\t: LiteBox virtual CPU\n"
-           "physical id\t: 0\nsiblings\t: 1\ncore id\t\t: 0\ncpu cores\t: 1\nflags\t\t:\n\n";
+/// One paragraph per box CPU (ShimConfig::cpus), all cores of one package.
+inline std::string cpuinfo_text(std::uint32_t cpus) {
+    std::string text;
+    for (std::uint32_t cpu = 0; cpu < cpus; ++cpu)
+        fmt::format_to(std::back_inserter(text),
+                       "processor\t: {}\nvendor_id\t: LiteBox\ncpu family\t: 0\nmodel\t\t: 0\nmodel name\t: LiteBox virtual CPU\n"
+                       "physical id\t: 0\nsiblings\t: {}\ncore id\t\t: {}\ncpu cores\t: {}\nflags\t\t:\n\n",
+                       cpu, cpus, cpu, cpus);
+    return text;
 }
 
 template <typename P>
 std::string stat_global_text(Kernel<P>& kernel) {
     const auto up = fs::detail::wall_clock_now(kernel.platform()).seconds - kernel.uptime().count() / 1'000'000'000;
     const auto idle = kernel.uptime().count() / (1'000'000'000 / user_hz);
-    return fmt::format(
-        "cpu  0 0 0 {} 0 0 0 0 0 0\ncpu0 0 0 0 {} 0 0 0 0 0 0\nintr 0\nctxt 0\nbtime {}\nprocesses {}\nprocs_running 1\n"
-        "procs_blocked 0\n",
-        idle, idle, up, kernel.tasks().process_ids().size());
+    const std::uint32_t cpus = kernel.cpu_count();
+    std::string text = fmt::format("cpu  0 0 0 {} 0 0 0 0 0 0\n", idle * cpus);
+    for (std::uint32_t cpu = 0; cpu < cpus; ++cpu) fmt::format_to(std::back_inserter(text), "cpu{} 0 0 0 {} 0 0 0 0 0 0\n", cpu, idle);
+    fmt::format_to(std::back_inserter(text), "intr 0\nctxt 0\nbtime {}\nprocesses {}\nprocs_running 1\nprocs_blocked 0\n", up,
+                   kernel.tasks().process_ids().size());
+    return text;
 }
 
 inline std::string filesystems_text() {

@@ -497,7 +497,7 @@ public:
                  return InodePtr<P>(std::make_shared<Link<P>>(
                      src, ino::mounts, 0, 0, [](Kernel<P>&, const fs::Credentials&) -> Result<std::string> { return std::string("self/mounts"); }));
              }},
-            {"cpuinfo", ino::cpuinfo, dt_reg, global_text<P>(ino::cpuinfo, [](Kernel<P>&) { return cpuinfo_text(); })},
+            {"cpuinfo", ino::cpuinfo, dt_reg, global_text<P>(ino::cpuinfo, [](Kernel<P>& k) { return cpuinfo_text(k.cpu_count()); })},
             {"meminfo", ino::meminfo, dt_reg, global_text<P>(ino::meminfo, [](Kernel<P>& k) { return meminfo_text(k); })},
             {"uptime", ino::uptime, dt_reg, global_text<P>(ino::uptime, [](Kernel<P>& k) { return uptime_text(k); })},
             {"loadavg", ino::loadavg, dt_reg, global_text<P>(ino::loadavg, [](Kernel<P>& k) { return loadavg_text(k); })},

@@ -63,6 +63,7 @@ auto ProcessTable<P>::clone(Thread<P>& parent, std::uint64_t flags) -> Result<Cr
             ProcessPtr process = node->process;
             auto thread = std::make_shared<Thread<P>>(tid, *process);
             thread->signals().with_lock([&](auto& ts) { ts.blocked = parent_blocked; });
+            thread->affinity.store(parent.affinity.load(std::memory_order_relaxed), std::memory_order_relaxed);
             process->state().with_lock([&](auto& st) { st.threads.push_back(thread); });
             s.threads.emplace(tid, TidEntry{process, thread});
             return Created{std::move(process), std::move(thread)};
@@ -90,6 +91,7 @@ auto ProcessTable<P>::clone(Thread<P>& parent, std::uint64_t flags) -> Result<Cr
         auto process = std::make_shared<Process<P>>(pid, std::move(files), std::move(fs));
         auto thread = std::make_shared<Thread<P>>(pid, *process);
         thread->signals().with_lock([&](auto& ts) { ts.blocked = parent_blocked; });
+        thread->affinity.store(parent.affinity.load(std::memory_order_relaxed), std::memory_order_relaxed);
         const std::uint32_t uid = copied.credentials.ruid;
         copied.threads.push_back(thread);
         process->state().with_lock([&](auto& st) { st = std::move(copied); });
