@@ -200,6 +200,15 @@ public:
             if (!sent) return {};
             return [interrupt = std::move(*sent)]() mutable { interrupt.fire(); };
         });
+        // A child's stop or continuation (reported by the tracer) raises SIGCHLD the same way. The
+        // host kernel refuses a positive si_code (CLD_STOPPED) from another process, so the
+        // guest's handler sees SI_USER, as for an exit; and the guest's SA_NOCLDSTOP is not known
+        // (rt_sigaction runs natively), so the signal is always sent, Linux's default.
+        m_shim.tasks().set_child_stop_notifier([this](int parent, int, int, int) -> std::function<void()> {
+            auto sent = signal_box_process(parent, SIGCHLD);
+            if (!sent) return {};
+            return [interrupt = std::move(*sent)]() mutable { interrupt.fire(); };
+        });
         m_shim.set_maps_source([this](int box_pid) { return maps_text(box_pid); });
         // Timer expiries (alarm, setitimer, timer_create) raise real host signals, like kill, so
         // that they reach a guest running native code; main.cpp runs the timers' driver thread.
@@ -422,6 +431,12 @@ public:
         }
         if (m_record_exit) m_record_exit(host_pid, wait_status);
     }
+    void on_process_stop(pid_t host_pid, int sig) override {
+        if (const auto context = process_context(host_pid)) m_shim.tasks().report_stop(context->process(), sig);
+    }
+    void on_process_continue(pid_t host_pid) override {
+        if (const auto context = process_context(host_pid)) m_shim.tasks().report_continue(context->process());
+    }
     /// Registers the first program, launched by the caller as host process `host_pid`.
     void bind_init(pid_t host_pid) {
         std::shared_ptr<Context> init(std::move(m_init));
@@ -509,6 +524,13 @@ private:
     private:
         litebox::event::Waiter<Platform>* m_waiter;
     };
+
+    /// The main thread of the box process that host process `host_pid` is (null if none).
+    std::shared_ptr<Context> process_context(pid_t host_pid) {
+        std::lock_guard lock(m_mutex);
+        const auto it = m_host_process.find(host_pid);
+        return it == m_host_process.end() ? nullptr : it->second;
+    }
 
     std::shared_ptr<Context> context_of(pid_t tid) {
         std::lock_guard lock(m_mutex);

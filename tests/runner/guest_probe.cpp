@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <cstdint>
+#include <initializer_list>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -609,6 +610,94 @@ int timers_mode() {
     return 0;
 }
 
+volatile sig_atomic_t g_sigchld = 0;
+void on_sigchld(int) { g_sigchld = g_sigchld + 1; }
+
+// Linux may wake a parent's wait before it sends the SIGCHLD (a continued child notifies its
+// parent when it next runs): give the signal up to 2 s.
+bool sigchld_arrives() {
+    const struct timespec slice {0, 10'000'000};
+    for (int i = 0; i < 200 && g_sigchld == 0; ++i) nanosleep(&slice, nullptr);
+    return g_sigchld > 0;
+}
+
+// The one-letter state of `pid` from /proc/PID/stat ('?' if unreadable).
+char proc_state(pid_t pid) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+    const int fd = open(path, O_RDONLY);
+    if (fd < 0) return '?';
+    char text[512] = {};
+    const long n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0) return '?';
+    const char* paren = strrchr(text, ')');
+    return paren != nullptr && paren[1] == ' ' ? paren[2] : '?';
+}
+
+// `jobctl` (for litebox-run): a child stopped by SIGSTOP and continued by SIGCONT, as the parent
+// sees it through waitpid (WUNTRACED, WCONTINUED), waitid (WSTOPPED, WCONTINUED, WNOWAIT), its
+// SIGCHLD handler and /proc/PID/stat. Exact statuses, as Linux reports them.
+int jobctl_mode() {
+    struct sigaction action {};
+    action.sa_handler = on_sigchld;
+    action.sa_flags = SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGCHLD, &action, nullptr);
+    const pid_t child = fork();
+    if (child < 0) return 2;
+    if (child == 0) {
+        for (;;) pause();
+    }
+    int status = 0;
+    kill(child, SIGSTOP);
+    const pid_t stopped = waitpid(child, &status, WUNTRACED);
+    say("stop_waited", stopped == child ? 1 : -errno);
+    say("stop_status", status);
+    say("stopped_sig", WIFSTOPPED(status) ? WSTOPSIG(status) : -1);
+    say("stop_again", waitpid(child, &status, WUNTRACED | WNOHANG));
+    say("sigchld_on_stop", sigchld_arrives() ? 1 : 0);
+    const char state = proc_state(child);
+    char line[32];
+    const int length = snprintf(line, sizeof line, "proc_state_stopped=%c\n", state);
+    if (length > 0) (void)!write(1, line, static_cast<size_t>(length));
+    g_sigchld = 0;
+    kill(child, SIGCONT);
+    status = 0;
+    const pid_t continued = waitpid(child, &status, WCONTINUED);
+    say("continue_waited", continued == child ? 1 : -errno);
+    say("continue_status", status);
+    say("continued", WIFCONTINUED(status) ? 1 : 0);
+    say("continue_again", waitpid(child, &status, WCONTINUED | WNOHANG));
+    say("sigchld_on_continue", sigchld_arrives() ? 1 : 0);
+    say("proc_state_continued_not_t", proc_state(child) != 'T' ? 1 : 0);
+
+    kill(child, SIGSTOP);
+    for (const int flags : {WSTOPPED | WNOWAIT, WSTOPPED}) {
+        siginfo_t info {};
+        const int rc = waitid(P_PID, static_cast<id_t>(child), &info, flags);
+        say(flags == WSTOPPED ? "waitid_rc" : "waitid_nowait_rc", rc == 0 ? 0 : -errno);
+        say(flags == WSTOPPED ? "waitid_code" : "waitid_nowait_code", info.si_code);
+        say(flags == WSTOPPED ? "waitid_status" : "waitid_nowait_status", info.si_status);
+        say(flags == WSTOPPED ? "waitid_pid_ok" : "waitid_nowait_pid_ok", info.si_pid == child ? 1 : 0);
+    }
+    siginfo_t none {};
+    none.si_pid = 12345;
+    say("waitid_again_rc", waitid(P_PID, static_cast<id_t>(child), &none, WSTOPPED | WNOHANG) == 0 ? 0 : -errno);
+    say("waitid_again_pid", none.si_pid);
+    kill(child, SIGCONT);
+    siginfo_t info {};
+    say("waitid_continued_rc", waitid(P_ALL, 0, &info, WCONTINUED) == 0 ? 0 : -errno);
+    say("waitid_continued_code", info.si_code);
+    say("waitid_continued_status", info.si_status);
+
+    kill(child, SIGKILL);
+    status = 0;
+    waitpid(child, &status, WUNTRACED | WCONTINUED);
+    say("killed", WIFSIGNALED(status) ? WTERMSIG(status) : -1);
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -637,6 +726,7 @@ int main(int argc, char** argv) {
     }
     if (strcmp(mode, "maps") == 0) return maps_mode();
     if (strcmp(mode, "timers") == 0) return timers_mode();
+    if (strcmp(mode, "jobctl") == 0) return jobctl_mode();
     if (strcmp(mode, "join-threads") == 0) return join_threads_mode(argc > 2 ? atol(argv[2]) : 100);
     if (strcmp(mode, "getppid") == 0) return getppid_loop(argc > 2 ? atol(argv[2]) : 100000, argc > 3 ? atoi(argv[3]) : 11);
     if (strcmp(mode, "call-costs") == 0) return call_costs(argc > 2 ? atol(argv[2]) : 20000, argc > 3 ? atoi(argv[3]) : 11);

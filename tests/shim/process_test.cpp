@@ -1,4 +1,6 @@
 // Process model through raw syscalls: pids, fork/clone/exit/wait, groups and sessions, signals.
+#include <sys/wait.h>
+
 #include <functional>
 #include <thread>
 #include <utility>
@@ -136,6 +138,187 @@ TEST_CASE("waitid reports a siginfo and honours WNOWAIT", "[shim][process]") {
     auto killed = f.fork(*f.init);
     f.shim.tasks().exit_group(killed->process(), lx::signal_wait_status(lx::abi::sigkill));
     CHECK(f.call(lx::nr::waitid, lx::abi::p_all, 0, f.mem.hole(), lx::abi::wexited, 0) == err(Errno::fault));
+}
+
+TEST_CASE("WUNTRACED and WCONTINUED report a runtime's stop and continuation once each", "[shim][process][jobctl]") {
+    ShimFixture<> f;
+    auto child = f.fork(*f.init);
+    auto& tasks = f.shim.tasks();
+    const auto status = f.mem.allocate(4);
+    constexpr std::uint32_t untraced_now = lx::abi::wuntraced | lx::abi::wnohang;
+    CHECK(f.call(lx::nr::wait4, -1, status, untraced_now, 0) == 0);
+    CHECK(!tasks.is_stopped(2));
+
+    tasks.report_stop(child->process(), lx::abi::sigstop);
+    CHECK(tasks.is_stopped(2));
+    CHECK(f.call(lx::nr::wait4, -1, status, lx::abi::wnohang, 0) == 0);  // a stop needs WUNTRACED
+    CHECK(f.call(lx::nr::wait4, -1, status, lx::abi::wcontinued | lx::abi::wnohang, 0) == 0);
+    f.mem.put<std::int32_t>(status, 0);
+    CHECK(f.call(lx::nr::wait4, 2, status, lx::abi::wuntraced, 0) == 2);
+    const int stopped = f.mem.get<std::int32_t>(status);
+    CHECK(stopped == 0x137f);
+    CHECK(WIFSTOPPED(stopped));
+    CHECK(WSTOPSIG(stopped) == lx::abi::sigstop);
+    CHECK(f.call(lx::nr::wait4, -1, status, untraced_now, 0) == 0);  // once per stop
+    tasks.report_stop(child->process(), lx::abi::sigstop);             // another thread's stop: the same one
+    CHECK(f.call(lx::nr::wait4, -1, status, untraced_now, 0) == 0);
+
+    tasks.report_continue(child->process());
+    CHECK(!tasks.is_stopped(2));
+    CHECK(f.call(lx::nr::wait4, -1, status, untraced_now, 0) == 0);
+    CHECK(f.call(lx::nr::wait4, -1, status, lx::abi::wcontinued, 0) == 2);
+    CHECK(f.mem.get<std::int32_t>(status) == 0xffff);
+    CHECK(WIFCONTINUED(f.mem.get<std::int32_t>(status)));
+    CHECK(f.call(lx::nr::wait4, -1, status, lx::abi::wcontinued | lx::abi::wnohang, 0) == 0);
+    tasks.report_continue(child->process());  // not stopped: nothing to report
+    CHECK(f.call(lx::nr::wait4, -1, status, lx::abi::wcontinued | lx::abi::wnohang, 0) == 0);
+
+    // waitid: CLD_STOPPED with the stop signal; WNOWAIT leaves it to be reported again.
+    const auto info = f.mem.allocate(sizeof(lx::abi::siginfo));
+    tasks.report_stop(child->process(), lx::abi::sigtstp);
+    CHECK(f.call(lx::nr::waitid, lx::abi::p_pid, 2, info, lx::abi::wexited | lx::abi::wnohang, 0) == 0);
+    CHECK(f.mem.get<lx::abi::siginfo>(info).pid == 0);
+    for (const std::uint32_t extra : {lx::abi::wnowait, 0u}) {
+        f.mem.put(info, lx::abi::siginfo{});
+        CHECK(f.call(lx::nr::waitid, lx::abi::p_all, 0, info, lx::abi::wstopped | extra, 0) == 0);
+        const auto si = f.mem.get<lx::abi::siginfo>(info);
+        CHECK(si.signo == lx::abi::sigchld);
+        CHECK(si.code == lx::abi::cld_stopped);
+        CHECK(si.pid == 2);
+        CHECK(si.uid == 1000);
+        CHECK(si.status == lx::abi::sigtstp);
+    }
+    CHECK(f.call(lx::nr::waitid, lx::abi::p_all, 0, info, lx::abi::wstopped | lx::abi::wnohang, 0) == 0);
+    CHECK(f.mem.get<lx::abi::siginfo>(info).pid == 0);
+
+    // A stop that wait never saw is not reported once the process runs again; the continuation is.
+    tasks.report_continue(child->process());
+    tasks.report_stop(child->process(), lx::abi::sigttin);
+    tasks.report_continue(child->process());
+    CHECK(f.call(lx::nr::waitid, lx::abi::p_all, 0, info, lx::abi::wstopped | lx::abi::wnohang, 0) == 0);
+    CHECK(f.mem.get<lx::abi::siginfo>(info).pid == 0);
+    CHECK(f.call(lx::nr::waitid, lx::abi::p_pgid, 0, info, lx::abi::wcontinued | lx::abi::wnowait, 0) == 0);
+    CHECK(f.mem.get<lx::abi::siginfo>(info).code == lx::abi::cld_continued);
+    CHECK(f.call(lx::nr::waitid, lx::abi::p_all, 0, info, lx::abi::wcontinued, 0) == 0);
+    auto si = f.mem.get<lx::abi::siginfo>(info);
+    CHECK(si.code == lx::abi::cld_continued);
+    CHECK(si.status == lx::abi::sigcont);
+    CHECK(si.pid == 2);
+    CHECK(f.call(lx::nr::waitid, lx::abi::p_all, 0, info, lx::abi::wcontinued | lx::abi::wnohang, 0) == 0);
+    CHECK(f.mem.get<lx::abi::siginfo>(info).pid == 0);
+    // A new stop replaces an unreported continuation.
+    tasks.report_stop(child->process(), lx::abi::sigstop);
+    tasks.report_continue(child->process());
+    tasks.report_stop(child->process(), lx::abi::sigttou);
+    CHECK(f.call(lx::nr::wait4, -1, status, lx::abi::wcontinued | lx::abi::wnohang, 0) == 0);
+    CHECK(f.call(lx::nr::wait4, -1, status, lx::abi::wuntraced | lx::abi::wcontinued, 0) == 2);
+    CHECK(f.mem.get<std::int32_t>(status) == ((lx::abi::sigttou << 8) | 0x7f));
+
+    // Hostile or meaningless reports change nothing; a stopped process that dies is a zombie first.
+    tasks.report_stop(child->process(), 0);
+    tasks.report_stop(child->process(), 65);
+    tasks.report_stop(f.init->process(), lx::abi::sigstop);  // no parent: recorded, nobody told
+    CHECK(tasks.is_stopped(1));
+    tasks.report_continue(f.init->process());
+    tasks.report_continue(child->process());
+    tasks.report_stop(child->process(), lx::abi::sigstop);
+    f.shim.tasks().exit_group(child->process(), lx::signal_wait_status(lx::abi::sigkill));
+    CHECK(!tasks.is_stopped(2));
+    tasks.report_stop(child->process(), lx::abi::sigstop);  // a zombie does not stop
+    CHECK(f.call(lx::nr::wait4, -1, status, lx::abi::wuntraced | lx::abi::wcontinued, 0) == 2);
+    CHECK(f.mem.get<std::int32_t>(status) == lx::abi::sigkill);
+    CHECK(f.call(lx::nr::wait4, -1, status, untraced_now, 0) == err(Errno::child));
+}
+
+TEST_CASE("a child's stop wakes a blocked wait and raises SIGCHLD unless SA_NOCLDSTOP", "[shim][process][jobctl]") {
+    ShimFixture<> f;
+    auto child = f.fork(*f.init);
+    auto& tasks = f.shim.tasks();
+    struct Notice {
+        int parent, child, code, status;
+    };
+    std::vector<Notice> notices;
+    tasks.set_child_stop_notifier([&](int parent, int pid, int code, int status) -> std::function<void()> {
+        notices.push_back(Notice{parent, pid, code, status});
+        return {};
+    });
+    const auto status = f.mem.allocate(4);
+    std::int64_t waited = 0;
+    std::thread waiter([&] { waited = f.call(lx::nr::wait4, -1, status, lx::abi::wuntraced, 0); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    tasks.report_stop(child->process(), lx::abi::sigstop);
+    waiter.join();
+    CHECK(waited == 2);
+    CHECK(f.mem.get<std::int32_t>(status) == 0x137f);
+    CHECK(!f.init->dequeue_signal());  // SIGCHLD's default action is to ignore it: discarded
+    REQUIRE(notices.size() == 1);
+    CHECK(notices[0].parent == 1);
+    CHECK(notices[0].child == 2);
+    CHECK(notices[0].code == lx::abi::cld_stopped);
+    CHECK(notices[0].status == lx::abi::sigstop);
+
+    std::thread continued([&] { waited = f.call(lx::nr::wait4, 2, status, lx::abi::wcontinued, 0); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    tasks.report_continue(child->process());
+    continued.join();
+    CHECK(waited == 2);
+    CHECK(f.mem.get<std::int32_t>(status) == 0xffff);
+    REQUIRE(notices.size() == 2);
+    CHECK(notices[1].code == lx::abi::cld_continued);
+    CHECK(notices[1].status == lx::abi::sigcont);
+
+    // With a SIGCHLD handler the parent gets SIGCHLD for each stop and continuation.
+    const auto action = f.mem.allocate(sizeof(lx::abi::kernel_sigaction));
+    f.mem.put(action, lx::abi::kernel_sigaction{0x401000, lx::abi::sa_restorer, 0x402000, 0});
+    CHECK(f.call(lx::nr::rt_sigaction, lx::abi::sigchld, action, 0, 8) == 0);
+    tasks.report_stop(child->process(), lx::abi::sigtstp);
+    auto signal = f.init->dequeue_signal();
+    REQUIRE(signal);
+    CHECK(signal->first == lx::abi::sigchld);
+    tasks.report_continue(child->process());
+    signal = f.init->dequeue_signal();
+    REQUIRE(signal);
+    CHECK(signal->first == lx::abi::sigchld);
+    CHECK(notices.size() == 4);
+
+    // SA_NOCLDSTOP: no signal, no notice; wait still reports, and a blocked wait still wakes.
+    f.mem.put(action, lx::abi::kernel_sigaction{0x401000, lx::abi::sa_restorer | lx::abi::sa_nocldstop, 0x402000, 0});
+    CHECK(f.call(lx::nr::rt_sigaction, lx::abi::sigchld, action, 0, 8) == 0);
+    std::thread quiet([&] { waited = f.call(lx::nr::wait4, -1, status, lx::abi::wuntraced, 0); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    tasks.report_stop(child->process(), lx::abi::sigstop);
+    quiet.join();
+    CHECK(waited == 2);
+    CHECK(!f.init->dequeue_signal());
+    tasks.report_continue(child->process());
+    CHECK(!f.init->dequeue_signal());
+    CHECK(notices.size() == 4);
+    CHECK(f.call(lx::nr::wait4, -1, status, lx::abi::wcontinued | lx::abi::wnohang, 0) == 2);
+    tasks.set_child_stop_notifier(nullptr);
+}
+
+TEST_CASE("wait for a stopped child of another process group or a clone child follows the selector", "[shim][process][jobctl]") {
+    ShimFixture<> f;
+    auto child = f.fork(*f.init);
+    auto& tasks = f.shim.tasks();
+    CHECK(f.call_on(*child, lx::nr::setpgid, 0, 0) == 0);
+    tasks.report_stop(child->process(), lx::abi::sigstop);
+    CHECK(f.call(lx::nr::wait4, 0, 0, lx::abi::wuntraced | lx::abi::wnohang, 0) == err(Errno::child));
+    CHECK(f.call(lx::nr::wait4, -2, 0, lx::abi::wuntraced | lx::abi::wnohang, 0) == 2);
+    tasks.report_continue(child->process());
+    // A child with another exit signal is reported only to __WCLONE or __WALL waits.
+    const auto cloned = f.call(lx::nr::clone, lx::abi::sigusr1, 0, 0, 0, 0);
+    REQUIRE(cloned == 3);
+    auto outcome = f.init->take_request();
+    auto* request = std::get_if<lx::CloneRequest<P>>(&outcome);
+    REQUIRE(request);
+    auto clone_child = std::move(request->child);
+    tasks.report_stop(clone_child->process(), lx::abi::sigstop);
+    CHECK(f.call(lx::nr::wait4, 3, 0, lx::abi::wuntraced | lx::abi::wnohang, 0) == err(Errno::child));
+    CHECK(f.call(lx::nr::wait4, 3, 0, lx::abi::wuntraced | lx::abi::wnohang | lx::abi::wclone, 0) == 3);
+    tasks.report_continue(clone_child->process());
+    CHECK(f.call(lx::nr::wait4, -1, 0, lx::abi::wcontinued | lx::abi::wnohang | lx::abi::wall, 0) == 2);
+    CHECK(f.call(lx::nr::wait4, -1, 0, lx::abi::wcontinued | lx::abi::wnohang | lx::abi::wall, 0) == 3);
 }
 
 TEST_CASE("orphans are re-parented to pid 1 and pid 1 reaps them", "[shim][process]") {

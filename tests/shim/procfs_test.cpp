@@ -1,7 +1,9 @@
 // /proc of the Linux shim (procfs.hpp), driven through raw syscalls.
 #include <algorithm>
+#include <chrono>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "shim_fixture.hpp"
@@ -118,6 +120,40 @@ TEST_CASE("procfs: a ps-like listing sees exactly the box processes", "[shim][pr
     CHECK(g.read_file(*f.init, "/proc/3/stat") == "errno 2");
     CHECK(g.read_file(*f.init, "/proc/999/status") == "errno 2");
     CHECK(g.read_file(*f.init, "/proc/01/status") == "errno 2");
+}
+
+TEST_CASE("procfs: a stopped process is T, one blocked in the shim S", "[shim][procfs][jobctl]") {
+    ShimFixture<> f;
+    Guest<ShimFixture<>> g{f};
+    auto child = f.fork(*f.init);
+    const auto state_field = [&](const char* path) {
+        const auto stat = g.read_file(*f.init, path);
+        const auto fields = split(stat.substr(0, stat.size() - 1), ' ');
+        return fields.size() == 52 ? fields[2] : std::string("?");
+    };
+    CHECK(state_field("/proc/2/stat") == "R");
+    f.shim.tasks().report_stop(child->process(), lx::abi::sigtstp);
+    CHECK(g.read_file(*f.init, "/proc/2/status").find("State:\tT (stopped)\n") != std::string::npos);
+    CHECK(state_field("/proc/2/stat") == "T");
+    f.shim.tasks().report_continue(child->process());
+    CHECK(g.read_file(*f.init, "/proc/2/status").find("State:\tR (running)\n") != std::string::npos);
+    CHECK(state_field("/proc/2/stat") == "R");
+
+    // The child blocks in wait4 (for a child of its own): S until that child exits.
+    auto grandchild = f.fork(*child);
+    std::int64_t waited = 0;
+    std::thread waiter([&] { waited = f.call_on(*child, lx::nr::wait4, -1, 0, 0, 0); });
+    bool sleeping = false;
+    for (int i = 0; i < 500 && !sleeping; ++i) {
+        sleeping = state_field("/proc/2/stat") == "S";
+        if (!sleeping) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    CHECK(sleeping);
+    CHECK(g.read_file(*f.init, "/proc/2/status").find("State:\tS (sleeping)\n") != std::string::npos);
+    f.call_on(*grandchild, lx::nr::exit_group, 0);
+    waiter.join();
+    CHECK(waited == 3);
+    CHECK(state_field("/proc/2/stat") == "R");
 }
 
 TEST_CASE("procfs: status fields, cmdline bytes, comm and environ", "[shim][procfs]") {

@@ -68,6 +68,9 @@ public:
         return ok();
     }
 
+    /// True while the owning thread sleeps in sleep() (a snapshot: /proc's 'S').
+    [[nodiscard]] bool sleeping() const noexcept { return (word().load(std::memory_order_acquire) & sleeping_bit) != 0; }
+
     /// Ends the current sleep (or makes the next sleep with an older token return at once).
     void wake() noexcept {
         if (mark()) (void)m_wake->word.wake_all();

@@ -19,7 +19,13 @@
 // group leader's status goes to on_process_exit. Signal-delivery stops are resumed with the
 // signal (the guest's own handlers run as usual; a call the signal cut off before it was served
 // is restarted, see restart_if_unserved); a group-stop keeps the task stopped (PTRACE_LISTEN)
-// until SIGCONT ends it. Program images are launched on the tracer thread (launch()), because
+// until SIGCONT ends it.
+//
+// Job control. A group-stop is reported to the owner once per process, when its first task stops
+// (on_process_stop, with the stop signal), and its end once, when the first task hears SIGCONT
+// (on_process_continue). Linux reports a stop when the last thread has stopped; here a thread
+// that waits in a served call the supervisor has received only stops when the call is answered,
+// so waiting for every thread could hold the report back indefinitely. Program images are launched on the tracer thread (launch()), because
 // only the thread that seized a task may trace it.
 #pragma once
 
@@ -62,6 +68,14 @@ public:
     virtual void on_clone_failed(pid_t tid, std::int64_t box_id, int error) = 0;
     /// Host process `pid` (a thread group) died with `wait_status`, and was reaped.
     virtual void on_process_exit(pid_t pid, int wait_status) = 0;
+    /// Host process `pid` entered a group-stop by stop signal `sig` (SIGSTOP, SIGTSTP, SIGTTIN or
+    /// SIGTTOU): once per stop, when its first task stops. The default ignores it.
+    virtual void on_process_stop(pid_t pid, int sig) {
+        (void)pid;
+        (void)sig;
+    }
+    /// The group-stop of host process `pid` ended (SIGCONT): once, after on_process_stop.
+    virtual void on_process_continue(pid_t pid) { (void)pid; }
     /// A signal is about to be delivered to host thread `tid`, whose system call `nr` ended with
     /// -ERESTARTSYS. True: the call never took effect (a seccomp notification the supervisor had
     /// not received yet), so it is restarted after the handler whatever SA_RESTART says -- as if
@@ -198,6 +212,7 @@ private:
         bool running = false;      // released after its birth stop
         bool registered = false;   // the owner bound it (on_clone_created)
         bool birth_stop = false;   // its first stop was seen
+        bool group_stopped = false;  // in a group-stop (until the trap that ends it)
         std::uintptr_t child_settid = 0;  // CLONE_CHILD_SETTID word to rewrite before it runs
         std::int64_t box_id = 0;
         bool restore = false;             // give back the argument registers the rewrite changed
@@ -317,7 +332,10 @@ private:
             if (it != m_tasks.end()) m_tasks.erase(it);
             m_pending.erase(tid);
             m_box_tid_answers.erase(tid);
-            if (leader) m_events.on_process_exit(tid, status);
+            if (leader) {
+                m_stopped_groups.erase(tid);
+                m_events.on_process_exit(tid, status);
+            }
             return;
         }
         if (!WIFSTOPPED(status)) return;
@@ -336,10 +354,19 @@ private:
             if (is_stop_signal(sig)) {
                 // A group-stop (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU): the task stays stopped but
                 // the tracer hears when the stop ends (SIGCONT), with another STOP trap.
+                task.group_stopped = true;
+                const pid_t group = task.tgid != 0 ? task.tgid : tid;
+                if (m_stopped_groups.insert(group).second) m_events.on_process_stop(group, sig);
                 (void)::ptrace(PTRACE_LISTEN, tid, nullptr, nullptr);
                 return;
             }
-            resume(tid);  // the end of a group-stop (SIGTRAP): run again
+            // The end of a group-stop (SIGTRAP): run again.
+            if (task.group_stopped) {
+                task.group_stopped = false;
+                const pid_t group = task.tgid != 0 ? task.tgid : tid;
+                if (m_stopped_groups.erase(group) != 0) m_events.on_process_continue(group);
+            }
+            resume(tid);
             return;
         }
         if (event != 0) {  // another event (exec of a trampoline is handled by launch): go on
@@ -508,6 +535,7 @@ private:
     std::unordered_map<pid_t, Task> m_tasks;
     std::unordered_map<pid_t, PendingClone> m_pending;  // by the cloning thread
     std::unordered_set<pid_t> m_box_tid_answers;         // in set_tid_address, to answer the box id
+    std::unordered_set<pid_t> m_stopped_groups;          // host processes reported stopped (on_process_stop)
 };
 
 }  // namespace litebox::platform::linux_platform::seccomp

@@ -81,6 +81,9 @@ inline constexpr int p_pidfd = 3;
 inline constexpr int cld_exited = 1;
 inline constexpr int cld_killed = 2;
 inline constexpr int cld_dumped = 3;
+inline constexpr int cld_trapped = 4;
+inline constexpr int cld_stopped = 5;
+inline constexpr int cld_continued = 6;
 
 // Signals.
 inline constexpr int sighup = 1;
@@ -102,6 +105,8 @@ inline constexpr int sigchld = 17;
 inline constexpr int sigcont = 18;
 inline constexpr int sigstop = 19;
 inline constexpr int sigtstp = 20;
+inline constexpr int sigttin = 21;
+inline constexpr int sigttou = 22;
 inline constexpr int sigurg = 23;
 inline constexpr int sigwinch = 28;
 inline constexpr int sigsys = 31;

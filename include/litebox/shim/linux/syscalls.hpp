@@ -81,7 +81,7 @@ namespace litebox::shim::linux_abi {
     X(58, vfork, sys_vfork, partial, "", "process model only (the runtime copies the address space)") \
     X(59, execve, sys_execve, partial, "spp", "process model only (the runtime loads the program)") \
     X(60, exit, sys_exit, supported, "d", "the runtime ends the thread") \
-    X(61, wait4, sys_wait4, partial, "dpxp", "stopped/continued children are not reported (WUNTRACED, WCONTINUED)") \
+    X(61, wait4, sys_wait4, supported, "dpxp", "stops and continuations as the runtime reports them (WUNTRACED, WCONTINUED)") \
     X(62, kill, sys_kill, supported, "dS", "") \
     X(63, uname, sys_uname, supported, "p", "") \
     X(64, semget, sys_nosys, enosys, "?", "") \
@@ -267,7 +267,7 @@ namespace litebox::shim::linux_abi {
     X(244, mq_notify, sys_nosys, enosys, "?", "") \
     X(245, mq_getsetattr, sys_nosys, enosys, "?", "") \
     X(246, kexec_load, sys_nosys, enosys, "?", "") \
-    X(247, waitid, sys_waitid, partial, "ddpxp", "P_PIDFD unsupported; no stopped/continued children") \
+    X(247, waitid, sys_waitid, partial, "ddpxp", "P_PIDFD unsupported; stops and continuations as the runtime reports them") \
     X(248, add_key, sys_nosys, enosys, "?", "") \
     X(249, request_key, sys_nosys, enosys, "?", "") \
     X(250, keyctl, sys_nosys, enosys, "?", "") \

@@ -11,6 +11,12 @@
 //   parent that ignores SIGCHLD (or set SA_NOCLDWAIT) never sees zombies. When pid 1 exits, every
 //   other process is killed (as when a pid namespace's init dies).
 // - wait blocks on the caller's Waiter: interruptible (EINTR), WNOHANG returns at once.
+// - Job control: the shim cannot stop a guest; a runtime that does (litebox-run's tracer sees
+//   the host's group-stops) reports each stop and continuation of a whole process here. A stop
+//   is reported to wait (WUNTRACED/WSTOPPED) once, and only while the process is still stopped;
+//   a continuation (WCONTINUED) once; WNOWAIT leaves either to be reported again. Each one wakes
+//   the parent's waiters and posts SIGCHLD to the parent unless its SIGCHLD action has
+//   SA_NOCLDSTOP.
 // - Signals stay inside the box: kill/tgkill find only box processes; posting a signal records it
 //   as pending and interrupts a thread that does not block it.
 #pragma once
@@ -39,7 +45,7 @@ struct WaitSelector {
 /// A reaped (or, with WNOWAIT, observed) child; pid 0 when WNOHANG found nothing yet.
 struct WaitOutcome {
     int pid = 0;
-    int status = 0;   // wait status: code << 8, or the terminating signal
+    int status = 0;   // wait status: code << 8, the terminating signal, (stop signal << 8) | 0x7f, or 0xffff
     std::uint32_t uid = 0;
     Usage usage;
 };
@@ -47,6 +53,21 @@ struct WaitOutcome {
 /// A wait status for a normal exit with `code`, or for death by `signal`.
 constexpr int exit_wait_status(int code) noexcept { return (code & 0xff) << 8; }
 constexpr int signal_wait_status(int signal) noexcept { return signal & 0x7f; }
+/// The wait status of a child stopped by `signal` (WIFSTOPPED), and of a continued one (WIFCONTINUED).
+constexpr int stopped_wait_status(int signal) noexcept { return ((signal & 0xff) << 8) | 0x7f; }
+inline constexpr int continued_wait_status = 0xffff;
+/// The siginfo code and status waitid reports for a wait status (CLD_EXITED, CLD_KILLED,
+/// CLD_STOPPED or CLD_CONTINUED).
+struct ChildCode {
+    int code = 0;
+    int status = 0;
+};
+constexpr ChildCode child_code_of(int wait_status) noexcept {
+    if (wait_status == continued_wait_status) return {abi::cld_continued, abi::sigcont};
+    if ((wait_status & 0xff) == 0x7f) return {abi::cld_stopped, (wait_status >> 8) & 0xff};
+    if ((wait_status & 0x7f) != 0) return {(wait_status & 0x80) != 0 ? abi::cld_dumped : abi::cld_killed, wait_status & 0x7f};
+    return {abi::cld_exited, (wait_status >> 8) & 0xff};
+}
 
 template <platform::RawMutexProvider P>
 class ProcessTable {
@@ -85,7 +106,26 @@ public:
     using ChildExitNotifier = std::function<std::function<void()>(int parent_pid, int exit_signal)>;
     void set_child_exit_notifier(ChildExitNotifier notifier) { m_child_exit = std::move(notifier); }
 
-    /// wait4 / waitid for `caller`: blocks until a matching child is a zombie, unless WNOHANG.
+    /// Job control, reported by a runtime that stops processes (see the contract): every thread
+    /// of `process` is (being) stopped by the stop signal `signal`, or the stop ended (SIGCONT).
+    /// Nothing happens for a zombie, a second stop without a continuation in between, or a
+    /// continuation of a process that is not stopped.
+    void report_stop(Process<P>& process, int signal);
+    void report_continue(Process<P>& process);
+    /// True while `pid` is a live process in a group-stop (/proc shows 'T').
+    [[nodiscard]] bool is_stopped(int pid) const;
+
+    /// A runtime that delivers signals itself learns of every stop and continuation SIGCHLD here,
+    /// like the exit notifier: `code` is CLD_STOPPED or CLD_CONTINUED, `status` the stop signal or
+    /// SIGCONT. Called under this table's lock, only when the parent's SIGCHLD action (as the
+    /// shim knows it) lacks SA_NOCLDSTOP; the callable it returns runs after the parent's waits
+    /// were woken, without the lock. Set it before any process stops.
+    using ChildStopNotifier = std::function<std::function<void()>(int parent_pid, int child_pid, int code, int status)>;
+    void set_child_stop_notifier(ChildStopNotifier notifier) { m_child_stop = std::move(notifier); }
+
+    /// wait4 / waitid for `caller`: blocks until a matching child is a zombie (WEXITED), stopped
+    /// and not yet reported (WSTOPPED) or continued and not yet reported (WCONTINUED), unless
+    /// WNOHANG.
     Result<WaitOutcome> wait(const P& platform, Thread<P>& caller, const WaitSelector& selector);
 
     // ---- identity, groups, sessions -----------------------------------------------------------
@@ -132,6 +172,9 @@ private:
         bool did_exec = false;
         bool zombie = false;
         int wait_status = 0;
+        int stop_signal = 0;              // in a group-stop by this signal (0: running)
+        bool stop_unreported = false;     // the stop is still to be reported to wait (WSTOPPED)
+        bool continue_unreported = false; // a continuation is still to be reported (WCONTINUED)
         std::uint32_t uid = 0;
         Usage usage;
     };
@@ -156,11 +199,15 @@ private:
     static bool may_signal(const Credentials& sender, const Credentials& target) noexcept;
     static bool ignored(const typename Process<P>::Signals& sig, int signal) noexcept;
     void wake_process(Process<P>& process);
+    void notify_job_change(Process<P>& process, bool stopped, int signal);
+    /// What a live process used so far (its threads, live and gone).
+    static Usage live_usage(Process<P>& process);
 
     const std::size_t m_max_tasks;
     const int m_pid_max;
     mutable sync::Mutex<P, State> m_state;
     ChildExitNotifier m_child_exit;
+    ChildStopNotifier m_child_stop;
 };
 
 }  // namespace litebox::shim::linux_abi

@@ -1,4 +1,5 @@
-// wait4 and waitid: reaping children through the process table (blocking, interruptible).
+// wait4 and waitid: reaping children through the process table (blocking, interruptible), and
+// reporting stopped (WUNTRACED/WSTOPPED) and continued (WCONTINUED) ones.
 #pragma once
 
 #include <climits>
@@ -66,12 +67,12 @@ SyscallResult sys_waitid(ThreadContext<P>& t, const SyscallRequest& r) {
     if (info_address != 0) {
         abi::siginfo info{};
         if (child.pid != 0) {
-            const bool killed = (child.status & 0x7f) != 0;
+            const ChildCode code = child_code_of(child.status);
             info.signo = abi::sigchld;
-            info.code = killed ? abi::cld_killed : abi::cld_exited;
+            info.code = code.code;
             info.pid = child.pid;
             info.uid = child.uid;
-            info.status = killed ? (child.status & 0x7f) : ((child.status >> 8) & 0xff);
+            info.status = code.status;
         }
         LITEBOX_TRY(Guest<P>::write(info_address, info));
     }

@@ -38,6 +38,8 @@ struct ProcessSnapshot {
     std::vector<std::string> environ;
     std::size_t threads = 0;
     bool zombie = false;
+    bool stopped = false;   // in a group-stop the runtime reported
+    bool sleeping = false;  // the leader thread sleeps in a blocking call of the shim
     std::int64_t user_ns = 0;
     std::int64_t system_ns = 0;
     std::int64_t children_user_ns = 0;
@@ -80,6 +82,7 @@ Result<ProcessSnapshot> snapshot(Kernel<P>& kernel, int pid) {
         s.user_ns += t->user_ns.load(std::memory_order_relaxed);
         s.system_ns += t->system_ns.load(std::memory_order_relaxed);
         if (t->tid() == pid) {
+            s.sleeping = t->waiter().sleeping();
             t->signals().with_lock([&](auto& sig) {
                 s.blocked = sig.blocked;
                 s.pending = sig.pending;
@@ -94,6 +97,7 @@ Result<ProcessSnapshot> snapshot(Kernel<P>& kernel, int pid) {
             else if (sig.actions[i].handler != abi::sig_dfl) s.caught |= bit;
         }
     });
+    s.stopped = kernel.tasks().is_stopped(pid);
     s.umask = process->fs().with_lock([](auto& f) { return f.umask; });
     s.descriptor_limit = process->files().limit();
     return s;
@@ -107,11 +111,18 @@ inline std::string comm_of(const ProcessSnapshot& s) {
     return std::string(name.substr(0, 15));
 }
 
-/// The state letter: Z for a zombie, otherwise R (the shim does not know which processes are
-/// blocked in it; a box process not in a syscall is running guest code).
-inline char state_of(const ProcessSnapshot& s) noexcept { return s.zombie ? 'Z' : 'R'; }
+/// The state letter (the leader thread's, as Linux shows): Z for a zombie, T for a process in a
+/// group-stop (as the runtime reported it), S while the leader sleeps in a blocking call of the
+/// shim, otherwise R (running guest code, or in a call that blocks outside the shim: a native
+/// futex wait shows R).
+inline char state_of(const ProcessSnapshot& s) noexcept { return s.zombie ? 'Z' : s.stopped ? 'T' : s.sleeping ? 'S' : 'R'; }
 inline std::string_view state_name(char state) noexcept {
-    return state == 'R' ? "R (running)" : state == 'Z' ? "Z (zombie)" : "S (sleeping)";
+    switch (state) {
+    case 'R': return "R (running)";
+    case 'Z': return "Z (zombie)";
+    case 'T': return "T (stopped)";
+    default: return "S (sleeping)";
+    }
 }
 
 inline std::string joined_with_nul(const std::vector<std::string>& items) {

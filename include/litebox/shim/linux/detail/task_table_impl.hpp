@@ -171,6 +171,8 @@ void ProcessTable<P>::finish_exit(Process<P>& process, int wait_status, std::vec
         if (!node) return;
         node->zombie = true;
         node->wait_status = wait_status;
+        node->stop_signal = 0;
+        node->stop_unreported = node->continue_unreported = false;
         node->usage = usage;
         node->uid = uid;
         Node* init = s.node(1);
@@ -212,9 +214,74 @@ void ProcessTable<P>::finish_exit(Process<P>& process, int wait_status, std::vec
 }
 
 template <platform::RawMutexProvider P>
+Usage ProcessTable<P>::live_usage(Process<P>& process) {
+    return process.state().with_lock([](auto& st) {
+        Usage usage = st.exited_threads;
+        for (const auto& t : st.threads) usage.add(Usage{t->user_ns.load(), t->system_ns.load()});
+        return usage;
+    });
+}
+
+template <platform::RawMutexProvider P>
 void ProcessTable<P>::wake_process(Process<P>& process) {
     auto threads = process.state().with_lock([](auto& st) { return st.threads; });
     for (const auto& t : threads) t->waiter().wake();
+}
+
+template <platform::RawMutexProvider P>
+void ProcessTable<P>::report_stop(Process<P>& process, int signal) {
+    if (!valid_signal(signal)) return;
+    notify_job_change(process, true, signal);
+}
+
+template <platform::RawMutexProvider P>
+void ProcessTable<P>::report_continue(Process<P>& process) {
+    notify_job_change(process, false, abi::sigcont);
+}
+
+template <platform::RawMutexProvider P>
+bool ProcessTable<P>::is_stopped(int pid) const {
+    return m_state.with_lock([&](State& s) {
+        const Node* n = s.node(pid);
+        return n && !n->zombie && n->stop_signal != 0;
+    });
+}
+
+/// Linux's do_notify_parent_cldstop: the state wait reports changes and the parent hears of it
+/// under the table's lock (its wait either misses the change and gets the signal later, or finds
+/// it with the signal raised); SIGCHLD only without SA_NOCLDSTOP, the wake-up in any case.
+template <platform::RawMutexProvider P>
+void ProcessTable<P>::notify_job_change(Process<P>& process, bool stopped, int signal) {
+    const int pid = process.pid();
+    ProcessPtr parent;
+    bool post = false;
+    std::function<void()> after_wake;
+    m_state.with_lock([&](State& s) {
+        Node* node = s.node(pid);
+        if (!node || node->zombie || node->process.get() != &process) return;
+        if (stopped) {
+            if (node->stop_signal != 0) return;  // one report per stop, however many threads stop
+            node->stop_signal = signal;
+            node->stop_unreported = true;
+            node->continue_unreported = false;
+        } else {
+            if (node->stop_signal == 0) return;
+            node->stop_signal = 0;
+            node->stop_unreported = false;  // a stop wait has not seen is not reported any more
+            node->continue_unreported = true;
+        }
+        Node* parent_node = node->ppid != 0 ? s.node(node->ppid) : nullptr;
+        if (!parent_node || parent_node->zombie) return;
+        parent = parent_node->process;
+        post = !parent->signals().with_lock(
+            [](auto& sig) { return (sig.actions[abi::sigchld - 1].flags & abi::sa_nocldstop) != 0; });
+        if (post && m_child_stop)
+            after_wake = m_child_stop(node->ppid, pid, stopped ? abi::cld_stopped : abi::cld_continued, stopped ? signal : abi::sigcont);
+    });
+    if (!parent) return;
+    if (post) post_to_process(*parent, abi::sigchld);
+    wake_process(*parent);
+    if (after_wake) after_wake();
 }
 
 template <platform::RawMutexProvider P>
@@ -235,14 +302,29 @@ Result<WaitOutcome> ProcessTable<P>::wait(const P& platform, Thread<P>& caller, 
                 const bool clone_child = child.exit_signal != abi::sigchld;
                 if ((selector.options & abi::wall) == 0 && clone_child != ((selector.options & abi::wclone) != 0)) continue;
                 any = true;
-                if (!child.zombie || (selector.options & abi::wexited) == 0) continue;
-                WaitOutcome out{it->first, child.wait_status, child.uid, child.usage};
-                if ((selector.options & abi::wnowait) == 0) {
-                    if (me) me->process->state().with_lock([&](auto& st) { st.reaped_children.add(child.usage); });
-                    s.processes.erase(it);
-                    release_id(s, out.pid);
+                const bool keep = (selector.options & abi::wnowait) != 0;
+                if (child.zombie) {
+                    if ((selector.options & abi::wexited) == 0) continue;
+                    WaitOutcome out{it->first, child.wait_status, child.uid, child.usage};
+                    if (!keep) {
+                        if (me) me->process->state().with_lock([&](auto& st) { st.reaped_children.add(child.usage); });
+                        s.processes.erase(it);
+                        release_id(s, out.pid);
+                    }
+                    return out;
                 }
-                return out;
+                // Linux's order: an exit, then a stop, then a continuation.
+                int status = 0;
+                if ((selector.options & abi::wstopped) != 0 && child.stop_signal != 0 && child.stop_unreported) {
+                    status = stopped_wait_status(child.stop_signal);
+                    if (!keep) child.stop_unreported = false;
+                } else if ((selector.options & abi::wcontinued) != 0 && child.continue_unreported) {
+                    status = continued_wait_status;
+                    if (!keep) child.continue_unreported = false;
+                } else {
+                    continue;
+                }
+                return WaitOutcome{it->first, status, child.process->credential(&Credentials::ruid), live_usage(*child.process)};
             }
             if (!any) return Errno::child;
             if ((selector.options & abi::wnohang) != 0) return WaitOutcome{};
