@@ -137,6 +137,19 @@ TEST_CASE("record locks: exit, the last thread's exit and a kill release them; t
     CHECK(l.child_can_lock());
 }
 
+TEST_CASE("record locks: processes sharing a descriptor table (CLONE_FILES) share the owner, as on Linux", "[shim][locks]") {
+    LockFixture l;
+    REQUIRE(l.f.call(lx::nr::clone, lx::abi::clone_files | lx::abi::sigchld, 0, 0, 0, 0) > 0);
+    auto sibling = std::move(std::get<lx::CloneRequest<P>>(l.f.init->take_request()).child);
+    l.f.mem.put(l.fl, lx::abi::flock{wrlck, 0, 0, 0, 0});
+    REQUIRE(l.f.call_on(*sibling, lx::nr::fcntl, l.a, lx::abi::f_setlk, l.fl) == 0);
+    REQUIRE(l.f.call(lx::nr::fcntl, l.b, lx::abi::f_setlk, l.fl) == 0);  // no conflict: one owner
+    l.f.call_on(*sibling, lx::nr::exit_group, 0);
+    CHECK_FALSE(l.child_can_lock());  // the table lives on in init, and so do its locks
+    CHECK(l.f.call(lx::nr::close, l.b) == 0);
+    CHECK(l.child_can_lock());
+}
+
 TEST_CASE("record locks: OFD locks go with the last reference to the description, by any route", "[shim][locks]") {
     LockFixture l;
     const auto other = l.f.call(lx::nr::open, l.f.mem.put_string("/other"), of::create | of::read_write, 0644);

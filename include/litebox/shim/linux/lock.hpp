@@ -2,7 +2,10 @@
 // POSIX locks belong to the descriptor table's lock owner (fs::RecordLocks::Owner, the table's
 // CloseObserver: Linux's files_struct), so threads share them, a fork child does not inherit
 // them, and they go whenever the table drops a descriptor of the file by whatever route (close,
-// close_range, dup2/dup3, close-on-exec, exit). OFD locks belong to the open file description and
+// close_range, dup2/dup3, close-on-exec, exit). Processes sharing one table (clone with
+// CLONE_FILES but not CLONE_THREAD) share its owner, as on Linux: their locks never conflict, a
+// close in either drops the owner's locks on the file, and the locks outlive the first one's exit
+// (F_GETLK reports the pid that set the lock). OFD locks belong to the open file description and
 // go with its last reference. Both live in the VFS's RecordLocks; flock locks belong to the open
 // file description too but live in their own table (the VFS's FlockLocks), so they never
 // conflict with fcntl locks, as on Linux. F_SETLKW waits interruptibly on the thread's Waiter
