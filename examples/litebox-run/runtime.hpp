@@ -418,16 +418,13 @@ public:
             }
         }
         if (context && m_box_pid_host_missing(context->pid())) {
-            const int box_pid = context->pid();
             // Death by a signal (or an exit the shim did not see): the box's parent sees it now.
             const bool exited = context->process().state().with_lock([](auto& st) { return st.exit_status.has_value(); });
             // The box parent's host process gets its exit signal (SIGCHLD went to the runner,
             // every guest process being its host child) through the shim's child-exit notifier:
             // then, for an exit the shim saw (exit_group), or now.
-            if (!exited) {
-                m_shim.tasks().exit_group(context->process(), wait_status & 0xffff);
-                m_shim.vfs().locks().release_owner(static_cast<std::uint64_t>(box_pid));
-            }
+            // exit_group closes its descriptors, which releases its record locks.
+            if (!exited) m_shim.tasks().exit_group(context->process(), wait_status & 0xffff);
         }
         if (m_record_exit) m_record_exit(host_pid, wait_status);
     }
@@ -541,10 +538,6 @@ private:
     /// Calls that may wait without going through the thread's Waiter.
     static bool waits_outside_waiter(Context& context, int nr, const sc::SyscallArgs& args) {
         switch (nr) {
-            case SYS_fcntl: {
-                const auto command = static_cast<std::int32_t>(args[1]);
-                return command == 7 /*F_SETLKW*/ || command == 38 /*F_OFD_SETLKW*/;
-            }
             // connect starts the handshake before it waits: run twice, the second call would
             // see its own connection in progress (EALREADY). Rare enough to always hop.
             case SYS_connect: return true;

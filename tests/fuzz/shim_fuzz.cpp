@@ -4,9 +4,8 @@
 // run), no unbounded allocation (libFuzzer's -rss_limit_mb / -malloc_limit_mb).
 //
 // Blocking calls would stall the fuzzer, so the calling thread is marked interrupted before each
-// syscall: every wait in the shim then ends at once with EINTR (the non-blocking paths still run).
-// The two waits that do not go through the thread's Waiter (flock and F_SETLKW, on the VFS's lock
-// table) are turned into their non-blocking forms.
+// syscall: every wait in the shim then ends at once with EINTR (the non-blocking paths still run;
+// flock and F_SETLKW wait on the Waiter too).
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -79,8 +78,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const auto selector = in.take<std::uint16_t>();
         request.number = (selector & 0x8000) != 0 ? selector & 0x3ff : interesting[selector % std::size(interesting)];
         for (auto& a : request.args) a = argument(in);
-        if (request.number == lx::nr::flock) request.args[1] |= 4;  // LOCK_NB
-        if (request.number == lx::nr::fcntl && (request.args[1] == 7 || request.args[1] == 38)) request.args[1] -= 1;
         thread.thread().set_interrupt_hint(true);
         const std::int64_t result = shim.dispatch(thread, request);
         if (result < -4095) __builtin_trap();  // an errno outside Linux's range

@@ -6,6 +6,11 @@
 // between a table and its fork clone(). All operations are thread-safe (threads of one process
 // share a table). An OpenFile is released outside the table lock, so its destructor may block or
 // take other locks.
+//
+// Every route by which a descriptor leaves a table (close, close_range, dup2/dup3 over an open
+// descriptor, close-on-exec at execve, the table's destruction) reports the file to the table's
+// CloseObserver, if it has one: the one place where per-table state tied to descriptors (POSIX
+// record locks, which Linux keeps per files_struct) is cleaned up.
 #pragma once
 
 #include <algorithm>
@@ -26,16 +31,50 @@ inline constexpr std::size_t default_descriptor_limit = 1024;
 /// The largest limit a table accepts (Linux's fs.nr_open default).
 inline constexpr std::size_t max_descriptor_limit = 1u << 20;
 
+/// Told about every open file a DescriptorTable lets go of.
+///
+/// Contract: descriptor_closed(file) runs once for each descriptor that leaves the table, by any
+/// route, after the table's lock is released (it may take other locks and use the table) and
+/// before the table drops its reference to the file. It must not fail or throw. observer_for_copy
+/// gives the observer of a fork copy of the table (DescriptorTable::clone): nullptr for none.
+template <typename P>
+class CloseObserver {
+public:
+    virtual ~CloseObserver() = default;
+    virtual void descriptor_closed(OpenFile<P>& file) noexcept = 0;
+    virtual std::shared_ptr<CloseObserver> observer_for_copy() = 0;
+};
+
 template <platform::RawMutexProvider P>
 class DescriptorTable {
 public:
     using FilePtr = std::shared_ptr<OpenFile<P>>;
+    using ObserverPtr = std::shared_ptr<CloseObserver<P>>;
 
     explicit DescriptorTable(std::size_t limit = default_descriptor_limit) {
         m_state.with_lock([&](State& s) { s.limit = std::min(limit, max_descriptor_limit); });
     }
+    /// Reports the descriptors still open to the observer (the files go with the table).
+    ~DescriptorTable() {
+        std::vector<FilePtr> released;
+        ObserverPtr observer;
+        m_state.with_lock([&](State& s) {
+            for (Slot& slot : s.slots)
+                if (slot.file) released.push_back(std::move(slot.file));
+            observer = std::move(s.observer);
+        });
+        report(observer, released);
+    }
     DescriptorTable(const DescriptorTable&) = delete;
     DescriptorTable& operator=(const DescriptorTable&) = delete;
+
+    /// The observer told about every closed descriptor (see CloseObserver); replaces any earlier one.
+    void set_observer(ObserverPtr observer) {
+        m_state.with_lock([&](State& s) { s.observer = std::move(observer); });
+    }
+    [[nodiscard]] ObserverPtr observer() const {
+        return m_state.with_lock([](const State& s) { return s.observer; });
+    }
 
     /// Installs `file` at the lowest free descriptor >= `lowest`. EMFILE when none is free below
     /// the limit, EINVAL when `lowest` is negative or not below the limit.
@@ -65,26 +104,35 @@ public:
 
     /// Closes `fd` (EBADF if it is not open). The file is released after the lock is dropped.
     Result<void> close(int fd) {
-        FilePtr released;
+        std::vector<FilePtr> released;
+        ObserverPtr observer;
         {
             auto s = m_state.lock();
             Slot* slot = s->find(fd);
             if (!slot) return Errno::badf;
-            released = std::move(slot->file);
+            released.push_back(std::move(slot->file));
             slot->close_on_exec = false;
+            observer = s->observer;
         }
+        report(observer, released);
         return ok();
     }
 
     /// close_range(2) without flags: closes every open descriptor in [first, last].
     void close_range(unsigned first, unsigned last) {
         std::vector<FilePtr> released;
+        ObserverPtr observer;
         {
             auto s = m_state.lock();
             for (std::size_t fd = first; fd <= last && fd < s->slots.size(); ++fd) {
-                if (s->slots[fd].file) released.push_back(std::move(s->slots[fd].file));
+                if (s->slots[fd].file) {
+                    released.push_back(std::move(s->slots[fd].file));
+                    s->slots[fd].close_on_exec = false;
+                }
             }
+            observer = s->observer;
         }
+        report(observer, released);
     }
 
     /// F_DUPFD / F_DUPFD_CLOEXEC / dup: the lowest free descriptor >= lowest, sharing the file.
@@ -96,7 +144,8 @@ public:
     /// dup2 (allow_same = true) and dup3 (allow_same = false: EINVAL when old == new). Closes
     /// whatever `new_fd` held; EBADF when `old_fd` is not open or `new_fd` is out of range.
     Result<int> duplicate_to(int old_fd, int new_fd, bool close_on_exec, bool allow_same) {
-        FilePtr released;
+        std::vector<FilePtr> released;
+        ObserverPtr observer;
         {
             auto s = m_state.lock();
             const Slot* from = s->find(old_fd);
@@ -108,9 +157,12 @@ public:
             }
             FilePtr file = from->file;
             if (static_cast<std::size_t>(new_fd) >= s->slots.size()) s->slots.resize(static_cast<std::size_t>(new_fd) + 1);
-            released = std::exchange(s->slots[static_cast<std::size_t>(new_fd)].file, std::move(file));
+            FilePtr replaced = std::exchange(s->slots[static_cast<std::size_t>(new_fd)].file, std::move(file));
+            if (replaced) released.push_back(std::move(replaced));
             s->slots[static_cast<std::size_t>(new_fd)].close_on_exec = close_on_exec;
+            observer = s->observer;
         }
+        report(observer, released);
         return new_fd;
     }
 
@@ -132,19 +184,27 @@ public:
 
     /// execve: closes every descriptor marked close-on-exec.
     void close_all_on_exec() {
-        std::vector<FilePtr> released;  // destroyed after the lock is dropped
-        auto s = m_state.lock();
-        for (Slot& slot : s->slots) {
-            if (slot.file && slot.close_on_exec) {
-                released.push_back(std::move(slot.file));
-                slot.close_on_exec = false;
+        std::vector<FilePtr> released;  // reported and destroyed after the lock is dropped
+        ObserverPtr observer;
+        {
+            auto s = m_state.lock();
+            for (Slot& slot : s->slots) {
+                if (slot.file && slot.close_on_exec) {
+                    released.push_back(std::move(slot.file));
+                    slot.close_on_exec = false;
+                }
             }
+            observer = s->observer;
         }
+        report(observer, released);
     }
 
-    /// fork: a new table with the same descriptors, sharing every open file.
+    /// fork: a new table with the same descriptors, sharing every open file; its observer is
+    /// the current observer's observer_for_copy().
     [[nodiscard]] std::unique_ptr<DescriptorTable> clone() const {
         auto copy = std::make_unique<DescriptorTable>(limit());
+        ObserverPtr observer = this->observer();
+        if (observer) copy->set_observer(observer->observer_for_copy());
         m_state.with_lock([&](const State& s) {
             copy->m_state.with_lock([&](State& c) { c.slots = s.slots; });
         });
@@ -186,12 +246,20 @@ private:
     struct State {
         std::vector<Slot> slots;
         std::size_t limit = default_descriptor_limit;
+        ObserverPtr observer;
         Slot* find(int fd) {
             if (fd < 0 || static_cast<std::size_t>(fd) >= slots.size() || !slots[static_cast<std::size_t>(fd)].file) return nullptr;
             return &slots[static_cast<std::size_t>(fd)];
         }
         const Slot* find(int fd) const { return const_cast<State*>(this)->find(fd); }
     };
+
+    /// Tells `observer` about each released file (outside the lock), then drops them.
+    static void report(const ObserverPtr& observer, std::vector<FilePtr>& released) noexcept {
+        if (observer)
+            for (const FilePtr& file : released) observer->descriptor_closed(*file);
+        released.clear();
+    }
 
     mutable sync::Mutex<P, State> m_state;
 };

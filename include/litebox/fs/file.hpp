@@ -9,6 +9,7 @@
 // while entries come and go.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,10 +26,10 @@
 
 namespace litebox::fs {
 
-/// Anything opened through the Vfs: it knows where it is.
-/// Told when an open file description that holds flock(2) locks is destroyed (flock.hpp): the
-/// locks of a description go with its last reference. Called from the destructor, with whatever
-/// locks the thread dropping that reference holds: it may only take leaf locks of its own.
+/// Told when an open file description that holds locks is destroyed: its flock(2) locks
+/// (flock.hpp) and its OFD record locks (locks.hpp) go with its last reference, whatever dropped
+/// it. Called from the destructor, with whatever locks the thread dropping that reference holds:
+/// it may only take leaf locks of its own.
 template <platform::RawMutexProvider P>
 class DescriptionObserver {
 public:
@@ -38,21 +39,27 @@ protected:
     ~DescriptionObserver() = default;
 };
 
+/// The lock tables that observe descriptions (each has its own observer slot in a FileHandle).
+enum class LockTable : std::size_t { flock = 0, record = 1 };
+
+/// Anything opened through the Vfs: it knows where it is.
 template <platform::RawMutexProvider P>
 class FileHandle {
 public:
     explicit FileHandle(Location<P> where) : m_location(std::move(where)) {}
     virtual ~FileHandle() {
-        if (m_flocks) m_flocks->description_closed(m_location.inode.get(), static_cast<const void*>(this));
+        for (const auto& observer : m_observers)
+            if (observer) observer->description_closed(m_location.inode.get(), static_cast<const void*>(this));
     }
     FileHandle(const FileHandle&) = delete;
     FileHandle& operator=(const FileHandle&) = delete;
     [[nodiscard]] const Location<P>& location() const noexcept { return m_location; }
 
-    /// The flock table this description holds locks in (flock.hpp sets it under its own lock, the
-    /// first time the description takes a lock; it never changes afterwards).
-    void observe_with(std::shared_ptr<DescriptionObserver<P>> observer) {
-        if (!m_flocks) m_flocks = std::move(observer);
+    /// The lock table of kind `table` this description holds locks in (the table sets it under its
+    /// own lock, the first time the description takes a lock; it never changes afterwards).
+    void observe_with(LockTable table, std::shared_ptr<DescriptionObserver<P>> observer) {
+        auto& slot = m_observers[static_cast<std::size_t>(table)];
+        if (!slot) slot = std::move(observer);
     }
 
     /// Where the file was found when it was opened by path: its directory and the name in it (for
@@ -69,7 +76,7 @@ protected:
     std::optional<Origin> m_origin;
 
 private:
-    std::shared_ptr<DescriptionObserver<P>> m_flocks;
+    std::array<std::shared_ptr<DescriptionObserver<P>>, 2> m_observers;
 };
 
 namespace detail {

@@ -76,7 +76,7 @@ public:
                 if (!entry.inode) entry.inode = inode;
                 entry.holders.push_back(Holder{owner, exclusive});
                 ++s.count;
-                description.observe_with(m_core);
+                description.observe_with(LockTable::flock, m_core);
                 return ok();
             });
         };

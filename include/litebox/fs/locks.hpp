@@ -1,14 +1,25 @@
-// RecordLocks<P>: POSIX advisory record locks (fcntl F_GETLK / F_SETLK / F_SETLKW).
+// RecordLocks<P>: POSIX advisory record locks (fcntl F_GETLK / F_SETLK / F_SETLKW, lockf) and
+// open file description (OFD) locks (F_OFD_SETLK ...).
 //
-// Contract: locks belong to an owner id (the caller's process id: POSIX locks are per process) and
-// cover an inclusive byte range [start, end] of one inode (end = lock_to_eof for "to end of file
-// and beyond"). A read lock conflicts with another owner's write lock; a write lock conflicts with
-// any other owner's lock; an owner's own locks never conflict and are replaced, split and merged as
-// on Linux. F_SETLK fails with EAGAIN on conflict; F_SETLKW waits (through sync::Condvar) and fails
-// with EDEADLK when waiting would close a cycle of owners, or EINTR after interrupt(owner). The
-// caller releases an owner's locks on an inode when the owner closes any descriptor of it
-// (release) and all of them when the process exits (release_owner). At most max_locks ranges exist
-// at once (ENOLCK beyond).
+// Contract: locks belong to an owner id and cover an inclusive byte range [start, end] of one inode
+// (end = lock_to_eof for "to end of file and beyond"). A read lock conflicts with another owner's
+// write lock; a write lock conflicts with any other owner's lock; an owner's own locks never
+// conflict and are replaced, split and merged as on Linux. set() without a WaitContext (F_SETLK)
+// fails with EAGAIN on conflict; with one (F_SETLKW) it sleeps on the caller's Waiter until the
+// conflict goes (no busy loop: every change notifies), fails with EINTR when the Waiter is
+// interrupted (a signal), and with EDEADLK when waiting would close a cycle of owners waiting for
+// each other. At most max_locks ranges exist at once (ENOLCK beyond).
+//
+// Owners and their lifetime, as on Linux:
+// - POSIX locks belong to an Owner (new_owner()), which the caller attaches to a descriptor table
+//   as its CloseObserver (Linux: the files_struct owns them). Whenever the table drops a
+//   descriptor of a file, by any route (close, close_range, dup2 over it, close-on-exec at exec,
+//   the table going away at exit), the owner's locks on that inode go, even if another descriptor
+//   of the file stays open. A fork copy of the table gets a new Owner (the child does not inherit
+//   locks); threads, which share the table, share the owner. The Owner's destruction drops
+//   whatever it still holds.
+// - OFD locks belong to the open file description (description_owner()): they go when the last
+//   reference to the description goes, through the FileHandle's DescriptionObserver.
 #pragma once
 
 #include <algorithm>
@@ -16,14 +27,17 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <utility>
 #include <vector>
 
 #include "../error.hpp"
-#include "../sync/condvar.hpp"
+#include "../event/blocking.hpp"
+#include "../fd/table.hpp"
 #include "../sync/mutex.hpp"
 #include "backend.hpp"
+#include "file.hpp"
 
 namespace litebox::fs {
 
@@ -74,17 +88,46 @@ inline Result<std::pair<std::uint64_t, std::uint64_t>> lock_range(int whence, st
 
 template <platform::RawMutexProvider P>
 class RecordLocks {
+    struct Core;
+
 public:
     using InodePtr = typename Inode<P>::Ptr;
 
-    explicit RecordLocks(std::size_t max_locks = default_max_record_locks) : m_max_locks(max_locks) {}
+    /// A POSIX lock owner: attach it to a descriptor table (see the contract at the top).
+    class Owner final : public fd::CloseObserver<P> {
+    public:
+        Owner(std::shared_ptr<Core> core, std::uint64_t id) noexcept : m_core(std::move(core)), m_id(id) {}
+        ~Owner() override { m_core->release_owner(m_id); }
+        Owner(const Owner&) = delete;
+        Owner& operator=(const Owner&) = delete;
+
+        /// The owner id to put in RecordLock::owner.
+        [[nodiscard]] std::uint64_t id() const noexcept { return m_id; }
+        void descriptor_closed(fd::OpenFile<P>& file) noexcept override {
+            if (const auto* handle = dynamic_cast<const FileHandle<P>*>(&file)) m_core->release(handle->location().inode.get(), m_id);
+        }
+        std::shared_ptr<fd::CloseObserver<P>> observer_for_copy() override { return Core::new_owner(m_core); }
+
+    private:
+        std::shared_ptr<Core> m_core;
+        const std::uint64_t m_id;
+    };
+
+    explicit RecordLocks(std::size_t max_locks = default_max_record_locks) : m_core(std::make_shared<Core>(max_locks)) {}
     RecordLocks(const RecordLocks&) = delete;
     RecordLocks& operator=(const RecordLocks&) = delete;
+
+    /// A new POSIX lock owner (ids count up from 1; OFD owners have the top bit set).
+    [[nodiscard]] std::shared_ptr<Owner> new_owner() { return Core::new_owner(m_core); }
+    /// The owner id of `description`'s OFD locks.
+    [[nodiscard]] static std::uint64_t description_owner(const FileHandle<P>& description) noexcept {
+        return description_owner_of(static_cast<const void*>(&description));
+    }
 
     /// F_GETLK: the first conflicting lock of another owner, or `request` with type unlock.
     Result<RecordLock> test(const InodePtr& inode, const RecordLock& request) {
         if (!valid(request) || request.type == lock_type::unlock) return Errno::inval;
-        return m_state.with_lock([&](State& s) -> Result<RecordLock> {
+        return m_core->state.with_lock([&](State& s) -> Result<RecordLock> {
             if (const RecordLock* c = conflict(s, inode.get(), request)) return *c;
             RecordLock none = request;
             none.type = lock_type::unlock;
@@ -92,104 +135,108 @@ public:
         });
     }
 
-    /// F_SETLK (wait = false) / F_SETLKW (wait = true); type unlock removes the range.
-    Result<void> set(const InodePtr& inode, const RecordLock& request, bool wait) {
+    /// F_SETLK: sets `request` (type unlock removes the range) or fails with EAGAIN on conflict.
+    Result<void> set(const InodePtr& inode, const RecordLock& request) { return set(inode, request, nullptr, nullptr); }
+    /// F_SETLKW: waits on `wait_context` while another owner's lock conflicts (see the contract).
+    Result<void> set(const InodePtr& inode, const RecordLock& request, const event::WaitContext<P>& wait_context) {
+        return set(inode, request, &wait_context, nullptr);
+    }
+    /// F_OFD_SETLK(W): as set(), and `description` (whose OFD owner the request names) drops its
+    /// locks when it is destroyed.
+    Result<void> set(const InodePtr& inode, const RecordLock& request, const event::WaitContext<P>* wait_context,
+                     FileHandle<P>* description) {
         if (!valid(request)) return Errno::inval;
-        auto guard = m_state.lock();
         if (request.type == lock_type::unlock) {
-            remove_range(*guard, inode.get(), request.owner, request.start, request.end);
-            m_changed.notify_all();
+            InodePtr keep;  // released after the lock
+            m_core->state.with_lock([&](State& s) { remove_range(s, inode.get(), request.owner, request.start, request.end, &keep); });
+            m_core->changed.notify(fd::events::in);
             return ok();
         }
-        for (;;) {
-            const RecordLock* c = conflict(*guard, inode.get(), request);
-            if (!c) break;
-            if (!wait) return Errno::again;
-            // Deadlock detection: follow the chain of owners each blocked owner waits for.
-            std::uint64_t blocker = c->owner;
-            for (std::size_t hops = 0; hops <= guard->waiting.size(); ++hops) {
-                if (blocker == request.owner) return Errno::deadlk;
-                const auto next = guard->waiting.find(blocker);
-                if (next == guard->waiting.end()) break;
-                blocker = next->second;
-            }
-            guard->waiting[request.owner] = c->owner;
-            m_changed.wait(guard);
-            guard->waiting.erase(request.owner);
-            if (guard->interrupted.erase(request.owner) != 0) return Errno::intr;
-        }
-        // Replace the owner's locks in the range with the new one, then merge neighbours.
-        State& s = *guard;
-        remove_range(s, inode.get(), request.owner, request.start, request.end);
-        if (s.count >= m_max_locks) return Errno::nolck;
-        auto& locks = s.inodes[inode.get()].locks;
-        if (!s.inodes[inode.get()].inode) s.inodes[inode.get()].inode = inode;
-        RecordLock added = request;
-        // Merge with adjacent or overlapping locks of the same owner and type.
-        for (auto it = locks.begin(); it != locks.end();) {
-            const bool touches = (it->end != lock_to_eof && it->end + 1 == added.start) ||
-                                 (added.end != lock_to_eof && added.end + 1 == it->start);
-            if (it->owner == added.owner && it->type == added.type && touches) {
-                added.start = std::min(added.start, it->start);
-                added.end = std::max(added.end, it->end);
-                it = locks.erase(it);
-                --s.count;
-            } else {
-                ++it;
-            }
-        }
-        locks.push_back(added);
-        ++s.count;
-        m_changed.notify_all();
-        return ok();
+        std::optional<typename Waiting::iterator> edge;  // this call's entry in the wait-for graph
+        const auto attempt = [&]() -> Result<void> {
+            return m_core->state.with_lock([&](State& s) -> Result<void> {
+                if (edge) s.waiting.erase(*std::exchange(edge, std::nullopt));
+                if (const RecordLock* c = conflict(s, inode.get(), request)) {
+                    if (wait_context == nullptr) return Errno::again;
+                    if (waits_for(s, c->owner, request.owner)) return Errno::deadlk;
+                    edge = s.waiting.emplace(request.owner, c->owner);
+                    return Errno::again;
+                }
+                LITEBOX_TRY(add(s, inode, request));
+                if (description != nullptr) description->observe_with(LockTable::record, m_core);
+                return ok();
+            });
+        };
+        Result<void> result = wait_context != nullptr
+                                  ? event::wait_until_ready(*wait_context, &m_core->changed, fd::events::in, false, attempt)
+                                  : attempt();
+        if (edge) m_core->state.with_lock([&](State& s) { s.waiting.erase(*edge); });
+        if (result.has_value()) m_core->changed.notify(fd::events::in);  // a downgrade or a shrunk range may unblock others
+        if (!result.has_value() && result.error() == Errno::timedout) return Errno::intr;  // no deadline is ever given
+        return result;
     }
 
     /// Drops every lock `owner` holds on `inode` (close of a descriptor of it).
-    void release(const Inode<P>* inode, std::uint64_t owner) {
-        InodePtr keep;  // released after the lock
-        auto guard = m_state.lock();
-        remove_range(*guard, inode, owner, 0, lock_to_eof, &keep);
-        m_changed.notify_all();
-    }
-    /// Drops every lock of `owner` (process exit).
-    void release_owner(std::uint64_t owner) {
-        std::vector<InodePtr> keep;
-        auto guard = m_state.lock();
-        std::vector<const Inode<P>*> inodes;
-        for (const auto& [inode, entry] : guard->inodes) inodes.push_back(inode);
-        for (const Inode<P>* inode : inodes) {
-            InodePtr one;
-            remove_range(*guard, inode, owner, 0, lock_to_eof, &one);
-            if (one) keep.push_back(std::move(one));
-        }
-        m_changed.notify_all();
-    }
-    /// Makes a waiting F_SETLKW of `owner` fail with EINTR (signal delivery).
-    void interrupt(std::uint64_t owner) {
-        m_state.with_lock([&](State& s) {
-            if (s.waiting.count(owner) != 0) s.interrupted.insert(owner);
-        });
-        m_changed.notify_all();
-    }
+    void release(const Inode<P>* inode, std::uint64_t owner) { m_core->release(inode, owner); }
+    /// Drops every lock of `owner`, on every inode.
+    void release_owner(std::uint64_t owner) { m_core->release_owner(owner); }
     /// True while `owner` waits in F_SETLKW.
     [[nodiscard]] bool is_waiting(std::uint64_t owner) {
-        return m_state.with_lock([&](State& s) { return s.waiting.count(owner) != 0; });
+        return m_core->state.with_lock([&](State& s) { return s.waiting.count(owner) != 0; });
     }
     /// Number of lock ranges held (all inodes).
     [[nodiscard]] std::size_t count() {
-        return m_state.with_lock([](State& s) { return s.count; });
+        return m_core->state.with_lock([](State& s) { return s.count; });
     }
 
 private:
+    static constexpr std::uint64_t description_owner_bit = std::uint64_t{1} << 63;
+    static std::uint64_t description_owner_of(const void* description) noexcept {
+        return description_owner_bit | static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(description));
+    }
+
     struct Entry {
         InodePtr inode;  // keeps a locked inode alive
         std::vector<RecordLock> locks;
     };
+    using Waiting = std::multimap<std::uint64_t, std::uint64_t>;  // waiting owner -> owner it waits for
     struct State {
         std::map<const Inode<P>*, Entry> inodes;
-        std::map<std::uint64_t, std::uint64_t> waiting;  // owner -> owner it waits for
-        std::set<std::uint64_t> interrupted;
+        Waiting waiting;
         std::size_t count = 0;
+        std::uint64_t next_owner = 1;
+    };
+    struct Core final : DescriptionObserver<P> {
+        explicit Core(std::size_t max) : max_locks(max) {}
+        static std::shared_ptr<Owner> new_owner(const std::shared_ptr<Core>& core) {
+            const std::uint64_t id = core->state.with_lock([](State& s) { return s.next_owner++; });
+            return std::make_shared<Owner>(core, id);
+        }
+        void release(const Inode<P>* inode, std::uint64_t owner) noexcept {
+            InodePtr keep;  // released after the lock
+            const bool removed = state.with_lock([&](State& s) { return remove_range(s, inode, owner, 0, lock_to_eof, &keep); });
+            if (removed) changed.notify(fd::events::in);
+        }
+        void release_owner(std::uint64_t owner) noexcept {
+            std::vector<InodePtr> keep;
+            bool removed = false;
+            state.with_lock([&](State& s) {
+                std::vector<const Inode<P>*> inodes;
+                for (const auto& [inode, entry] : s.inodes) inodes.push_back(inode);
+                for (const Inode<P>* inode : inodes) {
+                    InodePtr one;
+                    removed = remove_range(s, inode, owner, 0, lock_to_eof, &one) || removed;
+                    if (one) keep.push_back(std::move(one));
+                }
+            });
+            if (removed) changed.notify(fd::events::in);
+        }
+        void description_closed(const Inode<P>* inode, const void* description) noexcept override {
+            release(inode, description_owner_of(description));
+        }
+        const std::size_t max_locks;
+        sync::Mutex<P, State> state;
+        event::Pollee<P> changed;  // notified whenever locks go or change
     };
 
     static bool valid(const RecordLock& r) noexcept {
@@ -207,18 +254,59 @@ private:
         }
         return nullptr;
     }
-    /// Removes [start, end] from owner's locks on inode, splitting where needed.
-    static void remove_range(State& s, const Inode<P>* inode, std::uint64_t owner, std::uint64_t start, std::uint64_t end,
+    /// Deadlock detection: true when `from` (an owner the caller would wait for) already waits,
+    /// directly or through other waiting owners, for `target` (the caller).
+    static bool waits_for(const State& s, std::uint64_t from, std::uint64_t target) {
+        std::vector<std::uint64_t> pending{from};
+        std::set<std::uint64_t> seen;
+        while (!pending.empty()) {
+            const std::uint64_t owner = pending.back();
+            pending.pop_back();
+            if (owner == target) return true;
+            if (!seen.insert(owner).second) continue;
+            const auto [first, last] = s.waiting.equal_range(owner);
+            for (auto it = first; it != last; ++it) pending.push_back(it->second);
+        }
+        return false;
+    }
+    /// Replaces the owner's locks in the request's range with the request, merging neighbours.
+    Result<void> add(State& s, const InodePtr& inode, const RecordLock& request) {
+        remove_range(s, inode.get(), request.owner, request.start, request.end);
+        if (s.count >= m_core->max_locks) return Errno::nolck;
+        Entry& entry = s.inodes[inode.get()];
+        if (!entry.inode) entry.inode = inode;
+        RecordLock added = request;
+        // Merge with adjacent or overlapping locks of the same owner and type.
+        for (auto it = entry.locks.begin(); it != entry.locks.end();) {
+            const bool touches = (it->end != lock_to_eof && it->end + 1 == added.start) ||
+                                 (added.end != lock_to_eof && added.end + 1 == it->start);
+            if (it->owner == added.owner && it->type == added.type && touches) {
+                added.start = std::min(added.start, it->start);
+                added.end = std::max(added.end, it->end);
+                it = entry.locks.erase(it);
+                --s.count;
+            } else {
+                ++it;
+            }
+        }
+        entry.locks.push_back(added);
+        ++s.count;
+        return ok();
+    }
+    /// Removes [start, end] from owner's locks on inode, splitting where needed; true if any went.
+    static bool remove_range(State& s, const Inode<P>* inode, std::uint64_t owner, std::uint64_t start, std::uint64_t end,
                              InodePtr* released = nullptr) {
         const auto it = s.inodes.find(inode);
-        if (it == s.inodes.end()) return;
+        if (it == s.inodes.end()) return false;
         auto& locks = it->second.locks;
         std::vector<RecordLock> kept;
+        bool removed = false;
         for (const RecordLock& l : locks) {
             if (l.owner != owner || !overlaps(l, start, end)) {
                 kept.push_back(l);
                 continue;
             }
+            removed = true;
             if (l.start < start) {
                 RecordLock left = l;
                 left.end = start - 1;
@@ -236,11 +324,10 @@ private:
             if (released) *released = std::move(it->second.inode);
             s.inodes.erase(it);
         }
+        return removed;
     }
 
-    const std::size_t m_max_locks;
-    sync::Mutex<P, State> m_state;
-    sync::Condvar<P> m_changed;
+    std::shared_ptr<Core> m_core;
 };
 
 }  // namespace litebox::fs

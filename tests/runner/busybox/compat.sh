@@ -2,7 +2,8 @@
 # Debian programs under litebox-run with the host root visible read-only (--rootfs-dir /, an
 # in-memory overlay on top): coreutils nice (getpriority/setpriority), python3's extended
 # attributes (os.setxattr/getxattr/listxattr, shutil.copy2 and copytree copying them) and flock
-# next to lockf (independent lock tables, as on Linux; a blocked flock waits for the holder).
+# next to lockf (independent lock tables, as on Linux; a blocked flock waits for the holder; a
+# blocked lockf is interrupted by a signal, and dup2 over a descriptor of the file releases it).
 # Usage: compat.sh LITEBOX_RUN
 set -u
 run=$1
@@ -71,5 +72,37 @@ child flock busy
 child lockf busy
 child flock acquired after the parent let go"
 [ "$out" = "$expected" ] && echo "ok: flock next to lockf" || fail "locks printed: $out"
+
+out=$("$run" --rootfs-dir / -- /usr/bin/python3 -c "
+import fcntl, os, signal, sys, time
+p = '/tmp/litebox-lockf-$$'
+a, b = open(p, 'w'), open(p, 'w')
+fcntl.lockf(a, fcntl.LOCK_EX)
+pid = os.fork()
+if pid == 0:
+    c = open(p, 'w')
+    class Alarm(Exception):
+        pass
+    def on_alarm(signum, frame):
+        raise Alarm()
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    try:
+        fcntl.lockf(c, fcntl.LOCK_EX)
+        print('child lockf acquired too early')
+    except Alarm:
+        print('child lockf interrupted by SIGALRM')
+    sys.stdout.flush()
+    fcntl.lockf(c, fcntl.LOCK_EX)
+    print('child lockf acquired after dup2 over the parent descriptor')
+    sys.stdout.flush()
+    os._exit(0)
+time.sleep(1)
+os.dup2(os.open('/dev/null', os.O_RDONLY), b.fileno())  # closes b: the parent's lock goes, a stays open
+os.waitpid(pid, 0)
+" 2>&1 | quiet)
+expected="child lockf interrupted by SIGALRM
+child lockf acquired after dup2 over the parent descriptor"
+[ "$out" = "$expected" ] && echo "ok: lockf interrupted, released by dup2" || fail "lockf printed: $out"
 
 exit $failures

@@ -15,9 +15,7 @@ namespace litebox::shim::linux_abi {
 
 template <typename P>
 SyscallResult sys_close(ThreadContext<P>& t, const SyscallRequest& r) {
-    LITEBOX_TRY_ASSIGN(auto file, t.files().get(r.i32(0)));
-    LITEBOX_TRY(t.files().close(r.i32(0)));
-    lock_detail::release_on_close(t, file, file.use_count() == 1);
+    LITEBOX_TRY(t.files().close(r.i32(0)));  // record locks go through the table's observer
     return 0;
 }
 
@@ -88,7 +86,7 @@ SyscallResult sys_fcntl(ThreadContext<P>& t, const SyscallRequest& r) {
     case abi::f_setlkw:
     case lock_detail::f_ofd_getlk:
     case lock_detail::f_ofd_setlk:
-    case lock_detail::f_ofd_setlkw: return lock_detail::record_lock(t, file, command, static_cast<std::uintptr_t>(argument));
+    case lock_detail::f_ofd_setlkw: return lock_detail::record_lock(t, descriptor, file, command, static_cast<std::uintptr_t>(argument));
     case abi::f_getpipe_sz:
     case abi::f_setpipe_sz: {
         auto* pipe = ipc::pipe_of(*file);

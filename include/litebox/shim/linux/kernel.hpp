@@ -344,6 +344,8 @@ Result<std::unique_ptr<ThreadContext<P>>> Kernel<P>::create_init(InitSpec spec) 
     const auto limits = default_limits(m_config);
     LITEBOX_TRY_ASSIGN(auto created, m_tasks.create_init(Credentials::of(m_config.initial_uid, m_config.initial_gid), limits,
                                                          static_cast<std::size_t>(m_config.nofile_soft), m_vfs->root()));
+    // POSIX record locks belong to the descriptor table (fork copies get their own owner).
+    created.process->files().set_observer(m_vfs->locks().new_owner());
     created.process->state().with_lock([&](auto& st) {
         st.exe = std::move(spec.exe);
         st.argv = std::move(spec.argv);

@@ -85,15 +85,14 @@ template <typename P>
 SyscallResult sys_exit(ThreadContext<P>& t, const SyscallRequest& r) {
     const std::int32_t code = r.i32(0);
     t.set_request(ExitRequest{exit_wait_status(code), false, t.thread().clear_child_tid.load(std::memory_order_relaxed)});
-    if (t.kernel().tasks().exit_thread(t.thread(), code)) t.kernel().vfs().locks().release_owner(static_cast<std::uint64_t>(t.pid()));
+    (void)t.kernel().tasks().exit_thread(t.thread(), code);  // the last thread closes the descriptors
     return 0;
 }
 template <typename P>
 SyscallResult sys_exit_group(ThreadContext<P>& t, const SyscallRequest& r) {
     const std::int32_t code = r.i32(0);
     t.set_request(ExitRequest{exit_wait_status(code), true, t.thread().clear_child_tid.load(std::memory_order_relaxed)});
-    t.kernel().tasks().exit_group(t.process(), exit_wait_status(code));
-    t.kernel().vfs().locks().release_owner(static_cast<std::uint64_t>(t.pid()));
+    t.kernel().tasks().exit_group(t.process(), exit_wait_status(code));  // closes the descriptors
     return 0;
 }
 

@@ -1,7 +1,15 @@
 // Advisory locks: flock and fcntl's record locks (F_GETLK, F_SETLK, F_SETLKW and the OFD forms).
-// POSIX locks belong to the process (owner = pid) and OFD locks to the open file description, both
-// in the VFS's RecordLocks; flock locks belong to the open file description too but live in their
-// own table (the VFS's FlockLocks), so they never conflict with fcntl locks, as on Linux.
+// POSIX locks belong to the descriptor table's lock owner (fs::RecordLocks::Owner, the table's
+// CloseObserver: Linux's files_struct), so threads share them, a fork child does not inherit
+// them, and they go whenever the table drops a descriptor of the file by whatever route (close,
+// close_range, dup2/dup3, close-on-exec, exit). Processes sharing one table (clone with
+// CLONE_FILES but not CLONE_THREAD) share its owner, as on Linux: their locks never conflict, a
+// close in either drops the owner's locks on the file, and the locks outlive the first one's exit
+// (F_GETLK reports the pid that set the lock). OFD locks belong to the open file description and
+// go with its last reference. Both live in the VFS's RecordLocks; flock locks belong to the open
+// file description too but live in their own table (the VFS's FlockLocks), so they never
+// conflict with fcntl locks, as on Linux. F_SETLKW waits interruptibly on the thread's Waiter
+// (EINTR; litebox-run turns it into a restart under SA_RESTART, as Linux does).
 #pragma once
 
 #include "fs_common.hpp"
@@ -12,32 +20,30 @@ namespace lock_detail {
 inline constexpr int f_ofd_getlk = 36;
 inline constexpr int f_ofd_setlk = 37;
 inline constexpr int f_ofd_setlkw = 38;
-inline constexpr std::uint64_t description_owner_bit = std::uint64_t{1} << 63;
 
+/// F_GETLK / F_SETLK / F_SETLKW and the OFD variants for `file`, open as `descriptor`.
 template <typename P>
-std::uint64_t description_owner(const fd::OpenFile<P>& file) noexcept {
-    return description_owner_bit | static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(&file));
-}
-
-/// F_GETLK / F_SETLK / F_SETLKW and the OFD variants for `file`.
-template <typename P>
-SyscallResult record_lock(ThreadContext<P>& t, const std::shared_ptr<fd::OpenFile<P>>& file, int command, std::uintptr_t address) {
+SyscallResult record_lock(ThreadContext<P>& t, int descriptor, const std::shared_ptr<fd::OpenFile<P>>& file, int command,
+                          std::uintptr_t address) {
     LITEBOX_TRY_ASSIGN(abi::flock request, Guest<P>::template read<abi::flock>(address));
-    auto where = fs::Vfs<P>::location_of(*file);
-    if (!where.has_value()) return Errno::inval;
+    auto* description = dynamic_cast<fs::FileHandle<P>*>(file.get());
+    if (description == nullptr) return Errno::inval;  // pipes and sockets: Linux's EINVAL for record locks
     const bool ofd = command == f_ofd_getlk || command == f_ofd_setlk || command == f_ofd_setlkw;
     if (ofd && request.l_pid != 0) return Errno::inval;
     if (request.l_type != fs::lock_type::read && request.l_type != fs::lock_type::write && request.l_type != fs::lock_type::unlock)
         return Errno::inval;
+    const auto owner = std::dynamic_pointer_cast<typename fs::RecordLocks<P>::Owner>(t.files().observer());
+    if (!ofd && !owner) return Errno::nolck;  // a table without a lock owner (not made by the kernel)
     LITEBOX_TRY_ASSIGN(const fd::Stat status, file->stat());
     const std::uint64_t offset = request.l_whence == 1 ? file->seek(0, fd::Whence::current).value_or(0) : 0;
     LITEBOX_TRY_ASSIGN(const auto range, fs::lock_range(request.l_whence, request.l_start, request.l_len, offset,
                                                         static_cast<std::uint64_t>(status.size)));
-    fs::RecordLock lock{request.l_type, range.first, range.second, ofd ? description_owner(*file) : static_cast<std::uint64_t>(t.pid()),
+    fs::RecordLock lock{request.l_type, range.first, range.second, ofd ? fs::RecordLocks<P>::description_owner(*description) : owner->id(),
                         ofd ? -1 : t.pid()};
+    const auto& inode = description->location().inode;
     auto& locks = t.kernel().vfs().locks();
     if (command == abi::f_getlk || command == f_ofd_getlk) {
-        LITEBOX_TRY_ASSIGN(const fs::RecordLock found, locks.test(where->inode, lock));
+        LITEBOX_TRY_ASSIGN(const fs::RecordLock found, locks.test(inode, lock));
         request.l_type = found.type;
         if (found.type != fs::lock_type::unlock) {
             request.l_whence = 0;
@@ -50,18 +56,20 @@ SyscallResult record_lock(ThreadContext<P>& t, const std::shared_ptr<fd::OpenFil
     }
     if (lock.type == fs::lock_type::read && !file->readable()) return Errno::badf;
     if (lock.type == fs::lock_type::write && !file->writable()) return Errno::badf;
-    LITEBOX_TRY(locks.set(where->inode, lock, command == abi::f_setlkw || command == f_ofd_setlkw));
+    const bool wait = command == abi::f_setlkw || command == f_ofd_setlkw;
+    const auto wait_context = t.wait_context();
+    LITEBOX_TRY(locks.set(inode, lock, wait ? &wait_context : nullptr, ofd ? description : nullptr));
+    // A close of the descriptor that raced with the wait released the owner's locks before this
+    // one was set: drop it again, as Linux does (the descriptor no longer names the file).
+    if (!ofd && lock.type != fs::lock_type::unlock) {
+        auto now = t.files().get(descriptor);
+        if (!now.has_value() || now->get() != file.get()) {
+            lock.type = fs::lock_type::unlock;
+            (void)locks.set(inode, lock);
+            return Errno::badf;
+        }
+    }
     return 0;
-}
-
-/// close(): POSIX locks of this process on the inode go; OFD locks go with the last descriptor
-/// (flock locks go when the description itself is destroyed: fs::FlockLocks).
-template <typename P>
-void release_on_close(ThreadContext<P>& t, const std::shared_ptr<fd::OpenFile<P>>& file, bool last_reference) {
-    auto where = fs::Vfs<P>::location_of(*file);
-    if (!where.has_value()) return;
-    t.kernel().vfs().locks().release(where->inode.get(), static_cast<std::uint64_t>(t.pid()));
-    if (last_reference) t.kernel().vfs().locks().release(where->inode.get(), description_owner(*file));
 }
 }  // namespace lock_detail
 

@@ -92,7 +92,7 @@ namespace litebox::shim::linux_abi {
     X(69, msgsnd, sys_nosys, enosys, "?", "") \
     X(70, msgrcv, sys_nosys, enosys, "?", "") \
     X(71, msgctl, sys_nosys, enosys, "?", "") \
-    X(72, fcntl, sys_fcntl, partial, "fdx", "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, record and OFD locks (F_SETLKW not interruptible), F_GET/SETPIPE_SZ") \
+    X(72, fcntl, sys_fcntl, partial, "fdx", "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, record and OFD locks (released on every close route; F_SETLKW interruptible), F_GET/SETPIPE_SZ") \
     X(73, flock, sys_flock, partial, "fd", "own lock table, independent of fcntl locks (as Linux); no-op on pipes and sockets") \
     X(74, fsync, sys_fsync, supported, "f", "") \
     X(75, fdatasync, sys_fdatasync, supported, "f", "") \
