@@ -104,13 +104,13 @@ public:
 
     /// Closes `fd` (EBADF if it is not open). The file is released after the lock is dropped.
     Result<void> close(int fd) {
-        std::vector<FilePtr> released;
+        FilePtr released;
         ObserverPtr observer;
         {
             auto s = m_state.lock();
             Slot* slot = s->find(fd);
             if (!slot) return Errno::badf;
-            released.push_back(std::move(slot->file));
+            released = std::move(slot->file);
             slot->close_on_exec = false;
             observer = s->observer;
         }
@@ -144,7 +144,7 @@ public:
     /// dup2 (allow_same = true) and dup3 (allow_same = false: EINVAL when old == new). Closes
     /// whatever `new_fd` held; EBADF when `old_fd` is not open or `new_fd` is out of range.
     Result<int> duplicate_to(int old_fd, int new_fd, bool close_on_exec, bool allow_same) {
-        std::vector<FilePtr> released;
+        FilePtr released;
         ObserverPtr observer;
         {
             auto s = m_state.lock();
@@ -157,8 +157,7 @@ public:
             }
             FilePtr file = from->file;
             if (static_cast<std::size_t>(new_fd) >= s->slots.size()) s->slots.resize(static_cast<std::size_t>(new_fd) + 1);
-            FilePtr replaced = std::exchange(s->slots[static_cast<std::size_t>(new_fd)].file, std::move(file));
-            if (replaced) released.push_back(std::move(replaced));
+            released = std::exchange(s->slots[static_cast<std::size_t>(new_fd)].file, std::move(file));
             s->slots[static_cast<std::size_t>(new_fd)].close_on_exec = close_on_exec;
             observer = s->observer;
         }
@@ -256,9 +255,13 @@ private:
 
     /// Tells `observer` about each released file (outside the lock), then drops them.
     static void report(const ObserverPtr& observer, std::vector<FilePtr>& released) noexcept {
-        if (observer)
-            for (const FilePtr& file : released) observer->descriptor_closed(*file);
+        for (FilePtr& file : released) report(observer, file);
         released.clear();
+    }
+    /// The same for one file (close, dup2: no vector on the common path); null: nothing closed.
+    static void report(const ObserverPtr& observer, FilePtr& released) noexcept {
+        if (observer && released) observer->descriptor_closed(*released);
+        released.reset();
     }
 
     mutable sync::Mutex<P, State> m_state;

@@ -35,14 +35,6 @@ Result<abi::rlimit> exchange_limit(ThreadContext<P>& t, std::int32_t pid, std::u
     return old;
 }
 
-template <typename P>
-Usage process_usage(Process<P>& process) {
-    return process.state().with_lock([](auto& st) {
-        Usage total = st.exited_threads;
-        for (const auto& thread : st.threads) total.add(Usage{thread->user_ns.load(), thread->system_ns.load()});
-        return total;
-    });
-}
 }  // namespace resource_detail
 
 template <typename P>
@@ -81,7 +73,7 @@ SyscallResult sys_getrusage(ThreadContext<P>& t, const SyscallRequest& r) {
     const std::int32_t who = r.i32(0);
     const std::uintptr_t address = r.ptr(1);
     Usage usage;
-    if (who == abi::rusage_self) usage = resource_detail::process_usage(t.process());
+    if (who == abi::rusage_self) usage = t.process().usage();
     else if (who == abi::rusage_children) usage = t.process().state().with_lock([](auto& st) { return st.reaped_children; });
     else if (who == abi::rusage_thread) usage = Usage{t.thread().user_ns.load(), t.thread().system_ns.load()};
     else return Errno::inval;
@@ -93,7 +85,7 @@ template <typename P>
 SyscallResult sys_times(ThreadContext<P>& t, const SyscallRequest& r) {
     const std::uintptr_t address = r.ptr(0);
     constexpr std::int64_t ns_per_tick = 1'000'000'000 / abi::clock_ticks_per_second;
-    const Usage self = resource_detail::process_usage(t.process());
+    const Usage self = t.process().usage();
     const Usage children = t.process().state().with_lock([](auto& st) { return st.reaped_children; });
     const abi::tms out{self.user_ns / ns_per_tick, self.system_ns / ns_per_tick, children.user_ns / ns_per_tick,
                        children.system_ns / ns_per_tick};

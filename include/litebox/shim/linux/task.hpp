@@ -178,6 +178,14 @@ public:
     [[nodiscard]] abi::rlimit limit(int resource) {
         return m_state.with_lock([&](State& s) { return s.limits[static_cast<std::size_t>(resource)]; });
     }
+    /// CPU time used so far: the threads that left and the live ones (RUSAGE_SELF).
+    [[nodiscard]] Usage usage() {
+        return m_state.with_lock([](State& s) {
+            Usage total = s.exited_threads;
+            for (const auto& thread : s.threads) total.add(Usage{thread->user_ns.load(), thread->system_ns.load()});
+            return total;
+        });
+    }
 
 private:
     const int m_pid;

@@ -200,8 +200,6 @@ private:
     static bool ignored(const typename Process<P>::Signals& sig, int signal) noexcept;
     void wake_process(Process<P>& process);
     void notify_job_change(Process<P>& process, bool stopped, int signal);
-    /// What a live process used so far (its threads, live and gone).
-    static Usage live_usage(Process<P>& process);
 
     const std::size_t m_max_tasks;
     const int m_pid_max;

@@ -214,15 +214,6 @@ void ProcessTable<P>::finish_exit(Process<P>& process, int wait_status, std::vec
 }
 
 template <platform::RawMutexProvider P>
-Usage ProcessTable<P>::live_usage(Process<P>& process) {
-    return process.state().with_lock([](auto& st) {
-        Usage usage = st.exited_threads;
-        for (const auto& t : st.threads) usage.add(Usage{t->user_ns.load(), t->system_ns.load()});
-        return usage;
-    });
-}
-
-template <platform::RawMutexProvider P>
 void ProcessTable<P>::wake_process(Process<P>& process) {
     auto threads = process.state().with_lock([](auto& st) { return st.threads; });
     for (const auto& t : threads) t->waiter().wake();
@@ -324,7 +315,7 @@ Result<WaitOutcome> ProcessTable<P>::wait(const P& platform, Thread<P>& caller, 
                 } else {
                     continue;
                 }
-                return WaitOutcome{it->first, status, child.process->credential(&Credentials::ruid), live_usage(*child.process)};
+                return WaitOutcome{it->first, status, child.process->credential(&Credentials::ruid), child.process->usage()};
             }
             if (!any) return Errno::child;
             if ((selector.options & abi::wnohang) != 0) return WaitOutcome{};
