@@ -419,28 +419,6 @@ std::uint32_t host_cpus() {
     return static_cast<std::uint32_t>(std::clamp(count, 1, 64));
 }
 
-/// The signal state the runner was started with: a program keeps its parent's blocked signals and
-/// ignored ones over execve, so the guest starts with them too (`nohup litebox-run ...` keeps
-/// SIGHUP ignored; a background job of a script keeps SIGINT and SIGQUIT ignored).
-struct InheritedSignals {
-    std::uint64_t blocked = 0;
-    std::uint64_t ignored = 0;
-};
-InheritedSignals inherited_signals() {
-    InheritedSignals inherited;
-    sigset_t mask;
-    if (::pthread_sigmask(SIG_BLOCK, nullptr, &mask) == 0) {
-        for (int sig = 1; sig <= 64; ++sig)
-            if (sigismember(&mask, sig) == 1) inherited.blocked |= std::uint64_t{1} << (sig - 1);
-    }
-    for (int sig = 1; sig <= 64; ++sig) {
-        struct sigaction action {};
-        if (sig != SIGKILL && sig != SIGSTOP && ::sigaction(sig, nullptr, &action) == 0 && action.sa_handler == SIG_IGN)
-            inherited.ignored |= std::uint64_t{1} << (sig - 1);
-    }
-    return inherited;
-}
-
 /// Passes the signals sent to the runner on to the guest, as if the runner were the program (the
 /// guests run in a session of their own, without the runner's terminal): kill, timeout or a
 /// service manager reach the guest's first process -- a guest with a SIGTERM handler cleans up, one
@@ -609,8 +587,10 @@ bool add_mounts(const Options& options, litebox_run::Platform& platform, std::de
 }
 
 int run(int argc, char** argv) {
-    // Before anything changes them, and before the first thread: see SignalForwarder.
-    const InheritedSignals inherited = inherited_signals();
+    // Before anything changes them, and before the first thread (see SignalForwarder): the
+    // signals the runner was started with blocked or ignored, which the guest keeps as execve
+    // would (`nohup litebox-run ...` keeps SIGHUP ignored, a background job of a script SIGINT).
+    const auto inherited = sc::detail::signal_state(::getpid(), ::gettid());
     const sigset_t forwarded_signals = SignalForwarder::block_forwarded_signals();
     std::string error;
     const auto options = parse(argc, argv, error);
@@ -710,8 +690,10 @@ int run(int argc, char** argv) {
     launch.sync_wakeup = options->sync_wakeup;
     launch.guest_cpu = options->guest_cpu;
     launch.box_tid = runtime->init().pid();  // glibc keeps set_tid_address's answer as the thread's id
-    launch.blocked_signals = inherited.blocked;
-    launch.ignored_signals = inherited.ignored;
+    if (inherited) {
+        launch.blocked_signals = inherited->blocked;
+        launch.ignored_signals = inherited->ignored;
+    }
 
     sc::SupervisorOptions supervise;
     supervise.supervisor_cpu = options->supervisor_cpu;

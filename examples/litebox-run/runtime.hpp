@@ -195,20 +195,12 @@ public:
         : m_box(platform, std::move(root)), m_shim(m_box, std::move(config)) {
         // A child's exit raises the host signal in the parent before the parent's wait4 can see
         // the exit (as Linux does); the parent's blocking call is interrupted after the wake-up.
-        m_shim.tasks().set_child_exit_notifier([this](int parent, int sig) -> std::function<void()> {
-            auto sent = signal_box_process(parent, sig);
-            if (!sent) return {};
-            return [interrupt = std::move(*sent)]() mutable { interrupt.fire(); };
-        });
+        m_shim.tasks().set_child_exit_notifier([this](int parent, int sig) { return signal_then_interrupt(parent, sig); });
         // A child's stop or continuation (reported by the tracer) raises SIGCHLD the same way. The
         // host kernel refuses a positive si_code (CLD_STOPPED) from another process, so the
         // guest's handler sees SI_USER, as for an exit; and the guest's SA_NOCLDSTOP is not known
         // (rt_sigaction runs natively), so the signal is always sent, Linux's default.
-        m_shim.tasks().set_child_stop_notifier([this](int parent, int, int, int) -> std::function<void()> {
-            auto sent = signal_box_process(parent, SIGCHLD);
-            if (!sent) return {};
-            return [interrupt = std::move(*sent)]() mutable { interrupt.fire(); };
-        });
+        m_shim.tasks().set_child_stop_notifier([this](int parent, int, int, int) { return signal_then_interrupt(parent, SIGCHLD); });
         m_shim.set_maps_source([this](int box_pid) { return maps_text(box_pid); });
         // Timer expiries (alarm, setitimer, timer_create) raise real host signals, like kill, so
         // that they reach a guest running native code; main.cpp runs the timers' driver thread.
@@ -450,11 +442,9 @@ public:
         if (init_pid <= 0) return;
         std::vector<int> targets;
         if (from_terminal) {
-            auto& tasks = m_shim.tasks();
             int group = m_shim.terminal().with_lock([](lx::TerminalSettings& s) { return s.foreground_group; });
-            if (group == 0) group = tasks.process_group_of(init_pid).value_or(0);
-            for (const int pid : tasks.process_ids())
-                if (group != 0 && tasks.process_group_of(pid).value_or(0) == group) targets.push_back(pid);
+            if (group == 0) group = m_shim.tasks().process_group_of(init_pid).value_or(0);
+            if (group != 0) targets = group_members(group);
         }
         if (targets.empty()) targets.push_back(init_pid);
         for (const int pid : targets)
@@ -907,12 +897,11 @@ private:
             } else if (pid < -1) {
                 group = -pid;
             }
-            for (const int candidate : tasks.process_ids()) {
-                if (pid == -1) {
+            if (pid == -1) {
+                for (const int candidate : tasks.process_ids())
                     if (candidate != 1 && candidate != self) targets.push_back(candidate);
-                } else if (auto g = tasks.process_group_of(candidate); g && *g == group) {
-                    targets.push_back(candidate);
-                }
+            } else {
+                targets = group_members(group);
             }
         }
         bool any = false;
@@ -923,6 +912,23 @@ private:
             }
         }
         return any || targets.empty() ? 0 : neg(Errno::srch);
+    }
+
+    /// The live box processes of process group `group`.
+    std::vector<int> group_members(int group) {
+        auto& tasks = m_shim.tasks();
+        std::vector<int> members;
+        for (const int pid : tasks.process_ids())
+            if (tasks.process_group_of(pid).value_or(0) == group) members.push_back(pid);
+        return members;
+    }
+
+    /// For the shim's child notifiers: sends `sig` to box process `box_pid` now and returns what
+    /// interrupts its blocked served call, for the shim to run after it woke the waiters.
+    std::function<void()> signal_then_interrupt(int box_pid, int sig) {
+        auto sent = signal_box_process(box_pid, sig);
+        if (!sent) return {};
+        return [interrupt = std::move(*sent)]() mutable { interrupt.fire(); };
     }
 
     std::int64_t tgkill(Context& context, std::int32_t tgid, std::int32_t tid, std::int32_t sig) {
