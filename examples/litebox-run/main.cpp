@@ -682,7 +682,8 @@ int run(int argc, char** argv) {
                                         : litebox::errno_message(e).data());
         return e == Errno::noent || e == Errno::notdir ? exit_not_found : exit_cannot_execute;
     }
-    runtime->shim().complete_exec(runtime->init(), litebox::shim::linux_abi::ExecRequest{program->path, program->shown_argv, options->env});
+    runtime->shim().complete_exec(runtime->init(), litebox::shim::linux_abi::ExecRequest{program->path, program->shown_argv,
+                                                                                          options->env, options->command[0]});
     ::signal(SIGPIPE, SIG_IGN);  // a closed stdout is an EPIPE for the guest, not our death
 
     sc::LaunchOptions launch;

@@ -589,7 +589,7 @@ private:
         if (!launched) return neg(launched.error());
         const pid_t host_pid = (*launched)->pid;
         m_images.fetch_add(1, std::memory_order_relaxed);
-        m_shim.complete_exec(context, lx::ExecRequest{exe, program->shown_argv, exec.envp});
+        m_shim.complete_exec(context, lx::ExecRequest{exe, program->shown_argv, exec.envp, exec.path});
         {
             // Signals sent to the box process meanwhile went to the old host process, where they
             // are pending (its thread waits in this call): they move with the process, as

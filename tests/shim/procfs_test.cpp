@@ -184,7 +184,30 @@ TEST_CASE("procfs: status fields, cmdline bytes, comm and environ", "[shim][proc
     CHECK(cmdline == std::string("init\0--flag\0", 12));
     CHECK(g.read_file(*f.init, "/proc/1/comm") == "init\n");
     CHECK(g.read_file(*f.init, "/proc/self/environ") == std::string("HOME=/\0", 7));
+}
 
+TEST_CASE("procfs: comm is execve's path's base name, copied at fork, set by PR_SET_NAME", "[shim][procfs]") {
+    ShimFixture<> f;
+    Guest<ShimFixture<>> g{f};
+    auto child = f.fork(*f.init);
+    const std::string child_comm = "/proc/" + std::to_string(child->pid()) + "/comm";
+    CHECK(g.read_file(*f.init, child_comm) == "init\n");
+    // An applet link resolved to busybox: Linux names the process after the path it was asked for.
+    f.shim.complete_exec(*child, lx::ExecRequest{"/bin/busybox", {"sleep", "5"}, {}, "/bin/sleep"});
+    CHECK(g.read_file(*f.init, child_comm) == "sleep\n");
+    CHECK(g.read_file(*child, "/proc/self/status").find("Name:\tsleep\n") != std::string::npos);
+    CHECK(g.readlink(*child, "/proc/self/exe") == "/bin/busybox");
+    // 15 bytes at most; without the path asked for, the program's name.
+    f.shim.complete_exec(*child, lx::ExecRequest{"/bin/busybox", {"x"}, {}, "./a-rather-long-program-name"});
+    CHECK(g.read_file(*f.init, child_comm) == "a-rather-long-p\n");
+    f.shim.complete_exec(*child, lx::ExecRequest{"/usr/bin/python3", {"python3"}, {}});
+    CHECK(g.read_file(*f.init, child_comm) == "python3\n");
+    // PR_SET_NAME on the main thread renames the process; a fork inherits the name.
+    const auto name = f.mem.put_string("worker");
+    REQUIRE(f.call_on(*child, lx::nr::prctl, 15, name, 0, 0, 0) == 0);
+    CHECK(g.read_file(*f.init, child_comm) == "worker\n");
+    auto grandchild = f.fork(*child);
+    CHECK(g.read_file(*f.init, "/proc/" + std::to_string(grandchild->pid()) + "/comm") == "worker\n");
 }
 
 TEST_CASE("procfs: another uid cannot read environ, links or fd/", "[shim][procfs]") {

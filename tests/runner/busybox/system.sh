@@ -9,6 +9,17 @@ kill -0 $$ && echo self-signal-ok
 date +%Y | grep -c '^20'
 # The box shows as many CPUs as the runner may use (sched_getaffinity), as natively.
 nproc
+# ps and pidof know a program by the name it was started as (comm: the base name of execve's path,
+# here an applet link to busybox). Waits up to ~3 s for the child to have exec'd.
+sleep 5 &
+sleeper=$!
+n=0
+while [ "$(cat /proc/$sleeper/comm)" != sleep ] && [ $n -lt 60 ]; do sleep 0.05; n=$((n + 1)); done
+# (natively, pidof and ps also see the host's other sleeps: look for this one)
+pidof sleep | tr ' ' '\n' | grep -qx "$sleeper" && found=yes || found=no
+echo "comm: $(cat /proc/$sleeper/comm) pidof: $found ps: $(ps -o pid,comm | awk -v p=$sleeper '$1 == p { print $2 }')"
+kill $sleeper
+wait $sleeper 2>/dev/null
 # Job control: SIGSTOP really stops a process (its counter stands still) until SIGCONT.
 # (written aside and renamed, so that a read never sees the file half written)
 ( i=0; while :; do i=$((i + 1)); echo $i > counter.new; mv counter.new counter; sleep 0.05; done ) &

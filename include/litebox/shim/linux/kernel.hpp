@@ -61,6 +61,10 @@ struct ExecRequest {
     std::string path;
     std::vector<std::string> argv;
     std::vector<std::string> envp;
+    /// For complete_exec: the path the program was asked for (execve's first argument), whose base
+    /// name becomes the thread's comm as on Linux (a busybox applet link shows the applet, a `#!`
+    /// script its own name); empty: `path`'s.
+    std::string invoked_as{};
 };
 template <typename P>
 using RuntimeRequest = std::variant<std::monostate, ExitRequest, CloneRequest<P>, ExecRequest>;
@@ -375,6 +379,7 @@ void Kernel<P>::complete_exec(ThreadContext<P>& context, const ExecRequest& exec
         for (auto& action : sig.actions)
             if (action.handler != abi::sig_ign) action = abi::kernel_sigaction{};
     });
+    context.thread().name().with_lock([&](std::string& n) { n = comm_of_path(exec.invoked_as.empty() ? exec.path : exec.invoked_as); });
     m_tasks.mark_exec(process.pid());
 }
 

@@ -46,10 +46,7 @@ SyscallResult sys_prctl(ThreadContext<P>& t, const SyscallRequest& r) {
         }
         case o::get_name: {
             std::string name = t.thread().name().with_lock([](const std::string& n) { return n; });
-            if (name.empty()) {
-                name = t.process().state().with_lock([](auto& st) { return st.exe; });
-                if (const auto slash = name.rfind('/'); slash != std::string::npos) name.erase(0, slash + 1);
-            }
+            if (name.empty()) name = comm_of_path(t.process().state().with_lock([](auto& st) { return st.exe; }));
             std::array<char, o::task_comm_len> out{};
             for (std::size_t i = 0; i < name.size() && i + 1 < out.size(); ++i) out[i] = name[i];
             LITEBOX_TRY(Guest<P>::write(r.ptr(1), out));

@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "../../fd/table.hpp"
@@ -71,6 +72,14 @@ constexpr bool valid_signal(int signal) noexcept { return signal >= 1 && signal 
 template <platform::RawMutexProvider P>
 class Process;
 
+/// TASK_COMM_LEN - 1: the longest thread name (comm) Linux keeps.
+inline constexpr std::size_t max_comm_length = 15;
+/// The comm a program run from `path` gets: its base name, cut to max_comm_length bytes.
+inline std::string comm_of_path(std::string_view path) {
+    if (const auto slash = path.rfind('/'); slash != std::string_view::npos) path.remove_prefix(slash + 1);
+    return std::string(path.substr(0, max_comm_length));
+}
+
 /// A guest thread as the shim sees it.
 template <platform::RawMutexProvider P>
 class Thread {
@@ -90,7 +99,8 @@ public:
     /// timers); interrupting it makes the call return EINTR.
     [[nodiscard]] event::Waiter<P>& waiter() noexcept { return m_waiter; }
     [[nodiscard]] sync::Mutex<P, Signals>& signals() noexcept { return m_signals; }
-    /// prctl(PR_SET_NAME): the thread's name (at most 15 bytes); empty means the program's name.
+    /// The thread's comm (at most 15 bytes): the base name of the path given to execve, copied at
+    /// fork and clone, set by prctl(PR_SET_NAME); empty means the program's base name.
     [[nodiscard]] sync::Mutex<P, std::string>& name() noexcept { return m_name; }
     /// prctl(PR_SET_PDEATHSIG): recorded and reported back (the box does not send it).
     std::atomic<int> parent_death_signal{0};

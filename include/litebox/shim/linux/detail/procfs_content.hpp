@@ -34,6 +34,7 @@ struct ProcessSnapshot {
     int sid = 0;
     Credentials credentials;
     std::string exe;
+    std::string comm;  ///< the main thread's name (empty: the program's base name)
     std::vector<std::string> argv;
     std::vector<std::string> environ;
     std::size_t threads = 0;
@@ -82,6 +83,7 @@ Result<ProcessSnapshot> snapshot(Kernel<P>& kernel, int pid) {
         s.user_ns += t->user_ns.load(std::memory_order_relaxed);
         s.system_ns += t->system_ns.load(std::memory_order_relaxed);
         if (t->tid() == pid) {
+            s.comm = t->name().with_lock([](const std::string& n) { return n; });
             s.sleeping = t->waiter().sleeping();
             t->signals().with_lock([&](auto& sig) {
                 s.blocked = sig.blocked;
@@ -103,12 +105,11 @@ Result<ProcessSnapshot> snapshot(Kernel<P>& kernel, int pid) {
     return s;
 }
 
-/// comm: the program's base name, at most 15 bytes (TASK_COMM_LEN - 1).
+/// comm: the main thread's name (execve's path's base name, or what PR_SET_NAME set), else the
+/// program's base name; at most 15 bytes (TASK_COMM_LEN - 1).
 inline std::string comm_of(const ProcessSnapshot& s) {
-    std::string_view name = s.exe;
-    if (name.empty() && !s.argv.empty()) name = s.argv.front();
-    if (const auto slash = name.rfind('/'); slash != std::string_view::npos) name.remove_prefix(slash + 1);
-    return std::string(name.substr(0, 15));
+    if (!s.comm.empty()) return s.comm;
+    return comm_of_path(!s.exe.empty() || s.argv.empty() ? std::string_view(s.exe) : std::string_view(s.argv.front()));
 }
 
 /// The state letter (the leader thread's, as Linux shows): Z for a zombie, T for a process in a

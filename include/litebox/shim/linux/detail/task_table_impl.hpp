@@ -55,6 +55,8 @@ template <platform::RawMutexProvider P>
 auto ProcessTable<P>::clone(Thread<P>& parent, std::uint64_t flags) -> Result<Created> {
     Process<P>& source = parent.process();
     const std::uint64_t parent_blocked = parent.signals().with_lock([](auto& s) { return s.blocked; });
+    // Linux copies comm at fork and clone: a new thread or process has its creator's name.
+    std::string parent_name = parent.name().with_lock([](const std::string& n) { return n; });
     if ((flags & abi::clone_thread) != 0) {
         return m_state.with_lock([&](State& s) -> Result<Created> {
             Node* node = s.node(source.pid());
@@ -63,6 +65,7 @@ auto ProcessTable<P>::clone(Thread<P>& parent, std::uint64_t flags) -> Result<Cr
             ProcessPtr process = node->process;
             auto thread = std::make_shared<Thread<P>>(tid, *process);
             thread->signals().with_lock([&](auto& ts) { ts.blocked = parent_blocked; });
+            thread->name().with_lock([&](std::string& n) { n = std::move(parent_name); });
             thread->affinity.store(parent.affinity.load(std::memory_order_relaxed), std::memory_order_relaxed);
             process->state().with_lock([&](auto& st) { st.threads.push_back(thread); });
             s.threads.emplace(tid, TidEntry{process, thread});
@@ -91,6 +94,7 @@ auto ProcessTable<P>::clone(Thread<P>& parent, std::uint64_t flags) -> Result<Cr
         auto process = std::make_shared<Process<P>>(pid, std::move(files), std::move(fs));
         auto thread = std::make_shared<Thread<P>>(pid, *process);
         thread->signals().with_lock([&](auto& ts) { ts.blocked = parent_blocked; });
+        thread->name().with_lock([&](std::string& n) { n = std::move(parent_name); });
         thread->affinity.store(parent.affinity.load(std::memory_order_relaxed), std::memory_order_relaxed);
         const std::uint32_t uid = copied.credentials.ruid;
         copied.threads.push_back(thread);
