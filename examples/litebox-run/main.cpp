@@ -93,7 +93,7 @@ struct Options {
     std::string rootfs_dir;      // a host directory, read-only through the punchthrough
     std::vector<std::string> mounts;  // HOST:GUEST[:ro|rw]
     std::vector<std::string> tmpfs;   // GUEST[:SIZE]
-    std::optional<std::uint64_t> max_processes, max_files, max_blocked_calls;  // --limits
+    std::optional<std::uint64_t> max_processes, max_files, max_blocked_calls, max_memory;  // --limits
     std::string workdir = "/";
     std::string hostname = "litebox";
     std::uint32_t cpus = 0;  // 0: the host CPUs the runner may use (at most 64)
@@ -129,9 +129,11 @@ void usage(std::FILE* out) {
         "                       box's TCP listener on GUESTPORT\n"
         "  --uid U --gid G      the guest's credentials (default 0 0, root inside the box)\n"
         "  --env K=V            add to the guest's environment\n"
-        "  --limits processes=N,files=N,blocked-calls=N\n"
+        "  --limits processes=N,files=N,blocked-calls=N,memory=SIZE\n"
         "                       box processes and threads (default 512), open files per process\n"
-        "                       (RLIMIT_NOFILE, default 1024/4096), calls blocked at once (256)\n"
+        "                       (RLIMIT_NOFILE, default 1024/4096), calls blocked at once (256),\n"
+        "                       address space per process (RLIMIT_AS, e.g. 512M; default: the\n"
+        "                       runner's own)\n"
         "  --trace              print one line per served system call\n"
         "  --audit              at exit, print the run's whole host interface: punchthrough\n"
         "                       grants and denials, served calls, processes\n"
@@ -180,7 +182,8 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
     return *number << shift;
 }
 
-/// --limits processes=N,files=N,blocked-calls=N (each optional, N > 0).
+/// --limits processes=N,files=N,blocked-calls=N,memory=SIZE (each optional, N > 0; SIZE at
+/// least 1M, with a K/M/G suffix).
 bool parse_limits(std::string_view text, Options& options) {
     while (!text.empty()) {
         const auto comma = text.find(',');
@@ -189,6 +192,12 @@ bool parse_limits(std::string_view text, Options& options) {
         const auto equals = item.find('=');
         if (equals == std::string_view::npos) return false;
         const auto key = item.substr(0, equals);
+        if (key == "memory") {
+            const auto size = parse_size(item.substr(equals + 1));
+            if (!size || *size < (1u << 20)) return false;
+            options.max_memory = *size;
+            continue;
+        }
         const auto number = parse_number(item.substr(equals + 1));
         if (!number || *number == 0 || *number > 1'000'000) return false;
         if (key == "processes") options.max_processes = *number;
@@ -261,7 +270,7 @@ std::optional<Options> parse(int argc, char** argv, std::string& error) {
         } else if (arg == "--limits") {
             const auto v = value();
             if (!v || !parse_limits(*v, options)) {
-                error = "--limits needs KEY=N[,KEY=N...] with keys processes, files, blocked-calls";
+                error = "--limits needs KEY=N[,KEY=N...] with keys processes, files, blocked-calls, memory";
                 return std::nullopt;
             }
         } else if (arg == "--mount" || arg == "--tmpfs") {
@@ -638,6 +647,7 @@ int run(int argc, char** argv) {
     spec.shim.initial_gid = options->gid;
     if (options->max_processes) spec.shim.max_tasks = static_cast<std::size_t>(*options->max_processes);
     if (options->max_files) spec.shim.nofile_soft = spec.shim.nofile_hard = *options->max_files;
+    if (options->max_memory) spec.shim.max_address_space = *options->max_memory;
     static litebox_run::Platform platform(policy);
     litebox::fs::tar::ParseError tar_error{};
     auto root = litebox_run::Runtime::make_root(platform, spec, &tar_error);
@@ -691,6 +701,7 @@ int run(int argc, char** argv) {
     launch.sync_wakeup = options->sync_wakeup;
     launch.guest_cpu = options->guest_cpu;
     launch.box_tid = runtime->init().pid();  // glibc keeps set_tid_address's answer as the thread's id
+    launch.limits = litebox_run::host_limits(runtime->init().process());
     if (inherited) {
         launch.blocked_signals = inherited->blocked;
         launch.ignored_signals = inherited->ignored;
@@ -733,6 +744,7 @@ int run(int argc, char** argv) {
             sc::LaunchOptions options = launch;
             options.blocked_signals = next.blocked_signals;
             options.ignored_signals = next.ignored_signals;
+            options.limits = next.limits;
             options.box_tid = next.box_pid;
             return tracer.launch(next.image, next.argv, envp, options, nullptr, next.stage);
         },

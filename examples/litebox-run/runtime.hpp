@@ -12,9 +12,15 @@
 // platform) and the one call that acts before it waits (connect) are sent to a waiter up front.
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -161,11 +167,25 @@ struct LoadedProgram {
     // the new image keeps (LaunchOptions::blocked_signals / ignored_signals).
     std::uint64_t blocked_signals = 0;
     std::uint64_t ignored_signals = 0;
+    std::vector<sc::HostLimit> limits = {};  // the box process's limits the host enforces (host_limits)
     int box_pid = 0;  // the box process the image runs as (LaunchOptions::box_tid)
     // Set when `image` is still empty (GuestImage::reserve): writes and seals it. Pass it to
     // Tracer::launch, which runs it while the trampoline is forked and confined.
     std::function<Result<void>()> stage = {};
 };
+
+/// The limits the host kernel enforces on a guest's own memory and CPU time, which the box only
+/// records: the runner applies the box's values to each guest process (at launch, and whenever
+/// setrlimit or prlimit64 changes one).
+inline constexpr std::array<int, 4> host_enforced_limits{RLIMIT_AS, RLIMIT_DATA, RLIMIT_STACK, RLIMIT_CPU};
+
+/// Box process `process`'s values of host_enforced_limits, for LaunchOptions::limits.
+inline std::vector<sc::HostLimit> host_limits(lx::Process<Platform>& process) {
+    const auto limits = process.state().with_lock([](auto& st) { return st.limits; });
+    std::vector<sc::HostLimit> out;
+    for (const int resource : host_enforced_limits) out.push_back(sc::HostLimit{resource, limits[resource].rlim_cur, limits[resource].rlim_max});
+    return out;
+}
 
 /// Everything the runner's box is made of.
 struct BoxSpec {
@@ -202,6 +222,9 @@ public:
         // (rt_sigaction runs natively), so the signal is always sent, Linux's default.
         m_shim.tasks().set_child_stop_notifier([this](int parent, int, int, int) { return signal_then_interrupt(parent, SIGCHLD); });
         m_shim.set_maps_source([this](int box_pid) { return maps_text(box_pid); });
+        m_shim.set_limit_observer([this](int box_pid, std::uint32_t resource, const lx::abi::rlimit& limit) {
+            apply_host_limit(box_pid, resource, limit);
+        });
         // Timer expiries (alarm, setitimer, timer_create) raise real host signals, like kill, so
         // that they reach a guest running native code; main.cpp runs the timers' driver thread.
         m_shim.timers().set_signal_sink([this](lx::Process<Platform>& process, lx::Thread<Platform>* thread,
@@ -585,6 +608,7 @@ private:
             program->ignored_signals = signals->ignored;
         }
         program->box_pid = context.pid();
+        program->limits = host_limits(context.process());
         auto launched = m_launcher(*program, exec.envp);
         if (!launched) return neg(launched.error());
         const pid_t host_pid = (*launched)->pid;
@@ -976,6 +1000,27 @@ private:
             return std::pair<pid_t, pid_t>{host->second, host_tid};
         }
         return std::nullopt;
+    }
+
+    /// Applies a limit the box just changed to box process `box_pid`'s host process, if the host
+    /// enforces it (host_enforced_limits): within the runner's own hard limit, like the launch.
+    /// The process's pidfd is checked first under m_mutex, so the pid is not a reused one (a
+    /// process is unbound under m_mutex only after it has been reaped).
+    void apply_host_limit(int box_pid, std::uint32_t resource, const lx::abi::rlimit& limit) {
+        if (std::find(host_enforced_limits.begin(), host_enforced_limits.end(), static_cast<int>(resource)) == host_enforced_limits.end())
+            return;
+        struct rlimit own {};
+        if (::syscall(SYS_prlimit64, 0, resource, nullptr, &own) != 0) return;
+        struct rlimit wanted {};
+        wanted.rlim_max = std::min<rlim_t>(limit.rlim_max, own.rlim_max);
+        wanted.rlim_cur = std::min<rlim_t>(limit.rlim_cur, wanted.rlim_max);
+        std::lock_guard lock(m_mutex);
+        const auto host = m_box_pid_host.find(box_pid);
+        if (host == m_box_pid_host.end()) return;  // not started yet: its launch applies the box's limits
+        const auto pidfd = m_pidfds.find(host->second);
+        if (pidfd == m_pidfds.end() || ::syscall(SYS_pidfd_send_signal, pidfd->second->get(), 0, nullptr, 0) != 0) return;
+        if (::syscall(SYS_prlimit64, host->second, resource, &wanted, nullptr) != 0)
+            std::fprintf(stderr, "litebox-run: cannot apply resource limit %u to box process %d: %s\n", resource, box_pid, std::strerror(errno));
     }
 
     /// Called with m_mutex held, while `host_pid` is certainly ours (stopped at birth, or just

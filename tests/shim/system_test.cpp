@@ -1,4 +1,7 @@
 // uname, sethostname, sysinfo, getrandom, umask, resource limits and usage.
+#include <tuple>
+#include <vector>
+
 #include "shim_fixture.hpp"
 
 using namespace litebox::test;
@@ -119,6 +122,39 @@ TEST_CASE("prlimit64 on another user's process needs privilege", "[shim][resourc
     const auto old = f.mem.allocate(16);
     CHECK(f.call_on(*child, lx::nr::prlimit64, 1, lx::abi::rlimit_nofile, 0, old) == err(Errno::perm));
     CHECK(f.call(lx::nr::prlimit64, 2, lx::abi::rlimit_nofile, 0, old) == 0);
+}
+
+TEST_CASE("RLIMIT_AS stays under the box's ceiling; the runtime hears of every change", "[shim][resource]") {
+    lx::ShimConfig config;
+    config.initial_uid = 0;  // privileged in the box: may raise hard limits, but not past the ceiling
+    config.max_address_space = 64u << 20;
+    ShimFixture<> f(config);
+    std::vector<std::tuple<int, std::uint32_t, lx::abi::rlimit>> seen;
+    f.shim.set_limit_observer([&](int pid, std::uint32_t resource, const lx::abi::rlimit& limit) { seen.emplace_back(pid, resource, limit); });
+    const auto lim = f.mem.allocate(16);
+    CHECK(f.call(lx::nr::getrlimit, lx::abi::rlimit_as, lim) == 0);
+    CHECK(f.mem.get<lx::abi::rlimit>(lim).rlim_cur == 64u << 20);
+    CHECK(f.mem.get<lx::abi::rlimit>(lim).rlim_max == 64u << 20);
+    f.mem.put(lim, lx::abi::rlimit{lx::abi::rlim_infinity, lx::abi::rlim_infinity});
+    CHECK(f.call(lx::nr::setrlimit, lx::abi::rlimit_as, lim) == err(Errno::perm));
+    CHECK(seen.empty());  // refused: nothing to apply
+    f.mem.put(lim, lx::abi::rlimit{16u << 20, 32u << 20});
+    CHECK(f.call(lx::nr::setrlimit, lx::abi::rlimit_as, lim) == 0);
+    f.mem.put(lim, lx::abi::rlimit{32u << 20, 64u << 20});
+    CHECK(f.call(lx::nr::setrlimit, lx::abi::rlimit_as, lim) == 0);  // root may raise it again, to the ceiling
+    auto child = f.fork(*f.init);
+    f.mem.put(lim, lx::abi::rlimit{1u << 20, lx::abi::rlim_infinity});
+    CHECK(f.call(lx::nr::prlimit64, child->pid(), lx::abi::rlimit_cpu, lim, 0) == 0);
+    CHECK(f.call(lx::nr::prlimit64, child->pid(), lx::abi::rlimit_cpu, 0, lim) == 0);  // a read changes nothing
+    REQUIRE(seen.size() == 3);
+    CHECK(std::get<0>(seen[0]) == 1);
+    CHECK(std::get<1>(seen[0]) == static_cast<std::uint32_t>(lx::abi::rlimit_as));
+    CHECK(std::get<2>(seen[0]).rlim_cur == 16u << 20);
+    CHECK(std::get<2>(seen[0]).rlim_max == 32u << 20);
+    CHECK(std::get<2>(seen[1]).rlim_max == 64u << 20);
+    CHECK(std::get<0>(seen[2]) == child->pid());
+    CHECK(std::get<1>(seen[2]) == static_cast<std::uint32_t>(lx::abi::rlimit_cpu));
+    CHECK(std::get<2>(seen[2]).rlim_cur == 1u << 20);
 }
 
 TEST_CASE("getrusage and times report what the runtime accounted", "[shim][resource]") {

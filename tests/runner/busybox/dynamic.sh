@@ -126,4 +126,21 @@ status 1"
 out=$("$run" --rootfs-dir / -- /bin/sh -c '/bin/sleep 5 & p=$!; sleep 0.3; tr "\0" " " < /proc/$p/cmdline; echo "| $(cat /proc/$p/comm) | $(pidof sleep)" ; kill $p' 2>&1 | grep -v '^litebox shim: ')
 [ "$out" = "/bin/sleep 5 | sleep | 2" ] && echo "ok: /proc/PID/cmdline of a dynamic program is its argv" || fail "cmdline printed: $out"
 
+# setrlimit(RLIMIT_AS) in a running program binds that program (no exec in between).
+out=$("$run" --rootfs-dir / -- /usr/bin/python3 -c '
+import resource
+resource.setrlimit(resource.RLIMIT_AS, (512 << 20, 512 << 20))
+print(resource.getrlimit(resource.RLIMIT_AS)[0] >> 20)
+try:
+    b = bytearray(1024 << 20)
+    print("allocated")
+except MemoryError:
+    print("MemoryError")
+b = bytearray(16 << 20)
+print("small ok")' 2>&1 | grep -v '^litebox shim: ')
+expected="512
+MemoryError
+small ok"
+[ "$out" = "$expected" ] && echo "ok: python3's setrlimit(RLIMIT_AS) binds it" || fail "RLIMIT_AS in python3 printed: $out"
+
 [ "$failures" = 0 ] || exit 1

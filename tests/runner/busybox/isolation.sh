@@ -85,5 +85,14 @@ case "$out" in
 esac
 out=$("$run" --limits files=20 -- sh -c 'ulimit -n' 2>/dev/null)
 [ "$out" = 20 ] && pass "--limits files=20 is the guest's RLIMIT_NOFILE" || fail "--limits files: '$out'"
+# The address-space limit binds every process (the host kernel enforces it) and box root cannot lift it.
+out=$("$run" --limits memory=64M -- sh -c 'ulimit -v; dd if=/dev/zero of=/dev/null bs=96M count=1 2>&1; echo "dd $?"
+    dd if=/dev/zero of=/dev/null bs=8M count=1 2>/dev/null; echo "small dd $?"; ulimit -v unlimited 2>/dev/null; echo "raise $?"' 2>&1)
+expected="65536
+dd: out of memory
+dd 1
+small dd 0
+raise 1"
+[ "$out" = "$expected" ] && pass "--limits memory=64M bounds each process's address space" || fail "--limits memory: '$out'"
 
 [ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }

@@ -20,6 +20,10 @@ pidof sleep | tr ' ' '\n' | grep -qx "$sleeper" && found=yes || found=no
 echo "comm: $(cat /proc/$sleeper/comm) pidof: $found ps: $(ps -o pid,comm | awk -v p=$sleeper '$1 == p { print $2 }')"
 kill $sleeper
 wait $sleeper 2>/dev/null
+# ulimit -v bounds what a program may map, also across exec; the parent keeps its own limit.
+( ulimit -v 65536; ulimit -v; dd if=/dev/zero of=/dev/null bs=128M count=1 2>&1; echo "dd: $?"
+  dd if=/dev/zero of=/dev/null bs=16M count=1 2>/dev/null; echo "small dd: $?" )
+dd if=/dev/zero of=/dev/null bs=128M count=1 2>/dev/null; echo "dd outside: $?"
 # Job control: SIGSTOP really stops a process (its counter stands still) until SIGCONT.
 # (written aside and renamed, so that a read never sees the file half written)
 ( i=0; while :; do i=$((i + 1)); echo $i > counter.new; mv counter.new counter; sleep 0.05; done ) &

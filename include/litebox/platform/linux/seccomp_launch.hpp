@@ -234,6 +234,15 @@ private:
 
 // ---- launching --------------------------------------------------------------------------------
 
+/// A resource limit the host kernel enforces on the guest's own address space or CPU time
+/// (RLIMIT_AS, DATA, STACK, CPU), applied to a new image: never above the supervisor's own hard
+/// limit (a limit the supervisor could not raise for itself stays where it is).
+struct HostLimit {
+    int resource = 0;
+    std::uint64_t soft = RLIM_INFINITY;
+    std::uint64_t hard = RLIM_INFINITY;
+};
+
 struct LaunchOptions {
     FilterOptions filter{};
     /// Hide the host's vDSO: the new image's AT_SYSINFO_EHDR auxv entry is rewritten to AT_IGNORE
@@ -258,6 +267,8 @@ struct LaunchOptions {
     /// SIGSTOP are never blocked or ignored.
     std::uint64_t blocked_signals = 0;
     std::uint64_t ignored_signals = 0;
+    /// Resource limits the image starts with (the box process's, as execve keeps them).
+    std::vector<HostLimit> limits;
     /// The box's id of the image's thread (its box pid), for a tracer that rewrites
     /// set_tid_address results (FilterOptions::traced_clone); 0 leaves the host's id.
     std::int64_t box_tid = 0;
@@ -314,7 +325,7 @@ inline const char* describe_step(std::int32_t step) noexcept {
         case step_parent_gone: return "the supervisor went away";
         case step_setsid: return "setsid";
         case step_signals: return "resetting signal dispositions";
-        case step_rlimit: return "disabling core dumps";
+        case step_rlimit: return "setting resource limits";
         case step_capabilities: return "dropping capabilities";
         case step_affinity: return "pinning to a CPU";
         case step_close_fds: return "closing inherited descriptors";
@@ -341,6 +352,8 @@ struct TrampolinePlan {
     int cpu;
     std::uint64_t blocked_signals;
     std::uint64_t ignored_signals;
+    const HostLimit* limits;
+    std::size_t limit_count;
 };
 
 [[noreturn]] inline void trampoline_fail(const TrampolinePlan& plan, TrampolineStep step, int error) noexcept {
@@ -380,6 +393,15 @@ struct TrampolinePlan {
     // stops both a file dump (below one page) and a pipe dump (the kernel's recursion guard).
     struct rlimit core {1, 1};
     if (::syscall(SYS_prlimit64, 0, RLIMIT_CORE, &core, nullptr) != 0) trampoline_fail(plan, step_rlimit, errno);
+    // The box process's limits, within ours (inherited from the supervisor).
+    for (std::size_t i = 0; i < plan.limit_count; ++i) {
+        struct rlimit current {};
+        if (::syscall(SYS_prlimit64, 0, plan.limits[i].resource, nullptr, &current) != 0) trampoline_fail(plan, step_rlimit, errno);
+        struct rlimit wanted {};
+        wanted.rlim_max = std::min<rlim_t>(plan.limits[i].hard, current.rlim_max);
+        wanted.rlim_cur = std::min<rlim_t>(plan.limits[i].soft, wanted.rlim_max);
+        if (::syscall(SYS_prlimit64, 0, plan.limits[i].resource, &wanted, nullptr) != 0) trampoline_fail(plan, step_rlimit, errno);
+    }
     // Capabilities: none, and root gets none back at exec (only matters if the runner is root).
     constexpr unsigned long secure_bits = 0x2f;  // NOROOT, NO_SETUID_FIXUP, KEEP_CAPS_LOCKED (+ locks)
     (void)::syscall(SYS_prctl, PR_SET_SECUREBITS, secure_bits, 0, 0, 0);
@@ -578,7 +600,9 @@ inline Result<LaunchedGuest> launch_guest_unguarded(const GuestImage& image, std
                                       envp_pointers.data(),
                                       options.guest_cpu,
                                       options.blocked_signals,
-                                      options.ignored_signals};
+                                      options.ignored_signals,
+                                      options.limits.data(),
+                                      options.limits.size()};
 
     const pid_t pid = ::fork();
     if (pid < 0) return fail(detail::last_errno(), "fork failed");

@@ -202,9 +202,18 @@ public:
     void set_maps_source(MapsSource source) { m_maps_source = std::move(source); }
     [[nodiscard]] const MapsSource& maps_source() const noexcept { return m_maps_source; }
 
+    /// Told, after setrlimit or prlimit64 changed one of box process `pid`'s limits, the
+    /// resource and its new value: a runtime whose guests own real address spaces applies the
+    /// ones the host kernel enforces on the guest's own memory and CPU time (RLIMIT_AS, DATA,
+    /// STACK, CPU), which the shim only records. Set it before the first guest runs.
+    using LimitObserver = std::function<void(int pid, std::uint32_t resource, const abi::rlimit& limit)>;
+    void set_limit_observer(LimitObserver observer) { m_limit_observer = std::move(observer); }
+    [[nodiscard]] const LimitObserver& limit_observer() const noexcept { return m_limit_observer; }
+
 private:
     LiteBox<P>* m_box;
     ShimConfig m_config;
+    LimitObserver m_limit_observer;
     ProcessTable<P> m_tasks;
     Tracer<P> m_tracer;
     Instant m_boot;
@@ -336,6 +345,7 @@ inline std::array<abi::rlimit, abi::rlimit_count> default_limits(const ShimConfi
     limits[abi::rlimit_nproc] = {config.max_tasks, config.max_tasks};
     limits[abi::rlimit_nofile] = {config.nofile_soft, config.nofile_hard};
     limits[abi::rlimit_memlock] = {8u << 20, 8u << 20};
+    limits[abi::rlimit_as] = {config.max_address_space, config.max_address_space};
     limits[abi::rlimit_sigpending] = {config.max_tasks, config.max_tasks};
     limits[abi::rlimit_msgqueue] = {819200, 819200};
     limits[abi::rlimit_nice] = {0, 0};
@@ -369,6 +379,7 @@ void Kernel<P>::complete_exec(ThreadContext<P>& context, const ExecRequest& exec
         for (auto& t : st.threads)
             if (t.get() != &context.thread()) others.push_back(t);
     });
+    context.thread().name().with_lock([&](std::string& n) { n = comm_of_path(exec.invoked_as.empty() ? exec.path : exec.invoked_as); });
     for (auto& t : others) {
         (void)m_tasks.exit_thread(*t, 0);
         t->kill();
@@ -379,7 +390,6 @@ void Kernel<P>::complete_exec(ThreadContext<P>& context, const ExecRequest& exec
         for (auto& action : sig.actions)
             if (action.handler != abi::sig_ign) action = abi::kernel_sigaction{};
     });
-    context.thread().name().with_lock([&](std::string& n) { n = comm_of_path(exec.invoked_as.empty() ? exec.path : exec.invoked_as); });
     m_tasks.mark_exec(process.pid());
 }
 

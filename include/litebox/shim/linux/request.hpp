@@ -62,6 +62,11 @@ struct ShimConfig {
     /// Initial RLIMIT_NOFILE (soft, hard).
     std::uint64_t nofile_soft = 1024;
     std::uint64_t nofile_hard = 4096;
+    /// The box's ceiling on RLIMIT_AS (bytes; ~0: none): the first process starts with it as both
+    /// limits, and no process may raise its hard limit above it, privileged or not (as a
+    /// container's limit binds its root). Only a runtime whose guests own real address spaces can
+    /// enforce it (Kernel::set_limit_observer); litebox-run applies it to every guest process.
+    std::uint64_t max_address_space = ~std::uint64_t{0};
     /// Bytes of argv plus environ execve accepts (ARG_MAX-like).
     std::size_t max_exec_strings_bytes = 2u << 20;
     /// Print every syscall strace-style through the platform's debug log.

@@ -1,5 +1,7 @@
 // Resource limits and usage: getrlimit, setrlimit, prlimit64, getrusage, times. RLIMIT_NOFILE is
-// enforced through the descriptor table; the other limits are recorded and reported.
+// enforced through the descriptor table; RLIMIT_AS never rises above ShimConfig::max_address_space;
+// the other limits are recorded and reported, and a runtime with real guest address spaces is told
+// of every change (Kernel::set_limit_observer) to apply the ones the host enforces.
 #pragma once
 
 #include "kernel.hpp"
@@ -22,6 +24,7 @@ Result<abi::rlimit> exchange_limit(ThreadContext<P>& t, std::int32_t pid, std::u
         if (!mine.privileged() && !same_user) return Errno::perm;
     }
     if (next && resource == abi::rlimit_nofile && next->rlim_max > fd::max_descriptor_limit) return Errno::perm;
+    if (next && resource == abi::rlimit_as && next->rlim_max > t.kernel().config().max_address_space) return Errno::perm;
     Result<abi::rlimit> old = target->state().with_lock([&](auto& st) -> Result<abi::rlimit> {
         const abi::rlimit previous = st.limits[resource];
         if (next) {
@@ -32,6 +35,7 @@ Result<abi::rlimit> exchange_limit(ThreadContext<P>& t, std::int32_t pid, std::u
     });
     if (old.has_value() && next && resource == abi::rlimit_nofile)
         (void)target->files().set_limit(static_cast<std::size_t>(std::min<std::uint64_t>(next->rlim_cur, fd::max_descriptor_limit)));
+    if (old.has_value() && next && t.kernel().limit_observer()) t.kernel().limit_observer()(target->pid(), resource, *next);
     return old;
 }
 
