@@ -736,7 +736,7 @@ int run(int argc, char** argv) {
             return tracer.launch(next.image, next.argv, envp, options, nullptr, next.stage);
         },
         [&](std::unique_ptr<sc::LaunchedGuest> next, pid_t replaced) { return supervisor.adopt(std::move(next), replaced); },
-        [&](pid_t pid, int status) { supervisor.record_exit(pid, status); });
+        [&](pid_t pid, int status) { supervisor.record_exit(pid, status); }, [&](pid_t pid) { tracer.settle(pid); });
     auto exit = supervisor.run(**guest);
     if (full_teardown) tracer.stop();  // else finish() ends it, and EXITKILL any guest left
     if (options->audit) {
