@@ -435,15 +435,13 @@ private:
                 // the tracer hears when the stop ends (SIGCONT), with another STOP trap.
                 task.group_stopped = true;
                 const pid_t group = task.tgid != 0 ? task.tgid : tid;
-                if (m_stopped_groups.insert(group).second) {
-                    // A job-control signal turned into SIGSTOP (deliver_stop_signal) stops as itself.
-                    int reported = sig;
-                    if (const auto stopping = m_taking_stop.find(group); stopping != m_taking_stop.end()) {
-                        reported = stopping->second;
-                        m_taking_stop.erase(stopping);
-                    }
-                    m_events.on_process_stop(group, reported);
+                // A job-control signal turned into SIGSTOP (deliver_stop_signal) stops as itself.
+                int reported = sig;
+                if (const auto stopping = m_taking_stop.find(group); stopping != m_taking_stop.end()) {
+                    reported = stopping->second;
+                    m_taking_stop.erase(stopping);
                 }
+                if (m_stopped_groups.insert(group).second) m_events.on_process_stop(group, reported);
                 (void)::ptrace(PTRACE_LISTEN, tid, nullptr, nullptr);
                 return;
             }
