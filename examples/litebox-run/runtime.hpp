@@ -465,19 +465,24 @@ public:
 
     /// A signal sent to the runner (main.cpp's SignalForwarder). Guests run in a session of their
     /// own, so the runner stands for them on the host: a signal from the runner's terminal (^C,
-    /// ^\, hangup: `from_terminal`) goes to the box terminal's foreground process group, as the
-    /// terminal would send it; one from another process (kill, timeout) to the box's first process.
-    void forward_signal(int sig, bool from_terminal) {
+    /// ^\, ^Z, hangup, a new window size: `from_terminal`) goes to the box terminal's foreground
+    /// process group, as the terminal would send it; one from another process (kill, timeout) to
+    /// the box's first process. SIGTSTP only goes to a foreground group the box would stop (not
+    /// orphaned: a job of a job-control shell); false: it was not passed on -- the runner stops
+    /// itself, as the program it stands for.
+    bool forward_signal(int sig, bool from_terminal) {
         const int init_pid = m_init_pid.load(std::memory_order_acquire);
-        if (init_pid <= 0) return;
+        if (init_pid <= 0) return false;
         std::vector<int> targets;
         if (from_terminal) {
             int group = m_shim.terminal().with_lock([](lx::TerminalSettings& s) { return s.foreground_group; });
             if (group == 0) group = m_shim.tasks().process_group_of(init_pid).value_or(0);
             if (group != 0) targets = group_members(group);
         }
+        if (sig == SIGTSTP && (targets.empty() || m_shim.tasks().in_orphaned_group(targets.front()))) return false;
         if (targets.empty()) targets.push_back(init_pid);
         for (const int pid : targets) (void)raise_in(pid, sig);
+        return true;
     }
 
     /// The supervisor's entry point (SyscallHandlerFor<Runtime, GuestThread>).

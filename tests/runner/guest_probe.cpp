@@ -945,6 +945,32 @@ int jobctl_tstp() {
     _exit(0);
 }
 
+
+// `foreground-job` (for litebox-run on a terminal): a child in a process group of its own is made
+// the terminal's foreground group; the host's ^Z then stops it with SIGTSTP (the group is not
+// orphaned: its parent, this process, is in another group of the session), which waitpid reports.
+int foreground_job() {
+    const pid_t child = fork();
+    if (child < 0) return 2;
+    if (child == 0) {
+        setpgid(0, 0);
+        for (;;) pause();
+    }
+    setpgid(child, child);
+    signal(SIGTTOU, SIG_IGN);  // taking the terminal back from the background, as a shell does
+    if (tcsetpgrp(0, child) != 0) {
+        say("tcsetpgrp", -errno);
+        return 1;
+    }
+    say("ready", 1);
+    int status = -1;
+    for (int i = 0; i < 6 && status == -1; ++i) status = wait_status_of(child, WUNTRACED);
+    say("job_stop_signal", status != -1 && WIFSTOPPED(status) ? WSTOPSIG(status) : 0);
+    (void)tcsetpgrp(0, getpgrp());
+    end_job(child);
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -976,6 +1002,7 @@ int main(int argc, char** argv) {
     if (strcmp(mode, "jobctl") == 0) return jobctl_mode();
     if (strcmp(mode, "exec-chain") == 0 && argc > 3) return exec_chain(argv);
     if (strcmp(mode, "jobctl-tstp") == 0) return jobctl_tstp();
+    if (strcmp(mode, "foreground-job") == 0) return foreground_job();
     if (strcmp(mode, "exec-stop") == 0) return exec_stop(argc > 2 ? atol(argv[2]) : 20, argc > 3 && strcmp(argv[3], "threaded") == 0);
     if (strcmp(mode, "join-threads") == 0) return join_threads_mode(argc > 2 ? atol(argv[2]) : 100);
     if (strcmp(mode, "getppid") == 0) return getppid_loop(argc > 2 ? atol(argv[2]) : 100000, argc > 3 ? atoi(argv[3]) : 11);
