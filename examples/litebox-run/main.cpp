@@ -431,14 +431,17 @@ std::uint32_t host_cpus() {
 /// Passes the signals sent to the runner on to the guest, as if the runner were the program (the
 /// guests run in a session of their own, without the runner's terminal): kill, timeout or a
 /// service manager reach the guest's first process -- a guest with a SIGTERM handler cleans up, one
-/// without dies of it and the runner exits with 128 + N -- and the terminal's ^C, ^\ and hangup
-/// (SI_KERNEL) reach the box terminal's foreground process group (Runtime::forward_signal). The
-/// signals are blocked in every runner thread (block_forwarded_signals, before the first thread
-/// starts; guests set their own mask at launch) and read from a signalfd by a thread of their own.
-/// SIGKILL cannot be caught: the runner dies and the guests with it (PTRACE_O_EXITKILL).
+/// without dies of it and the runner exits with 128 + N -- and the terminal's ^C, ^\, ^Z, hangup
+/// and window-size change (SI_KERNEL) reach the box terminal's foreground process group
+/// (Runtime::forward_signal). A SIGTSTP the box does not take (from another process, or for a
+/// foreground group the box would not stop: orphaned) stops the runner itself, as before it was
+/// passed on (stop_self). The signals are blocked in every runner thread (block_forwarded_signals,
+/// before the first thread starts; guests set their own mask at launch) and read from a signalfd
+/// by a thread of their own. SIGKILL cannot be caught: the runner dies and the guests with it
+/// (PTRACE_O_EXITKILL).
 class SignalForwarder {
 public:
-    static constexpr int forwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
+    static constexpr int forwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGTSTP, SIGWINCH};
 
     static sigset_t block_forwarded_signals() {
         sigset_t set;
@@ -448,7 +451,7 @@ public:
         return set;
     }
 
-    SignalForwarder(const sigset_t& set, std::function<void(int, bool)> forward)
+    SignalForwarder(const sigset_t& set, std::function<bool(int, bool)> forward)
         : m_signals(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)),
           m_stop(::eventfd(0, EFD_CLOEXEC)),
           m_forward(std::move(forward)) {
@@ -475,14 +478,27 @@ private:
             if (fds[1].revents != 0) return;
             signalfd_siginfo info{};
             while (::read(m_signals.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
-                m_forward(static_cast<int>(info.ssi_signo), info.ssi_code == SI_KERNEL);
+                const int sig = static_cast<int>(info.ssi_signo);
+                if (!m_forward(sig, info.ssi_code == SI_KERNEL) && sig == SIGTSTP) stop_self();
             }
         }
     }
 
+    /// SIGTSTP's default action on the runner (the kernel stops it, unless the runner's own
+    /// process group is orphaned or SIGTSTP is ignored): unblocked on this thread only, raised at
+    /// this thread, delivered as the raise returns; blocked again once the runner goes on.
+    static void stop_self() noexcept {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGTSTP);
+        (void)::pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+        (void)::syscall(SYS_tgkill, ::getpid(), ::gettid(), SIGTSTP);
+        (void)::pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    }
+
     lp::UniqueFd m_signals;
     lp::UniqueFd m_stop;
-    std::function<void(int sig, bool from_terminal)> m_forward;
+    std::function<bool(int sig, bool from_terminal)> m_forward;
     std::thread m_thread;
 };
 
@@ -724,7 +740,9 @@ int run(int argc, char** argv) {
     TimerDriver timer_driver(runtime->shim().timers());
 
     // The tracer thread launches every image and sees every fork and death (seccomp_tracer.hpp).
-    sc::Tracer tracer(*runtime);
+    // SIGWINCH (the tracer's default wake signal) is passed on to the guests: the tracer is woken
+    // by a real-time signal instead, which nothing else in the runner uses.
+    sc::Tracer tracer(*runtime, SIGRTMAX);
     if (auto started = tracer.start(); !started) {
         std::fprintf(stderr, "litebox-run: cannot start the tracer: %s\n", litebox::errno_message(started.error()).data());
         return exit_runner_error;
@@ -736,7 +754,8 @@ int run(int argc, char** argv) {
         return failure.error == Errno::noexec ? exit_cannot_execute : exit_runner_error;
     }
     runtime->bind_init((*guest)->pid);
-    SignalForwarder forwarder(forwarded_signals, [&runtime](int sig, bool from_terminal) { runtime->forward_signal(sig, from_terminal); });
+    SignalForwarder forwarder(forwarded_signals,
+                              [&runtime](int sig, bool from_terminal) { return runtime->forward_signal(sig, from_terminal); });
     if (!forwarder.running())
         std::fprintf(stderr, "litebox-run: warning: signals sent to the runner are not passed on to the guest: %s\n", std::strerror(errno));
     runtime->set_launcher(
@@ -749,7 +768,7 @@ int run(int argc, char** argv) {
             return tracer.launch(next.image, next.argv, envp, options, nullptr, next.stage);
         },
         [&](std::unique_ptr<sc::LaunchedGuest> next, pid_t replaced) { return supervisor.adopt(std::move(next), replaced); },
-        [&](pid_t pid, int status) { supervisor.record_exit(pid, status); });
+        [&](pid_t pid, int status) { supervisor.record_exit(pid, status); }, [&](pid_t pid) { tracer.settle(pid); });
     auto exit = supervisor.run(**guest);
     if (full_teardown) tracer.stop();  // else finish() ends it, and EXITKILL any guest left
     if (options->audit) {

@@ -29,6 +29,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <litebox/fs/devfs.hpp>
@@ -259,10 +260,13 @@ public:
 
     [[nodiscard]] litebox::LiteBox<Platform>& box() noexcept { return m_box; }
     [[nodiscard]] lx::LinuxShim<Platform>& shim() noexcept { return m_shim; }
-    void set_launcher(Launcher launcher, Adopter adopter, ExitRecorder recorder) {
+    /// `settle`: Tracer::settle, called for the old image of an execve with other threads before
+    /// it is killed (a stop one of them took is then known).
+    void set_launcher(Launcher launcher, Adopter adopter, ExitRecorder recorder, std::function<void(pid_t)> settle = {}) {
         m_launcher = std::move(launcher);
         m_adopter = std::move(adopter);
         m_record_exit = std::move(recorder);
+        m_settle = std::move(settle);
     }
     /// `restart_answer`: whether the supervisor answered a thread's last call -ERESTARTSYS itself
     /// (Supervisor::take_restart_answer). Set before the tracer starts.
@@ -441,13 +445,39 @@ public:
             // exit_group closes its descriptors, which releases its record locks.
             if (!exited) m_shim.tasks().exit_group(context->process(), wait_status & 0xffff);
         }
+        {
+            std::lock_guard stop_lock(m_stop_mutex);
+            m_replaced.erase(host_pid);
+        }
         if (m_record_exit) m_record_exit(host_pid, wait_status);
     }
     void on_process_stop(pid_t host_pid, int sig) override {
-        if (const auto context = process_context(host_pid)) m_shim.tasks().report_stop(context->process(), sig);
+        std::lock_guard stop_lock(m_stop_mutex);
+        auto context = process_context(host_pid);
+        if (!context) return pass_stop(host_pid, sig);
+        m_stop_passed.erase(context->pid());  // a new image took the stop it was passed
+        m_shim.tasks().report_stop(context->process(), sig);  // nothing new if the box process was stopped
+    }
+    void on_stop_cut_short(pid_t host_pid, int sig) override {
+        std::lock_guard stop_lock(m_stop_mutex);
+        pass_stop(host_pid, sig);
     }
     void on_process_continue(pid_t host_pid) override {
-        if (const auto context = process_context(host_pid)) m_shim.tasks().report_continue(context->process());
+        std::lock_guard stop_lock(m_stop_mutex);
+        auto context = process_context(host_pid);
+        if (!context) {
+            // The old image's stop ended (SIGCONT reached it before the box process moved on):
+            // the new image, passed the stop, goes on too.
+            context = replaced_by(host_pid);
+            if (!context) return;
+            if (auto sent = signal_box_process(context->pid(), SIGCONT)) sent->fire();
+        }
+        m_stop_passed.erase(context->pid());
+        m_shim.tasks().report_continue(context->process());
+    }
+    bool job_control_stops(pid_t host_pid, int) override {
+        const auto context = process_context(host_pid);
+        return context && !m_shim.tasks().in_orphaned_group(context->pid());
     }
     /// Registers the first program, launched by the caller as host process `host_pid`.
     void bind_init(pid_t host_pid) {
@@ -458,20 +488,24 @@ public:
 
     /// A signal sent to the runner (main.cpp's SignalForwarder). Guests run in a session of their
     /// own, so the runner stands for them on the host: a signal from the runner's terminal (^C,
-    /// ^\, hangup: `from_terminal`) goes to the box terminal's foreground process group, as the
-    /// terminal would send it; one from another process (kill, timeout) to the box's first process.
-    void forward_signal(int sig, bool from_terminal) {
+    /// ^\, ^Z, hangup, a new window size: `from_terminal`) goes to the box terminal's foreground
+    /// process group, as the terminal would send it; one from another process (kill, timeout) to
+    /// the box's first process. SIGTSTP only goes to a foreground group the box would stop (not
+    /// orphaned: a job of a job-control shell); false: it was not passed on -- the runner stops
+    /// itself, as the program it stands for.
+    bool forward_signal(int sig, bool from_terminal) {
         const int init_pid = m_init_pid.load(std::memory_order_acquire);
-        if (init_pid <= 0) return;
+        if (init_pid <= 0) return false;
         std::vector<int> targets;
         if (from_terminal) {
             int group = m_shim.terminal().with_lock([](lx::TerminalSettings& s) { return s.foreground_group; });
             if (group == 0) group = m_shim.tasks().process_group_of(init_pid).value_or(0);
             if (group != 0) targets = group_members(group);
         }
+        if (sig == SIGTSTP && (targets.empty() || m_shim.tasks().in_orphaned_group(targets.front()))) return false;
         if (targets.empty()) targets.push_back(init_pid);
-        for (const int pid : targets)
-            if (auto sent = signal_box_process(pid, sig)) sent->fire();
+        for (const int pid : targets) (void)raise_in(pid, sig);
+        return true;
     }
 
     /// The supervisor's entry point (SyscallHandlerFor<Runtime, GuestThread>).
@@ -613,8 +647,17 @@ private:
         if (!launched) return neg(launched.error());
         const pid_t host_pid = (*launched)->pid;
         m_images.fetch_add(1, std::memory_order_relaxed);
+        const bool threaded = context.process().state().with_lock([](auto& st) { return st.threads.size() > 1; });
         m_shim.complete_exec(context, lx::ExecRequest{exe, program->shown_argv, exec.envp, exec.path});
         {
+            // A stop that reached the box process meanwhile stops the new image, as Linux stops
+            // the process before or after the exec: one the old host process took already (another
+            // of its threads did; the box process is stopped) or one still pending (the thread in
+            // this call cannot take it). Under m_stop_mutex, so that the old image's stops and
+            // continuations are reported before the move (and seen here) or after it (and
+            // passed on: on_process_stop).
+            std::lock_guard stop_lock(m_stop_mutex);
+            const bool stopped = m_shim.tasks().is_stopped(context.pid());
             // Signals sent to the box process meanwhile went to the old host process, where they
             // are pending (its thread waits in this call): they move with the process, as
             // Linux keeps pending signals over execve. Under m_signal_mutex, so that every signal
@@ -645,13 +688,23 @@ private:
                 }
             }
             const auto carried = sc::detail::signal_state(thread.pid(), thread.tid());
-            if (carried && new_pidfd) {
-                for (int sig = 1; sig <= 64; ++sig) {
+            const bool stop_pending = carried && (carried->pending & (std::uint64_t{1} << (SIGSTOP - 1))) != 0;
+            if (new_pidfd) {
+                // The stop first: a SIGCONT pending with it came later (each discards the other
+                // when it is sent) and ends it.
+                if (stopped || stop_pending) (void)::syscall(SYS_pidfd_send_signal, new_pidfd->get(), SIGSTOP, nullptr, 0);
+                for (int sig = 1; carried && sig <= 64; ++sig) {
                     if (sig == SIGKILL || sig == SIGSTOP || (carried->pending & (std::uint64_t{1} << (sig - 1))) == 0) continue;
                     (void)::syscall(SYS_pidfd_send_signal, new_pidfd->get(), sig, nullptr, 0);
                 }
             }
+            // A stop already reported stays reported; the new image's own report adds nothing.
+            if (stopped && new_pidfd) m_stop_passed.insert(context.pid());
+            m_replaced[thread.pid()] = context.pid();
         }
+        // Another thread of the old image may have taken a stop the tracer has not seen yet; the
+        // kill would end it unseen. (The thread in this call cannot take one.)
+        if (threaded && m_settle) m_settle(thread.pid());
         if (auto adopted = m_adopter(std::move(*launched), thread.pid()); !adopted) return neg(adopted.error());
         return 0;  // never seen: the replaced process is killed before the answer
     }
@@ -929,12 +982,7 @@ private:
             }
         }
         bool any = false;
-        for (const int target : targets) {
-            if (auto sent = signal_box_process(target, sig)) {
-                sent->fire();
-                any = true;
-            }
-        }
+        for (const int target : targets) any = raise_in(target, sig) || any;
         return any || targets.empty() ? 0 : neg(Errno::srch);
     }
 
@@ -962,10 +1010,15 @@ private:
         // The host thread that is box thread `tid` (of process `tgid` for tgkill): the signal goes
         // to that very thread, so its handler runs there and its blocked call is the one
         // interrupted.
-        std::lock_guard signal_lock(m_signal_mutex);
-        const auto target = host_thread_of(tgid, tid);
-        if (!target || !m_signal_thread) return neg(Errno::srch);
-        if (auto sent = m_signal_thread(target->first, target->second, sig, nullptr); !sent) return neg(sent.error());
+        {
+            std::lock_guard signal_lock(m_signal_mutex);
+            const auto target = host_thread_of(tgid, tid);
+            if (!target || !m_signal_thread) return neg(Errno::srch);
+            if (auto sent = m_signal_thread(target->first, target->second, sig, nullptr); !sent) return neg(sent.error());
+        }
+        if (sig == SIGCONT) {
+            if (const auto process = m_shim.tasks().process_of_thread(tid)) continued(process->pid());
+        }
         return 0;
     }
 
@@ -981,12 +1034,15 @@ private:
         info.si_value.sival_ptr = reinterpret_cast<void*>(static_cast<std::uintptr_t>(signal.value));
         const siginfo_t* with = signal.code == lx::abi::si_timer ? &info : nullptr;
         if (thread == nullptr) {
-            if (auto sent = signal_box_process(process.pid(), signal.signo, with)) sent->fire();
+            (void)raise_in(process.pid(), signal.signo, with);
             return;
         }
-        std::lock_guard signal_lock(m_signal_mutex);
-        const auto target = host_thread_of(process.pid(), thread->tid());
-        if (target && m_signal_thread) (void)m_signal_thread(target->first, target->second, signal.signo, with);
+        {
+            std::lock_guard signal_lock(m_signal_mutex);
+            const auto target = host_thread_of(process.pid(), thread->tid());
+            if (!target || !m_signal_thread || !m_signal_thread(target->first, target->second, signal.signo, with)) return;
+        }
+        if (signal.signo == SIGCONT) continued(process.pid());
     }
 
     /// The host process and host thread of box thread `tid` (in box process `tgid`, or any process
@@ -1048,6 +1104,44 @@ private:
         }
         if (pidfd && ::syscall(SYS_pidfd_send_signal, pidfd->get(), sig, info, 0) == 0) return sc::DeferredInterrupt();
         return std::nullopt;
+    }
+
+    /// Sends `sig` to box process `box_pid` and interrupts its blocked served call. False: not sent.
+    bool raise_in(int box_pid, int sig, const siginfo_t* info = nullptr) {
+        auto sent = signal_box_process(box_pid, sig, info);
+        if (!sent) return false;
+        sent->fire();
+        if (sig == SIGCONT) continued(box_pid);
+        return true;
+    }
+
+    /// SIGCONT was sent to box process `box_pid`. Linux continues a process when SIGCONT is sent;
+    /// here the tracer reports that when a stopped host process goes on -- except for a stop that
+    /// execve passed on to a new image that has not taken it yet (the SIGCONT discarded it).
+    void continued(int box_pid) {
+        std::lock_guard stop_lock(m_stop_mutex);
+        if (m_stop_passed.erase(box_pid) == 0) return;
+        if (const auto process = m_shim.tasks().find_process(box_pid)) m_shim.tasks().report_continue(*process);
+    }
+
+    /// A stop of `host_pid` after an execve replaced it (a thread other than the one in the execve
+    /// took it, and the process stopped or was killed first): the stop is the box process's, and
+    /// its new image takes it. Called with m_stop_mutex held.
+    void pass_stop(pid_t host_pid, int sig) {
+        const auto context = replaced_by(host_pid);
+        if (!context) return;
+        if (auto sent = signal_box_process(context->pid(), SIGSTOP)) sent->fire();
+        m_stop_passed.insert(context->pid());
+        m_shim.tasks().report_stop(context->process(), sig);
+    }
+
+    /// The box process whose old host process (replaced by an execve, not reaped yet) `host_pid`
+    /// is: its main thread. Called with m_stop_mutex held.
+    std::shared_ptr<Context> replaced_by(pid_t host_pid) {
+        const auto it = m_replaced.find(host_pid);
+        if (it == m_replaced.end()) return nullptr;
+        const auto host = host_pid_of(it->second);
+        return host ? process_context(*host) : nullptr;
     }
 
     std::optional<pid_t> host_pid_of(int box_pid) {
@@ -1176,6 +1270,7 @@ private:
     Launcher m_launcher;
     Adopter m_adopter;
     ExitRecorder m_record_exit;
+    std::function<void(pid_t)> m_settle;
     SignalProcess m_signal_process;
     SignalThread m_signal_thread;
     std::function<bool(pid_t)> m_take_restart_answer;
@@ -1184,6 +1279,11 @@ private:
     /// Held while a signal is addressed to a box process's host process and sent, and while
     /// execve moves a box process to a new host process (then before m_mutex).
     std::mutex m_signal_mutex;
+    /// Held while a stop or continuation is reported to the process table and while execve moves
+    /// a box process (then before m_signal_mutex); guards the two sets below.
+    std::mutex m_stop_mutex;
+    std::unordered_map<pid_t, int> m_replaced;  // old host process of an execve -> its box pid, until reaped
+    std::unordered_set<int> m_stop_passed;      // box pids stopped before an execve, whose new image has not stopped yet
     std::unordered_map<pid_t, std::shared_ptr<Context>> m_threads;  // by host tid
     std::unordered_map<int, pid_t> m_box_pid_host;                  // box pid -> host pid
     std::unordered_map<pid_t, std::shared_ptr<Context>> m_host_process;  // host pid -> main thread

@@ -14,6 +14,7 @@
 #include <sys/auxv.h>
 #include <poll.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -698,6 +699,278 @@ int jobctl_mode() {
     return 0;
 }
 
+
+void* idle_thread(void*) {
+    for (;;) pause();
+}
+
+// `exec-chain QUIT PROGRESS [threaded]` (for `exec-stop`): one step of an endless chain of execve
+// calls of this program. Each step writes one byte to descriptor PROGRESS and ends the chain
+// (exit 0) once descriptor QUIT (a non-blocking pipe) is at end of file. `threaded`: each step
+// starts a second thread first, which takes a stop while the main thread is in its execve.
+int exec_chain(char** argv) {
+    const int quit = atoi(argv[2]);
+    const int progress = atoi(argv[3]);
+    (void)!write(progress, "x", 1);
+    char byte;
+    if (read(quit, &byte, 1) == 0) return 0;
+    pthread_t idle;
+    if (argv[4] != nullptr && pthread_create(&idle, nullptr, idle_thread, nullptr) != 0) return 4;
+    execv("/proc/self/exe", argv);
+    return 3;
+}
+
+// Milliseconds on the monotonic clock.
+long now_ms() {
+    struct timespec t {};
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000 + t.tv_nsec / 1'000'000;
+}
+
+// Bytes readable now from non-blocking descriptor `fd` (drained).
+long drain(int fd) {
+    char buffer[256];
+    long total = 0;
+    for (;;) {
+        const long n = read(fd, buffer, sizeof buffer);
+        if (n <= 0) return total;
+        total += n;
+    }
+}
+
+// `exec-stop ROUNDS [threaded]` (for litebox-run): a child that does nothing but execve itself
+// (exec-chain) is stopped by SIGSTOP at a varying moment, most often while an execve is under way.
+// Linux stops it before or after the exec: the parent's waitpid(WUNTRACED) sees it stopped (never
+// exited), it makes no progress while stopped, and SIGCONT lets it go on until it is told to end.
+// `threaded`: the child has a second thread, which takes the stop.
+int exec_stop(long rounds, bool threaded) {
+    long stopped = 0, frozen = 0, finished = 0, escaped = 0;
+    for (long round = 0; round < rounds; ++round) {
+        int quit[2], progress[2];
+        if (pipe2(quit, O_NONBLOCK) != 0 || pipe2(progress, O_NONBLOCK) != 0) return 2;
+        (void)fcntl(quit[1], F_SETFD, FD_CLOEXEC);     // the child keeps only the read end of quit
+        (void)fcntl(progress[0], F_SETFD, FD_CLOEXEC);  // and the write end of progress
+        const pid_t child = fork();
+        if (child < 0) return 2;
+        if (child == 0) {
+            char arg0[] = "probe", arg1[] = "exec-chain", arg2[16], arg3[16], arg4[] = "threaded";
+            snprintf(arg2, sizeof arg2, "%d", quit[0]);
+            snprintf(arg3, sizeof arg3, "%d", progress[1]);
+            char* args[] = {arg0, arg1, arg2, arg3, threaded ? arg4 : nullptr, nullptr};
+            execv("/proc/self/exe", args);
+            _exit(3);
+        }
+        close(quit[0]);
+        close(progress[1]);
+        // Let the chain run a few steps, then stop it somewhere within an exec or between two.
+        const long start = now_ms();
+        long steps = 0;
+        while (steps < 3 && now_ms() - start < 5000) {
+            steps += drain(progress[0]);
+            const struct timespec slice {0, 200'000};
+            nanosleep(&slice, nullptr);
+        }
+        const struct timespec delay {0, (round % 7) * 300'000};
+        nanosleep(&delay, nullptr);
+        kill(child, SIGSTOP);
+        // A lost stop never shows: give the report 5 s.
+        int status = 0;
+        pid_t waited = 0;
+        for (const long asked = now_ms(); waited == 0 && now_ms() - asked < 5000;) {
+            waited = waitpid(child, &status, WUNTRACED | WNOHANG);
+            const struct timespec slice {0, 1'000'000};
+            if (waited == 0) nanosleep(&slice, nullptr);
+        }
+        if (waited == child && WIFSTOPPED(status) && WSTOPSIG(status) == SIGSTOP) {
+            ++stopped;
+            // Stopped for real: no step for a while (a step is a few milliseconds at most).
+            (void)drain(progress[0]);
+            const struct timespec hold {0, 60'000'000};
+            nanosleep(&hold, nullptr);
+            if (drain(progress[0]) == 0 && waitpid(child, &status, WNOHANG) == 0) ++frozen;
+            close(quit[1]);  // the chain ends at its next step
+            kill(child, SIGCONT);
+            if (waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0) ++finished;
+        } else {
+            ++escaped;  // the stop was lost: the chain went on
+            close(quit[1]);
+            kill(child, SIGKILL);
+            (void)waitpid(child, &status, 0);
+        }
+        close(progress[0]);
+    }
+    say("rounds", rounds);
+    say("stopped", stopped);
+    say("frozen", frozen);
+    say("finished", finished);
+    say("escaped", escaped);
+    return 0;
+}
+
+
+int g_marker_fd = -1;
+void on_marker(int sig) {
+    const char c = sig == SIGTSTP ? 't' : 'r';
+    (void)!write(g_marker_fd, &c, 1);
+}
+constexpr int marker_signal = 40;  // a real-time signal: delivered after any pending standard one
+
+// A child for `jobctl-tstp`: writes 's' once its handlers are in place, 'r' for each
+// marker_signal, 't' for each SIGTSTP when `tstp` is 1 (handled); 2 ignores SIGTSTP.
+[[noreturn]] void job_child(int marker_fd, int tstp) {
+    g_marker_fd = marker_fd;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlives the probe
+    struct sigaction action {};
+    action.sa_handler = on_marker;
+    action.sa_flags = SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    sigaction(marker_signal, &action, nullptr);
+    if (tstp == 1) sigaction(SIGTSTP, &action, nullptr);
+    if (tstp == 2) signal(SIGTSTP, SIG_IGN);
+    (void)!write(marker_fd, "s", 1);
+    for (;;) pause();
+}
+
+// The next byte from `fd` within `timeout_ms`, or 0.
+char next_marker(int fd, int timeout_ms) {
+    struct pollfd p {fd, POLLIN, 0};
+    if (poll(&p, 1, timeout_ms) != 1) return 0;
+    char c = 0;
+    return read(fd, &c, 1) == 1 ? c : 0;
+}
+
+// Starts a job_child; with `own_group` in a process group of its own (both sides call setpgid,
+// as a shell does). Returns once its handlers are in place.
+pid_t start_job(const int marker[2], bool own_group, int tstp) {
+    const pid_t child = fork();
+    if (child == 0) {
+        if (own_group) setpgid(0, 0);
+        job_child(marker[1], tstp);
+    }
+    if (child > 0 && own_group) setpgid(child, child);
+    if (child > 0 && next_marker(marker[0], 5000) != 's') return -1;
+    return child;
+}
+
+void end_job(pid_t child) {
+    int status = 0;
+    kill(child, SIGKILL);
+    (void)waitpid(child, &status, 0);
+}
+
+// waitpid(child, `flags` | WNOHANG) for up to 5 s: the status, or -1 if none came.
+int wait_status_of(pid_t child, int flags) {
+    int status = 0;
+    for (int i = 0; i < 500; ++i) {
+        const pid_t waited = waitpid(child, &status, flags | WNOHANG);
+        if (waited == child) return status;
+        if (waited != 0) return -1;
+        const struct timespec slice {0, 10'000'000};
+        nanosleep(&slice, nullptr);
+    }
+    return -1;
+}
+
+// The signal that stopped `child` (waitpid WUNTRACED, up to 5 s), 0 if it did not stop.
+int stop_signal_of(pid_t child) {
+    const int status = wait_status_of(child, WUNTRACED);
+    return status != -1 && WIFSTOPPED(status) ? WSTOPSIG(status) : 0;
+}
+
+// `jobctl-tstp` (for litebox-run): SIGTSTP, SIGTTIN and SIGTTOU stop a process whose group is not
+// orphaned and are discarded in an orphaned group (POSIX; Linux's is_current_pgrp_orphaned). The
+// probe makes a session of its own first, so the result does not depend on where it runs: a child
+// in the session leader's group (whose parent is in another session) is in an orphaned group, a
+// child in a group of its own (its parent, the leader, in the same session) is not.
+int jobctl_tstp() {
+    const pid_t leader = fork();
+    if (leader < 0) return 2;
+    if (leader > 0) {
+        int status = 0;
+        (void)waitpid(leader, &status, 0);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 2;
+    }
+    if (setsid() < 0) _exit(2);
+    int marker[2];
+    if (pipe(marker) != 0) _exit(2);
+    // Orphaned group: the signal is discarded, the marker after it is handled.
+    const pid_t orphaned = start_job(marker, false, 0);
+    if (orphaned < 0) _exit(2);
+    kill(orphaned, SIGTSTP);
+    kill(orphaned, marker_signal);
+    say("orphaned_tstp_runs", next_marker(marker[0], 5000) == 'r' ? 1 : 0);
+    int status = 0;
+    say("orphaned_tstp_not_stopped", waitpid(orphaned, &status, WUNTRACED | WNOHANG));
+    end_job(orphaned);
+    // A group of its own: each stops the child, and wait reports that signal.
+    for (const int sig : {SIGTSTP, SIGTTIN, SIGTTOU}) {
+        const pid_t job = start_job(marker, true, 0);
+        if (job < 0) _exit(2);
+        kill(job, sig);
+        const char* name = sig == SIGTSTP ? "tstp" : sig == SIGTTIN ? "ttin" : "ttou";
+        char key[48];
+        snprintf(key, sizeof key, "%s_stop_signal", name);
+        say(key, stop_signal_of(job));
+        kill(job, marker_signal);  // not handled while stopped...
+        snprintf(key, sizeof key, "%s_holds", name);
+        say(key, next_marker(marker[0], 200) == 0 ? 1 : 0);
+        kill(job, SIGCONT);
+        snprintf(key, sizeof key, "%s_continued", name);
+        status = wait_status_of(job, WCONTINUED);
+        say(key, status != -1 && WIFCONTINUED(status) ? 1 : 0);
+        snprintf(key, sizeof key, "%s_then_runs", name);  // ...but once continued
+        say(key, next_marker(marker[0], 5000) == 'r' ? 1 : 0);
+        end_job(job);
+    }
+    // Handled or ignored, SIGTSTP stops nothing.
+    const pid_t handled = start_job(marker, true, 1);
+    if (handled < 0) _exit(2);
+    kill(handled, SIGTSTP);
+    say("handled_tstp_runs_handler", next_marker(marker[0], 5000) == 't' ? 1 : 0);
+    say("handled_tstp_not_stopped", waitpid(handled, &status, WUNTRACED | WNOHANG));
+    end_job(handled);
+    const pid_t ignoring = start_job(marker, true, 2);
+    if (ignoring < 0) _exit(2);
+    kill(ignoring, SIGTSTP);
+    kill(ignoring, marker_signal);
+    say("ignored_tstp_runs", next_marker(marker[0], 5000) == 'r' ? 1 : 0);
+    say("ignored_tstp_not_stopped", waitpid(ignoring, &status, WUNTRACED | WNOHANG));
+    end_job(ignoring);
+    // SIGSTOP stops a process in an orphaned group too.
+    const pid_t stopped = start_job(marker, false, 0);
+    if (stopped < 0) _exit(2);
+    kill(stopped, SIGSTOP);
+    say("orphaned_sigstop_stop_signal", stop_signal_of(stopped));
+    end_job(stopped);
+    _exit(0);
+}
+
+
+// `foreground-job` (for litebox-run on a terminal): a child in a process group of its own is made
+// the terminal's foreground group; the host's ^Z then stops it with SIGTSTP (the group is not
+// orphaned: its parent, this process, is in another group of the session), which waitpid reports.
+int foreground_job() {
+    const pid_t child = fork();
+    if (child < 0) return 2;
+    if (child == 0) {
+        setpgid(0, 0);
+        for (;;) pause();
+    }
+    setpgid(child, child);
+    signal(SIGTTOU, SIG_IGN);  // taking the terminal back from the background, as a shell does
+    if (tcsetpgrp(0, child) != 0) {
+        say("tcsetpgrp", -errno);
+        return 1;
+    }
+    say("ready", 1);
+    int status = -1;
+    for (int i = 0; i < 6 && status == -1; ++i) status = wait_status_of(child, WUNTRACED);
+    say("job_stop_signal", status != -1 && WIFSTOPPED(status) ? WSTOPSIG(status) : 0);
+    (void)tcsetpgrp(0, getpgrp());
+    end_job(child);
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -727,6 +1000,10 @@ int main(int argc, char** argv) {
     if (strcmp(mode, "maps") == 0) return maps_mode();
     if (strcmp(mode, "timers") == 0) return timers_mode();
     if (strcmp(mode, "jobctl") == 0) return jobctl_mode();
+    if (strcmp(mode, "exec-chain") == 0 && argc > 3) return exec_chain(argv);
+    if (strcmp(mode, "jobctl-tstp") == 0) return jobctl_tstp();
+    if (strcmp(mode, "foreground-job") == 0) return foreground_job();
+    if (strcmp(mode, "exec-stop") == 0) return exec_stop(argc > 2 ? atol(argv[2]) : 20, argc > 3 && strcmp(argv[3], "threaded") == 0);
     if (strcmp(mode, "join-threads") == 0) return join_threads_mode(argc > 2 ? atol(argv[2]) : 100);
     if (strcmp(mode, "getppid") == 0) return getppid_loop(argc > 2 ? atol(argv[2]) : 100000, argc > 3 ? atoi(argv[3]) : 11);
     if (strcmp(mode, "call-costs") == 0) return call_costs(argc > 2 ? atol(argv[2]) : 20000, argc > 3 ? atoi(argv[3]) : 11);

@@ -321,6 +321,38 @@ TEST_CASE("wait for a stopped child of another process group or a clone child fo
     CHECK(f.call(lx::nr::wait4, -1, 0, lx::abi::wcontinued | lx::abi::wnohang | lx::abi::wall, 0) == 3);
 }
 
+TEST_CASE("a process group is orphaned unless a member's parent is in another group of the session", "[shim][process][jobctl]") {
+    ShimFixture<> f;
+    auto& tasks = f.shim.tasks();
+    CHECK(tasks.in_orphaned_group(1));  // pid 1 has no parent
+    auto shell = f.fork(*f.init);     // 2, in pid 1's group
+    CHECK(tasks.in_orphaned_group(2));  // its parent is in its own group
+    auto job = f.fork(*f.init);         // 3, a group of its own: its parent (1) is in the session
+    CHECK(f.call_on(*job, lx::nr::setpgid, 0, 0) == 0);
+    CHECK(!tasks.in_orphaned_group(3));
+    CHECK(tasks.in_orphaned_group(1));  // what a child's group is does not change pid 1's
+    // A new session: the leader's parent is in another session, so its group is orphaned, and so
+    // is a child in that group; a child in a group of its own in that session is not.
+    CHECK(f.call_on(*shell, lx::nr::setsid) == 2);
+    CHECK(tasks.in_orphaned_group(2));
+    auto in_group = f.fork(*shell);  // 4
+    auto own_group = f.fork(*shell);  // 5
+    CHECK(f.call_on(*own_group, lx::nr::setpgid, 0, 0) == 0);
+    CHECK(tasks.in_orphaned_group(4));
+    CHECK(!tasks.in_orphaned_group(5));
+    // One member with a parent outside the group is enough for the whole group.
+    auto sibling = f.fork(*own_group);  // 6, in group 5, its parent in the same group
+    CHECK(!tasks.in_orphaned_group(6));
+    // When the session leader exits, its children go to pid 1 (another session): now orphaned.
+    f.call_on(*shell, lx::nr::exit_group, 0);
+    CHECK(tasks.in_orphaned_group(5));
+    CHECK(tasks.in_orphaned_group(6));
+    CHECK(tasks.in_orphaned_group(2));   // a zombie
+    CHECK(tasks.in_orphaned_group(99));  // no such process
+    (void)in_group;
+    (void)sibling;
+}
+
 TEST_CASE("orphans are re-parented to pid 1 and pid 1 reaps them", "[shim][process]") {
     ShimFixture<> f;
     auto middle = f.fork(*f.init);

@@ -6,11 +6,13 @@
 # - signals the runner was started with ignored or blocked stay so in the guest (execve keeps
 #   them: `nohup`, background jobs of scripts);
 # - the terminal's ^C reaches the guests (they run in a session of their own, so the runner passes
-#   it on to the box's foreground process group).
+#   it on to the box's foreground process group), and so do a new window size (SIGWINCH) and ^Z
+#   when the box's foreground group is a job the box would stop; otherwise ^Z stops the runner.
 # Margins are wide: the machine running the tests may be loaded.
-# Usage: host_signals.sh LITEBOX_RUN
+# Usage: host_signals.sh LITEBOX_RUN [GUEST_PROBE]
 set -u
 run=$1
+probe=${2:-}
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
@@ -156,6 +158,128 @@ print("status", os.waitstatus_to_exitcode(status))
         echo "ok: ^C on the terminal reached the guest once"
     else
         fail "^C on the terminal: $(echo "$out" | tr '\n' ' ')"
+    fi
+fi
+
+if command -v python3 >/dev/null; then
+    # 7. A new window size of the runner's terminal: SIGWINCH reaches the box's foreground group,
+    #    and the guest reads the new size.
+    out=$(timeout -s KILL 60 python3 -c '
+import fcntl, os, pty, struct, sys, termios, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "--", "sh", "-c", "trap \"echo winch \$(stty size)\" WINCH; echo ready; sleep 2; echo done"])
+buf = b""
+deadline = time.time() + 40
+while b"ready" not in buf and time.time() < deadline:
+    try:
+        buf += os.read(fd, 1024)
+    except OSError:
+        break
+time.sleep(0.3)
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
+while time.time() < deadline:
+    try:
+        chunk = os.read(fd, 1024)
+    except OSError:
+        break
+    if not chunk:
+        break
+    buf += chunk
+_, status = os.waitpid(pid, 0)
+print(buf.decode(errors="replace").replace("\r", ""))
+print("status", os.waitstatus_to_exitcode(status))
+' "$run" 2>&1)
+    if echo "$out" | grep -q "^winch 33 101$" && echo "$out" | grep -q "status 0"; then
+        echo "ok: a new terminal size reached the guest (SIGWINCH, stty size)"
+    else
+        fail "SIGWINCH: $(echo "$out" | tr '\n' ' ')"
+    fi
+
+    # 8. ^Z while the box's foreground group is pid 1's (orphaned in the box, which would discard
+    #    SIGTSTP): the runner itself stops, as the job of the (here: Python) job-control shell
+    #    that started it, and goes on after SIGCONT.
+    out=$(timeout -s KILL 60 python3 -c '
+import os, pty, signal, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    job = os.fork()
+    if job == 0:
+        os.setpgid(0, 0)
+        os.execv(sys.argv[1], [sys.argv[1], "--", "sh", "-c", "echo ready; sleep 1; echo done"])
+    os.setpgid(job, job)
+    signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+    os.tcsetpgrp(0, job)
+    _, status = os.waitpid(job, os.WUNTRACED)
+    print("runner stopped by", os.WSTOPSIG(status) if os.WIFSTOPPED(status) else 0, flush=True)
+    os.tcsetpgrp(0, os.getpgrp())
+    os.kill(job, signal.SIGCONT)
+    _, status = os.waitpid(job, 0)
+    print("runner status", os.waitstatus_to_exitcode(status), flush=True)
+    os._exit(0)
+buf = b""
+deadline = time.time() + 40
+while b"ready" not in buf and time.time() < deadline:
+    try:
+        buf += os.read(fd, 1024)
+    except OSError:
+        break
+os.write(fd, b"\x1a")
+while time.time() < deadline:
+    try:
+        chunk = os.read(fd, 1024)
+    except OSError:
+        break
+    if not chunk:
+        break
+    buf += chunk
+os.waitpid(pid, 0)
+print(buf.decode(errors="replace").replace("\r", ""))
+' "$run" 2>&1)
+    if echo "$out" | grep -q "runner stopped by 20" && echo "$out" | grep -q "^done$" && echo "$out" | grep -q "runner status 0"; then
+        echo "ok: ^Z stopped the runner (no box job to stop), SIGCONT let it finish"
+    else
+        fail "^Z of the runner: $(echo "$out" | tr '\n' ' ')"
+    fi
+
+    # 9. ^Z while a box job (a group of its own, made the terminal's foreground group) is in the
+    #    foreground: the job stops with SIGTSTP, its parent's waitpid says so, the runner goes on.
+    if [ -n "$probe" ]; then
+        out=$(timeout -s KILL 60 python3 -c '
+import os, pty, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "--rootfs-dir", "/", "--", sys.argv[2], "foreground-job"])
+buf = b""
+deadline = time.time() + 40
+while b"ready=1" not in buf and time.time() < deadline:
+    try:
+        buf += os.read(fd, 1024)
+    except OSError:
+        break
+time.sleep(0.2)
+os.write(fd, b"\x1a")
+while time.time() < deadline:
+    waited, status = os.waitpid(pid, os.WNOHANG | os.WUNTRACED)
+    if waited == pid and os.WIFSTOPPED(status):
+        print("the runner stopped")
+        os.kill(pid, 18)
+    try:
+        chunk = os.read(fd, 1024)
+    except OSError:
+        break
+    if not chunk:
+        break
+    buf += chunk
+_, status = os.waitpid(pid, 0)
+print(buf.decode(errors="replace").replace("\r", ""))
+print("status", os.waitstatus_to_exitcode(status))
+' "$run" "$probe" 2>&1)
+        if echo "$out" | grep -q "job_stop_signal=20" && echo "$out" | grep -q "status 0" && ! echo "$out" | grep -q "the runner stopped"; then
+            echo "ok: ^Z stopped the box's foreground job, not the runner"
+        else
+            fail "^Z of a box job: $(echo "$out" | tr '\n' ' ')"
+        fi
     fi
 fi
 

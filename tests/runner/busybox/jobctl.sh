@@ -1,8 +1,8 @@
 # Job control: a stopped child is T in /proc/PID/status, /proc/PID/stat and ps until SIGCONT;
 # the shell's wait sees how it ended.
-# Each stop is sent once the child runs `sleep` (its cmdline says so) and a little later: a stop
-# that lands while the box process is still in its execve is lost under litebox-run (DESIGN.md,
-# "Still to come"); this script checks what happens after.
+# Most stops are sent once the child runs `sleep` (its cmdline says so) and a little later, so
+# that what /proc shows is the program's; the last one lands right after the fork, most often
+# while the child's execve is under way (it stops all the same, before or after the exec).
 started() {
     i=0
     while [ "$(head -c 6 /proc/$1/cmdline 2>/dev/null | tr '\0' ' ')" != "sleep " ] && [ $i -lt 200 ]; do
@@ -38,3 +38,17 @@ kill -STOP $pid
 wait $pid 2>/dev/null
 echo "waited: $?"
 wait
+# A stop while the child goes through a chain of execs (sh, sh, sh, sleep): it stops (before or
+# after an exec) and stays stopped until SIGCONT; then it runs to its end.
+sh -c 'exec sh -c "exec sh -c \"exec sleep 0.3\""' &
+pid=$!
+sleep 0.01
+kill -STOP $pid
+i=0
+while [ "$(state)" != T ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+echo "early stop: $(state)"
+sleep 0.5
+echo "still stopped: $(state)"
+kill -CONT $pid
+wait $pid
+echo "early stop, continued: $?"

@@ -25,8 +25,17 @@
 // (on_process_stop, with the stop signal), and its end once, when the first task hears SIGCONT
 // (on_process_continue). Linux reports a stop when the last thread has stopped; here a thread
 // that waits in a served call the supervisor has received only stops when the call is answered,
-// so waiting for every thread could hold the report back indefinitely. Program images are launched on the tracer thread (launch()), because
-// only the thread that seized a task may trace it.
+// so waiting for every thread could hold the report back indefinitely.
+//
+// SIGTSTP, SIGTTIN and SIGTTOU. The host kernel discards them (default action) for a process in an
+// orphaned process group, and to the host every guest group is orphaned: each guest is the host
+// child of the runner, in another session. The kernel decides that only after the tracer's
+// signal-delivery stop (get_signal: ptrace_signal, then is_current_pgrp_orphaned), so there the
+// tracer asks the owner whether the box would stop the process (TraceEvents::job_control_stops)
+// and, if so, delivers SIGSTOP instead -- reporting the original signal with the stop.
+//
+// Program images are launched on the tracer thread (launch()), because only the thread that
+// seized a task may trace it.
 #pragma once
 
 #include <pthread.h>
@@ -48,8 +57,10 @@
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "seccomp_launch.hpp"
+#include "seccomp_supervisor_detail.hpp"
 
 namespace litebox::platform::linux_platform::seccomp {
 
@@ -76,6 +87,22 @@ public:
     }
     /// The group-stop of host process `pid` ended (SIGCONT): once, after on_process_stop.
     virtual void on_process_continue(pid_t pid) { (void)pid; }
+    /// Host process `pid` died (killed) after one of its threads took stop signal `sig` but before
+    /// its group-stop began: the stop was lost with it. Called just before on_process_exit. The
+    /// default ignores it.
+    virtual void on_stop_cut_short(pid_t pid, int sig) {
+        (void)pid;
+        (void)sig;
+    }
+    /// SIGTSTP, SIGTTIN or SIGTTOU (`sig`) is about to be delivered to host process `pid`, which
+    /// neither blocks, ignores nor handles it. True: the process's group is not orphaned in the
+    /// owner's process table, so the signal stops the process (the host kernel would discard it:
+    /// every guest group is orphaned to the host). The default (false) leaves it to the host.
+    virtual bool job_control_stops(pid_t pid, int sig) {
+        (void)pid;
+        (void)sig;
+        return false;
+    }
     /// A signal is about to be delivered to host thread `tid`, whose system call `nr` ended with
     /// -ERESTARTSYS. True: the call never took effect (a seccomp notification the supervisor had
     /// not received yet), so it is restarted after the handler whatever SA_RESTART says -- as if
@@ -196,8 +223,30 @@ public:
         return std::move(request->result);
     }
 
+    /// Handles, on the tracer thread, every event the tasks of host process `pid` have pending,
+    /// so that a stop signal one of them has taken is known (on_process_stop, or on_stop_cut_short
+    /// once the process dies) before the caller kills the process -- as execve does with the old
+    /// image: a task in a signal-delivery stop the tracer has not seen yet would take its signal
+    /// to the grave unseen. Blocks until done.
+    void settle(pid_t pid) {
+        auto request = std::make_shared<LaunchRequest>();
+        request->settle = pid;
+        {
+            std::lock_guard lock(m_mutex);
+            if (m_stopping || !m_thread.joinable()) return;
+            m_requests.push_back(request);
+        }
+        m_changed.notify_all();
+        std::unique_lock lock(m_mutex);
+        while (!request->done) {
+            ::pthread_kill(m_thread.native_handle(), m_wake_signal);  // out of a blocking waitpid
+            m_changed.wait_for(lock, std::chrono::milliseconds(2));
+        }
+    }
+
 private:
     struct LaunchRequest {
+        pid_t settle = 0;  // not a launch: settle(settle)
         const GuestImage* image = nullptr;
         std::vector<std::string> argv, envp;
         LaunchOptions options;
@@ -269,7 +318,10 @@ private:
                 request = m_requests.front();
                 m_requests.pop_front();
             }
-            run_launch(*request);
+            if (request->settle != 0)
+                run_settle(*request);
+            else
+                run_launch(*request);
         }
         int status = 0;
         const pid_t tid = ::waitpid(-1, &status, __WALL);
@@ -297,6 +349,28 @@ private:
             } else {
                 request.error = launched.error();
             }
+            request.done = true;
+        }
+        m_changed.notify_all();
+    }
+
+    void run_settle(LaunchRequest& request) {
+        std::vector<pid_t> tids;
+        for (int pass = 0; pass < 4; ++pass) {  // an event handled may lead to another at once
+            tids.clear();
+            for (const auto& [tid, task] : m_tasks)
+                if (task.tgid == request.settle) tids.push_back(tid);
+            bool any = false;
+            for (const pid_t tid : tids) {
+                int status = 0;
+                if (::waitpid(tid, &status, __WALL | WNOHANG) != tid) continue;
+                on_status(tid, status);
+                any = true;
+            }
+            if (!any) break;
+        }
+        {
+            std::lock_guard lock(m_mutex);
             request.done = true;
         }
         m_changed.notify_all();
@@ -334,6 +408,11 @@ private:
             m_box_tid_answers.erase(tid);
             if (leader) {
                 m_stopped_groups.erase(tid);
+                if (const auto stopping = m_taking_stop.find(tid); stopping != m_taking_stop.end()) {
+                    const int sig = stopping->second;
+                    m_taking_stop.erase(stopping);
+                    m_events.on_stop_cut_short(tid, sig);
+                }
                 m_events.on_process_exit(tid, status);
             }
             return;
@@ -356,11 +435,18 @@ private:
                 // the tracer hears when the stop ends (SIGCONT), with another STOP trap.
                 task.group_stopped = true;
                 const pid_t group = task.tgid != 0 ? task.tgid : tid;
-                if (m_stopped_groups.insert(group).second) m_events.on_process_stop(group, sig);
+                // A job-control signal turned into SIGSTOP (deliver_stop_signal) stops as itself.
+                int reported = sig;
+                if (const auto stopping = m_taking_stop.find(group); stopping != m_taking_stop.end()) {
+                    reported = stopping->second;
+                    m_taking_stop.erase(stopping);
+                }
+                if (m_stopped_groups.insert(group).second) m_events.on_process_stop(group, reported);
                 (void)::ptrace(PTRACE_LISTEN, tid, nullptr, nullptr);
                 return;
             }
             // The end of a group-stop (SIGTRAP): run again.
+            m_taking_stop.erase(task.tgid != 0 ? task.tgid : tid);
             if (task.group_stopped) {
                 task.group_stopped = false;
                 const pid_t group = task.tgid != 0 ? task.tgid : tid;
@@ -379,7 +465,26 @@ private:
             return;
         }
         restart_if_unserved(tid);
-        resume(tid, PTRACE_CONT, sig);  // signal-delivery stop: deliver it
+        if (sig == SIGCONT) m_taking_stop.erase(task.tgid != 0 ? task.tgid : tid);  // a stop not taken yet is off
+        resume(tid, PTRACE_CONT, is_stop_signal(sig) ? deliver_stop_signal(tid, task, sig) : sig);  // signal-delivery stop
+    }
+
+    /// At the signal-delivery stop of stop signal `sig`: the signal to deliver. SIGSTOP for a
+    /// SIGTSTP, SIGTTIN or SIGTTOU with the default action that the owner says stops the process
+    /// (job_control_stops). A SIGSTOP delivered makes the process "stopping" with the signal to
+    /// report (SIGSTOP or the job-control one) until its group-stop comes, or SIGCONT, or its death
+    /// (on_stop_cut_short). Every group-stop starts at such a stop.
+    int deliver_stop_signal(pid_t tid, const Task& task, int sig) {
+        const pid_t group = task.tgid != 0 ? task.tgid : tid;
+        if (sig != SIGSTOP) {
+            // Ignored or handled: the kernel does that after this stop (ignored signals reach a tracer).
+            const auto state = detail::signal_state(group, tid);
+            const std::uint64_t bit = std::uint64_t{1} << (sig - 1);
+            if (!state || ((state->ignored | state->caught) & bit) != 0) return sig;
+            if (!m_events.job_control_stops(group, sig)) return sig;  // the host discards it
+        }
+        m_taking_stop[group] = sig;
+        return SIGSTOP;
     }
 
     /// At a signal-delivery stop: a system call the signal interrupted before the supervisor
@@ -536,6 +641,7 @@ private:
     std::unordered_map<pid_t, PendingClone> m_pending;  // by the cloning thread
     std::unordered_set<pid_t> m_box_tid_answers;         // in set_tid_address, to answer the box id
     std::unordered_set<pid_t> m_stopped_groups;          // host processes reported stopped (on_process_stop)
+    std::unordered_map<pid_t, int> m_taking_stop;        // host process -> the stop signal it takes (deliver_stop_signal)
 };
 
 }  // namespace litebox::platform::linux_platform::seccomp

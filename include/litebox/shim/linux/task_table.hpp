@@ -114,6 +114,12 @@ public:
     void report_continue(Process<P>& process);
     /// True while `pid` is a live process in a group-stop (/proc shows 'T').
     [[nodiscard]] bool is_stopped(int pid) const;
+    /// True if the process group of `pid` is orphaned (POSIX): no live member has a parent in
+    /// another group of the same session. Linux discards SIGTSTP, SIGTTIN and SIGTTOU (default
+    /// action) for a process in an orphaned group (is_current_pgrp_orphaned). Box pid 1 has no
+    /// parent, so its group is orphaned unless another member's parent makes it not, as with a
+    /// container's init. True for a pid that is not a live process.
+    [[nodiscard]] bool in_orphaned_group(int pid) const;
 
     /// A runtime that delivers signals itself learns of every stop and continuation SIGCHLD here,
     /// like the exit notifier: `code` is CLD_STOPPED or CLD_CONTINUED, `status` the stop signal or

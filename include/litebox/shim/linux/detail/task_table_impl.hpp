@@ -242,6 +242,21 @@ bool ProcessTable<P>::is_stopped(int pid) const {
     });
 }
 
+template <platform::RawMutexProvider P>
+bool ProcessTable<P>::in_orphaned_group(int pid) const {
+    return m_state.with_lock([&](State& s) {
+        const Node* self = s.node(pid);
+        if (!self || self->zombie) return true;
+        const int group = self->pgid;
+        for (const auto& [member_pid, member] : s.processes) {
+            if (member.pgid != group || member.zombie) continue;
+            const Node* parent = member.ppid != 0 ? s.node(member.ppid) : nullptr;
+            if (parent && !parent->zombie && parent->pgid != group && parent->sid == member.sid) return false;
+        }
+        return true;
+    });
+}
+
 /// Linux's do_notify_parent_cldstop: the state wait reports changes and the parent hears of it
 /// under the table's lock (its wait either misses the change and gets the signal later, or finds
 /// it with the signal raised); SIGCHLD only without SA_NOCLDSTOP, the wake-up in any case.
