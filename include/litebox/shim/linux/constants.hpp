@@ -2,6 +2,7 @@
 // file modes and poll events live in fd/types.hpp; these are the rest.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace litebox::shim::linux_abi::abi {
@@ -30,7 +31,15 @@ inline constexpr int f_getown = 9;
 inline constexpr int f_dupfd_cloexec = 1030;
 inline constexpr int f_setpipe_sz = 1031;
 inline constexpr int f_getpipe_sz = 1032;
+inline constexpr int f_add_seals = 1033;
+inline constexpr int f_get_seals = 1034;
 inline constexpr std::uint32_t fd_cloexec = 1;
+
+// memfd_create flags and the longest name (NAME_MAX minus "memfd:").
+inline constexpr std::uint32_t mfd_cloexec = 1;
+inline constexpr std::uint32_t mfd_allow_sealing = 2;
+inline constexpr std::uint32_t mfd_hugetlb = 4;
+inline constexpr std::size_t mfd_name_max = 249;
 
 // ioctl requests.
 inline constexpr std::uint32_t tcgets = 0x5401;

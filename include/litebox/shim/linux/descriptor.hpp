@@ -6,6 +6,7 @@
 
 #include "kernel.hpp"
 #include "lock.hpp"
+#include "memfd.hpp"
 #include "terminal.hpp"
 #include "../../ipc/pipe.hpp"
 #include "../../ipc/unix/socket.hpp"
@@ -95,6 +96,8 @@ SyscallResult sys_fcntl(ThreadContext<P>& t, const SyscallRequest& r) {
         LITEBOX_TRY_ASSIGN(const std::size_t capacity, pipe->set_capacity(static_cast<std::uint32_t>(argument)));
         return static_cast<std::int64_t>(capacity);
     }
+    case abi::f_add_seals:
+    case abi::f_get_seals: return memfd_detail::file_seals(*file, command, argument);
     default:
         t.kernel().unsupported(r.number, "command not supported");
         return Errno::inval;

@@ -102,8 +102,13 @@ public:
           m_boot(box.now()),
           m_timers(box.platform(), m_boot, m_config.max_posix_timers),
           m_own_vfs(std::move(vfs)),
-          m_vfs(m_own_vfs ? m_own_vfs.get() : &box.fs()) {
+          m_vfs(m_own_vfs ? m_own_vfs.get() : &box.fs()),
+          m_memfd_fs(fs::Tmpfs<P>::create(box.platform(), fs::TmpfsLimits{m_config.memfd_max_bytes, m_config.memfd_max_files}, 01777)) {
         if (m_own_vfs) ipc::install_fifo_opener(*m_own_vfs, box.platform());
+        m_vfs->assign_device(*m_memfd_fs);
+        auto memfd_mount = std::make_shared<fs::Mount<P>>();
+        memfd_mount->fs = m_memfd_fs;
+        m_memfd_root = fs::Location<P>{std::move(memfd_mount), m_memfd_fs->root()};
         // Timer signals go to the shim's signal books unless the runtime delivers them itself.
         m_timers.set_signal_sink([this](Process<P>& process, Thread<P>* thread, const TimerSignal& signal) {
             if (thread != nullptr) m_tasks.post_to_thread(*thread, signal.signo);
@@ -156,6 +161,10 @@ public:
     [[nodiscard]] ProcessTable<P>& tasks() noexcept { return m_tasks; }
     [[nodiscard]] Tracer<P>& tracer() noexcept { return m_tracer; }
     [[nodiscard]] fs::Vfs<P>& vfs() const noexcept { return *m_vfs; }
+    /// memfd_create's files: an internal tmpfs (ShimConfig::memfd_max_bytes, memfd_max_files) with
+    /// a device number of the namespace, mounted nowhere; memfd_root() is its root directory.
+    [[nodiscard]] fs::Tmpfs<P>& memfd_fs() const noexcept { return *m_memfd_fs; }
+    [[nodiscard]] const fs::Location<P>& memfd_root() const noexcept { return m_memfd_root; }
     /// ITIMER_REAL and POSIX timers (timer_table.hpp): a runtime with threads runs drive() on one
     /// of them and may replace the signal sink.
     [[nodiscard]] TimerTable<P>& timers() noexcept { return m_timers; }
@@ -207,6 +216,8 @@ private:
     TimerTable<P> m_timers;
     std::shared_ptr<fs::Vfs<P>> m_own_vfs;
     fs::Vfs<P>* m_vfs;
+    std::shared_ptr<fs::Tmpfs<P>> m_memfd_fs;
+    fs::Location<P> m_memfd_root;
     sync::Mutex<P, Uts> m_uts;
     sync::Mutex<P, TerminalSettings> m_terminal;
     std::shared_ptr<ProcFs<P>> m_procfs;

@@ -83,6 +83,11 @@ struct ShimConfig {
     bool mount_sysfs = true;
     /// POSIX timers (timer_create) one process may hold at once (EAGAIN beyond).
     std::size_t max_posix_timers = 256;
+    /// memfd_create's files live in an internal tmpfs of their own (no path reaches it, like
+    /// Linux's shm_mnt) with these quotas: bytes stored in all memfds of the box (ENOSPC beyond)
+    /// and memfds alive at once (ENOSPC beyond; each also holds a descriptor or a mapping).
+    std::uint64_t memfd_max_bytes = 256ull << 20;
+    std::uint64_t memfd_max_files = 4096;
 };
 
 /// Bytes one bounce-buffer chunk moves between guest memory and a file (read/write and friends).

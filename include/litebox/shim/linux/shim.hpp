@@ -22,6 +22,7 @@
 #include "kernel.hpp"
 #include "lifecycle.hpp"
 #include "lock.hpp"
+#include "memfd.hpp"
 #include "open.hpp"
 #include "path.hpp"
 #include "pipe.hpp"

@@ -92,7 +92,7 @@ namespace litebox::shim::linux_abi {
     X(69, msgsnd, sys_nosys, enosys, "?", "") \
     X(70, msgrcv, sys_nosys, enosys, "?", "") \
     X(71, msgctl, sys_nosys, enosys, "?", "") \
-    X(72, fcntl, sys_fcntl, partial, "fdx", "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, record and OFD locks (released on every close route; F_SETLKW interruptible), F_GET/SETPIPE_SZ") \
+    X(72, fcntl, sys_fcntl, partial, "fdx", "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, record and OFD locks (released on every close route; F_SETLKW interruptible), F_GET/SETPIPE_SZ, F_ADD/GET_SEALS (tmpfs files and memfds)") \
     X(73, flock, sys_flock, partial, "fd", "own lock table, independent of fcntl locks (as Linux); no-op on pipes and sockets") \
     X(74, fsync, sys_fsync, supported, "f", "") \
     X(75, fdatasync, sys_fdatasync, supported, "f", "") \
@@ -339,7 +339,7 @@ namespace litebox::shim::linux_abi {
     X(316, renameat2, sys_renameat2, supported, "FsFsx", "") \
     X(317, seccomp, sys_nosys, enosys, "?", "") \
     X(318, getrandom, sys_getrandom, supported, "pux", "ENOSYS when the platform has no CrngProvider") \
-    X(319, memfd_create, sys_nosys, enosys, "?", "") \
+    X(319, memfd_create, sys_memfd_create, partial, "sx", "MFD_CLOEXEC, MFD_ALLOW_SEALING; seals enforced (fcntl F_ADD_SEALS); MFD_HUGETLB and others: EINVAL; own quotas (ShimConfig::memfd_max_bytes, memfd_max_files)") \
     X(320, kexec_file_load, sys_nosys, enosys, "?", "") \
     X(321, bpf, sys_nosys, enosys, "?", "") \
     X(322, execveat, sys_nosys, enosys, "?", "") \

@@ -175,6 +175,7 @@ Result<std::string> descriptor_link(Kernel<P>& kernel, const fd::OpenFile<P>& fi
         const auto& where = handle->location();
         if (where.is_directory()) return kernel.vfs().path_of(where);
         if (const auto& origin = handle->origin()) {
+            if (origin->directory == kernel.memfd_root()) return "/" + origin->name + " (deleted)";  // as Linux names a memfd
             auto directory = kernel.vfs().path_of(origin->directory);
             std::string path = directory ? *directory : std::string("(unreachable)");
             if (path.empty() || path.back() != '/') path.push_back('/');
