@@ -24,10 +24,7 @@ template <typename P>
 SyscallResult sys_close_range(ThreadContext<P>& t, const SyscallRequest& r) {
     const std::uint32_t first = r.u32(0), last = r.u32(1), flags = r.u32(2);
     if ((flags & ~(abi::close_range_unshare | abi::close_range_cloexec)) != 0 || first > last) return Errno::inval;
-    if ((flags & abi::close_range_unshare) != 0 && t.process().shared_files().use_count() > 1) {
-        t.kernel().unsupported(r.number, "CLOSE_RANGE_UNSHARE of a shared descriptor table");
-        return Errno::inval;
-    }
+    if ((flags & abi::close_range_unshare) != 0) t.process().unshare_files();  // then acts on the private copy
     if ((flags & abi::close_range_cloexec) != 0) {
         t.files().for_each([&](int descriptor, const auto&, bool) {
             const auto d = static_cast<std::uint32_t>(descriptor);

@@ -192,7 +192,8 @@ public:
 
     /// Creates pid 1 with the configured credentials and limits.
     Result<std::unique_ptr<ThreadContext<P>>> create_init(InitSpec spec = {});
-    /// Finishes execve after the runtime loaded the program: close-on-exec descriptors are closed,
+    /// Finishes execve after the runtime loaded the program: a descriptor table shared with another
+    /// process is copied (Linux's unshare_files), close-on-exec descriptors are closed,
     /// POSIX timers deleted (ITIMER_REAL stays), caught signals reset to default, other threads
     /// killed, the program identity recorded.
     void complete_exec(ThreadContext<P>& context, const ExecRequest& exec);
@@ -298,7 +299,17 @@ public:
     [[nodiscard]] const std::shared_ptr<Thread<P>>& shared_thread() const noexcept { return m_thread; }
     [[nodiscard]] int pid() const noexcept { return m_process->pid(); }
     [[nodiscard]] int tid() const noexcept { return m_thread->tid(); }
-    [[nodiscard]] fd::DescriptorTable<P>& files() const noexcept { return m_process->files(); }
+    /// The process's descriptor table. The context holds the table it returns until the process's
+    /// table changes (Process::unshare_files, by any of its threads), so the reference stays valid
+    /// for the rest of a syscall even if another thread unshares meanwhile.
+    [[nodiscard]] fd::DescriptorTable<P>& files() const noexcept {
+        const std::uint64_t generation = m_process->files_generation();
+        if (!m_files || generation != m_files_generation) {
+            m_files = m_process->files();
+            m_files_generation = generation;
+        }
+        return *m_files;
+    }
     /// The context for a blocking wait of this thread (interruptible through its Waiter).
     [[nodiscard]] event::WaitContext<P> wait_context(std::optional<typename P::Instant> deadline = std::nullopt) const {
         return event::WaitContext<P>(platform(), &m_thread->waiter(), deadline);
@@ -332,6 +343,8 @@ private:
     std::shared_ptr<Thread<P>> m_thread;
     std::vector<std::byte> m_io_buffer;
     RuntimeRequest<P> m_request;
+    mutable std::shared_ptr<fd::DescriptorTable<P>> m_files;  // see files()
+    mutable std::uint64_t m_files_generation = 0;
 };
 
 /// Default resource limits of the first process (Linux's usual defaults; NOFILE from the config).
@@ -356,7 +369,7 @@ Result<std::unique_ptr<ThreadContext<P>>> Kernel<P>::create_init(InitSpec spec) 
     LITEBOX_TRY_ASSIGN(auto created, m_tasks.create_init(Credentials::of(m_config.initial_uid, m_config.initial_gid), limits,
                                                          static_cast<std::size_t>(m_config.nofile_soft), m_vfs->root()));
     // POSIX record locks belong to the descriptor table (fork copies get their own owner).
-    created.process->files().set_observer(m_vfs->locks().new_owner());
+    created.process->files()->set_observer(m_vfs->locks().new_owner());
     created.process->state().with_lock([&](auto& st) {
         st.exe = std::move(spec.exe);
         st.argv = std::move(spec.argv);
@@ -380,7 +393,8 @@ void Kernel<P>::complete_exec(ThreadContext<P>& context, const ExecRequest& exec
         (void)m_tasks.exit_thread(*t, 0);
         t->kill();
     }
-    process.files().close_all_on_exec();
+    process.unshare_files();  // a table shared through CLONE_FILES stays with the other processes
+    context.files().close_all_on_exec();
     m_timers.exec(context.shared_process());  // POSIX timers die with the old image; ITIMER_REAL stays
     process.signals().with_lock([](auto& sig) {
         for (auto& action : sig.actions)

@@ -79,7 +79,7 @@ namespace litebox::shim::linux_abi {
     X(56, clone, sys_clone, partial, "xpppx", "process model only (the runtime creates the thread); namespaces: EINVAL") \
     X(57, fork, sys_fork, partial, "", "process model only (the runtime copies the address space)") \
     X(58, vfork, sys_vfork, partial, "", "process model only (the runtime copies the address space)") \
-    X(59, execve, sys_execve, partial, "spp", "process model only (the runtime loads the program)") \
+    X(59, execve, sys_execve, partial, "spp", "process model only (the runtime loads the program); a descriptor table shared through CLONE_FILES is copied first") \
     X(60, exit, sys_exit, supported, "d", "the runtime ends the thread") \
     X(61, wait4, sys_wait4, supported, "dpxp", "stops and continuations as the runtime reports them (WUNTRACED, WCONTINUED)") \
     X(62, kill, sys_kill, supported, "dS", "") \
@@ -367,7 +367,7 @@ namespace litebox::shim::linux_abi {
     X(433, fspick, sys_nosys, enosys, "?", "") \
     X(434, pidfd_open, sys_nosys, enosys, "?", "") \
     X(435, clone3, sys_nosys, enosys, "pu", "ENOSYS makes libc fall back to clone") \
-    X(436, close_range, sys_close_range, partial, "uux", "CLOSE_RANGE_UNSHARE of a shared table: EINVAL") \
+    X(436, close_range, sys_close_range, partial, "uux", "CLOSE_RANGE_UNSHARE copies a table shared with another process for every thread of the caller's process (Linux: the calling thread)") \
     X(437, openat2, sys_openat2, partial, "Fspu", "RESOLVE_* restrictions: EINVAL") \
     X(438, pidfd_getfd, sys_nosys, enosys, "?", "") \
     X(439, faccessat2, sys_faccessat2, supported, "Fsmx", "") \

@@ -99,7 +99,7 @@ Result<ProcessSnapshot> snapshot(Kernel<P>& kernel, int pid) {
     });
     s.stopped = kernel.tasks().is_stopped(pid);
     s.umask = process->fs().with_lock([](auto& f) { return f.umask; });
-    s.descriptor_limit = process->files().limit();
+    s.descriptor_limit = process->files()->limit();
     return s;
 }
 

@@ -264,7 +264,7 @@ protected:
         auto process = k.tasks().find_process(m_pid);
         if (!process) return Errno::noent;
         std::vector<Entry> list;
-        process->files().for_each([&](int fd, const auto&, bool) {
+        process->files()->for_each([&](int fd, const auto&, bool) {
             list.push_back(Entry{std::to_string(fd), m_info ? ino::fd_info(m_pid, fd) : ino::fd_link(m_pid, fd), m_info ? dt_reg : dt_lnk,
                                  static_cast<std::uint64_t>(fd)});
         });
@@ -280,8 +280,7 @@ protected:
         }
         auto process = k.tasks().find_process(m_pid);
         if (!process) return Errno::noent;
-        auto& files = process->files();
-        if (!files.get(*number)) return Errno::noent;
+        if (!process->files()->get(*number)) return Errno::noent;
         const std::uint32_t uid = m_uid, gid = m_gid;
         const int pid = m_pid, fd = *number;
         std::weak_ptr<Process<P>> weak = process;
@@ -290,8 +289,9 @@ protected:
                                                              [weak, fd](Kernel<P>&) -> Result<std::string> {
                 auto p = weak.lock();
                 if (!p) return Errno::srch;
-                LITEBOX_TRY_ASSIGN(auto file, p->files().get(fd));
-                LITEBOX_TRY_ASSIGN(const bool cloexec, p->files().close_on_exec(fd));
+                const auto files = p->files();
+                LITEBOX_TRY_ASSIGN(auto file, files->get(fd));
+                LITEBOX_TRY_ASSIGN(const bool cloexec, files->close_on_exec(fd));
                 return fdinfo_text<P>(*file, cloexec);
             }));
         }
@@ -302,14 +302,14 @@ protected:
                 auto p = weak.lock();
                 if (!p) return Errno::noent;
                 if (!may_inspect(caller, p->credentials())) return Errno::acces;
-                LITEBOX_TRY_ASSIGN(auto file, p->files().get(fd));
+                LITEBOX_TRY_ASSIGN(auto file, p->files()->get(fd));
                 return descriptor_link<P>(kk, *file);
             },
             [weak, fd, source](Kernel<P>&, const fs::Credentials& caller) -> Result<std::optional<typename Link<P>::Jump>> {
                 auto p = weak.lock();
                 if (!p) return Errno::noent;
                 if (!may_follow(caller, p->credentials())) return Errno::acces;
-                LITEBOX_TRY_ASSIGN(auto file, p->files().get(fd));
+                LITEBOX_TRY_ASSIGN(auto file, p->files()->get(fd));
                 const auto owner = p->credentials();
                 return descriptor_jump<P>(source, *file, owner.euid, owner.egid);
             }));
