@@ -152,7 +152,7 @@ public:
         : Node<P>(std::move(source), st.inode, fd::mode::fifo | 0600, uid, gid), m_stat(st), m_pipe(std::move(pipe)) {
         m_stat.uid = uid;
         m_stat.gid = gid;
-        m_stat.device = 0;  // the VFS fills in the mount's
+        m_stat.device = 0;  // the VFS fills in the mount's (Source::objects: the pipe's own)
         m_attachment.try_attach(m_pipe);
     }
     /// The pipe's own attributes (inode number, type, times), as fstat of its ends reports them.
@@ -165,9 +165,24 @@ private:
     fs::Attachment<P> m_attachment;
 };
 
+/// A socket or an anonymous-inode object (eventfd, epoll, timerfd) reached through
+/// /proc/<pid>/fd/N: stat reports the object's attributes as fstat of its descriptor does (Linux's
+/// stat follows the link); opening it fails with ENXIO (the VFS opens no socket inode and no
+/// inode without a file type), and an O_PATH descriptor of it does not keep the object alive.
+template <typename P>
+class ObjectNode final : public Node<P> {
+public:
+    ObjectNode(std::shared_ptr<Source<P>> source, const fd::Stat& st, std::uint32_t uid, std::uint32_t gid)
+        : Node<P>(std::move(source), st.inode, st.mode, uid, gid), m_stat(st) {}
+    Result<fs::Stat> getattr() override { return m_stat; }
+
+private:
+    fs::Stat m_stat;
+};
+
 /// Where /proc/<pid>/fd/N leads: a file system object's own location (a file renamed or unlinked
-/// since it was opened included), a new end of an anonymous pipe, or ENXIO for sockets and
-/// anonymous objects (as Linux).
+/// since it was opened included), a new end of an anonymous pipe, or a node with the attributes of
+/// a socket or an anonymous object (which cannot be opened, as on Linux).
 template <typename P>
 Result<std::optional<typename fs::Inode<P>::Jump>> descriptor_jump(const std::shared_ptr<Source<P>>& source, fd::OpenFile<P>& file,
                                                                    std::uint32_t uid, std::uint32_t gid) {
@@ -185,9 +200,10 @@ Result<std::optional<typename fs::Inode<P>::Jump>> descriptor_jump(const std::sh
         LITEBOX_TRY_ASSIGN(const fd::Stat st, end->stat());
         auto pipe = end->pipe().weak_from_this().lock();  // (shared_from_this could throw)
         if (!pipe) return Errno::nxio;
-        return std::optional<Jump>(Jump{nullptr, std::make_shared<PipeNode<P>>(source, st, uid, gid, pipe), nullptr, nullptr, {}});
+        return std::optional<Jump>(Jump{source->objects, std::make_shared<PipeNode<P>>(source, st, uid, gid, pipe), nullptr, nullptr, {}});
     }
-    return Errno::nxio;
+    LITEBOX_TRY_ASSIGN(const fd::Stat st, file.stat());
+    return std::optional<Jump>(Jump{source->objects, std::make_shared<ObjectNode<P>>(source, st, uid, gid), nullptr, nullptr, {}});
 }
 
 /// One directory entry as a procfs directory lists it; `key` orders entries and is the cookie.
