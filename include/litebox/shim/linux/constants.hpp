@@ -55,6 +55,14 @@ inline constexpr std::uint32_t fionbio = 0x5421;
 inline constexpr std::uint32_t fionclex = 0x5450;
 inline constexpr std::uint32_t fioclex = 0x5451;
 
+// splice, tee and vmsplice flags (SPLICE_F_MOVE and SPLICE_F_GIFT are hints, SPLICE_F_MORE a
+// hint for sockets).
+inline constexpr std::uint32_t splice_f_move = 0x01;
+inline constexpr std::uint32_t splice_f_nonblock = 0x02;
+inline constexpr std::uint32_t splice_f_more = 0x04;
+inline constexpr std::uint32_t splice_f_gift = 0x08;
+inline constexpr std::uint32_t splice_f_all = splice_f_move | splice_f_nonblock | splice_f_more | splice_f_gift;
+
 // close_range flags.
 inline constexpr std::uint32_t close_range_unshare = 1u << 1;
 inline constexpr std::uint32_t close_range_cloexec = 1u << 2;

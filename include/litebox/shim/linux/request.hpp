@@ -88,6 +88,9 @@ struct ShimConfig {
     /// and memfds alive at once (ENOSPC beyond; each also holds a descriptor or a mapping).
     std::uint64_t memfd_max_bytes = 256ull << 20;
     std::uint64_t memfd_max_files = 4096;
+    /// Bytes one splice, tee or vmsplice call moves at most (Linux moves at most a pipe's worth,
+    /// 1 MiB at the largest by default); the caller gets a short count and calls again.
+    std::uint64_t max_splice_bytes = 1u << 20;
 };
 
 /// Bytes one bounce-buffer chunk moves between guest memory and a file (read/write and friends).

@@ -34,6 +34,7 @@
 #include "resource.hpp"
 #include "signal.hpp"
 #include "socket.hpp"
+#include "splice.hpp"
 #include "stat.hpp"
 #include "stat_path.hpp"
 #include "syscalls.hpp"

@@ -295,10 +295,10 @@ namespace litebox::shim::linux_abi {
     X(272, unshare, sys_nosys, enosys, "?", "") \
     X(273, set_robust_list, sys_nosys, runtime, "pu", "address space and thread state: the runtime handles it") \
     X(274, get_robust_list, sys_nosys, runtime, "?", "address space and thread state: the runtime handles it") \
-    X(275, splice, sys_nosys, enosys, "?", "") \
-    X(276, tee, sys_nosys, enosys, "?", "") \
+    X(275, splice, sys_splice, partial, "fpfpux", "bounded copies through the box's pipes (at most ShimConfig::max_splice_bytes a call), no page sharing") \
+    X(276, tee, sys_tee, partial, "ffux", "copies at most one 64 KiB chunk a call") \
     X(277, sync_file_range, sys_nosys, enosys, "?", "") \
-    X(278, vmsplice, sys_nosys, enosys, "?", "") \
+    X(278, vmsplice, sys_vmsplice, partial, "fpux", "copies (SPLICE_F_GIFT is a hint); at most ShimConfig::max_splice_bytes a call") \
     X(279, move_pages, sys_nosys, enosys, "?", "") \
     X(280, utimensat, sys_utimensat, supported, "Fspx", "") \
     X(281, epoll_pwait, sys_epoll_pwait, partial, "fpddpu", "at most 1024 events per call; the mask is restored before the runtime delivers") \
