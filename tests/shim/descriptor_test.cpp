@@ -178,12 +178,42 @@ TEST_CASE("close, close_range, dup, dup2, dup3", "[shim][fd]") {
     CHECK(f.call(lx::nr::close_range, 0, 4, 0x10) == err(Errno::inval));
     CHECK(f.call(lx::nr::close_range, 0, 4, lx::abi::close_range_unshare) == 0);  // not shared: fine
 
-    // A table shared with CLONE_FILES cannot be unshared here.
+}
+
+TEST_CASE("close_range with CLOSE_RANGE_UNSHARE copies a table shared through CLONE_FILES", "[shim][fd]") {
+    ShimFixture<> f;
+    for (int i = 0; i < 4; ++i) (void)f.install(*f.init, std::make_shared<File>());
     const auto child_pid = f.call(lx::nr::clone, lx::abi::clone_files | lx::abi::sigchld, 0, 0, 0, 0);
     REQUIRE(child_pid == 2);
     auto child = std::move(std::get<lx::CloneRequest<P>>(f.init->take_request()).child);
     CHECK(&child->files() == &f.init->files());
-    CHECK(f.call(lx::nr::close_range, 0, 4, lx::abi::close_range_unshare) == err(Errno::inval));
+    auto& shared = f.init->files();
+
+    // The caller gets its own copy with [2, 3] closed; the other process keeps every descriptor.
+    CHECK(f.call(lx::nr::close_range, 2, 3, lx::abi::close_range_unshare) == 0);
+    CHECK(&f.init->files() != &child->files());
+    CHECK(&child->files() == &shared);
+    CHECK(f.init->files().count() == 2);
+    CHECK(child->files().count() == 4);
+    CHECK(f.call(lx::nr::dup2, 0, 3) == 3);
+    CHECK(child->files().get(3).has_value());
+    CHECK(f.call_on(*child, lx::nr::close, 1) == 0);
+    CHECK(f.init->files().get(1).has_value());  // no longer shared
+
+    // With CLOSE_RANGE_CLOEXEC, the copy is marked and the shared table is left alone.
+    auto grandchild_call = f.call_on(*child, lx::nr::clone, lx::abi::clone_files | lx::abi::sigchld, 0, 0, 0, 0);
+    REQUIRE(grandchild_call > 0);
+    auto grandchild = std::move(std::get<lx::CloneRequest<P>>(child->take_request()).child);
+    CHECK(f.call_on(*child, lx::nr::close_range, 0, ~0u, lx::abi::close_range_unshare | lx::abi::close_range_cloexec) == 0);
+    CHECK(child->files().close_on_exec(0).value());
+    CHECK_FALSE(grandchild->files().close_on_exec(0).value());
+    CHECK(grandchild->files().count() == 3);
+
+    // Not shared: nothing is copied.
+    auto& own = f.init->files();
+    CHECK(f.call(lx::nr::close_range, 3, 3, lx::abi::close_range_unshare) == 0);
+    CHECK(&f.init->files() == &own);
+    CHECK_FALSE(own.get(3).has_value());
 }
 
 TEST_CASE("fcntl descriptor and status flags", "[shim][fd]") {

@@ -556,6 +556,33 @@ TEST_CASE("signal masks, actions and pending sets", "[shim][signal]") {
     CHECK(delivered->second.handler == 0x401000);
 }
 
+TEST_CASE("complete_exec unshares a descriptor table shared through CLONE_FILES", "[shim][process]") {
+    ShimFixture<> f;
+    const auto keep = f.install(*f.init, std::make_shared<MemoryFile<P>>());
+    const auto drop = f.install(*f.init, std::make_shared<MemoryFile<P>>());
+    REQUIRE(f.init->files().set_close_on_exec(drop, true).has_value());
+    REQUIRE(f.call(lx::nr::clone, lx::abi::clone_files | lx::abi::sigchld, 0, 0, 0, 0) > 0);
+    auto child = std::move(std::get<lx::CloneRequest<P>>(f.init->take_request()).child);
+    auto& shared = f.init->files();
+    REQUIRE(&child->files() == &shared);
+
+    REQUIRE(f.call_on(*child, lx::nr::execve, f.mem.put_string("/bin/true"), 0, 0) == 0);
+    auto request = child->take_request();
+    REQUIRE(std::holds_alternative<lx::ExecRequest>(request));
+    f.shim.complete_exec(*child, std::get<lx::ExecRequest>(request));
+    // The new program has its own table (close-on-exec applied to it only).
+    CHECK(&child->files() != &shared);
+    CHECK(child->files().get(keep).has_value());
+    CHECK(child->files().get(drop).error() == Errno::badf);
+    CHECK(&f.init->files() == &shared);
+    CHECK(f.init->files().get(drop).has_value());
+    // Later changes stay apart.
+    CHECK(f.call(lx::nr::close, keep) == 0);
+    CHECK(child->files().get(keep).has_value());
+    CHECK(f.call_on(*child, lx::nr::dup2, keep, 9) == 9);
+    CHECK(f.call(lx::nr::fcntl, 9, lx::abi::f_getfd) == err(Errno::badf));
+}
+
 TEST_CASE("execve asks the runtime and complete_exec closes close-on-exec descriptors", "[shim][process]") {
     ShimFixture<> f;
     const auto keep = f.install(*f.init, std::make_shared<MemoryFile<P>>());

@@ -341,6 +341,57 @@ TEST_CASE("procfs: fd/N of a pipe opens a new end of that pipe; /dev/stdin and /
     CHECK(g.read_file(*child, path) == "errno 13");
 }
 
+TEST_CASE("procfs: stat follows fd/N to a socket, pipe or anonymous object; open of a socket is ENXIO", "[shim][procfs]") {
+    ShimFixture<> f;
+    Guest<ShimFixture<>> g{f};
+    const auto pair = f.mem.allocate(8);
+    REQUIRE(f.call(lx::nr::socketpair, 1 /*AF_UNIX*/, 1 /*SOCK_STREAM*/, 0, pair) == 0);
+    const auto pipe = f.mem.allocate(8);
+    REQUIRE(f.call(lx::nr::pipe2, pipe, 0) == 0);
+    const std::vector<std::int64_t> objects{
+        f.mem.template get<std::int32_t>(pair),
+        f.call(lx::nr::socket, 2 /*AF_INET*/, 2 /*SOCK_DGRAM*/, 0),
+        f.call(lx::nr::eventfd2, 0, 0),
+        f.call(lx::nr::epoll_create1, 0),
+        f.call(lx::nr::timerfd_create, lx::abi::clock_monotonic, 0),
+    };
+    const auto fstat_of = [&](std::int64_t fd) {
+        const auto st = f.mem.allocate(sizeof(lx::abi::stat));
+        REQUIRE(f.call(lx::nr::fstat, fd, st) == 0);
+        return f.mem.template get<lx::abi::stat>(st);
+    };
+    const auto stat_of = [&](std::uint64_t number, std::string_view path, lx::abi::stat& out) {
+        const auto st = f.mem.allocate(sizeof(lx::abi::stat));
+        const auto result = f.call(number, f.mem.put_string(path), st);
+        out = f.mem.template get<lx::abi::stat>(st);
+        return result;
+    };
+    std::vector<std::int64_t> all = objects;
+    all.push_back(f.mem.template get<std::int32_t>(pipe));
+    for (const auto fd : all) {
+        INFO("descriptor " << fd);
+        REQUIRE(fd >= 0);
+        const auto path = "/proc/self/fd/" + std::to_string(fd);
+        const auto want = fstat_of(fd);
+        lx::abi::stat got{};
+        REQUIRE(stat_of(lx::nr::stat, path, got) == 0);
+        CHECK(got.st_mode == want.st_mode);
+        CHECK(got.st_ino == want.st_ino);
+        CHECK(got.st_dev == want.st_dev);
+        REQUIRE(stat_of(lx::nr::lstat, path, got) == 0);  // the link itself
+        CHECK((got.st_mode & 0170000u) == 0120000u);
+    }
+    CHECK((fstat_of(objects[0]).st_mode & 0170000u) == 0140000u);  // S_IFSOCK
+    CHECK((fstat_of(objects[1]).st_mode & 0170000u) == 0140000u);
+    CHECK((fstat_of(objects[2]).st_mode & 0170000u) == 0u);        // an anonymous inode has no type
+    // Opening them is still refused; O_PATH only names the object.
+    for (const auto fd : objects) CHECK(g.read_file(*f.init, "/proc/self/fd/" + std::to_string(fd)) == "errno 6");
+    const auto path_fd = f.call(lx::nr::open, f.mem.put_string("/proc/self/fd/" + std::to_string(objects[0])), of::path);
+    REQUIRE(path_fd >= 0);
+    CHECK(fstat_of(path_fd).st_ino == fstat_of(objects[0]).st_ino);
+    CHECK(f.call(lx::nr::read, path_fd, f.mem.allocate(4), 4) == err(Errno::badf));
+}
+
 TEST_CASE("procfs: writes fail, nothing can be created", "[shim][procfs]") {
     ShimFixture<> f;
     CHECK(f.call(lx::nr::open, f.mem.put_string("/proc/self/status"), of::write_only) == err(Errno::rofs));

@@ -184,6 +184,13 @@ public:
     }
     /// fsync: nothing to flush for in-memory backends.
     virtual Result<void> sync() { return ok(); }
+    /// The file's seals (seal:: bits); EINVAL for a file that cannot be sealed (the default). A
+    /// backend that keeps seals enforces them on write, append and truncate: EPERM for a write under
+    /// seal::write or seal::future_write, growth past the size under seal::grow, shrinking under
+    /// seal::shrink.
+    virtual Result<std::uint32_t> seals() { return Errno::inval; }
+    /// Adds `seals` (already checked to be within seal::all); EPERM once seal::seal is set.
+    virtual Result<void> add_seals(std::uint32_t /*seals*/) { return Errno::inval; }
 
     // ---- extended attributes (names with their namespace prefix, e.g. "user.x") --------------
     virtual Result<std::vector<std::byte>> getxattr(std::string_view /*name*/) { return Errno::opnotsupp; }

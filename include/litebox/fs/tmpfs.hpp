@@ -77,6 +77,15 @@ public:
 
     [[nodiscard]] std::string_view type_name() const noexcept override { return "tmpfs"; }
 
+    /// A new regular file with no name in the tree (memfd_create's): reached only through the
+    /// returned inode, charged to the quotas like any file until its last reference goes. Its link
+    /// count is 0 (as Linux shows a memfd's), so it can never be linked. `seals`: its first seals (a file made by name
+    /// starts with seal::seal and so can never be sealed, as on Linux). ENOSPC past the inode quota.
+    Result<typename Inode<P>::Ptr> create_anonymous(const NewNode& node, std::uint32_t seals = seal::seal) {
+        LITEBOX_TRY_ASSIGN(auto file, Node::make_anonymous(m_shared, node, seals));
+        return typename Inode<P>::Ptr(std::move(file));
+    }
+
     /// Bytes charged to the quota (stored pages, symlink targets, xattrs).
     [[nodiscard]] std::uint64_t bytes_used() const {
         return m_shared->state.with_lock([](detail::TmpfsCounters& c) { return c.bytes_used; });

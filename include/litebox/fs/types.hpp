@@ -85,6 +85,16 @@ inline constexpr std::uint32_t exchange = 2;    // RENAME_EXCHANGE
 inline constexpr std::uint32_t whiteout = 4;    // RENAME_WHITEOUT (not supported: EINVAL)
 }  // namespace rename_flags
 
+/// File seals (fcntl F_ADD_SEALS / F_GET_SEALS): what a sealed file refuses from then on.
+namespace seal {
+inline constexpr std::uint32_t seal = 0x01;          // F_SEAL_SEAL: no more seals
+inline constexpr std::uint32_t shrink = 0x02;        // F_SEAL_SHRINK: no truncation below the size
+inline constexpr std::uint32_t grow = 0x04;          // F_SEAL_GROW: no growth past the size
+inline constexpr std::uint32_t write = 0x08;         // F_SEAL_WRITE: no change to the contents
+inline constexpr std::uint32_t future_write = 0x10;  // F_SEAL_FUTURE_WRITE: as write for new writes
+inline constexpr std::uint32_t all = seal | shrink | grow | write | future_write;
+}  // namespace seal
+
 /// utimensat's special nanosecond values.
 inline constexpr std::int64_t utime_now = (1LL << 30) - 1;
 inline constexpr std::int64_t utime_omit = (1LL << 30) - 2;

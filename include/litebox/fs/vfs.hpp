@@ -76,6 +76,9 @@ public:
     /// Unmounts the file system whose root `path` names (EINVAL if it is not a mount root, EBUSY
     /// for the box root or a mount with mounts below it).
     Result<void> unmount(const Credentials& creds, const Loc& at, std::string_view path);
+    /// Gives `fs` a device number of this namespace without mounting it (an internal instance whose
+    /// files are reached only through descriptors, like memfd_create's); returns it.
+    std::uint64_t assign_device(FileSystem<P>& fs);
     /// The root location of every mount (the box's root mount first, then the others in no
     /// particular order; hidden ones under a stacked mount included). For /proc/mounts.
     [[nodiscard]] std::vector<Loc> mount_roots() const;

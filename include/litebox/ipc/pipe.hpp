@@ -104,6 +104,65 @@ public:
     /// F_SETPIPE_SZ: returns the new capacity.
     Result<std::size_t> set_capacity(std::uint64_t requested);
 
+    // ---- splice(2), tee(2), vmsplice(2) --------------------------------------------------------
+    /// Offers a copy of up to buffer.size() queued bytes (in `buffer`) to `sink` under the pipe's
+    /// lock, and removes only the bytes `sink` returns as taken: nothing is lost when the sink takes
+    /// part or fails. 0 when empty with no writer left, EAGAIN when empty; the sink's error when it
+    /// took nothing. `sink` must not use this pipe.
+    template <typename Sink>
+    Result<std::size_t> drain_to(std::span<std::byte> buffer, Sink&& sink) {
+        event::NotifyList<P> notes;  // delivered after the lock is released
+        return m_state.with_lock([&](State& s) -> Result<std::size_t> {
+            if (s.ring.empty()) {
+                if (s.writers == 0) return std::size_t{0};
+                return Errno::again;
+            }
+            const std::size_t n = s.ring.pop(buffer, true);
+            LITEBOX_TRY_ASSIGN(const std::size_t taken, sink(std::span<const std::byte>(buffer.first(n))));
+            s.ring.drop(std::min(taken, n));
+            if (taken != 0) notify_ends(s, notes, fd::events::out | fd::events::wrnorm);
+            return std::min(taken, n);
+        });
+    }
+    /// Lets `source` read into the first min(buffer.size(), free space) bytes of `buffer` under the
+    /// pipe's lock and queues what it read (no racing writer can take the space meanwhile). EPIPE
+    /// without a reader, EAGAIN when full; the source's error. `source` must not use this pipe.
+    template <typename Source>
+    Result<std::size_t> fill_from(std::span<std::byte> buffer, Source&& source) {
+        event::NotifyList<P> notes;  // delivered after the lock is released
+        return m_state.with_lock([&](State& s) -> Result<std::size_t> {
+            if (s.readers == 0) return Errno::pipe;
+            const std::size_t free = s.capacity - s.ring.size();
+            if (free == 0) return Errno::again;
+            const auto room = buffer.first(std::min(buffer.size(), free));
+            LITEBOX_TRY_ASSIGN(const std::size_t got, source(room));
+            const std::size_t n = std::min(got, room.size());
+            s.ring.push(room.first(n), s.capacity);
+            if (n != 0) notify_ends(s, notes, fd::events::in | fd::events::rdnorm);
+            return n;
+        });
+    }
+    /// Moves up to buffer.size() bytes from `from` to `to` under both locks (taken in address
+    /// order); with `copy` (tee) `from` keeps them. EPIPE when `to` has no reader, then 0 when
+    /// `from` is empty with no writer, EAGAIN when `from` is empty or `to` is full. `from` and `to`
+    /// must be different pipes.
+    static Result<std::size_t> transfer(Pipe& from, Pipe& to, std::span<std::byte> buffer, bool copy) {
+        event::NotifyList<P> notes;  // delivered after the locks are released
+        auto first = std::less<>{}(&from, &to) ? from.m_state.lock() : to.m_state.lock();
+        auto second = std::less<>{}(&from, &to) ? to.m_state.lock() : from.m_state.lock();
+        State& in = std::less<>{}(&from, &to) ? *first : *second;
+        State& out = std::less<>{}(&from, &to) ? *second : *first;
+        if (out.readers == 0) return Errno::pipe;
+        if (in.ring.empty() && in.writers == 0) return std::size_t{0};
+        const std::size_t n = std::min({buffer.size(), in.ring.size(), out.capacity - out.ring.size()});
+        if (n == 0) return Errno::again;
+        (void)in.ring.pop(buffer.first(n), copy);
+        out.ring.push(buffer.first(n), out.capacity);
+        if (!copy) notify_ends(in, notes, fd::events::out | fd::events::wrnorm);
+        notify_ends(out, notes, fd::events::in | fd::events::rdnorm);
+        return n;
+    }
+
     [[nodiscard]] std::size_t readers() const {
         return m_state.with_lock([](const State& s) { return s.readers; });
     }

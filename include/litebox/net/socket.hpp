@@ -21,6 +21,7 @@
 
 #include "../event/pollee.hpp"
 #include "../fd/open_file.hpp"
+#include "../ipc/detail/anon_inode.hpp"
 #include "detail/stack_core.hpp"
 
 namespace litebox::net {
@@ -149,6 +150,7 @@ public:
     Result<std::size_t> write(std::span<const std::byte> in) override { return send_to(in); }
     Result<fd::Stat> stat() override {
         fd::Stat s;
+        s.device = ipc::anonymous_device;  // as every socket, pipe and anonymous object of the box
         s.mode = fd::mode::socket | 0777;
         s.inode = reinterpret_cast<std::uintptr_t>(m_state.get()) >> 4;
         s.link_count = 1;

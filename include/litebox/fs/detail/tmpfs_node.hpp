@@ -70,6 +70,21 @@ public:
         return root;
     }
 
+    /// A regular file with no directory entry (Tmpfs::create_anonymous), charged one inode.
+    static Result<std::shared_ptr<TmpfsNode>> make_anonymous(const std::shared_ptr<Shared>& shared, const NewNode& node,
+                                                             std::uint32_t seals) {
+        if (!fs::is_regular(node.mode)) return Errno::inval;
+        const auto now = shared->now();
+        auto guard = shared->state.lock();
+        if (guard->inodes_used >= shared->quota.max_inodes) return Errno::nospc;
+        auto file = std::make_shared<TmpfsNode>(Private{}, shared, guard->next_ino++, node, now);
+        file->m_self = file;
+        file->m_data.nlink = 0;  // unlinked from the start
+        file->m_data.seals = seals & seal::all;
+        ++guard->inodes_used;
+        return file;
+    }
+
     struct Private {};
     TmpfsNode(Private, std::shared_ptr<Shared> shared, std::uint64_t ino, const NewNode& node, fd::Timespec now)
         : Inode<P>(ino, node.mode), m_shared(std::move(shared)) {
@@ -244,6 +259,19 @@ public:
     }
     Result<void> truncate(std::uint64_t length) override;
     Result<std::uint64_t> seek_data(std::uint64_t offset, bool hole) override;
+    Result<std::uint32_t> seals() override {
+        if (!this->is_regular()) return Errno::inval;
+        return m_shared->state.with_lock([&](TmpfsCounters& c) { return data(c).seals; });
+    }
+    Result<void> add_seals(std::uint32_t seals) override {
+        if (!this->is_regular()) return Errno::inval;
+        return m_shared->state.with_lock([&](TmpfsCounters& c) -> Result<void> {
+            Data& d = data(c);
+            if ((d.seals & seal::seal) != 0) return Errno::perm;
+            d.seals |= seals & seal::all;
+            return ok();
+        });
+    }
 
     // ---- extended attributes -----------------------------------------------------------------
     Result<std::vector<std::byte>> getxattr(std::string_view name) override {
@@ -304,6 +332,7 @@ private:
         // regular files
         std::map<std::uint64_t, PoolPage<P>> pages;
         std::uint64_t size = 0;
+        std::uint32_t seals = seal::seal;  // a file made by name can never be sealed (as Linux's shmem)
         // symlinks
         std::string target;
     };

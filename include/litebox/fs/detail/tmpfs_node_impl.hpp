@@ -182,7 +182,15 @@ Result<std::size_t> TmpfsNode<P>::write_locked(TmpfsCounters& c, std::span<const
                                                 fd::Timespec now) {
     Data& d = data(c);
     if (in.empty()) return std::size_t{0};
+    if ((d.seals & (seal::write | seal::future_write)) != 0) return Errno::perm;
     if (offset >= fs::max_file_size || in.size() > fs::max_file_size - offset) return Errno::fbig;
+    if ((d.seals & seal::grow) != 0 && offset + in.size() > d.size) {
+        // Linux refuses the first page-sized piece that would end past the size
+        // (shmem_write_begin): the pieces before it are written, a short count.
+        const std::uint64_t limit = d.size / tmpfs_page_size * tmpfs_page_size;
+        if (offset >= limit) return Errno::perm;
+        in = in.first(static_cast<std::size_t>(limit - offset));
+    }
     const std::uint64_t end = offset + in.size();
     const std::uint64_t first = offset / tmpfs_page_size;
     const std::uint64_t last = (end - 1) / tmpfs_page_size;
@@ -237,6 +245,7 @@ Result<void> TmpfsNode<P>::truncate(std::uint64_t length) {
     const auto now = m_shared->now();
     return m_shared->state.with_lock([&](TmpfsCounters& c) -> Result<void> {
         Data& d = data(c);
+        if ((length < d.size && (d.seals & seal::shrink) != 0) || (length > d.size && (d.seals & seal::grow) != 0)) return Errno::perm;
         if (length < d.size) {
             const std::uint64_t keep = (length + tmpfs_page_size - 1) / tmpfs_page_size;  // pages [0, keep)
             std::uint64_t freed = 0;

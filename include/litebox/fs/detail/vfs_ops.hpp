@@ -22,6 +22,14 @@ Vfs<P>::Vfs(const P& platform, std::shared_ptr<FileSystem<P>> root_fs, std::size
 }
 
 template <platform::RawMutexProvider P>
+std::uint64_t Vfs<P>::assign_device(FileSystem<P>& fs) {
+    return m_mounts.with_lock([&](MountTable& t) {
+        if (fs.device() != 0) return fs.device();
+        return fs.assign_device(make_device(0, t.next_minor++));
+    });
+}
+
+template <platform::RawMutexProvider P>
 Timespec Vfs<P>::now() const {
     return detail::wall_clock_now(m_platform);
 }

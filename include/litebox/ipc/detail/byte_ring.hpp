@@ -47,6 +47,15 @@ public:
         return n;
     }
 
+    /// Removes up to `n` bytes from the front (after a peek).
+    void drop(std::size_t n) noexcept {
+        n = std::min(n, m_size);
+        if (n == 0) return;
+        m_head = (m_head + n) % m_storage_size;
+        m_size -= n;
+        if (m_size == 0) m_head = 0;
+    }
+
     /// Moves the contents into storage of exactly `capacity` bytes (capacity >= size()); frees the
     /// storage when `capacity` is 0 and the ring is empty.
     void relayout(std::size_t capacity) {

@@ -2,6 +2,7 @@
 // file modes and poll events live in fd/types.hpp; these are the rest.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace litebox::shim::linux_abi::abi {
@@ -30,7 +31,15 @@ inline constexpr int f_getown = 9;
 inline constexpr int f_dupfd_cloexec = 1030;
 inline constexpr int f_setpipe_sz = 1031;
 inline constexpr int f_getpipe_sz = 1032;
+inline constexpr int f_add_seals = 1033;
+inline constexpr int f_get_seals = 1034;
 inline constexpr std::uint32_t fd_cloexec = 1;
+
+// memfd_create flags and the longest name (NAME_MAX minus "memfd:").
+inline constexpr std::uint32_t mfd_cloexec = 1;
+inline constexpr std::uint32_t mfd_allow_sealing = 2;
+inline constexpr std::uint32_t mfd_hugetlb = 4;
+inline constexpr std::size_t mfd_name_max = 249;
 
 // ioctl requests.
 inline constexpr std::uint32_t tcgets = 0x5401;
@@ -45,6 +54,14 @@ inline constexpr std::uint32_t fionread = 0x541B;
 inline constexpr std::uint32_t fionbio = 0x5421;
 inline constexpr std::uint32_t fionclex = 0x5450;
 inline constexpr std::uint32_t fioclex = 0x5451;
+
+// splice, tee and vmsplice flags (SPLICE_F_MOVE and SPLICE_F_GIFT are hints, SPLICE_F_MORE a
+// hint for sockets).
+inline constexpr std::uint32_t splice_f_move = 0x01;
+inline constexpr std::uint32_t splice_f_nonblock = 0x02;
+inline constexpr std::uint32_t splice_f_more = 0x04;
+inline constexpr std::uint32_t splice_f_gift = 0x08;
+inline constexpr std::uint32_t splice_f_all = splice_f_move | splice_f_nonblock | splice_f_more | splice_f_gift;
 
 // close_range flags.
 inline constexpr std::uint32_t close_range_unshare = 1u << 1;

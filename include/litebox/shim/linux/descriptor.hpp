@@ -6,6 +6,7 @@
 
 #include "kernel.hpp"
 #include "lock.hpp"
+#include "memfd.hpp"
 #include "terminal.hpp"
 #include "../../ipc/pipe.hpp"
 #include "../../ipc/unix/socket.hpp"
@@ -23,10 +24,7 @@ template <typename P>
 SyscallResult sys_close_range(ThreadContext<P>& t, const SyscallRequest& r) {
     const std::uint32_t first = r.u32(0), last = r.u32(1), flags = r.u32(2);
     if ((flags & ~(abi::close_range_unshare | abi::close_range_cloexec)) != 0 || first > last) return Errno::inval;
-    if ((flags & abi::close_range_unshare) != 0 && t.process().shared_files().use_count() > 1) {
-        t.kernel().unsupported(r.number, "CLOSE_RANGE_UNSHARE of a shared descriptor table");
-        return Errno::inval;
-    }
+    if ((flags & abi::close_range_unshare) != 0) t.process().unshare_files();  // then acts on the private copy
     if ((flags & abi::close_range_cloexec) != 0) {
         t.files().for_each([&](int descriptor, const auto&, bool) {
             const auto d = static_cast<std::uint32_t>(descriptor);
@@ -95,6 +93,8 @@ SyscallResult sys_fcntl(ThreadContext<P>& t, const SyscallRequest& r) {
         LITEBOX_TRY_ASSIGN(const std::size_t capacity, pipe->set_capacity(static_cast<std::uint32_t>(argument)));
         return static_cast<std::int64_t>(capacity);
     }
+    case abi::f_add_seals:
+    case abi::f_get_seals: return memfd_detail::file_seals(*file, command, argument);
     default:
         t.kernel().unsupported(r.number, "command not supported");
         return Errno::inval;

@@ -106,8 +106,13 @@ public:
           m_boot(box.now()),
           m_timers(box.platform(), m_boot, m_config.max_posix_timers),
           m_own_vfs(std::move(vfs)),
-          m_vfs(m_own_vfs ? m_own_vfs.get() : &box.fs()) {
+          m_vfs(m_own_vfs ? m_own_vfs.get() : &box.fs()),
+          m_memfd_fs(fs::Tmpfs<P>::create(box.platform(), fs::TmpfsLimits{m_config.memfd_max_bytes, m_config.memfd_max_files}, 01777)) {
         if (m_own_vfs) ipc::install_fifo_opener(*m_own_vfs, box.platform());
+        m_vfs->assign_device(*m_memfd_fs);
+        auto memfd_mount = std::make_shared<fs::Mount<P>>();
+        memfd_mount->fs = m_memfd_fs;
+        m_memfd_root = fs::Location<P>{std::move(memfd_mount), m_memfd_fs->root()};
         // Timer signals go to the shim's signal books unless the runtime delivers them itself.
         m_timers.set_signal_sink([this](Process<P>& process, Thread<P>* thread, const TimerSignal& signal) {
             if (thread != nullptr) m_tasks.post_to_thread(*thread, signal.signo);
@@ -160,6 +165,10 @@ public:
     [[nodiscard]] ProcessTable<P>& tasks() noexcept { return m_tasks; }
     [[nodiscard]] Tracer<P>& tracer() noexcept { return m_tracer; }
     [[nodiscard]] fs::Vfs<P>& vfs() const noexcept { return *m_vfs; }
+    /// memfd_create's files: an internal tmpfs (ShimConfig::memfd_max_bytes, memfd_max_files) with
+    /// a device number of the namespace, mounted nowhere; memfd_root() is its root directory.
+    [[nodiscard]] fs::Tmpfs<P>& memfd_fs() const noexcept { return *m_memfd_fs; }
+    [[nodiscard]] const fs::Location<P>& memfd_root() const noexcept { return m_memfd_root; }
     /// ITIMER_REAL and POSIX timers (timer_table.hpp): a runtime with threads runs drive() on one
     /// of them and may replace the signal sink.
     [[nodiscard]] TimerTable<P>& timers() noexcept { return m_timers; }
@@ -187,7 +196,8 @@ public:
 
     /// Creates pid 1 with the configured credentials and limits.
     Result<std::unique_ptr<ThreadContext<P>>> create_init(InitSpec spec = {});
-    /// Finishes execve after the runtime loaded the program: close-on-exec descriptors are closed,
+    /// Finishes execve after the runtime loaded the program: a descriptor table shared with another
+    /// process is copied (Linux's unshare_files), close-on-exec descriptors are closed,
     /// POSIX timers deleted (ITIMER_REAL stays), caught signals reset to default, other threads
     /// killed, the program identity recorded.
     void complete_exec(ThreadContext<P>& context, const ExecRequest& exec);
@@ -220,6 +230,8 @@ private:
     TimerTable<P> m_timers;
     std::shared_ptr<fs::Vfs<P>> m_own_vfs;
     fs::Vfs<P>* m_vfs;
+    std::shared_ptr<fs::Tmpfs<P>> m_memfd_fs;
+    fs::Location<P> m_memfd_root;
     sync::Mutex<P, Uts> m_uts;
     sync::Mutex<P, TerminalSettings> m_terminal;
     std::shared_ptr<ProcFs<P>> m_procfs;
@@ -300,7 +312,17 @@ public:
     [[nodiscard]] const std::shared_ptr<Thread<P>>& shared_thread() const noexcept { return m_thread; }
     [[nodiscard]] int pid() const noexcept { return m_process->pid(); }
     [[nodiscard]] int tid() const noexcept { return m_thread->tid(); }
-    [[nodiscard]] fd::DescriptorTable<P>& files() const noexcept { return m_process->files(); }
+    /// The process's descriptor table. The context holds the table it returns until the process's
+    /// table changes (Process::unshare_files, by any of its threads), so the reference stays valid
+    /// for the rest of a syscall even if another thread unshares meanwhile.
+    [[nodiscard]] fd::DescriptorTable<P>& files() const noexcept {
+        const std::uint64_t generation = m_process->files_generation();
+        if (!m_files || generation != m_files_generation) {
+            m_files = m_process->files();
+            m_files_generation = generation;
+        }
+        return *m_files;
+    }
     /// The context for a blocking wait of this thread (interruptible through its Waiter).
     [[nodiscard]] event::WaitContext<P> wait_context(std::optional<typename P::Instant> deadline = std::nullopt) const {
         return event::WaitContext<P>(platform(), &m_thread->waiter(), deadline);
@@ -334,6 +356,8 @@ private:
     std::shared_ptr<Thread<P>> m_thread;
     std::vector<std::byte> m_io_buffer;
     RuntimeRequest<P> m_request;
+    mutable std::shared_ptr<fd::DescriptorTable<P>> m_files;  // see files()
+    mutable std::uint64_t m_files_generation = 0;
 };
 
 /// Default resource limits of the first process (Linux's usual defaults; NOFILE from the config).
@@ -359,7 +383,7 @@ Result<std::unique_ptr<ThreadContext<P>>> Kernel<P>::create_init(InitSpec spec) 
     LITEBOX_TRY_ASSIGN(auto created, m_tasks.create_init(Credentials::of(m_config.initial_uid, m_config.initial_gid), limits,
                                                          static_cast<std::size_t>(m_config.nofile_soft), m_vfs->root()));
     // POSIX record locks belong to the descriptor table (fork copies get their own owner).
-    created.process->files().set_observer(m_vfs->locks().new_owner());
+    created.process->files()->set_observer(m_vfs->locks().new_owner());
     created.process->state().with_lock([&](auto& st) {
         st.exe = std::move(spec.exe);
         st.argv = std::move(spec.argv);
@@ -384,7 +408,8 @@ void Kernel<P>::complete_exec(ThreadContext<P>& context, const ExecRequest& exec
         (void)m_tasks.exit_thread(*t, 0);
         t->kill();
     }
-    process.files().close_all_on_exec();
+    process.unshare_files();  // a table shared through CLONE_FILES stays with the other processes
+    context.files().close_all_on_exec();
     m_timers.exec(context.shared_process());  // POSIX timers die with the old image; ITIMER_REAL stays
     process.signals().with_lock([](auto& sig) {
         for (auto& action : sig.actions)

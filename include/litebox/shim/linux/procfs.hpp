@@ -24,7 +24,8 @@
 //   Linux's "magic link" jump (fs::Inode::jump_as), not a walk of that text: it leads to the
 //   object itself -- a file even after a rename or unlink, a directory, a device, a new end of an
 //   anonymous pipe (opened at once in any mode, as Linux's pipefs) -- with the same check as
-//   reading the link; sockets and anonymous objects fail with ENXIO.
+//   reading the link; sockets and anonymous objects cannot be opened (ENXIO) but stat follows the
+//   link to them and reports what fstat of the descriptor does (their type, inode and device).
 // - A process that exits makes reads of files already opened under its directory fail with ESRCH.
 // - The Kernel must outlive guest syscalls; when it is destroyed it unmounts /proc and detaches
 //   the procfs (a later lookup then fails with ENOENT).
@@ -38,6 +39,7 @@
 
 #include "../../fs/backend.hpp"
 #include "../../fs/vfs.hpp"
+#include "../../ipc/detail/anon_inode.hpp"
 #include "kernel.hpp"
 
 namespace litebox::shim::linux_abi {
@@ -46,10 +48,28 @@ namespace litebox::shim::linux_abi {
 inline constexpr std::uint64_t proc_super_magic = 0x9fa0;
 
 namespace procfs_detail {
-/// What every procfs inode shares: the kernel it shows (nullptr once detached).
+/// Where /proc/<pid>/fd/N leads for a pipe, a socket or an anonymous-inode object: a file system
+/// of no files whose device is the one those objects report (ipc::anonymous_device), so that
+/// stat through the link gives what fstat of the descriptor gives.
+template <typename P>
+class ObjectFs final : public fs::FileSystem<P> {
+public:
+    ObjectFs() noexcept { this->assign_device(ipc::anonymous_device); }
+    typename fs::Inode<P>::Ptr root() override { return nullptr; }
+    Result<fs::StatFs> statfs() override {
+        fs::StatFs s;
+        s.type = 0x50495045;  // PIPEFS_MAGIC, as fstatfs of such a descriptor reports
+        return s;
+    }
+    [[nodiscard]] std::string_view type_name() const noexcept override { return "pipefs"; }
+};
+
+/// What every procfs inode shares: the kernel it shows (nullptr once detached) and the mount of
+/// the objects that /proc/<pid>/fd/N reaches outside any file system.
 template <typename P>
 struct Source {
     std::atomic<Kernel<P>*> kernel{nullptr};
+    std::shared_ptr<fs::Mount<P>> objects = std::make_shared<fs::Mount<P>>(fs::Mount<P>{std::make_shared<ObjectFs<P>>(), nullptr, nullptr, 0});
     [[nodiscard]] Kernel<P>* get() const noexcept { return kernel.load(std::memory_order_acquire); }
 };
 template <typename P>

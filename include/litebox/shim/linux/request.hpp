@@ -88,6 +88,14 @@ struct ShimConfig {
     bool mount_sysfs = true;
     /// POSIX timers (timer_create) one process may hold at once (EAGAIN beyond).
     std::size_t max_posix_timers = 256;
+    /// memfd_create's files live in an internal tmpfs of their own (no path reaches it, like
+    /// Linux's shm_mnt) with these quotas: bytes stored in all memfds of the box (ENOSPC beyond)
+    /// and memfds alive at once (ENOSPC beyond; a memfd lives while a descriptor holds it).
+    std::uint64_t memfd_max_bytes = 256ull << 20;
+    std::uint64_t memfd_max_files = 4096;
+    /// Bytes one splice, tee or vmsplice call moves at most (Linux moves at most a pipe's worth,
+    /// 1 MiB at the largest by default); the caller gets a short count and calls again.
+    std::uint64_t max_splice_bytes = 1u << 20;
 };
 
 /// Bytes one bounce-buffer chunk moves between guest memory and a file (read/write and friends).

@@ -34,7 +34,7 @@ Result<abi::rlimit> exchange_limit(ThreadContext<P>& t, std::int32_t pid, std::u
         return previous;
     });
     if (old.has_value() && next && resource == abi::rlimit_nofile)
-        (void)target->files().set_limit(static_cast<std::size_t>(std::min<std::uint64_t>(next->rlim_cur, fd::max_descriptor_limit)));
+        (void)target->files()->set_limit(static_cast<std::size_t>(std::min<std::uint64_t>(next->rlim_cur, fd::max_descriptor_limit)));
     if (old.has_value() && next && t.kernel().limit_observer()) t.kernel().limit_observer()(target->pid(), resource, *next);
     return old;
 }

@@ -79,7 +79,7 @@ namespace litebox::shim::linux_abi {
     X(56, clone, sys_clone, partial, "xpppx", "process model only (the runtime creates the thread); namespaces: EINVAL") \
     X(57, fork, sys_fork, partial, "", "process model only (the runtime copies the address space)") \
     X(58, vfork, sys_vfork, partial, "", "process model only (the runtime copies the address space)") \
-    X(59, execve, sys_execve, partial, "spp", "process model only (the runtime loads the program)") \
+    X(59, execve, sys_execve, partial, "spp", "process model only (the runtime loads the program); a descriptor table shared through CLONE_FILES is copied first") \
     X(60, exit, sys_exit, supported, "d", "the runtime ends the thread") \
     X(61, wait4, sys_wait4, supported, "dpxp", "stops and continuations as the runtime reports them (WUNTRACED, WCONTINUED)") \
     X(62, kill, sys_kill, supported, "dS", "") \
@@ -92,7 +92,7 @@ namespace litebox::shim::linux_abi {
     X(69, msgsnd, sys_nosys, enosys, "?", "") \
     X(70, msgrcv, sys_nosys, enosys, "?", "") \
     X(71, msgctl, sys_nosys, enosys, "?", "") \
-    X(72, fcntl, sys_fcntl, partial, "fdx", "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, record and OFD locks (released on every close route; F_SETLKW interruptible), F_GET/SETPIPE_SZ") \
+    X(72, fcntl, sys_fcntl, partial, "fdx", "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, record and OFD locks (released on every close route; F_SETLKW interruptible), F_GET/SETPIPE_SZ, F_ADD/GET_SEALS (tmpfs files and memfds)") \
     X(73, flock, sys_flock, partial, "fd", "own lock table, independent of fcntl locks (as Linux); no-op on pipes and sockets") \
     X(74, fsync, sys_fsync, supported, "f", "") \
     X(75, fdatasync, sys_fdatasync, supported, "f", "") \
@@ -295,10 +295,10 @@ namespace litebox::shim::linux_abi {
     X(272, unshare, sys_nosys, enosys, "?", "") \
     X(273, set_robust_list, sys_nosys, runtime, "pu", "address space and thread state: the runtime handles it") \
     X(274, get_robust_list, sys_nosys, runtime, "?", "address space and thread state: the runtime handles it") \
-    X(275, splice, sys_nosys, enosys, "?", "") \
-    X(276, tee, sys_nosys, enosys, "?", "") \
+    X(275, splice, sys_splice, partial, "fpfpux", "bounded copies through the box's pipes (at most ShimConfig::max_splice_bytes a call), no page sharing") \
+    X(276, tee, sys_tee, partial, "ffux", "copies at most one 64 KiB chunk a call") \
     X(277, sync_file_range, sys_nosys, enosys, "?", "") \
-    X(278, vmsplice, sys_nosys, enosys, "?", "") \
+    X(278, vmsplice, sys_vmsplice, partial, "fpux", "copies (SPLICE_F_GIFT is a hint); at most ShimConfig::max_splice_bytes a call") \
     X(279, move_pages, sys_nosys, enosys, "?", "") \
     X(280, utimensat, sys_utimensat, supported, "Fspx", "") \
     X(281, epoll_pwait, sys_epoll_pwait, partial, "fpddpu", "at most 1024 events per call; the mask is restored before the runtime delivers") \
@@ -339,7 +339,7 @@ namespace litebox::shim::linux_abi {
     X(316, renameat2, sys_renameat2, supported, "FsFsx", "") \
     X(317, seccomp, sys_nosys, enosys, "?", "") \
     X(318, getrandom, sys_getrandom, supported, "pux", "ENOSYS when the platform has no CrngProvider") \
-    X(319, memfd_create, sys_nosys, enosys, "?", "") \
+    X(319, memfd_create, sys_memfd_create, partial, "sx", "MFD_CLOEXEC, MFD_ALLOW_SEALING; seals enforced (fcntl F_ADD_SEALS); MFD_HUGETLB and others: EINVAL; own quotas (ShimConfig::memfd_max_bytes, memfd_max_files)") \
     X(320, kexec_file_load, sys_nosys, enosys, "?", "") \
     X(321, bpf, sys_nosys, enosys, "?", "") \
     X(322, execveat, sys_nosys, enosys, "?", "") \
@@ -367,7 +367,7 @@ namespace litebox::shim::linux_abi {
     X(433, fspick, sys_nosys, enosys, "?", "") \
     X(434, pidfd_open, sys_nosys, enosys, "?", "") \
     X(435, clone3, sys_nosys, enosys, "pu", "ENOSYS makes libc fall back to clone") \
-    X(436, close_range, sys_close_range, partial, "uux", "CLOSE_RANGE_UNSHARE of a shared table: EINVAL") \
+    X(436, close_range, sys_close_range, partial, "uux", "CLOSE_RANGE_UNSHARE copies a table shared with another process for every thread of the caller's process (Linux: the calling thread)") \
     X(437, openat2, sys_openat2, partial, "Fspu", "RESOLVE_* restrictions: EINVAL") \
     X(438, pidfd_getfd, sys_nosys, enosys, "?", "") \
     X(439, faccessat2, sys_faccessat2, supported, "Fsmx", "") \

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "../../fd/table.hpp"
@@ -144,6 +145,17 @@ private:
     std::atomic<bool> m_killed{false};
 };
 
+/// A descriptor table and the processes that use it: clone with CLONE_FILES hands the child the
+/// parent's share, so a share's use_count is the number of processes using its table. Threads
+/// hold the table itself (ThreadContext::files) without counting as users.
+template <platform::RawMutexProvider P>
+struct DescriptorShare {
+    std::shared_ptr<fd::DescriptorTable<P>> table;
+    static std::shared_ptr<DescriptorShare> of(std::shared_ptr<fd::DescriptorTable<P>> table) {
+        return std::make_shared<DescriptorShare>(DescriptorShare{std::move(table)});
+    }
+};
+
 /// A guest process: its own state plus shared parts (descriptor table, fs context).
 template <platform::RawMutexProvider P>
 class Process {
@@ -165,7 +177,7 @@ public:
         std::uint64_t shared_pending = 0;
     };
 
-    Process(int pid, std::shared_ptr<fd::DescriptorTable<P>> files, std::shared_ptr<sync::Mutex<P, FsContext<P>>> fs)
+    Process(int pid, std::shared_ptr<DescriptorShare<P>> files, std::shared_ptr<sync::Mutex<P, FsContext<P>>> fs)
         : m_pid(pid), m_files(std::move(files)), m_fs(std::move(fs)) {}
     Process(const Process&) = delete;
     Process& operator=(const Process&) = delete;
@@ -173,8 +185,34 @@ public:
     [[nodiscard]] int pid() const noexcept { return m_pid; }
     [[nodiscard]] sync::Mutex<P, State>& state() noexcept { return m_state; }
     [[nodiscard]] sync::Mutex<P, Signals>& signals() noexcept { return m_signals; }
-    [[nodiscard]] fd::DescriptorTable<P>& files() const noexcept { return *m_files; }
-    [[nodiscard]] const std::shared_ptr<fd::DescriptorTable<P>>& shared_files() const noexcept { return m_files; }
+    /// The process's descriptor table, held by the caller: it may change (unshare_files) while the
+    /// caller uses it. A thread of the process asks its ThreadContext::files() instead.
+    [[nodiscard]] std::shared_ptr<fd::DescriptorTable<P>> files() const noexcept {
+        return m_files.with_lock([](const std::shared_ptr<DescriptorShare<P>>& share) { return share->table; });
+    }
+    /// Moves on every change of the process's table (unshare_files).
+    [[nodiscard]] std::uint64_t files_generation() const noexcept { return m_files_generation.load(std::memory_order_acquire); }
+    /// The table's share, for a clone with CLONE_FILES.
+    [[nodiscard]] std::shared_ptr<DescriptorShare<P>> share_files() const noexcept {
+        return m_files.with_lock([](const std::shared_ptr<DescriptorShare<P>>& share) { return share; });
+    }
+    /// True when another process uses this process's table (CLONE_FILES).
+    [[nodiscard]] bool files_shared() const noexcept {
+        return m_files.with_lock([](const std::shared_ptr<DescriptorShare<P>>& share) { return share.use_count() > 1; });
+    }
+    /// When another process uses this process's table, gives this process a copy of its own (the
+    /// same descriptors, a new owner of POSIX record locks) for all its threads: Linux's
+    /// unshare_files, for execve and close_range(CLOSE_RANGE_UNSHARE). Linux unshares only the
+    /// calling thread; here a table belongs to a process.
+    void unshare_files() {
+        std::shared_ptr<DescriptorShare<P>> old;  // dropped after unlocking: it may be the table's last user
+        m_files.with_lock([&](std::shared_ptr<DescriptorShare<P>>& share) {
+            if (share.use_count() == 1) return;
+            auto copy = DescriptorShare<P>::of(std::shared_ptr<fd::DescriptorTable<P>>(share->table->clone()));
+            old = std::exchange(share, std::move(copy));
+            m_files_generation.fetch_add(1, std::memory_order_acq_rel);
+        });
+    }
     [[nodiscard]] sync::Mutex<P, FsContext<P>>& fs() const noexcept { return *m_fs; }
     [[nodiscard]] const std::shared_ptr<sync::Mutex<P, FsContext<P>>>& shared_fs() const noexcept { return m_fs; }
 
@@ -199,7 +237,8 @@ public:
 
 private:
     const int m_pid;
-    std::shared_ptr<fd::DescriptorTable<P>> m_files;
+    mutable sync::Mutex<P, std::shared_ptr<DescriptorShare<P>>> m_files;
+    std::atomic<std::uint64_t> m_files_generation{0};
     std::shared_ptr<sync::Mutex<P, FsContext<P>>> m_fs;
     sync::Mutex<P, State> m_state;
     sync::Mutex<P, Signals> m_signals;

@@ -101,7 +101,7 @@ Result<ProcessSnapshot> snapshot(Kernel<P>& kernel, int pid) {
     });
     s.stopped = kernel.tasks().is_stopped(pid);
     s.umask = process->fs().with_lock([](auto& f) { return f.umask; });
-    s.descriptor_limit = process->files().limit();
+    s.descriptor_limit = process->files()->limit();
     return s;
 }
 
@@ -176,6 +176,7 @@ Result<std::string> descriptor_link(Kernel<P>& kernel, const fd::OpenFile<P>& fi
         const auto& where = handle->location();
         if (where.is_directory()) return kernel.vfs().path_of(where);
         if (const auto& origin = handle->origin()) {
+            if (origin->directory == kernel.memfd_root()) return "/" + origin->name + " (deleted)";  // as Linux names a memfd
             auto directory = kernel.vfs().path_of(origin->directory);
             std::string path = directory ? *directory : std::string("(unreachable)");
             if (path.empty() || path.back() != '/') path.push_back('/');

@@ -152,7 +152,7 @@ public:
         : Node<P>(std::move(source), st.inode, fd::mode::fifo | 0600, uid, gid), m_stat(st), m_pipe(std::move(pipe)) {
         m_stat.uid = uid;
         m_stat.gid = gid;
-        m_stat.device = 0;  // the VFS fills in the mount's
+        m_stat.device = 0;  // the VFS fills in the mount's (Source::objects: the pipe's own)
         m_attachment.try_attach(m_pipe);
     }
     /// The pipe's own attributes (inode number, type, times), as fstat of its ends reports them.
@@ -165,9 +165,24 @@ private:
     fs::Attachment<P> m_attachment;
 };
 
+/// A socket or an anonymous-inode object (eventfd, epoll, timerfd) reached through
+/// /proc/<pid>/fd/N: stat reports the object's attributes as fstat of its descriptor does (Linux's
+/// stat follows the link); opening it fails with ENXIO (the VFS opens no socket inode and no
+/// inode without a file type), and an O_PATH descriptor of it does not keep the object alive.
+template <typename P>
+class ObjectNode final : public Node<P> {
+public:
+    ObjectNode(std::shared_ptr<Source<P>> source, const fd::Stat& st, std::uint32_t uid, std::uint32_t gid)
+        : Node<P>(std::move(source), st.inode, st.mode, uid, gid), m_stat(st) {}
+    Result<fs::Stat> getattr() override { return m_stat; }
+
+private:
+    fs::Stat m_stat;
+};
+
 /// Where /proc/<pid>/fd/N leads: a file system object's own location (a file renamed or unlinked
-/// since it was opened included), a new end of an anonymous pipe, or ENXIO for sockets and
-/// anonymous objects (as Linux).
+/// since it was opened included), a new end of an anonymous pipe, or a node with the attributes of
+/// a socket or an anonymous object (which cannot be opened, as on Linux).
 template <typename P>
 Result<std::optional<typename fs::Inode<P>::Jump>> descriptor_jump(const std::shared_ptr<Source<P>>& source, fd::OpenFile<P>& file,
                                                                    std::uint32_t uid, std::uint32_t gid) {
@@ -185,9 +200,10 @@ Result<std::optional<typename fs::Inode<P>::Jump>> descriptor_jump(const std::sh
         LITEBOX_TRY_ASSIGN(const fd::Stat st, end->stat());
         auto pipe = end->pipe().weak_from_this().lock();  // (shared_from_this could throw)
         if (!pipe) return Errno::nxio;
-        return std::optional<Jump>(Jump{nullptr, std::make_shared<PipeNode<P>>(source, st, uid, gid, pipe), nullptr, nullptr, {}});
+        return std::optional<Jump>(Jump{source->objects, std::make_shared<PipeNode<P>>(source, st, uid, gid, pipe), nullptr, nullptr, {}});
     }
-    return Errno::nxio;
+    LITEBOX_TRY_ASSIGN(const fd::Stat st, file.stat());
+    return std::optional<Jump>(Jump{source->objects, std::make_shared<ObjectNode<P>>(source, st, uid, gid), nullptr, nullptr, {}});
 }
 
 /// One directory entry as a procfs directory lists it; `key` orders entries and is the cookie.
@@ -264,7 +280,7 @@ protected:
         auto process = k.tasks().find_process(m_pid);
         if (!process) return Errno::noent;
         std::vector<Entry> list;
-        process->files().for_each([&](int fd, const auto&, bool) {
+        process->files()->for_each([&](int fd, const auto&, bool) {
             list.push_back(Entry{std::to_string(fd), m_info ? ino::fd_info(m_pid, fd) : ino::fd_link(m_pid, fd), m_info ? dt_reg : dt_lnk,
                                  static_cast<std::uint64_t>(fd)});
         });
@@ -280,8 +296,7 @@ protected:
         }
         auto process = k.tasks().find_process(m_pid);
         if (!process) return Errno::noent;
-        auto& files = process->files();
-        if (!files.get(*number)) return Errno::noent;
+        if (!process->files()->get(*number)) return Errno::noent;
         const std::uint32_t uid = m_uid, gid = m_gid;
         const int pid = m_pid, fd = *number;
         std::weak_ptr<Process<P>> weak = process;
@@ -290,8 +305,9 @@ protected:
                                                              [weak, fd](Kernel<P>&) -> Result<std::string> {
                 auto p = weak.lock();
                 if (!p) return Errno::srch;
-                LITEBOX_TRY_ASSIGN(auto file, p->files().get(fd));
-                LITEBOX_TRY_ASSIGN(const bool cloexec, p->files().close_on_exec(fd));
+                const auto files = p->files();
+                LITEBOX_TRY_ASSIGN(auto file, files->get(fd));
+                LITEBOX_TRY_ASSIGN(const bool cloexec, files->close_on_exec(fd));
                 return fdinfo_text<P>(*file, cloexec);
             }));
         }
@@ -302,14 +318,14 @@ protected:
                 auto p = weak.lock();
                 if (!p) return Errno::noent;
                 if (!may_inspect(caller, p->credentials())) return Errno::acces;
-                LITEBOX_TRY_ASSIGN(auto file, p->files().get(fd));
+                LITEBOX_TRY_ASSIGN(auto file, p->files()->get(fd));
                 return descriptor_link<P>(kk, *file);
             },
             [weak, fd, source](Kernel<P>&, const fs::Credentials& caller) -> Result<std::optional<typename Link<P>::Jump>> {
                 auto p = weak.lock();
                 if (!p) return Errno::noent;
                 if (!may_follow(caller, p->credentials())) return Errno::acces;
-                LITEBOX_TRY_ASSIGN(auto file, p->files().get(fd));
+                LITEBOX_TRY_ASSIGN(auto file, p->files()->get(fd));
                 const auto owner = p->credentials();
                 return descriptor_jump<P>(source, *file, owner.euid, owner.egid);
             }));

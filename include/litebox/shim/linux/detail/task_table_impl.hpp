@@ -28,7 +28,7 @@ void ProcessTable<P>::release_id(State& s, int /*id*/) const {
 template <platform::RawMutexProvider P>
 auto ProcessTable<P>::create_init(Credentials credentials, std::array<abi::rlimit, abi::rlimit_count> limits,
                                   std::size_t descriptor_limit, fs::Location<P> cwd) -> Result<Created> {
-    auto files = std::make_shared<fd::DescriptorTable<P>>(descriptor_limit);
+    auto files = DescriptorShare<P>::of(std::make_shared<fd::DescriptorTable<P>>(descriptor_limit));
     auto fs = std::make_shared<sync::Mutex<P, FsContext<P>>>(FsContext<P>{std::move(cwd), 022});
     return m_state.with_lock([&](State& s) -> Result<Created> {
         if (s.last_id != 0) return Errno::exist;
@@ -72,8 +72,9 @@ auto ProcessTable<P>::clone(Thread<P>& parent, std::uint64_t flags) -> Result<Cr
             return Created{std::move(process), std::move(thread)};
         });
     }
-    std::shared_ptr<fd::DescriptorTable<P>> files =
-        (flags & abi::clone_files) != 0 ? source.shared_files() : std::shared_ptr<fd::DescriptorTable<P>>(source.files().clone());
+    auto files = (flags & abi::clone_files) != 0
+                     ? source.share_files()
+                     : DescriptorShare<P>::of(std::shared_ptr<fd::DescriptorTable<P>>(source.files()->clone()));
     auto fs = (flags & abi::clone_fs) != 0 ? source.shared_fs()
                                            : std::make_shared<sync::Mutex<P, FsContext<P>>>(source.fs().with_lock([](FsContext<P>& c) { return c; }));
     auto copied = source.state().with_lock([](auto& st) {
@@ -157,7 +158,7 @@ void ProcessTable<P>::finish_exit(Process<P>& process, int wait_status, std::vec
     for (const auto& t : killed) t->kill();
     killed.clear();
     // Descriptors are released outside every lock (their destructors may wake other threads).
-    if (process.shared_files().use_count() == 1) process.files().close_range(0, ~0u);
+    if (!process.files_shared()) process.files()->close_range(0, ~0u);
     const int pid = process.pid();
     Usage usage;
     std::uint32_t uid = 0;
