@@ -100,6 +100,31 @@ else
     fail "inherited SIG_IGN: status $status, output: $out"
 fi
 
+# The pty checks below drive litebox-run from Python: read_until reads the terminal until a token
+# (or a timeout), read_rest until the guest side closes it (or the deadline).
+pty_helpers='
+import os, time
+def read_until(fd, token, seconds):
+    buf, deadline = b"", time.time() + seconds
+    while token not in buf and time.time() < deadline:
+        try:
+            buf += os.read(fd, 1024)
+        except OSError:
+            break
+    return buf, deadline
+def read_rest(fd, deadline):
+    buf = b""
+    while time.time() < deadline:
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:
+            break
+        if not chunk:
+            break
+        buf += chunk
+    return buf
+'
+
 # 5. Blocked at start: stays blocked (the guest's own SIGUSR1 stays pending instead of killing it).
 if command -v python3 >/dev/null; then
     out=$(timeout -s KILL 30 python3 -c '
@@ -116,7 +141,7 @@ os.execv(sys.argv[1], [sys.argv[1], "--", "sh", "-c", "kill -USR1 $$; echo survi
 
     # 6. ^C on the runner's terminal: the guest shell's trap runs once and its foreground child (a
     #    second box process in its process group) is interrupted too, as a terminal would do.
-    out=$(timeout -s KILL 60 python3 -c '
+    out=$(timeout -s KILL 60 python3 -c "$pty_helpers"'
 import os, pty, sys, time
 pid, fd = pty.fork()
 if pid == 0:
@@ -131,25 +156,12 @@ def sleeping():  # the guest sleep 23 runs (a host process with that argv)
         except (OSError, ValueError):
             pass
     return False
-buf = b""
-deadline = time.time() + 40
-while b"ready" not in buf and time.time() < deadline:
-    try:
-        buf += os.read(fd, 1024)
-    except OSError:
-        break
+buf, deadline = read_until(fd, b"ready", 40)
 while not sleeping() and time.time() < deadline:
     time.sleep(0.05)
 time.sleep(0.2)
 os.write(fd, b"\x03")
-while time.time() < deadline:
-    try:
-        chunk = os.read(fd, 1024)
-    except OSError:
-        break
-    if not chunk:
-        break
-    buf += chunk
+buf += read_rest(fd, deadline)
 _, status = os.waitpid(pid, 0)
 print(buf.decode(errors="replace").replace("\r", ""))
 print("status", os.waitstatus_to_exitcode(status))
@@ -164,28 +176,15 @@ fi
 if command -v python3 >/dev/null; then
     # 7. A new window size of the runner's terminal: SIGWINCH reaches the box's foreground group,
     #    and the guest reads the new size.
-    out=$(timeout -s KILL 60 python3 -c '
+    out=$(timeout -s KILL 60 python3 -c "$pty_helpers"'
 import fcntl, os, pty, struct, sys, termios, time
 pid, fd = pty.fork()
 if pid == 0:
     os.execv(sys.argv[1], [sys.argv[1], "--", "sh", "-c", "trap \"echo winch \$(stty size)\" WINCH; echo ready; sleep 2; echo done"])
-buf = b""
-deadline = time.time() + 40
-while b"ready" not in buf and time.time() < deadline:
-    try:
-        buf += os.read(fd, 1024)
-    except OSError:
-        break
+buf, deadline = read_until(fd, b"ready", 40)
 time.sleep(0.3)
 fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
-while time.time() < deadline:
-    try:
-        chunk = os.read(fd, 1024)
-    except OSError:
-        break
-    if not chunk:
-        break
-    buf += chunk
+buf += read_rest(fd, deadline)
 _, status = os.waitpid(pid, 0)
 print(buf.decode(errors="replace").replace("\r", ""))
 print("status", os.waitstatus_to_exitcode(status))
@@ -199,7 +198,7 @@ print("status", os.waitstatus_to_exitcode(status))
     # 8. ^Z while the box's foreground group is pid 1's (orphaned in the box, which would discard
     #    SIGTSTP): the runner itself stops, as the job of the (here: Python) job-control shell
     #    that started it, and goes on after SIGCONT.
-    out=$(timeout -s KILL 60 python3 -c '
+    out=$(timeout -s KILL 60 python3 -c "$pty_helpers"'
 import os, pty, signal, sys, time
 pid, fd = pty.fork()
 if pid == 0:
@@ -217,22 +216,9 @@ if pid == 0:
     _, status = os.waitpid(job, 0)
     print("runner status", os.waitstatus_to_exitcode(status), flush=True)
     os._exit(0)
-buf = b""
-deadline = time.time() + 40
-while b"ready" not in buf and time.time() < deadline:
-    try:
-        buf += os.read(fd, 1024)
-    except OSError:
-        break
+buf, deadline = read_until(fd, b"ready", 40)
 os.write(fd, b"\x1a")
-while time.time() < deadline:
-    try:
-        chunk = os.read(fd, 1024)
-    except OSError:
-        break
-    if not chunk:
-        break
-    buf += chunk
+buf += read_rest(fd, deadline)
 os.waitpid(pid, 0)
 print(buf.decode(errors="replace").replace("\r", ""))
 ' "$run" 2>&1)
@@ -245,25 +231,22 @@ print(buf.decode(errors="replace").replace("\r", ""))
     # 9. ^Z while a box job (a group of its own, made the terminal's foreground group) is in the
     #    foreground: the job stops with SIGTSTP, its parent's waitpid says so, the runner goes on.
     if [ -n "$probe" ]; then
-        out=$(timeout -s KILL 60 python3 -c '
+        out=$(timeout -s KILL 60 python3 -c "$pty_helpers"'
 import os, pty, sys, time
 pid, fd = pty.fork()
 if pid == 0:
     os.execv(sys.argv[1], [sys.argv[1], "--rootfs-dir", "/", "--", sys.argv[2], "foreground-job"])
-buf = b""
-deadline = time.time() + 40
-while b"ready=1" not in buf and time.time() < deadline:
-    try:
-        buf += os.read(fd, 1024)
-    except OSError:
-        break
+buf, deadline = read_until(fd, b"ready=1", 40)
 time.sleep(0.2)
 os.write(fd, b"\x1a")
+waited, status = 0, 0
 while time.time() < deadline:
     waited, status = os.waitpid(pid, os.WNOHANG | os.WUNTRACED)
     if waited == pid and os.WIFSTOPPED(status):
         print("the runner stopped")
         os.kill(pid, 18)
+    elif waited == pid:
+        break  # it ended (and is reaped)
     try:
         chunk = os.read(fd, 1024)
     except OSError:
@@ -271,7 +254,9 @@ while time.time() < deadline:
     if not chunk:
         break
     buf += chunk
-_, status = os.waitpid(pid, 0)
+if waited != pid or os.WIFSTOPPED(status):
+    _, status = os.waitpid(pid, 0)
+buf += read_rest(fd, time.time() + 1)
 print(buf.decode(errors="replace").replace("\r", ""))
 print("status", os.waitstatus_to_exitcode(status))
 ' "$run" "$probe" 2>&1)
