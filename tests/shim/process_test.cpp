@@ -583,6 +583,37 @@ TEST_CASE("complete_exec unshares a descriptor table shared through CLONE_FILES"
     CHECK(f.call(lx::nr::fcntl, 9, lx::abi::f_getfd) == err(Errno::badf));
 }
 
+TEST_CASE("an exiting process stops sharing its table; the last user closes it", "[shim][process]") {
+    ShimFixture<> f;
+    auto file = std::make_shared<MemoryFile<P>>();
+    const std::weak_ptr<MemoryFile<P>> watch = file;
+    const auto drop = f.install(*f.init, std::move(file));
+    REQUIRE(f.init->files().set_close_on_exec(drop, true).has_value());
+    const auto clone_sharing = [&] {
+        REQUIRE(f.call(lx::nr::clone, lx::abi::clone_files | lx::abi::sigchld, 0, 0, 0, 0) > 0);
+        return std::move(std::get<lx::CloneRequest<P>>(f.init->take_request()).child);
+    };
+    // A child sharing the table exits and stays unreaped: an execve then has nothing to unshare,
+    // and close-on-exec closes the file for good (Linux: exit_files drops the zombie's use).
+    auto child = clone_sharing();
+    auto& shared = f.init->files();
+    CHECK(f.call_on(*child, lx::nr::exit_group, 0) == 0);
+    REQUIRE(f.call(lx::nr::execve, f.mem.put_string("/bin/true"), 0, 0) == 0);
+    f.shim.complete_exec(*f.init, std::get<lx::ExecRequest>(f.init->take_request()));
+    CHECK(&f.init->files() == &shared);
+    CHECK(watch.expired());
+    // The parent exits first: the child keeps the table; its own exit closes it.
+    auto file2 = std::make_shared<MemoryFile<P>>();
+    const std::weak_ptr<MemoryFile<P>> watch2 = file2;
+    const auto kept = f.install(*f.init, std::move(file2));
+    auto second = clone_sharing();
+    f.shim.tasks().exit_group(f.init->process(), 0);
+    CHECK_FALSE(watch2.expired());
+    CHECK(second->files().get(kept).has_value());
+    CHECK(f.call_on(*second, lx::nr::exit_group, 0) == 0);
+    CHECK(watch2.expired());
+}
+
 TEST_CASE("execve asks the runtime and complete_exec closes close-on-exec descriptors", "[shim][process]") {
     ShimFixture<> f;
     const auto keep = f.install(*f.init, std::make_shared<MemoryFile<P>>());

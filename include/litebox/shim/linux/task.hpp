@@ -146,13 +146,25 @@ private:
 };
 
 /// A descriptor table and the processes that use it: clone with CLONE_FILES hands the child the
-/// parent's share, so a share's use_count is the number of processes using its table. Threads
-/// hold the table itself (ThreadContext::files) without counting as users.
+/// parent's share, so a share's use_count is the number of live processes using its table (an
+/// exiting process gives its share up: Process::release_files). Threads hold the table itself
+/// (ThreadContext::files) without counting as users. The last user to let go closes every
+/// descriptor, as Linux's put_files_struct: whoever that is (an exit, an execve's unshare, a
+/// clone that failed while holding the share), so no ordering of exits leaves a table open.
+/// Drop a share outside every lock (descriptors' destructors may wake other threads).
 template <platform::RawMutexProvider P>
 struct DescriptorShare {
     std::shared_ptr<fd::DescriptorTable<P>> table;
     static std::shared_ptr<DescriptorShare> of(std::shared_ptr<fd::DescriptorTable<P>> table) {
-        return std::make_shared<DescriptorShare>(DescriptorShare{std::move(table)});
+        auto share = std::make_shared<DescriptorShare>();
+        share->table = std::move(table);
+        return share;
+    }
+    DescriptorShare() = default;
+    DescriptorShare(const DescriptorShare&) = delete;
+    DescriptorShare& operator=(const DescriptorShare&) = delete;
+    ~DescriptorShare() {
+        if (table) table->close_range(0, ~0u);
     }
 };
 
@@ -196,10 +208,6 @@ public:
     [[nodiscard]] std::shared_ptr<DescriptorShare<P>> share_files() const noexcept {
         return m_files.with_lock([](const std::shared_ptr<DescriptorShare<P>>& share) { return share; });
     }
-    /// True when another process uses this process's table (CLONE_FILES).
-    [[nodiscard]] bool files_shared() const noexcept {
-        return m_files.with_lock([](const std::shared_ptr<DescriptorShare<P>>& share) { return share.use_count() > 1; });
-    }
     /// When another process uses this process's table, gives this process a copy of its own (the
     /// same descriptors, a new owner of POSIX record locks) for all its threads: Linux's
     /// unshare_files, for execve and close_range(CLOSE_RANGE_UNSHARE). Linux unshares only the
@@ -212,6 +220,18 @@ public:
             old = std::exchange(share, std::move(copy));
             m_files_generation.fetch_add(1, std::memory_order_acq_rel);
         });
+    }
+    /// At exit (Linux's exit_files): the process stops using its table, which closes it if no
+    /// other process uses it (~DescriptorShare); the zombie keeps an empty table. Returns the old
+    /// share, for the caller to drop outside its locks.
+    [[nodiscard]] std::shared_ptr<DescriptorShare<P>> release_files() {
+        auto empty = DescriptorShare<P>::of(std::make_shared<fd::DescriptorTable<P>>(files()->limit()));
+        std::shared_ptr<DescriptorShare<P>> old;
+        m_files.with_lock([&](std::shared_ptr<DescriptorShare<P>>& share) {
+            old = std::exchange(share, std::move(empty));
+            m_files_generation.fetch_add(1, std::memory_order_acq_rel);
+        });
+        return old;
     }
     [[nodiscard]] sync::Mutex<P, FsContext<P>>& fs() const noexcept { return *m_fs; }
     [[nodiscard]] const std::shared_ptr<sync::Mutex<P, FsContext<P>>>& shared_fs() const noexcept { return m_fs; }

@@ -157,8 +157,10 @@ template <platform::RawMutexProvider P>
 void ProcessTable<P>::finish_exit(Process<P>& process, int wait_status, std::vector<ThreadPtr> killed) {
     for (const auto& t : killed) t->kill();
     killed.clear();
-    // Descriptors are released outside every lock (their destructors may wake other threads).
-    if (!process.files_shared()) process.files()->close_range(0, ~0u);
+    // Descriptors are released outside every lock (their destructors may wake other threads): the
+    // table closes here unless another live process still uses it (CLONE_FILES), which then closes
+    // it when it lets go (~DescriptorShare).
+    (void)process.release_files();
     const int pid = process.pid();
     Usage usage;
     std::uint32_t uid = 0;
