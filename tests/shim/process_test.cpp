@@ -565,6 +565,10 @@ TEST_CASE("complete_exec unshares a descriptor table shared through CLONE_FILES"
     auto child = std::move(std::get<lx::CloneRequest<P>>(f.init->take_request()).child);
     auto& shared = f.init->files();
     REQUIRE(&child->files() == &shared);
+    // The parent's RLIMIT_NOFILE sizes the shared table; the child's own stays 1024.
+    const auto lim = f.mem.allocate(16);
+    f.mem.put(lim, lx::abi::rlimit{10, 4096});
+    REQUIRE(f.call(lx::nr::setrlimit, lx::abi::rlimit_nofile, lim) == 0);
 
     REQUIRE(f.call_on(*child, lx::nr::execve, f.mem.put_string("/bin/true"), 0, 0) == 0);
     auto request = child->take_request();
@@ -576,6 +580,8 @@ TEST_CASE("complete_exec unshares a descriptor table shared through CLONE_FILES"
     CHECK(child->files().get(drop).error() == Errno::badf);
     CHECK(&f.init->files() == &shared);
     CHECK(f.init->files().get(drop).has_value());
+    CHECK(child->files().limit() == 1024);  // the copy is sized by the child's own limit
+    CHECK(f.init->files().limit() == 10);
     // Later changes stay apart.
     CHECK(f.call(lx::nr::close, keep) == 0);
     CHECK(child->files().get(keep).has_value());

@@ -12,6 +12,7 @@
 // - Lock order: table -> process state -> process signals -> thread signals.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -214,9 +215,13 @@ public:
     /// calling thread; here a table belongs to a process.
     void unshare_files() {
         std::shared_ptr<DescriptorShare<P>> old;  // dropped after unlocking: it may be the table's last user
+        // The shared table's size limit may be the other process's RLIMIT_NOFILE: the copy takes
+        // this process's own.
+        const std::uint64_t own = limit(abi::rlimit_nofile).rlim_cur;
         m_files.with_lock([&](std::shared_ptr<DescriptorShare<P>>& share) {
             if (share.use_count() == 1) return;
             auto copy = DescriptorShare<P>::of(std::shared_ptr<fd::DescriptorTable<P>>(share->table->clone()));
+            (void)copy->table->set_limit(static_cast<std::size_t>(std::min<std::uint64_t>(own, fd::max_descriptor_limit)));
             old = std::exchange(share, std::move(copy));
             m_files_generation.fetch_add(1, std::memory_order_acq_rel);
         });
