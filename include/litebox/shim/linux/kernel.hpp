@@ -78,6 +78,11 @@ struct InitSpec {
 
 template <typename P>
 class Kernel;
+
+/// The inodes memfd_create's tmpfs may hold: ShimConfig::memfd_max_files, plus its root.
+inline std::uint64_t memfd_inode_limit(const ShimConfig& config) noexcept {
+    return config.memfd_max_files == ~std::uint64_t{0} ? config.memfd_max_files : config.memfd_max_files + 1;
+}
 template <typename P>
 class ProcFs;
 /// Mounts a ProcFs of `kernel` at /proc (procfs.hpp). Called by the Kernel when
@@ -107,7 +112,7 @@ public:
           m_timers(box.platform(), m_boot, m_config.max_posix_timers),
           m_own_vfs(std::move(vfs)),
           m_vfs(m_own_vfs ? m_own_vfs.get() : &box.fs()),
-          m_memfd_fs(fs::Tmpfs<P>::create(box.platform(), fs::TmpfsLimits{m_config.memfd_max_bytes, m_config.memfd_max_files}, 01777)) {
+          m_memfd_fs(fs::Tmpfs<P>::create(box.platform(), fs::TmpfsLimits{m_config.memfd_max_bytes, memfd_inode_limit(m_config)}, 01777)) {
         if (m_own_vfs) ipc::install_fifo_opener(*m_own_vfs, box.platform());
         m_vfs->assign_device(*m_memfd_fs);
         auto memfd_mount = std::make_shared<fs::Mount<P>>();

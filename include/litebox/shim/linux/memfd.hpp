@@ -7,7 +7,6 @@
 // MFD_ALLOW_SEALING the file starts sealed with F_SEAL_SEAL, as on Linux.
 #pragma once
 
-#include <climits>
 #include <string>
 
 #include "../../fs/file.hpp"
@@ -55,10 +54,11 @@ SyscallResult file_seals(fd::OpenFile<P>& file, int command, std::uint64_t argum
         LITEBOX_TRY_ASSIGN(const std::uint32_t seals, where->inode->seals());
         return seals;
     }
-    if (argument > UINT_MAX) return Errno::inval;
+    // fcntl passes the seals as an unsigned int (Linux's do_fcntl): the high bits are dropped.
+    const auto seals = static_cast<std::uint32_t>(argument);
     if (!file.writable()) return Errno::perm;
-    if ((argument & ~std::uint64_t{fs::seal::all}) != 0 || !where) return Errno::inval;
-    LITEBOX_TRY(where->inode->add_seals(static_cast<std::uint32_t>(argument)));
+    if ((seals & ~std::uint32_t{fs::seal::all}) != 0 || !where) return Errno::inval;
+    LITEBOX_TRY(where->inode->add_seals(seals));
     return 0;
 }
 }  // namespace memfd_detail
