@@ -101,7 +101,7 @@ else
 fi
 
 # The pty checks below drive litebox-run from Python: read_until reads the terminal until a token
-# (or a timeout), read_rest until the guest side closes it (or the deadline).
+# (or a timeout), read_rest until the guest side closes it (or the deadline), finish reaps and prints.
 pty_helpers='
 import os, time
 def read_until(fd, token, seconds):
@@ -123,6 +123,10 @@ def read_rest(fd, deadline):
             break
         buf += chunk
     return buf
+def finish(pid, buf):  # waits for the runner, prints what the terminal showed and its status
+    _, status = os.waitpid(pid, 0)
+    print(buf.decode(errors="replace").replace("\r", ""))
+    print("status", os.waitstatus_to_exitcode(status))
 '
 
 # 5. Blocked at start: stays blocked (the guest's own SIGUSR1 stays pending instead of killing it).
@@ -162,9 +166,7 @@ while not sleeping() and time.time() < deadline:
 time.sleep(0.2)
 os.write(fd, b"\x03")
 buf += read_rest(fd, deadline)
-_, status = os.waitpid(pid, 0)
-print(buf.decode(errors="replace").replace("\r", ""))
-print("status", os.waitstatus_to_exitcode(status))
+finish(pid, buf)
 ' "$run" 2>&1)
     if echo "$out" | grep -q "count=1 slept=[0-9]\b" && echo "$out" | grep -q "status 0"; then
         echo "ok: ^C on the terminal reached the guest once"
@@ -185,9 +187,7 @@ buf, deadline = read_until(fd, b"ready", 40)
 time.sleep(0.3)
 fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
 buf += read_rest(fd, deadline)
-_, status = os.waitpid(pid, 0)
-print(buf.decode(errors="replace").replace("\r", ""))
-print("status", os.waitstatus_to_exitcode(status))
+finish(pid, buf)
 ' "$run" 2>&1)
     if echo "$out" | grep -q "^winch 33 101$" && echo "$out" | grep -q "status 0"; then
         echo "ok: a new terminal size reached the guest (SIGWINCH, stty size)"
