@@ -39,6 +39,7 @@
 #include <litebox/litebox.hpp>
 #include <litebox/fs/hostfs/hostfs.hpp>
 #include <litebox/platform/linux/hostfs.hpp>
+#include <litebox/platform/linux/memfd_store.hpp>
 #include <litebox/platform/linux/remote_memory.hpp>
 #include <litebox/platform/linux/seccomp_handler.hpp>
 #include <litebox/platform/linux/seccomp_launch.hpp>
@@ -710,9 +711,15 @@ private:
     }
 
     // ---- file-backed mmap ---------------------------------------------------------------------------
-    /// mmap of a box file: the file's bytes in a sealed memfd (cached by file identity), installed
-    /// at the guest's descriptor number and mapped by the kernel (GuestThread::map_from). A shared
-    /// writable mapping could not be coherent with the box file: ENODEV, traced.
+    /// mmap of a box file, mapped by the kernel from a host descriptor installed at the guest's
+    /// descriptor number (GuestThread::map_from; the reply is CONTINUE):
+    ///   * a writable MAP_SHARED mapping: the file's bytes move into a memfd that the box then reads
+    ///     and writes itself (Inode::shared_store, MemfdStore), so the mapping, read() and write()
+    ///     and every other process's mapping see the same bytes. Files whose bytes the box does not
+    ///     hold (host directories) cannot be coherent: ENODEV, traced.
+    ///   * any other mapping of a file that has such a memfd: its read-only descriptor.
+    ///   * otherwise: the file's bytes in a sealed memfd (cached by file identity), or the host
+    ///     file itself for a file of a host directory.
     std::int64_t map_file(sc::GuestThread& thread, Context& context, const sc::SyscallArgs& args) {
         constexpr std::uint64_t map_shared = 0x01, map_type = 0x0f, prot_write = 0x2;
         const std::uint64_t prot = args[2], flags = args[3];
@@ -722,9 +729,11 @@ private:
         const auto& open = *file;
         if (!open->readable()) return neg(Errno::acces);
         const bool shared = (flags & map_type) == map_shared || (flags & map_type) == 0x03 /*MAP_SHARED_VALIDATE*/;
-        if (shared && (prot & prot_write) != 0) {
-            if (!open->writable()) return neg(Errno::acces);
-            m_shim.unsupported(SYS_mmap, "MAP_SHARED with PROT_WRITE of a box file");
+        const bool writable_shared = shared && (prot & prot_write) != 0;
+        if (writable_shared && !open->writable()) return neg(Errno::acces);
+        if (auto mapped = map_shared_store(thread, *open, writable_shared)) return *mapped;
+        if (writable_shared) {
+            m_shim.unsupported(SYS_mmap, "MAP_SHARED with PROT_WRITE of a file whose bytes the box does not hold");
             return neg(Errno::nodev);
         }
         auto st = open->stat();
@@ -742,6 +751,42 @@ private:
         name_mapping((*image)->fd(), *open, *st);
         if (auto mapped = thread.map_from((*image)->fd()); !mapped) return neg(mapped.error());
         return 0;  // the reply is CONTINUE: the kernel maps and answers
+    }
+
+    static bool has_shared_store(litebox::fd::OpenFile<Platform>& open) {
+        auto* regular = dynamic_cast<fs::RegularFile<Platform>*>(&open);
+        return regular != nullptr && regular->location().inode && regular->location().inode->shared_store({}).has_value();
+    }
+
+    /// The mapping through the file's SharedStore (see map_file): made for a writable shared
+    /// mapping, used if it exists for any other. nullopt when the file has no store and needs none,
+    /// or its file system cannot hold one.
+    std::optional<std::int64_t> map_shared_store(sc::GuestThread& thread, litebox::fd::OpenFile<Platform>& open, bool writable_shared) {
+        auto* regular = dynamic_cast<fs::RegularFile<Platform>*>(&open);
+        if (regular == nullptr || !regular->location().inode) return std::nullopt;
+        const auto& inode = regular->location().inode;
+        if (writable_shared) {
+            // Linux: no writable shared mapping of a memfd sealed against writes.
+            if (auto seals = inode->seals(); seals && (*seals & (fs::seal::write | fs::seal::future_write)) != 0) return neg(Errno::perm);
+        }
+        const fs::SharedStoreFactory make = []() -> Result<std::shared_ptr<fs::SharedStore>> {
+            LITEBOX_TRY_ASSIGN(auto store, lp::MemfdStore::create("litebox-shared"));
+            return std::shared_ptr<fs::SharedStore>(std::move(store));
+        };
+        auto store = inode->shared_store(writable_shared ? make : fs::SharedStoreFactory{});
+        if (!store) {
+            if (store.error() == Errno::opnotsupp || store.error() == Errno::nodata) return std::nullopt;
+            return neg(store.error());
+        }
+        const auto* memfd = dynamic_cast<const lp::MemfdStore*>(store->get());
+        if (memfd == nullptr) return std::nullopt;
+        auto st = open.stat();
+        if (!st) return neg(st.error());
+        const int host_fd = writable_shared ? memfd->descriptor() : memfd->read_only_descriptor();
+        name_mapping(host_fd, open, *st);
+        auto mapped = writable_shared ? thread.map_shared_from(host_fd) : thread.map_from(host_fd);
+        if (!mapped) return neg(mapped.error());
+        return 0;
     }
 
     /// The host file behind a box file of a host directory (Inode::host_file), cached by file
@@ -807,7 +852,10 @@ private:
     Result<PreparedImage> prepare_image(std::shared_ptr<litebox::fd::OpenFile<Platform>> file, const litebox::fd::Stat& st,
                                         const char* name) {
         const ImageKey key = ImageKey::of(st);
-        if (auto cached = cached_image(key)) {
+        // A file with a SharedStore can change through a guest's mapping without a new change
+        // time: never run a cached copy of it, nor cache this one.
+        const bool cacheable = !has_shared_store(*file);
+        if (auto cached = cacheable ? cached_image(key) : nullptr) {
             if (cached->check() != sc::ElfCheck::ok) return Errno::noexec;
             LITEBOX_TRY_ASSIGN(auto image, cached->duplicate());
             return PreparedImage{std::move(image), {}};
@@ -816,9 +864,9 @@ private:
         LITEBOX_TRY_ASSIGN(auto reserved, sc::GuestImage::reserve(name));
         auto shared = std::make_shared<sc::GuestImage>(std::move(reserved));
         LITEBOX_TRY_ASSIGN(auto image, shared->duplicate());
-        auto stage = [this, shared, file = std::move(file), st, key]() -> Result<void> {
+        auto stage = [this, shared, file = std::move(file), st, key, cacheable]() -> Result<void> {
             LITEBOX_TRY(write_image(*shared, *file, st));
-            if (shared->check() == sc::ElfCheck::ok) remember_image(key, shared, st);
+            if (cacheable && shared->check() == sc::ElfCheck::ok) remember_image(key, shared, st);
             return litebox::ok();
         };
         return PreparedImage{std::move(image), std::move(stage)};

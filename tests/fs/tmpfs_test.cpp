@@ -232,3 +232,146 @@ TEMPLATE_LIST_TEST_CASE("tmpfs: basic file round trip on every platform", "[fs][
     CHECK(*f.read_file("/home/a.txt") == "hello world");
     CHECK(*f.list("/home") == std::vector<std::string>{"a.txt"});
 }
+
+namespace {
+/// An in-memory SharedStore that records what the file system asks of it; `bytes` stands in for
+/// a host mapping that a guest writes directly.
+struct FakeStore final : fs::SharedStore {
+    std::vector<std::byte> bytes;
+    std::uint32_t seals = 0;
+    bool fail_writes = false;
+    bool busy = false;  // a writable mapping exists: seal::write fails
+    Result<std::size_t> read(std::span<std::byte> out, std::uint64_t offset) const override {
+        if (offset >= bytes.size()) return std::size_t{0};
+        const auto n = std::min<std::size_t>(out.size(), bytes.size() - static_cast<std::size_t>(offset));
+        std::memcpy(out.data(), bytes.data() + offset, n);
+        return n;
+    }
+    Result<void> write(std::span<const std::byte> in, std::uint64_t offset) override {
+        if (fail_writes) return Errno::io;
+        if (offset + in.size() > bytes.size()) bytes.resize(static_cast<std::size_t>(offset + in.size()));
+        std::memcpy(bytes.data() + offset, in.data(), in.size());
+        return ok();
+    }
+    Result<void> resize(std::uint64_t size) override {
+        bytes.resize(static_cast<std::size_t>(size));
+        return ok();
+    }
+    Result<void> add_seals(std::uint32_t s) override {
+        if (busy && (s & fs::seal::write) != 0) return Errno::busy;
+        seals |= s;
+        return ok();
+    }
+};
+
+typename fs::Inode<TestPlatform>::Ptr inode_of(fd::OpenFile<TestPlatform>& file) {
+    auto* regular = dynamic_cast<fs::RegularFile<TestPlatform>*>(&file);
+    return regular != nullptr ? regular->location().inode : nullptr;
+}
+}  // namespace
+
+TEST_CASE("tmpfs: a file's bytes move into a SharedStore, which then serves every access", "[fs][tmpfs][shared]") {
+    TestPlatform platform;
+    fs::TmpfsLimits limits;
+    limits.max_bytes = 8 * 4096;
+    auto tmpfs = fs::Tmpfs<TestPlatform>::create(platform, limits);
+    fs::Vfs<TestPlatform> vfs(platform, tmpfs);
+    const auto root = fs::Credentials::root();
+    auto file = vfs.open(root, vfs.root(), "/f", of::read_write | of::create, 0644);
+    REQUIRE(file);
+    REQUIRE((*file)->pwrite(bytes("hello"), 0));
+    REQUIRE((*file)->pwrite(bytes("x"), 3 * 4096 + 10));  // a hole of two pages
+    CHECK(tmpfs->bytes_used() == 2 * 4096);
+    auto inode = inode_of(**file);
+    REQUIRE(inode);
+
+    CHECK(err(inode->shared_store({})) == Errno::nodata);  // none yet, and none made without a factory
+    auto store = std::make_shared<FakeStore>();
+    int made = 0;
+    const fs::SharedStoreFactory factory = [&]() -> Result<std::shared_ptr<fs::SharedStore>> {
+        ++made;
+        return std::shared_ptr<fs::SharedStore>(store);
+    };
+    auto shared = inode->shared_store(factory);
+    REQUIRE(shared);
+    CHECK(shared->get() == store.get());
+    REQUIRE(store->bytes.size() == 3 * 4096 + 11);
+    CHECK(std::memcmp(store->bytes.data(), "hello", 5) == 0);
+    CHECK(store->bytes[4096] == std::byte{0});
+    CHECK(store->bytes[3 * 4096 + 10] == std::byte{'x'});
+    CHECK(store->seals == 0);                          // a file made by name carries no seals to the host
+    CHECK(tmpfs->bytes_used() == 4 * 4096);            // charged by size: a mapping may touch every page
+    CHECK((*file)->stat()->blocks == 4 * 4096 / 512);
+    CHECK(inode->shared_store(factory)->get() == store.get());
+    CHECK(made == 1);
+
+    // The box's writes land in the store; the store's bytes (a guest's mapping) are what reads see.
+    REQUIRE((*file)->pwrite(bytes("EL"), 1));
+    CHECK(std::memcmp(store->bytes.data(), "hELlo", 5) == 0);
+    std::memcpy(store->bytes.data() + 4096, "mapped", 6);
+    std::array<std::byte, 6> out{};
+    CHECK(*(*file)->pread(out, 4096) == 6);
+    CHECK(std::memcmp(out.data(), "mapped", 6) == 0);
+    CHECK(*(*file)->seek(0, fd::Whence::hole) == 3 * 4096 + 11);
+    CHECK(*(*file)->seek(5, fd::Whence::data) == 5);
+
+    // Growth is charged against the quota; a failed store write leaves size and charge alone.
+    CHECK(err((*file)->truncate(9 * 4096)) == Errno::nospc);
+    CHECK((*file)->stat()->size == 3 * 4096 + 11);
+    REQUIRE((*file)->truncate(8 * 4096));
+    CHECK(store->bytes.size() == 8 * 4096);
+    CHECK(tmpfs->bytes_used() == 8 * 4096);
+    CHECK(err((*file)->pwrite(bytes("y"), 8 * 4096)) == Errno::nospc);
+    REQUIRE((*file)->truncate(4096 + 1));
+    CHECK(tmpfs->bytes_used() == 2 * 4096);
+    store->fail_writes = true;
+    CHECK(err((*file)->pwrite(bytes("zz"), 3 * 4096)) == Errno::io);
+    CHECK((*file)->stat()->size == 4096 + 1);
+    CHECK(store->bytes.size() == 4096 + 1);
+    CHECK(tmpfs->bytes_used() == 2 * 4096);
+    store->fail_writes = false;
+
+    // The charge goes when the file does.
+    file->reset();
+    shared->reset();
+    inode.reset();
+    REQUIRE(vfs.unlink(root, vfs.root(), "/f"));
+    CHECK(tmpfs->bytes_used() == 0);
+}
+
+TEST_CASE("tmpfs: a memfd's seals reach its SharedStore; the quota bounds the move", "[fs][tmpfs][shared]") {
+    TestPlatform platform;
+    fs::TmpfsLimits limits;
+    limits.max_bytes = 4 * 4096;
+    auto tmpfs = fs::Tmpfs<TestPlatform>::create(platform, limits);
+    auto made = tmpfs->create_anonymous(fs::NewNode{fd::mode::regular | 0600, 0, 0, 0}, 0);
+    REQUIRE(made);
+    const auto inode = *made;
+    REQUIRE(inode->truncate(4096));
+    REQUIRE(inode->add_seals(fs::seal::grow));
+    auto store = std::make_shared<FakeStore>();
+    const fs::SharedStoreFactory factory = [&]() -> Result<std::shared_ptr<fs::SharedStore>> { return std::shared_ptr<fs::SharedStore>(store); };
+    REQUIRE(inode->shared_store(factory));
+    CHECK(store->seals == fs::seal::grow);
+    store->busy = true;  // a writable mapping: Linux refuses F_SEAL_WRITE with EBUSY
+    CHECK(err(inode->add_seals(fs::seal::write)) == Errno::busy);
+    CHECK(*inode->seals() == fs::seal::grow);
+    store->busy = false;
+    REQUIRE(inode->add_seals(fs::seal::write | fs::seal::seal));
+    CHECK(store->seals == (fs::seal::grow | fs::seal::write | fs::seal::seal));
+    CHECK(err(inode->write(bytes("no"), 0)) == Errno::perm);
+
+    // A sparse file larger than the quota cannot move: its store would be charged its whole size.
+    auto sparse = tmpfs->create_anonymous(fs::NewNode{fd::mode::regular | 0600, 0, 0, 0});
+    REQUIRE(sparse);
+    REQUIRE((*sparse)->truncate(64 * 4096));
+    int calls = 0;
+    const fs::SharedStoreFactory counting = [&]() -> Result<std::shared_ptr<fs::SharedStore>> {
+        ++calls;
+        return std::shared_ptr<fs::SharedStore>(std::make_shared<FakeStore>());
+    };
+    CHECK(err((*sparse)->shared_store(counting)) == Errno::nospc);
+    CHECK(calls == 0);
+    // Nor do other kinds of inode have one.
+    CHECK(err(tmpfs->root()->shared_store(counting)) == Errno::opnotsupp);
+}

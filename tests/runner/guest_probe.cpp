@@ -123,6 +123,22 @@ int filemap() {
     return 0;
 }
 
+// A writable shared mapping of box descriptor 7 (the test handler serves it from a MemfdStore): the
+// guest's stores reach the box's copy; descriptor 8 is a host file, which must never be mapped so.
+int sharedmap() {
+    const long addr = raw(SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, 7, 0);
+    say("shared_ok", addr > 0 ? 1 : addr);
+    if (addr <= 0) return 1;
+    char* bytes = reinterpret_cast<char*>(addr);
+    say("first_byte", bytes[0]);  // what the box wrote before the run
+    memcpy(bytes, "guest", 5);
+    const long ro = raw(SYS_mmap, 0, 4096, PROT_READ, MAP_SHARED, 7, 0);
+    say("readonly_sees", ro > 0 ? reinterpret_cast<char*>(ro)[0] : ro);
+    say("readonly_mprotect", raw(SYS_mprotect, ro, 4096, PROT_READ | PROT_WRITE));
+    say("host_file", raw(SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, 8, 0));
+    return 0;
+}
+
 // A second process (clone must be native for this mode): the child reports and exits with 5
 // through exit_group; the parent waits for it on a shared futex word (no served wait4 needed).
 int fork_mode() {
@@ -987,6 +1003,7 @@ int main(int argc, char** argv) {
     if (strcmp(mode, "threads") == 0) return threads();
     if (strcmp(mode, "vdso") == 0) return vdso();
     if (strcmp(mode, "filemap") == 0) return filemap();
+    if (strcmp(mode, "sharedmap") == 0) return sharedmap();
     if (strcmp(mode, "fork") == 0) return fork_mode();
     if (strcmp(mode, "restart") == 0) return restart_mode();
     if (strcmp(mode, "thread-signal") == 0) return thread_signal_mode();

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include <litebox/platform/linux/memfd_store.hpp>
 #include <litebox/platform/linux/remote_memory.hpp>
 #include <litebox/platform/linux/seccomp_filter.hpp>
 #include <litebox/platform/linux/seccomp_launch.hpp>
@@ -34,6 +35,7 @@ namespace {
 namespace lp = litebox::platform::linux_platform;
 namespace sc = litebox::platform::linux_platform::seccomp;
 using litebox::Errno;
+using litebox::Result;
 using litebox::test::RecordingHandler;
 
 constexpr const char* busybox_path = "/bin/busybox";
@@ -707,4 +709,67 @@ TEST_CASE("A file-backed mmap is served from a memfd the supervisor installs", "
     char first = 0;
     REQUIRE(::pread(memfd.get(), &first, 1, 0) == 1);
     CHECK(first == 'b');
+}
+
+TEST_CASE("A writable shared mapping is served from a MemfdStore, never from a host file", "[runner][mmap]") {
+    auto made = lp::MemfdStore::create("box-shared");
+    REQUIRE(made);
+    auto store = *made;
+    REQUIRE(store->resize(4096));
+    REQUIRE(store->write(std::as_bytes(std::span("box", 3)), 0));
+    // A host file the guest must never get a writable shared mapping of.
+    char name[] = "/tmp/litebox-sharedmap-XXXXXX";
+    lp::UniqueFd host(::mkstemp(name));
+    REQUIRE(host.valid());
+    ::unlink(name);
+    REQUIRE(::ftruncate(host.get(), 4096) == 0);
+
+    RecordingHandler handler;
+    handler.override_call = [&](sc::GuestThread& thread, int nr, const sc::SyscallArgs& args) -> std::optional<std::int64_t> {
+        if (nr != SYS_mmap) return std::nullopt;
+        const bool writable_shared = (args[3] & MAP_SHARED) != 0 && (args[2] & PROT_WRITE) != 0;
+        Result<void> mapped = Errno::badf;
+        if (args[4] == 7) mapped = writable_shared ? thread.map_shared_from(store->descriptor()) : thread.map_from(store->read_only_descriptor());
+        if (args[4] == 8) mapped = thread.map_shared_from(host.get());
+        if (!mapped.has_value()) return -litebox::errno_number(mapped.error());
+        return 0;
+    };
+    RunSpec spec;
+    spec.argv = {"probe", "sharedmap"};
+    CHECK(run_guest(handler, spec).shell_status() == 0);
+    auto facts = handler.facts();
+    CHECK(facts["shared_ok"] == "1");
+    CHECK(facts["first_byte"] == std::to_string(static_cast<int>('b')));
+    CHECK(facts["readonly_sees"] == std::to_string(static_cast<int>('g')));  // one memfd, two views
+    CHECK(facts["readonly_mprotect"] == "-13");
+    CHECK(facts["host_file"] == "-13");
+    std::array<std::byte, 5> out{};
+    REQUIRE(store->read(out, 0));
+    CHECK(std::memcmp(out.data(), "guest", 5) == 0);  // the guest's stores are the box's bytes
+    // Sealing against writes: refused while the guest could still write (the mapping died with
+    // the guest, so now it succeeds), then enforced on the store itself.
+    REQUIRE(store->add_seals(litebox::fs::seal::write));
+    CHECK(!store->write(std::as_bytes(std::span("x", 1)), 0).has_value());
+}
+
+TEST_CASE("MemfdStore: EBUSY for a write seal while a writable mapping exists", "[runner][mmap]") {
+    auto made = lp::MemfdStore::create();
+    REQUIRE(made);
+    auto store = *made;
+    REQUIRE(store->resize(100));
+    std::array<std::byte, 200> out{};
+    CHECK(*store->read(out, 0) == 100);  // short at the end of the store
+    CHECK(*store->read(out, 500) == 0);
+    void* map = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, store->descriptor(), 0);
+    REQUIRE(map != MAP_FAILED);
+    std::memcpy(map, "mapped", 6);
+    REQUIRE(store->read(std::span(out).first(6), 0));
+    CHECK(std::memcmp(out.data(), "mapped", 6) == 0);
+    auto sealed = store->add_seals(litebox::fs::seal::write);
+    REQUIRE(!sealed.has_value());
+    CHECK(sealed.error() == Errno::busy);
+    ::munmap(map, 4096);
+    CHECK(store->add_seals(litebox::fs::seal::write).has_value());
+    CHECK(::fcntl(store->read_only_descriptor(), F_GETFL) >= 0);
+    CHECK((::fcntl(store->read_only_descriptor(), F_GETFL) & O_ACCMODE) == O_RDONLY);
 }

@@ -42,6 +42,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -61,6 +62,33 @@ namespace litebox::fs {
 namespace hostfs {
 class HostFileHandle;  // hostfs/operations.hpp
 }  // namespace hostfs
+
+/// A regular file's bytes kept in memory that the host can map into several processes (on Linux a
+/// memfd), so that a runtime can give guests writable shared mappings that stay coherent with the
+/// box's read() and write() and with each other (see Inode::shared_store). A runtime makes one
+/// with a SharedStoreFactory; the file system then keeps the file's bytes only there.
+///
+/// Contract: read() returns the bytes at `offset` (short only at the end of the store, which is
+/// the file's size); write() stores all of `in` or fails; resize() sets the size (new bytes read as
+/// zeros); add_seals() applies memfd seals (fs::seal bits) to the host object itself, failing with
+/// Errno::busy for seal::write while a host mapping is writable, so that the host kernel enforces
+/// them on mappings too. Called with the file system's lock held: each member is one host call or
+/// a short loop of them, and never calls back into the file system.
+class SharedStore {
+public:
+    SharedStore() = default;
+    SharedStore(const SharedStore&) = delete;
+    SharedStore& operator=(const SharedStore&) = delete;
+    virtual ~SharedStore() = default;
+
+    virtual Result<std::size_t> read(std::span<std::byte> out, std::uint64_t offset) const = 0;
+    virtual Result<void> write(std::span<const std::byte> in, std::uint64_t offset) = 0;
+    virtual Result<void> resize(std::uint64_t size) = 0;
+    virtual Result<void> add_seals(std::uint32_t seals) = 0;
+};
+
+/// Makes an empty SharedStore (size 0); Errno on failure (e.g. Errno::nomem).
+using SharedStoreFactory = std::function<Result<std::shared_ptr<SharedStore>>()>;
 
 template <platform::RawMutexProvider P>
 class Vfs;
@@ -215,6 +243,16 @@ public:
     /// it, as a runtime does with a program (sealed, then checked). An overlay answers for the
     /// layer that holds the file now.
     virtual Result<std::span<const std::byte>> immutable_contents() { return Errno::opnotsupp; }
+    /// The SharedStore that holds this regular file's bytes. With `factory`, a file that has none
+    /// yet moves its bytes into a new one (made by `factory()`) and keeps them there for the
+    /// rest of its life; the store counts against the file system's quota by the file's size, since
+    /// a host mapping may touch every page of it. With an empty `factory`, only an existing store is
+    /// returned (Errno::nodata when there is none). Errno::opnotsupp when the backend keeps its
+    /// bytes elsewhere (a host file, a tar image): a writable shared mapping of such a file cannot
+    /// be coherent. An overlay answers for its upper layer only (a lower file is never written).
+    virtual Result<std::shared_ptr<SharedStore>> shared_store(const SharedStoreFactory& /*factory*/) {
+        return Errno::opnotsupp;
+    }
 
     // ---- FIFOs and sockets -------------------------------------------------------------------
     /// The IPC slot of a FIFO or socket inode (see attachment.hpp); nullptr for other inodes or

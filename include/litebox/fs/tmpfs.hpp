@@ -5,7 +5,10 @@
 // first write; holes (from truncate or writes past the end) use no storage and read as zeros, and
 // st_blocks counts only stored pages. The byte quota counts stored pages, symlink targets and
 // extended attributes; the inode quota counts live inodes (an unlinked file still open counts until
-// it is released). Exceeding either fails with ENOSPC and changes nothing. Lookup by name is
+// it is released). Exceeding either fails with ENOSPC and changes nothing. A file asked for a
+// SharedStore (Inode::shared_store: a runtime's writable shared mapping) moves its bytes there for
+// good; from then on reads, writes, truncation and seals go to the store, st_blocks and the quota
+// count its whole size, and SEEK_HOLE finds no holes. Lookup by name is
 // O(log n); readdir resumes in O(log n) from a stable per-directory cookie. Timestamps come from the
 // platform's current_time(). One lock per instance guards all of its state. Pages come from the
 // instance's PagePool (detail/page_pool.hpp: slabs from the platform's PageMemoryProvider when it

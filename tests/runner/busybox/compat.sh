@@ -4,8 +4,8 @@
 # attributes (os.setxattr/getxattr/listxattr, shutil.copy2 and copytree copying them) and flock
 # next to lockf (independent lock tables, as on Linux; a blocked flock waits for the holder; a
 # blocked lockf is interrupted by a signal, and dup2 over a descriptor of the file releases it),
-# and memfd_create, file seals, splice and tee and CLONE_FILES unsharing against the same python3
-# script run natively.
+# and memfd_create, file seals, splice and tee and CLONE_FILES unsharing, and writable shared
+# mappings (multiprocessing, sqlite WAL), each against the same python3 script run natively.
 # Usage: compat.sh LITEBOX_RUN
 set -u
 run=$1
@@ -175,5 +175,130 @@ $out
 natively:
 $native"
 fi
+
+# Writable shared mappings (the file's bytes move into a memfd the box then reads and writes):
+# a mapping shared with a forked child and with a second process that maps the file by name, read()
+# and write() seeing the mapping's bytes, a copied-up file of the read-only lower layer, memfd
+# seals against writable mappings, python's multiprocessing (POSIX semaphores and shared memory in
+# /dev/shm) and sqlite3's WAL mode (its -shm file is a shared mapping): the same script natively
+# and in the box. argv[1] is a file of the host's /tmp that the script changes (a copy each run).
+script=$(cat <<'PYTHON'
+import fcntl, mmap, multiprocessing as mp, os, sqlite3, sys, tempfile
+from multiprocessing import shared_memory
+
+def square(x):
+    return x * x
+
+def add(value, n):
+    for _ in range(n):
+        with value.get_lock():
+            value.value += 1
+
+if __name__ == '__main__':
+    d = tempfile.mkdtemp(dir='/tmp')
+    p = os.path.join(d, 'shared')
+    fd = os.open(p, os.O_RDWR | os.O_CREAT, 0o600)
+    os.write(fd, b'hello world')
+    m = mmap.mmap(fd, 11)
+    ro = mmap.mmap(fd, 11, access=mmap.ACCESS_READ)
+    pid = os.fork()
+    if pid == 0:
+        m[0:5] = b'HELLO'
+        os._exit(0)
+    os.waitpid(pid, 0)
+    print('after the child:', os.pread(fd, 11, 0), ro[:])
+    os.pwrite(fd, b'WORLD', 6)
+    print('after pwrite:', m[:])
+    os.ftruncate(fd, 8192)
+    pid = os.fork()
+    if pid == 0:
+        other = os.open(p, os.O_RDWR)
+        m2 = mmap.mmap(other, 8192)
+        m2[5000:5003] = b'abc'
+        os._exit(0)
+    os.waitpid(pid, 0)
+    with open(p, 'rb') as f:
+        f.seek(5000)
+        print('second page:', os.pread(fd, 3, 5000), f.read(3), os.fstat(fd).st_size)
+
+    lower = sys.argv[1]
+    lfd = os.open(lower, os.O_RDWR)
+    lm = mmap.mmap(lfd, 0)
+    lm[0:5] = b'LOWER'
+    print('lower file:', os.pread(lfd, 16, 0))
+
+    mfd = os.memfd_create('shared', os.MFD_ALLOW_SEALING)
+    os.ftruncate(mfd, 4096)
+    mm = mmap.mmap(mfd, 4096)
+    mm[:2] = b'ok'
+    for label, call in (('seal while mapped', lambda: fcntl.fcntl(mfd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_WRITE)),):
+        try:
+            call()
+            print(label, 'allowed')
+        except OSError as e:
+            print(label, 'refused', e.errno)
+    mm.close()
+    fcntl.fcntl(mfd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_WRITE)
+    print('memfd bytes:', os.pread(mfd, 2, 0))
+    try:
+        mmap.mmap(mfd, 4096)
+        print('writable map of a sealed memfd allowed')
+    except OSError as e:
+        print('writable map of a sealed memfd refused', e.errno)
+    print('read-only map:', mmap.mmap(mfd, 4096, access=mmap.ACCESS_READ)[:2])
+
+    with mp.Pool(2) as pool:
+        print('pool:', sum(pool.map(square, range(100))))
+    q = mp.Queue()
+    proc = mp.Process(target=q.put, args=('queued',))
+    proc.start()
+    print('queue:', q.get())
+    proc.join()
+    value = mp.Value('i', 0)
+    procs = [mp.Process(target=add, args=(value, 200)) for _ in range(3)]
+    for x in procs:
+        x.start()
+    for x in procs:
+        x.join()
+    print('value:', value.value)
+    shm = shared_memory.SharedMemory(create=True, size=16)
+    shm.buf[:3] = b'abc'
+    other = shared_memory.SharedMemory(shm.name)
+    print('shared_memory:', bytes(other.buf[:3]))
+    other.close()
+    shm.close()
+    shm.unlink()
+
+    db = os.path.join(d, 'w.db')
+    a = sqlite3.connect(db)
+    print('journal:', a.execute('pragma journal_mode=wal').fetchone()[0])
+    a.execute('create table t(x)')
+    a.executemany('insert into t values (?)', [(i,) for i in range(50)])
+    a.commit()
+    b = sqlite3.connect(db)
+    print('wal rows:', b.execute('select count(*), sum(x) from t').fetchone())
+    a.close()
+    b.close()
+    import shutil
+    shutil.rmtree(d)
+PYTHON
+)
+lower_native=$(mktemp /tmp/litebox-lower-XXXXXX)
+lower_box=$(mktemp /tmp/litebox-lower-XXXXXX)
+printf 'lower layer text' > "$lower_native"
+printf 'lower layer text' > "$lower_box"
+native=$(/usr/bin/python3 -c "$script" "$lower_native" 2>&1)
+out=$("$run" --rootfs-dir / -- /usr/bin/python3 -c "$script" "$lower_box" 2>&1 | quiet)
+if [ "$out" = "$native" ]; then
+    echo "ok: writable shared mappings, multiprocessing and sqlite WAL as native"
+else
+    fail "shared mapping script printed:
+$out
+natively:
+$native"
+fi
+[ "$(cat "$lower_box")" = "lower layer text" ] && echo "ok: the host file under the overlay is unchanged" ||
+    fail "the box changed the host file: $(cat "$lower_box")"
+rm -f "$lower_native" "$lower_box"
 
 exit $failures

@@ -137,7 +137,7 @@ public:
             } else {
                 st.size = static_cast<std::int64_t>(d.size);
             }
-            st.blocks = static_cast<std::int64_t>(d.pages.size() * (tmpfs_page_size / 512));
+            st.blocks = static_cast<std::int64_t>(stored_bytes(d) / 512);
             st.access_time = d.atime;
             st.modify_time = d.mtime;
             st.change_time = d.ctime;
@@ -268,10 +268,14 @@ public:
         return m_shared->state.with_lock([&](TmpfsCounters& c) -> Result<void> {
             Data& d = data(c);
             if ((d.seals & seal::seal) != 0) return Errno::perm;
+            // The host object enforces the seals on guest mappings (and refuses seal::write while
+            // one is writable, as Linux does).
+            if (d.store) LITEBOX_TRY(d.store->add_seals(seals & seal::all));
             d.seals |= seals & seal::all;
             return ok();
         });
     }
+    Result<std::shared_ptr<SharedStore>> shared_store(const SharedStoreFactory& factory) override;
 
     // ---- extended attributes -----------------------------------------------------------------
     Result<std::vector<std::byte>> getxattr(std::string_view name) override {
@@ -330,7 +334,8 @@ private:
         std::weak_ptr<TmpfsNode> parent;
         bool removed = false;
         // regular files
-        std::map<std::uint64_t, PoolPage<P>> pages;
+        std::map<std::uint64_t, PoolPage<P>> pages;  // empty once the bytes live in `store`
+        std::shared_ptr<SharedStore> store;          // see Inode::shared_store
         std::uint64_t size = 0;
         std::uint32_t seals = seal::seal;  // a file made by name can never be sealed (as Linux's shmem)
         // symlinks
@@ -345,8 +350,44 @@ private:
         return m_self.lock();
     }
 
-    std::uint64_t charged_bytes() const noexcept {
-        return m_data.pages.size() * tmpfs_page_size + m_data.target.size() + m_data.xattr_bytes;
+    /// Copies the file's bytes at `offset` into `out` (within the size; holes read as zeros).
+    static void copy_pages(const Data& d, std::span<std::byte> out, std::uint64_t offset) noexcept {
+        std::size_t done = 0;
+        auto page = d.pages.lower_bound(offset / tmpfs_page_size);
+        while (done < out.size()) {
+            const std::uint64_t pos = offset + done;
+            const std::uint64_t index = pos / tmpfs_page_size;
+            const std::size_t in_page = static_cast<std::size_t>(pos % tmpfs_page_size);
+            const std::size_t chunk = std::min<std::size_t>(out.size() - done, tmpfs_page_size - in_page);
+            while (page != d.pages.end() && page->first < index) ++page;
+            if (page != d.pages.end() && page->first == index) {
+                std::memcpy(out.data() + done, page->second.get() + in_page, chunk);
+            } else {
+                std::memset(out.data() + done, 0, chunk);
+            }
+            done += chunk;
+        }
+    }
+    /// Whole pages covering `size` bytes, in bytes (what a SharedStore of that size is charged).
+    static std::uint64_t whole_pages(std::uint64_t size) noexcept {
+        return (size / tmpfs_page_size + (size % tmpfs_page_size != 0 ? 1 : 0)) * tmpfs_page_size;
+    }
+    /// The bytes of file data charged to the quota: stored pages, or the store's whole size.
+    static std::uint64_t stored_bytes(const Data& d) noexcept {
+        return d.store ? whole_pages(d.size) : d.pages.size() * tmpfs_page_size;
+    }
+    std::uint64_t charged_bytes() const noexcept { return stored_bytes(m_data) + m_data.target.size() + m_data.xattr_bytes; }
+    /// Charges the growth of a store-backed file from `old_size` to `new_size` (ENOSPC beyond the
+    /// quota), or releases what a shrink frees.
+    Result<void> recharge_store(TmpfsCounters& c, std::uint64_t old_size, std::uint64_t new_size) const {
+        const std::uint64_t before = whole_pages(old_size), after = whole_pages(new_size);
+        if (after > before) {
+            if (after - before > m_shared->quota.max_bytes - std::min(m_shared->quota.max_bytes, c.bytes_used)) return Errno::nospc;
+            c.bytes_used += after - before;
+        } else {
+            c.bytes_used -= std::min(c.bytes_used, before - after);
+        }
+        return ok();
     }
 
     static void insert_entry(Data& d, std::string_view name, std::shared_ptr<TmpfsNode> node) {

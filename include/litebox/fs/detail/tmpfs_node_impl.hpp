@@ -155,21 +155,11 @@ Result<std::size_t> TmpfsNode<P>::read(std::span<std::byte> out, std::uint64_t o
     return m_shared->state.with_lock([&](TmpfsCounters& c) -> Result<std::size_t> {
         Data& d = data(c);
         if (offset >= d.size || out.empty()) return std::size_t{0};
-        const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), d.size - offset));
-        std::size_t done = 0;
-        auto page = d.pages.lower_bound(offset / tmpfs_page_size);
-        while (done < n) {
-            const std::uint64_t pos = offset + done;
-            const std::uint64_t index = pos / tmpfs_page_size;
-            const std::size_t in_page = static_cast<std::size_t>(pos % tmpfs_page_size);
-            const std::size_t chunk = std::min<std::size_t>(n - done, tmpfs_page_size - in_page);
-            while (page != d.pages.end() && page->first < index) ++page;
-            if (page != d.pages.end() && page->first == index) {
-                std::memcpy(out.data() + done, page->second.get() + in_page, chunk);
-            } else {
-                std::memset(out.data() + done, 0, chunk);
-            }
-            done += chunk;
+        std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), d.size - offset));
+        if (d.store) {
+            LITEBOX_TRY_ASSIGN(n, d.store->read(out.first(n), offset));
+        } else {
+            copy_pages(d, out.first(n), offset);
         }
         // relatime: update atime when it is not newer than mtime/ctime, or a day old.
         if (!time_before(d.mtime, d.atime) || !time_before(d.ctime, d.atime) || now.seconds - d.atime.seconds >= 24 * 3600) d.atime = now;
@@ -192,6 +182,20 @@ Result<std::size_t> TmpfsNode<P>::write_locked(TmpfsCounters& c, std::span<const
         in = in.first(static_cast<std::size_t>(limit - offset));
     }
     const std::uint64_t end = offset + in.size();
+    if (d.store) {
+        const std::uint64_t old_size = d.size;
+        if (end > old_size) LITEBOX_TRY(recharge_store(c, old_size, end));
+        if (auto stored = d.store->write(in, offset); !stored) {
+            if (end > old_size) {
+                (void)recharge_store(c, end, old_size);
+                (void)d.store->resize(old_size);  // a failed write must not leave the file longer
+            }
+            return stored.error();
+        }
+        if (end > d.size) d.size = end;
+        d.mtime = d.ctime = now;
+        return in.size();
+    }
     const std::uint64_t first = offset / tmpfs_page_size;
     const std::uint64_t last = (end - 1) / tmpfs_page_size;
     // Count the pages this write must allocate, and check the quota before touching anything.
@@ -246,7 +250,13 @@ Result<void> TmpfsNode<P>::truncate(std::uint64_t length) {
     return m_shared->state.with_lock([&](TmpfsCounters& c) -> Result<void> {
         Data& d = data(c);
         if ((length < d.size && (d.seals & seal::shrink) != 0) || (length > d.size && (d.seals & seal::grow) != 0)) return Errno::perm;
-        if (length < d.size) {
+        if (d.store) {
+            LITEBOX_TRY(recharge_store(c, d.size, length));
+            if (auto resized = d.store->resize(length); !resized) {
+                (void)recharge_store(c, length, d.size);
+                return resized.error();
+            }
+        } else if (length < d.size) {
             const std::uint64_t keep = (length + tmpfs_page_size - 1) / tmpfs_page_size;  // pages [0, keep)
             std::uint64_t freed = 0;
             for (auto it = d.pages.lower_bound(keep); it != d.pages.end();) {
@@ -274,6 +284,7 @@ Result<std::uint64_t> TmpfsNode<P>::seek_data(std::uint64_t offset, bool hole) {
     return m_shared->state.with_lock([&](TmpfsCounters& c) -> Result<std::uint64_t> {
         Data& d = data(c);
         if (offset >= d.size) return Errno::nxio;
+        if (d.store) return hole ? d.size : offset;  // a store has no holes we can see
         const std::uint64_t index = offset / tmpfs_page_size;
         auto it = d.pages.lower_bound(index);
         if (!hole) {
@@ -290,6 +301,37 @@ Result<std::uint64_t> TmpfsNode<P>::seek_data(std::uint64_t offset, bool hole) {
         }
         const std::uint64_t at = std::max(offset, expect * tmpfs_page_size);
         return std::min(at, d.size);
+    });
+}
+
+template <platform::RawMutexProvider P>
+Result<std::shared_ptr<SharedStore>> TmpfsNode<P>::shared_store(const SharedStoreFactory& factory) {
+    if (!this->is_regular()) return Errno::opnotsupp;
+    return m_shared->state.with_lock([&](TmpfsCounters& c) -> Result<std::shared_ptr<SharedStore>> {
+        Data& d = data(c);
+        if (d.store) return d.store;
+        if (!factory) return Errno::nodata;
+        // The store is charged its whole size (a mapping may touch any page); the pages it replaces
+        // are given back once their bytes are in it.
+        const std::uint64_t pages_before = d.pages.size() * tmpfs_page_size;
+        const std::uint64_t need = whole_pages(d.size);
+        if (need > pages_before && need - pages_before > m_shared->quota.max_bytes - std::min(m_shared->quota.max_bytes, c.bytes_used))
+            return Errno::nospc;
+        LITEBOX_TRY_ASSIGN(auto store, factory());
+        if (!store) return Errno::nomem;
+        LITEBOX_TRY(store->resize(d.size));
+        for (const auto& [index, page] : d.pages) {
+            const std::uint64_t at = index * tmpfs_page_size;
+            if (at >= d.size) break;
+            const auto length = static_cast<std::size_t>(std::min<std::uint64_t>(tmpfs_page_size, d.size - at));
+            LITEBOX_TRY(store->write(std::span<const std::byte>(page.get(), length), at));
+        }
+        if (d.seals != 0 && d.seals != seal::seal) LITEBOX_TRY(store->add_seals(d.seals & ~seal::seal));
+        if ((d.seals & seal::seal) != 0 && d.seals != seal::seal) LITEBOX_TRY(store->add_seals(seal::seal));
+        c.bytes_used = c.bytes_used - std::min(c.bytes_used, pages_before) + need;
+        d.pages.clear();
+        d.store = std::move(store);
+        return d.store;
     });
 }
 

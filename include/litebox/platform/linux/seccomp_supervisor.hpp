@@ -173,6 +173,20 @@ public:
         m_continue = true;
         return ok();
     }
+    /// As map_from, for a writable MAP_SHARED mapping of a box file whose bytes live in
+    /// `memfd` (fs::SharedStore, MemfdStore): the guest may write into it, which is the point --
+    /// the box reads and writes the same memfd. Refused (Errno::acces) unless `memfd` is a memfd
+    /// (it supports seals), so that no host file is ever mapped writable into a guest.
+    [[nodiscard]] Result<void> map_shared_from(int memfd) noexcept {
+        if (m_call.nr != SYS_mmap) return Errno::inval;
+        if ((m_call.args[3] & MAP_ANONYMOUS) != 0) return Errno::inval;
+        if (::fcntl(memfd, F_GET_SEALS) < 0) return Errno::acces;
+        const auto number = static_cast<std::uint32_t>(m_call.args[4]);
+        if (number > static_cast<std::uint32_t>(INT32_MAX)) return Errno::badf;
+        LITEBOX_TRY(m_listener.add_fd(m_call.id, memfd, static_cast<int>(number), /*cloexec=*/true, /*send=*/false));
+        m_continue = true;
+        return ok();
+    }
     /// Whether the reply is CONTINUE (after a successful map_from).
     [[nodiscard]] bool continues() const noexcept { return m_continue; }
 

@@ -136,6 +136,11 @@ public:
     Result<std::size_t> read(std::span<std::byte> out, std::uint64_t offset) override { return current()->read(out, offset); }
     Result<std::shared_ptr<const hostfs::HostFileHandle>> host_file() override { return current()->host_file(); }
     Result<std::span<const std::byte>> immutable_contents() override { return current()->immutable_contents(); }
+    Result<std::shared_ptr<SharedStore>> shared_store(const SharedStoreFactory& factory) override {
+        if (!factory) return current()->shared_store(factory);
+        LITEBOX_TRY_ASSIGN(const Ptr upper, copied_up(false));  // the store will be written
+        return upper->shared_store(factory);
+    }
     Result<std::size_t> write(std::span<const std::byte> in, std::uint64_t offset) override {
         LITEBOX_TRY_ASSIGN(const Ptr upper, copied_up(false));
         return upper->write(in, offset);
