@@ -732,6 +732,7 @@ private:
         const bool writable_shared = shared && (prot & prot_write) != 0;
         if (writable_shared && !open->writable()) return neg(Errno::acces);
         if (auto mapped = map_shared_store(thread, *open, writable_shared)) return *mapped;
+        if (auto mapped = map_zero_device(thread, *open, args, writable_shared)) return *mapped;
         if (writable_shared) {
             m_shim.unsupported(SYS_mmap, "MAP_SHARED with PROT_WRITE of a file whose bytes the box does not hold");
             return neg(Errno::nodev);
@@ -751,6 +752,26 @@ private:
         name_mapping((*image)->fd(), *open, *st);
         if (auto mapped = thread.map_from((*image)->fd()); !mapped) return neg(mapped.error());
         return 0;  // the reply is CONTINUE: the kernel maps and answers
+    }
+
+    /// mmap of /dev/zero (a character device 1:5): fresh zeroed memory, as on Linux -- private, or
+    /// shared with the processes that inherit the mapping -- from a new memfd that covers the
+    /// mapping's extent (sparse: pages exist once touched, like anonymous memory). nullopt for any
+    /// other file.
+    std::optional<std::int64_t> map_zero_device(sc::GuestThread& thread, litebox::fd::OpenFile<Platform>& open,
+                                                const sc::SyscallArgs& args, bool writable_shared) {
+        auto st = open.stat();
+        if (!st || !fs::is_char_device(st->mode) || st->represented_device != fs::devices::zero) return std::nullopt;
+        constexpr std::uint64_t page = 4096, user_space_end = 1ULL << 47;
+        const std::uint64_t length = args[1], offset = args[5];
+        if (length == 0 || offset % page != 0) return neg(Errno::inval);
+        if (length > user_space_end || offset > user_space_end - length) return neg(Errno::nomem);
+        auto memory = lp::MemfdStore::create("dev/zero");
+        if (!memory) return neg(memory.error());
+        if (auto sized = (*memory)->resize(offset + length); !sized) return neg(sized.error());
+        auto mapped = writable_shared ? thread.map_shared_from((*memory)->descriptor()) : thread.map_from((*memory)->descriptor());
+        if (!mapped) return neg(mapped.error());
+        return 0;
     }
 
     static bool has_shared_store(litebox::fd::OpenFile<Platform>& open) {

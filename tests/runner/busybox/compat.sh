@@ -179,9 +179,10 @@ fi
 # Writable shared mappings (the file's bytes move into a memfd the box then reads and writes):
 # a mapping shared with a forked child and with a second process that maps the file by name, read()
 # and write() seeing the mapping's bytes, a copied-up file of the read-only lower layer, memfd
-# seals against writable mappings, python's multiprocessing (POSIX semaphores and shared memory in
-# /dev/shm) and sqlite3's WAL mode (its -shm file is a shared mapping): the same script natively
-# and in the box. argv[1] is a file of the host's /tmp that the script changes (a copy each run).
+# seals against writable mappings, /dev/zero mappings (private and shared), python's
+# multiprocessing (POSIX semaphores and shared memory in /dev/shm) and sqlite3's WAL mode (its -shm
+# file is a shared mapping): the same script natively and in the box. argv[1] is a file of the
+# host's /tmp that the script changes (a copy each run).
 script=$(cat <<'PYTHON'
 import fcntl, mmap, multiprocessing as mp, os, sqlite3, sys, tempfile
 from multiprocessing import shared_memory
@@ -246,6 +247,17 @@ if __name__ == '__main__':
     except OSError as e:
         print('writable map of a sealed memfd refused', e.errno)
     print('read-only map:', mmap.mmap(mfd, 4096, access=mmap.ACCESS_READ)[:2])
+
+    zfd = os.open('/dev/zero', os.O_RDWR)
+    zshared = mmap.mmap(zfd, 8192, mmap.MAP_SHARED)
+    zprivate = mmap.mmap(zfd, 4096, mmap.MAP_PRIVATE)
+    pid = os.fork()
+    if pid == 0:
+        zshared[:5] = b'child'
+        zprivate[:5] = b'privt'
+        os._exit(0)
+    os.waitpid(pid, 0)
+    print('/dev/zero:', zshared[:5], zprivate[:5], zshared[8000:8002])
 
     with mp.Pool(2) as pool:
         print('pool:', sum(pool.map(square, range(100))))
