@@ -20,7 +20,9 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -214,7 +216,7 @@ public:
     using SignalThread = std::function<Result<void>(pid_t host_pid, pid_t host_tid, int sig, const siginfo_t* info)>;
 
     Runtime(Platform& platform, std::shared_ptr<fs::FileSystem<Platform>> root, lx::ShimConfig config)
-        : m_box(platform, std::move(root)), m_shim(m_box, std::move(config)) {
+        : m_box(platform, std::move(root)), m_shim(m_box, host_clocks(std::move(config))) {
         // A child's exit raises the host signal in the parent before the parent's wait4 can see
         // the exit (as Linux does); the parent's blocking call is interrupted after the wake-up.
         m_shim.tasks().set_child_exit_notifier([this](int parent, int sig) { return signal_then_interrupt(parent, sig); });
@@ -224,6 +226,9 @@ public:
         // (rt_sigaction runs natively), so the signal is always sent, Linux's default.
         m_shim.tasks().set_child_stop_notifier([this](int parent, int, int, int) { return signal_then_interrupt(parent, SIGCHLD); });
         m_shim.set_maps_source([this](int box_pid) { return maps_text(box_pid); });
+        // The guest's own code runs on host threads: CPU time is the host's accounting of them.
+        m_shim.set_cpu_time_source({[this](int pid) { return host_process_cpu(pid); },
+                                    [this](int pid, int tid) { return host_thread_cpu(pid, tid); }});
         m_shim.set_limit_observer([this](int box_pid, std::uint32_t resource, const lx::abi::rlimit& limit) {
             apply_host_limit(box_pid, resource, limit);
         });
@@ -341,10 +346,15 @@ public:
                 LITEBOX_TRY_ASSIGN(auto loader, file_image(*loader_file.file, loader_file.stat, "litebox-guest"));
                 if (loader->check() != sc::ElfCheck::ok) return Errno::noexec;
                 name_mapping(loader->fd(), exe_path(context, interpreter), loader_file.stat);
-                std::vector<std::string> loader_argv{interpreter, "--argv0", argv.empty() ? path : argv[0], path};
+                // The loader gets the program's real path (symbolic links resolved, as /proc/PID/exe
+                // shows): it takes $ORIGIN from the path it was given, where the kernel would use
+                // the executable's own directory (a link such as /usr/bin/java -> .../bin/java
+                // with RPATH $ORIGIN/../lib).
+                std::string exe = exe_path(context, path);
+                std::vector<std::string> loader_argv{interpreter, "--argv0", argv.empty() ? path : argv[0], exe};
                 for (std::size_t i = 1; i < argv.size(); ++i) loader_argv.push_back(argv[i]);
                 LITEBOX_TRY_ASSIGN(auto image, loader->duplicate());
-                return LoadedProgram{std::move(image), exe_path(context, path), std::move(loader_argv), std::move(argv)};
+                return LoadedProgram{std::move(image), std::move(exe), std::move(loader_argv), std::move(argv)};
             }
             // The whole file is checked once sealed (dynamic only if the head was too short).
             LITEBOX_TRY_ASSIGN(auto prepared, prepare_image(program.file, program.stat, "litebox-guest"));
@@ -509,6 +519,13 @@ public:
         return true;
     }
 
+    /// The temporary signal mask a served wait of host thread `tid` waits with (see
+    /// Supervisor::wait_mask), or nullopt.
+    std::optional<std::uint64_t> wait_mask(pid_t tid) {
+        const std::shared_ptr<Context> context = context_of(tid);
+        return context ? context->thread().temporary_mask() : std::nullopt;
+    }
+
     /// The supervisor's entry point (SyscallHandlerFor<Runtime, GuestThread>).
     std::int64_t handle(sc::GuestThread& thread, int nr, const sc::SyscallArgs& args) {
         const std::shared_ptr<Context> context = context_of(thread.tid());
@@ -527,9 +544,9 @@ public:
         if (!thread.may_block()) {
             if (waits_outside_waiter(*context, nr, args)) return sc::would_block;
             auto& waiter = context->thread().waiter();
-            waiter.interrupt();  // any sleep in the shim fails at once
+            waiter.forbid_sleep(true);  // any sleep in the shim fails at once (EINTR): redone on a waiter thread
             result = m_shim.dispatch(*context, request);
-            waiter.clear_interrupt();
+            waiter.forbid_sleep(false);
             if (result == neg(Errno::intr) && !context->thread().killed()) {
                 (void)context->take_request();
                 return sc::would_block;
@@ -539,14 +556,27 @@ public:
             waiter.clear_interrupt();
             WaiterWaker waker(waiter);
             if (!thread.arm_interrupt(waker)) return restart_code(nr);
+            context->thread().ran_with_temporary_mask.store(false, std::memory_order_relaxed);
             result = m_shim.dispatch(*context, request);
             thread.disarm_interrupt();
-            if (result == neg(Errno::intr) && thread.interrupted()) result = restart_code(nr);
+            // A wait with a temporary mask answers EINTR itself: the signal that ended it may be
+            // one only that mask unblocks, which the host thread's own mask still blocks -- no
+            // handler would run, and the kernel would restart the call for -ERESTARTNOHAND.
+            if (result == neg(Errno::intr) && thread.interrupted() && !context->thread().ran_with_temporary_mask.load(std::memory_order_relaxed))
+                result = restart_code(nr);
         }
         return finish(thread, *context, result);
     }
 
 private:
+    /// futex runs natively, so the host kernel reads the guest's absolute CLOCK_MONOTONIC
+    /// deadlines (pthread_cond_timedwait, sem_clockwait, C++ and Rust timed waits): the served
+    /// clock must be the host's.
+    static lx::ShimConfig host_clocks(lx::ShimConfig config) {
+        config.monotonic_is_platform_clock = true;
+        return config;
+    }
+
     /// What Linux answers for a call a signal interrupted; the kernel then runs the handler and
     /// restarts the call or fails it with EINTR. -ERESTARTNOHAND (-514) for the calls Linux never
     /// restarts after a handler, whatever SA_RESTART says (waits for readiness, sleeps, pause;
@@ -1112,6 +1142,60 @@ private:
             if (!target || !m_signal_thread || !m_signal_thread(target->first, target->second, signal.signo, with)) return;
         }
         if (signal.signo == SIGCONT) continued(process.pid());
+    }
+
+    /// CPU time of box process `box_pid` from the host: the process's CPU clock (every thread, the
+    /// exited ones included), split into user and system time as /proc/PID/stat splits it. Under
+    /// m_mutex: a bound process is unreaped, so its pid is not a reused one.
+    std::optional<lx::Usage> host_process_cpu(int box_pid) {
+        std::lock_guard lock(m_mutex);
+        const auto host = m_box_pid_host.find(box_pid);
+        if (host == m_box_pid_host.end()) return std::nullopt;
+        clockid_t clock{};
+        struct timespec ts {};
+        if (::clock_getcpuclockid(host->second, &clock) != 0 || ::clock_gettime(clock, &ts) != 0) return std::nullopt;
+        const std::int64_t total = static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+        return split_cpu(total, "/proc/" + std::to_string(host->second) + "/stat");
+    }
+    /// CPU time of box thread `box_tid` from the host (/proc/PID/task/TID/schedstat's time on a
+    /// CPU, split like host_process_cpu).
+    std::optional<lx::Usage> host_thread_cpu(int box_pid, int box_tid) {
+        std::lock_guard lock(m_mutex);
+        const auto host = m_box_pid_host.find(box_pid);
+        if (host == m_box_pid_host.end()) return std::nullopt;
+        for (const auto& [host_tid, context] : m_threads) {
+            if (context->tid() != box_tid || context->pid() != box_pid) continue;
+            const std::string task = "/proc/" + std::to_string(host->second) + "/task/" + std::to_string(host_tid);
+            char text[256];
+            if (sc::detail::read_proc_file((task + "/schedstat").c_str(), text, sizeof text) <= 0) return std::nullopt;
+            const long long on_cpu = std::strtoll(text, nullptr, 10);
+            return split_cpu(on_cpu, task + "/stat");
+        }
+        return std::nullopt;
+    }
+    /// `total` ns split into user and system time in the ratio of utime and stime in `stat_path`
+    /// (all user time when it cannot be read or both are 0).
+    static lx::Usage split_cpu(std::int64_t total, const std::string& stat_path) {
+        char text[1024];
+        lx::Usage used{total, 0};
+        if (sc::detail::read_proc_file(stat_path.c_str(), text, sizeof text) <= 0) return used;
+        const char* after = std::strrchr(text, ')');
+        if (after == nullptr) return used;
+        // Fields from the third (state): utime and stime are the 14th and 15th.
+        const char* p = after + 1;
+        long long utime = 0, stime = 0;
+        for (int field = 3; field <= 15 && *p != '\0'; ++field) {
+            while (*p == ' ') ++p;
+            char* end = nullptr;
+            const long long value = std::strtoll(p, &end, 10);
+            if (field == 14) utime = value;
+            if (field == 15) stime = value;
+            while (*p != ' ' && *p != '\0') ++p;
+        }
+        if (utime < 0 || stime < 0 || utime + stime == 0) return used;
+        used.system_ns = static_cast<std::int64_t>(static_cast<long double>(total) * stime / (utime + stime));
+        used.user_ns = total - used.system_ns;
+        return used;
     }
 
     /// The host process and host thread of box thread `tid` (in box process `tgid`, or any process

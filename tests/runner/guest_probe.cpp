@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
 #include <sys/auxv.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -120,6 +123,142 @@ int filemap() {
     say("shared_readonly_ok", shared > 0 ? 1 : shared);
     say("shared_mprotect_write", raw(SYS_mprotect, shared, 4096, PROT_READ | PROT_WRITE));
     say("unserved_fd", raw(SYS_mmap, 0, 4096, PROT_READ, MAP_PRIVATE, 8, 0));
+    return 0;
+}
+
+// Waits whose timing the host kernel and the box must agree on. (1) ppoll, pselect6 and
+// epoll_pwait with a temporary signal mask, while a child writes to the pipe after 100 ms: each
+// sees the byte well before its 5 s timeout (the box must go on serving the child meanwhile). (2) A
+// futex with an absolute CLOCK_MONOTONIC deadline 300 ms ahead, as pthread_cond_timedwait,
+// sem_clockwait and C++'s wait_for make: the host kernel times it against the clock the box
+// serves. (3) pause() in a child returns EINTR once a handled signal arrives.
+long elapsed_ms(const timespec& since) {
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - since.tv_sec) * 1000 + (now.tv_nsec - since.tv_nsec) / 1000000;
+}
+int timed_waits() {
+    const char* names[][2] = {{"ppoll_mask", "ppoll_mask_fast"}, {"pselect_mask", "pselect_mask_fast"},
+                              {"epoll_pwait_mask", "epoll_pwait_mask_fast"}};
+    for (int kind = 0; kind < 3; ++kind) {
+        int fds[2];
+        if (pipe(fds) != 0) return 1;
+        const pid_t child = fork();
+        if (child == 0) {
+            const timespec pause_for{0, 100000000};
+            nanosleep(&pause_for, nullptr);
+            (void)!write(fds[1], "x", 1);
+            _exit(0);
+        }
+        timespec start{};
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        sigset_t empty;
+        sigemptyset(&empty);
+        long rc = -1;
+        if (kind == 0) {
+            pollfd p{fds[0], POLLIN, 0};
+            const timespec limit{5, 0};
+            rc = ppoll(&p, 1, &limit, &empty);
+        } else if (kind == 1) {
+            fd_set readable;
+            FD_ZERO(&readable);
+            FD_SET(fds[0], &readable);
+            const timespec limit{5, 0};
+            rc = pselect(fds[0] + 1, &readable, nullptr, nullptr, &limit, &empty);
+        } else {
+            const int ep = epoll_create1(EPOLL_CLOEXEC);
+            epoll_event ev{};
+            ev.events = EPOLLIN;
+            epoll_ctl(ep, EPOLL_CTL_ADD, fds[0], &ev);
+            epoll_event out{};
+            rc = epoll_pwait(ep, &out, 1, 5000, &empty);
+            close(ep);
+        }
+        say(names[kind][0], rc);
+        say(names[kind][1], elapsed_ms(start) < 2000 ? 1 : 0);
+        waitpid(child, nullptr, 0);
+        close(fds[0]);
+        close(fds[1]);
+    }
+
+    // A signal that only the wait's mask unblocks ends it (GNU make's jobserver: SIGCHLD blocked
+    // except in pselect), for pselect6 and ppoll; the handler has run once the thread unblocks it.
+    static volatile sig_atomic_t sigchld_count = 0;
+    struct sigaction on_child {};
+    on_child.sa_handler = +[](int) { sigchld_count = sigchld_count + 1; };
+    sigaction(SIGCHLD, &on_child, nullptr);
+    sigset_t chld, empty;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigemptyset(&empty);
+    for (int kind = 0; kind < 2; ++kind) {
+        sigprocmask(SIG_BLOCK, &chld, nullptr);
+        sigchld_count = 0;
+        int idle[2];
+        if (pipe(idle) != 0) return 1;
+        const pid_t child = fork();
+        if (child == 0) {
+            const timespec pause_for{0, 100000000};
+            nanosleep(&pause_for, nullptr);
+            _exit(0);
+        }
+        timespec begin{};
+        clock_gettime(CLOCK_MONOTONIC, &begin);
+        const timespec limit{5, 0};
+        long rc;
+        if (kind == 0) {
+            fd_set readable;
+            FD_ZERO(&readable);
+            FD_SET(idle[0], &readable);
+            rc = pselect(idle[0] + 1, &readable, nullptr, nullptr, &limit, &empty);
+        } else {
+            pollfd p{idle[0], POLLIN, 0};
+            rc = ppoll(&p, 1, &limit, &empty);
+        }
+        const int error = errno;
+        say(kind == 0 ? "pselect_sigchld" : "ppoll_sigchld", rc < 0 ? -error : rc);
+        say(kind == 0 ? "pselect_sigchld_fast" : "ppoll_sigchld_fast", elapsed_ms(begin) < 2000 ? 1 : 0);
+        waitpid(child, nullptr, 0);
+        sigprocmask(SIG_UNBLOCK, &chld, nullptr);
+        say(kind == 0 ? "pselect_sigchld_handled" : "ppoll_sigchld_handled", sigchld_count >= 1 ? 1 : 0);
+        close(idle[0]);
+        close(idle[1]);
+    }
+    signal(SIGCHLD, SIG_DFL);
+
+    timespec start{};
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    timespec deadline = start;
+    deadline.tv_nsec += 300000000;
+    if (deadline.tv_nsec >= 1000000000) deadline.tv_nsec -= 1000000000, ++deadline.tv_sec;
+    int word = 0;
+    say("futex_abs_monotonic", raw(SYS_futex, reinterpret_cast<long>(&word), FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, 0,
+                                   reinterpret_cast<long>(&deadline), 0, static_cast<long>(FUTEX_BITSET_MATCH_ANY)));
+    const long waited = elapsed_ms(start);
+    say("futex_abs_waited", waited >= 250 && waited < 3000 ? 1 : 0);
+
+    int ready[2];
+    if (pipe(ready) != 0) return 1;
+    const pid_t child = fork();
+    if (child == 0) {
+        struct sigaction action {};
+        action.sa_handler = +[](int) {};
+        sigaction(SIGUSR1, &action, nullptr);
+        (void)!write(ready[1], "r", 1);
+        const long r = raw(SYS_pause);
+        _exit(r == -EINTR ? 4 : r == -ENOSYS ? 38 : 5);
+    }
+    char byte = 0;
+    (void)!read(ready[0], &byte, 1);
+    int status = 0;
+    for (int i = 0; i < 50; ++i) {
+        const timespec tick{0, 100000000};
+        nanosleep(&tick, nullptr);
+        kill(child, SIGUSR1);
+        if (waitpid(child, &status, WNOHANG) == child) break;
+        if (i == 49) waitpid(child, &status, 0);
+    }
+    say("pause_status", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     return 0;
 }
 
@@ -1004,6 +1143,7 @@ int main(int argc, char** argv) {
     if (strcmp(mode, "vdso") == 0) return vdso();
     if (strcmp(mode, "filemap") == 0) return filemap();
     if (strcmp(mode, "sharedmap") == 0) return sharedmap();
+    if (strcmp(mode, "timed-waits") == 0) return timed_waits();
     if (strcmp(mode, "fork") == 0) return fork_mode();
     if (strcmp(mode, "restart") == 0) return restart_mode();
     if (strcmp(mode, "thread-signal") == 0) return thread_signal_mode();

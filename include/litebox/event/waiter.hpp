@@ -36,8 +36,16 @@ public:
         m_interrupted.store(true, std::memory_order_seq_cst);
         wake();
     }
-    [[nodiscard]] bool interrupt_pending() const noexcept { return m_interrupted.load(std::memory_order_seq_cst); }
+    /// True after interrupt() (until clear_interrupt()) or while sleeping is forbidden.
+    [[nodiscard]] bool interrupt_pending() const noexcept {
+        return m_interrupted.load(std::memory_order_seq_cst) || m_sleep_forbidden.load(std::memory_order_seq_cst);
+    }
     void clear_interrupt() noexcept { m_interrupted.store(false, std::memory_order_seq_cst); }
+    /// While forbidden, every wait fails at once with Errno::intr, as after interrupt(), and
+    /// clear_interrupt() does not lift it. For a runtime that serves a call on a thread that must
+    /// never sleep and redoes the call elsewhere on EINTR: the call itself may clear interrupts (a
+    /// temporary signal mask recomputes the thread's interrupt state), which must not let it sleep.
+    void forbid_sleep(bool forbidden) noexcept { m_sleep_forbidden.store(forbidden, std::memory_order_seq_cst); }
 
     /// Starts a wait: returns the token to pass to sleep().
     [[nodiscard]] std::uint32_t prepare() const noexcept {
@@ -90,6 +98,7 @@ private:
 
     const detail::WakeWordPtr<P> m_wake;  // (wake sequence << 1) | sleeping
     std::atomic<bool> m_interrupted{false};
+    std::atomic<bool> m_sleep_forbidden{false};
 };
 
 /// How a blocking operation may wait: the platform (for its clock), the caller's Waiter (nullptr:

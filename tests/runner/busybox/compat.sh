@@ -313,4 +313,37 @@ fi
     fail "the box changed the host file: $(cat "$lower_box")"
 rm -f "$lower_native" "$lower_box"
 
+# CPU time comes from the host's accounting of the guest's threads (the box serves only system
+# calls, so it cannot count user-mode work itself): process, thread and children's times, through
+# every interface, against the same script natively.
+script=$(cat <<'PYTHON'
+import os, resource, time
+def work():
+    return sum(i * i for i in range(6000000))
+t0, th0 = time.process_time(), time.thread_time()
+work()
+print('process_time', time.process_time() - t0 > 0.1, 'thread_time', time.thread_time() - th0 > 0.1)
+print('clock_gettime', time.clock_gettime(time.CLOCK_PROCESS_CPUTIME_ID) > 0.1, time.clock_gettime(time.CLOCK_THREAD_CPUTIME_ID) > 0.1)
+self_usage = resource.getrusage(resource.RUSAGE_SELF)
+print('rusage self', self_usage.ru_utime + self_usage.ru_stime > 0.1, 'times', os.times().user > 0.1)
+pid = os.fork()
+if pid == 0:
+    work()
+    os._exit(0)
+os.waitpid(pid, 0)
+children = resource.getrusage(resource.RUSAGE_CHILDREN)
+print('children', children.ru_utime + children.ru_stime > 0.1, os.times().children_user > 0.1)
+PYTHON
+)
+native=$(/usr/bin/python3 -c "$script" 2>&1)
+out=$("$run" --rootfs-dir / -- /usr/bin/python3 -c "$script" 2>&1 | quiet)
+if [ "$out" = "$native" ]; then
+    echo "ok: CPU times as native"
+else
+    fail "CPU time script printed:
+$out
+natively:
+$native"
+fi
+
 exit $failures

@@ -112,6 +112,7 @@ inline constexpr FilterRule filter_rules[] = {
     {SYS_rt_sigaction, Disposition::native, Errno{}, "rt_sigaction"},
     {SYS_rt_sigreturn, Disposition::native, Errno{}, "rt_sigreturn"},
     {SYS_rt_sigpending, Disposition::native, Errno{}, "rt_sigpending"},
+    {SYS_pause, Disposition::native, Errno{}, "pause"},  // rt_sigsuspend with the current mask
     {SYS_rt_sigsuspend, Disposition::native, Errno{}, "rt_sigsuspend"},
     {SYS_rt_sigtimedwait, Disposition::native, Errno{}, "rt_sigtimedwait"},
     {SYS_sigaltstack, Disposition::native, Errno{}, "sigaltstack"},

@@ -408,7 +408,7 @@ public:
         // Decide before sending (the thread's mask cannot change while it waits for us), fire only
         // the call captured before the signal went out, so a later call never sees a stale
         // interruption without a pending signal.
-        const bool interrupts = blocked && detail::signal_would_interrupt(pid, tid, sig);
+        const bool interrupts = blocked && detail::signal_would_interrupt(pid, tid, sig, wait_mask(tid));
         const long sent = info != nullptr ? ::syscall(SYS_rt_tgsigqueueinfo, pid, tid, sig, info) : ::syscall(SYS_tgkill, pid, tid, sig);
         if (sent != 0) return detail::last_errno();
         return interrupts ? DeferredInterrupt(std::move(blocked)) : DeferredInterrupt();
@@ -443,7 +443,7 @@ public:
             return Errno::nomem;
         }
         for (const pid_t tid : blocked_tids)
-            if (detail::signal_would_interrupt(pid, tid, sig)) return signal_thread_deferred(pid, tid, sig, info);
+            if (detail::signal_would_interrupt(pid, tid, sig, wait_mask(tid))) return signal_thread_deferred(pid, tid, sig, info);
         if (::syscall(SYS_pidfd_send_signal, process->pidfd.get(), sig, info, 0) != 0) return detail::last_errno();
         return DeferredInterrupt();
     }
@@ -470,6 +470,18 @@ public:
     }
 
 private:
+    /// The temporary mask thread `tid`'s blocked call waits with, when the handler keeps one
+    /// (`std::optional<std::uint64_t> wait_mask(pid_t)`): ppoll, pselect6 and epoll_pwait are served
+    /// while the host thread keeps its own mask, so the call's mask decides what interrupts it.
+    std::optional<std::uint64_t> wait_mask(pid_t tid) {
+        if constexpr (requires(Handler& h) {
+                          { h.wait_mask(tid) } -> std::same_as<std::optional<std::uint64_t>>;
+                      })
+            return m_handler.wait_mask(tid);
+        else
+            return std::nullopt;
+    }
+
     /// The notification loop of one listener: block in RECV, serve, repeat. Only the wake signal
     /// (sent once the initial process is gone), the listener's last task leaving, or a listener
     /// failure ends it.

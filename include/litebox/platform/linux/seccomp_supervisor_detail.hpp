@@ -131,14 +131,16 @@ inline std::optional<SignalState> signal_state(pid_t pid, pid_t tid) noexcept {
 }
 
 /// Whether Linux would interrupt a blocking call of thread `tid` for signal `sig`: the signal is
-/// not blocked by the thread and not ignored (explicitly, or by default like SIGCHLD).
-inline bool signal_would_interrupt(pid_t pid, pid_t tid, int sig) noexcept {
+/// not blocked by the thread (or by `wait_mask`, the call's temporary mask, which replaces the
+/// thread's while a ppoll/pselect6/epoll_pwait waits) and not ignored (explicitly, or by default
+/// like SIGCHLD).
+inline bool signal_would_interrupt(pid_t pid, pid_t tid, int sig, std::optional<std::uint64_t> wait_mask = std::nullopt) noexcept {
     if (sig <= 0 || sig > 64) return false;
     if (sig == SIGKILL) return true;
     const auto state = signal_state(pid, tid);
     if (!state) return false;
     const std::uint64_t bit = std::uint64_t{1} << (sig - 1);
-    if (sig != SIGSTOP && (state->blocked & bit) != 0) return false;
+    if (sig != SIGSTOP && (wait_mask.value_or(state->blocked) & bit) != 0) return false;
     if ((state->ignored & bit) != 0) return false;
     if ((state->caught & bit) != 0) return true;
     switch (sig) {  // default action "ignore": no interruption

@@ -22,6 +22,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -108,7 +109,7 @@ public:
           m_config(std::move(config)),
           m_tasks(m_config),
           m_tracer(m_config.trace, m_config.log_unsupported),
-          m_boot(box.now()),
+          m_boot(boot_instant(box.now(), m_config.monotonic_is_platform_clock)),
           m_timers(box.platform(), m_boot, m_config.max_posix_timers),
           m_own_vfs(std::move(vfs)),
           m_vfs(m_own_vfs ? m_own_vfs.get() : &box.fs()),
@@ -223,12 +224,56 @@ public:
     /// STACK, CPU), which the shim only records. Set it before the first guest runs.
     using LimitObserver = std::function<void(int pid, std::uint32_t resource, const abi::rlimit& limit)>;
     void set_limit_observer(LimitObserver observer) { m_limit_observer = std::move(observer); }
+
+    /// CPU time from the host's accounting, for a runtime whose guests run their own code on host
+    /// threads the shim never sees (litebox-run): the time box process `pid` (all its threads,
+    /// those gone included) or its thread `tid` used, or nullopt to use the shim's own accounting
+    /// (Thread::user_ns and system_ns). Set before any guest runs.
+    struct CpuTimeSource {
+        std::function<std::optional<Usage>(int pid)> process;
+        std::function<std::optional<Usage>(int pid, int tid)> thread;
+    };
+    void set_cpu_time_source(CpuTimeSource source) { m_cpu_time_source = std::move(source); }
+    /// CPU time `process` has used (RUSAGE_SELF, times(), CLOCK_PROCESS_CPUTIME_ID).
+    [[nodiscard]] Usage process_cpu(Process<P>& process) {
+        if (m_cpu_time_source.process) {
+            if (auto used = m_cpu_time_source.process(process.pid())) return *used;
+        }
+        return process.usage();
+    }
+    /// CPU time `thread` has used (RUSAGE_THREAD, CLOCK_THREAD_CPUTIME_ID).
+    [[nodiscard]] Usage thread_cpu(Thread<P>& thread) {
+        if (m_cpu_time_source.thread) {
+            if (auto used = m_cpu_time_source.thread(thread.process().pid(), thread.tid())) return *used;
+        }
+        return Usage{thread.user_ns.load(), thread.system_ns.load()};
+    }
+    /// Before `process` exits: its final CPU time from the host (what its parent's wait and
+    /// RUSAGE_CHILDREN then count), replacing the shim's accounting.
+    void record_final_cpu(Process<P>& process) {
+        if (!m_cpu_time_source.process) return;
+        const auto used = m_cpu_time_source.process(process.pid());
+        if (!used) return;
+        process.state().with_lock([&](auto& st) {
+            st.exited_threads = *used;
+            for (const auto& thread : st.threads) thread->user_ns.store(0), thread->system_ns.store(0);
+        });
+    }
     [[nodiscard]] const LimitObserver& limit_observer() const noexcept { return m_limit_observer; }
 
 private:
+    /// The instant the guest's monotonic clock reads 0 (ShimConfig::monotonic_is_platform_clock).
+    static Instant boot_instant(Instant now, bool platform_clock) {
+        if constexpr (std::is_default_constructible_v<Instant>) {
+            if (platform_clock) return Instant{};
+        }
+        return now;
+    }
+
     LiteBox<P>* m_box;
     ShimConfig m_config;
     LimitObserver m_limit_observer;
+    CpuTimeSource m_cpu_time_source;
     ProcessTable<P> m_tasks;
     Tracer<P> m_tracer;
     Instant m_boot;

@@ -92,6 +92,7 @@ template <typename P>
 SyscallResult sys_exit_group(ThreadContext<P>& t, const SyscallRequest& r) {
     const std::int32_t code = r.i32(0);
     t.set_request(ExitRequest{exit_wait_status(code), true, t.thread().clear_child_tid.load(std::memory_order_relaxed)});
+    t.kernel().record_final_cpu(t.process());
     t.kernel().tasks().exit_group(t.process(), exit_wait_status(code));  // closes the descriptors
     return 0;
 }

@@ -67,6 +67,14 @@ struct ShimConfig {
     /// container's limit binds its root). Only a runtime whose guests own real address spaces can
     /// enforce it (Kernel::set_limit_observer); litebox-run applies it to every guest process.
     std::uint64_t max_address_space = ~std::uint64_t{0};
+    /// The guest's CLOCK_MONOTONIC and CLOCK_BOOTTIME read the platform's clock itself -- the time
+    /// since its Instant{} origin (for MonotonicInstant on Linux: the host's CLOCK_MONOTONIC) --
+    /// instead of counting from the box's start. A runtime whose guests let the host kernel
+    /// interpret monotonic deadlines (litebox-run: futex runs natively, and glibc passes it
+    /// absolute CLOCK_MONOTONIC deadlines computed from the served clock_gettime) needs the two
+    /// clocks to agree. The box's uptime (/proc/uptime, sysinfo, start times) then counts from
+    /// that origin too. Ignored for platforms whose Instant has no default origin.
+    bool monotonic_is_platform_clock = false;
     /// Bytes of argv plus environ execve accepts (ARG_MAX-like).
     std::size_t max_exec_strings_bytes = 2u << 20;
     /// Print every syscall strace-style through the platform's debug log.

@@ -77,9 +77,9 @@ SyscallResult sys_getrusage(ThreadContext<P>& t, const SyscallRequest& r) {
     const std::int32_t who = r.i32(0);
     const std::uintptr_t address = r.ptr(1);
     Usage usage;
-    if (who == abi::rusage_self) usage = t.process().usage();
+    if (who == abi::rusage_self) usage = t.kernel().process_cpu(t.process());
     else if (who == abi::rusage_children) usage = t.process().state().with_lock([](auto& st) { return st.reaped_children; });
-    else if (who == abi::rusage_thread) usage = Usage{t.thread().user_ns.load(), t.thread().system_ns.load()};
+    else if (who == abi::rusage_thread) usage = t.kernel().thread_cpu(t.thread());
     else return Errno::inval;
     LITEBOX_TRY(Guest<P>::write(address, wait_detail::to_rusage(usage)));
     return 0;
@@ -89,7 +89,7 @@ template <typename P>
 SyscallResult sys_times(ThreadContext<P>& t, const SyscallRequest& r) {
     const std::uintptr_t address = r.ptr(0);
     constexpr std::int64_t ns_per_tick = 1'000'000'000 / abi::clock_ticks_per_second;
-    const Usage self = t.process().usage();
+    const Usage self = t.kernel().process_cpu(t.process());
     const Usage children = t.process().state().with_lock([](auto& st) { return st.reaped_children; });
     const abi::tms out{self.user_ns / ns_per_tick, self.system_ns / ns_per_tick, children.user_ns / ns_per_tick,
                        children.system_ns / ns_per_tick};

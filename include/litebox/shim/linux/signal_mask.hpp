@@ -14,10 +14,12 @@ public:
     ScopedSignalMask(ThreadContext<P>& t, std::optional<std::uint64_t> mask) : m_thread(&t) {
         if (!mask) return;
         m_previous = t.thread().signals().with_lock([&](auto& ts) { return std::exchange(ts.blocked, *mask & ~unblockable_signals); });
+        t.thread().set_temporary_mask(*mask & ~unblockable_signals);
         t.kernel().tasks().refresh_interrupt_hint(t.thread());
     }
     ~ScopedSignalMask() {
         if (!m_previous) return;
+        m_thread->thread().set_temporary_mask(std::nullopt);
         m_thread->thread().signals().with_lock([&](auto& ts) { ts.blocked = *m_previous; });
         m_thread->kernel().tasks().refresh_interrupt_hint(m_thread->thread());
     }

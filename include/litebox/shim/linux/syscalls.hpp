@@ -54,7 +54,7 @@ namespace litebox::shim::linux_abi {
     X(31, shmctl, sys_nosys, enosys, "?", "") \
     X(32, dup, sys_dup, supported, "f", "") \
     X(33, dup2, sys_dup2, supported, "ff", "") \
-    X(34, pause, sys_nosys, enosys, "?", "") \
+    X(34, pause, sys_nosys, runtime, "", "waits for a signal: the runtime delivers signals, so it waits on the host") \
     X(35, nanosleep, sys_nanosleep, supported, "pp", "") \
     X(36, getitimer, sys_getitimer, partial, "dp", "ITIMER_VIRTUAL, ITIMER_PROF: always disarmed (CPU time is not seen)") \
     X(37, alarm, sys_alarm, supported, "u", "") \
@@ -148,9 +148,9 @@ namespace litebox::shim::linux_abi {
     X(125, capget, sys_nosys, enosys, "?", "") \
     X(126, capset, sys_nosys, enosys, "?", "") \
     X(127, rt_sigpending, sys_rt_sigpending, supported, "pu", "") \
-    X(128, rt_sigtimedwait, sys_nosys, enosys, "?", "") \
+    X(128, rt_sigtimedwait, sys_nosys, runtime, "pppu", "waits for a signal: the runtime delivers signals, so it waits on the host") \
     X(129, rt_sigqueueinfo, sys_nosys, enosys, "?", "") \
-    X(130, rt_sigsuspend, sys_nosys, enosys, "?", "") \
+    X(130, rt_sigsuspend, sys_nosys, runtime, "pu", "waits for a signal: the runtime delivers signals, so it waits on the host") \
     X(131, sigaltstack, sys_nosys, runtime, "pp", "address space and thread state: the runtime handles it") \
     X(132, utime, sys_nosys, enosys, "?", "") \
     X(133, mknod, sys_mknod, supported, "smx", "") \

@@ -109,6 +109,21 @@ public:
     /// sched_setaffinity's mask of box CPUs (0: all of them); a new thread or process starts with
     /// its creator's. Reported back only: where the thread runs is the platform's business.
     std::atomic<std::uint64_t> affinity{0};
+    /// The temporary signal mask of the wait in progress (ppoll, pselect6, epoll_pwait), if any:
+    /// a runtime whose host thread keeps its own mask meanwhile decides with it whether a signal
+    /// ends the wait. `ran_with_temporary_mask` tells the runtime afterwards that the call had one.
+    [[nodiscard]] std::optional<std::uint64_t> temporary_mask() const noexcept {
+        if (!m_temporary_mask_active.load(std::memory_order_acquire)) return std::nullopt;
+        return m_temporary_mask.load(std::memory_order_acquire);
+    }
+    void set_temporary_mask(std::optional<std::uint64_t> mask) noexcept {
+        if (mask) {
+            m_temporary_mask.store(*mask, std::memory_order_release);
+            ran_with_temporary_mask.store(true, std::memory_order_release);
+        }
+        m_temporary_mask_active.store(mask.has_value(), std::memory_order_release);
+    }
+    std::atomic<bool> ran_with_temporary_mask{false};
 
     /// True when a signal may be deliverable or the thread was told to exit: blocking calls in
     /// the shim return EINTR. Recomputed by the signal code under the signal locks.
@@ -143,6 +158,8 @@ private:
     sync::Mutex<P, Signals> m_signals;
     sync::Mutex<P, std::string> m_name;
     std::atomic<bool> m_interrupt_hint{false};
+    std::atomic<std::uint64_t> m_temporary_mask{0};
+    std::atomic<bool> m_temporary_mask_active{false};
     std::atomic<bool> m_killed{false};
 };
 

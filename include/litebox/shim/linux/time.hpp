@@ -38,13 +38,13 @@ std::int64_t read_clock(ThreadContext<P>& t, ClockKind kind) {
         return since.has_value() ? since.value().count() : -since.backwards_by().count();
     }
     case ClockKind::monotonic: return t.kernel().uptime().count();
-    case ClockKind::thread_cpu: return t.thread().user_ns.load() + t.thread().system_ns.load();
+    case ClockKind::thread_cpu: {
+        const Usage used = t.kernel().thread_cpu(t.thread());
+        return used.user_ns + used.system_ns;
+    }
     case ClockKind::process_cpu: {
-        return t.process().state().with_lock([](auto& st) {
-            std::int64_t total = st.exited_threads.user_ns + st.exited_threads.system_ns;
-            for (const auto& thread : st.threads) total += thread->user_ns.load() + thread->system_ns.load();
-            return total;
-        });
+        const Usage used = t.kernel().process_cpu(t.process());
+        return used.user_ns + used.system_ns;
     }
     }
     return 0;
