@@ -93,6 +93,20 @@ Result<std::size_t> file_step(std::optional<std::uint64_t>& offset, Side& blocke
     if (n.has_value() && offset) *offset += *n;
     return n;
 }
+
+/// File, device or socket `in` -> pipe `out` (whose pipe is `out_pipe`): up to `length` bytes,
+/// read at `offset` (advanced) when it is set. Used by splice and by sendfile into a pipe.
+template <typename P>
+SyscallResult file_to_pipe(ThreadContext<P>& t, fd::OpenFile<P>& in, std::optional<std::uint64_t>& offset, fd::OpenFile<P>& out,
+                           ipc::Pipe<P>& out_pipe, std::uint64_t length, bool nonblock) {
+    return splice_detail::move(t, length, in, in.nonblocking(), out, nonblock || out.nonblocking(),
+                               [&](std::span<std::byte> piece, Side& blocked) {
+        blocked = Side::output;  // a full pipe, unless the source has nothing yet
+        return out_pipe.fill_from(piece, [&](std::span<std::byte> room) {
+            return file_step(offset, blocked, Side::input, [&] { return offset ? in.pread(room, *offset) : in.read(room); });
+        });
+    });
+}
 }  // namespace splice_detail
 
 template <typename P>
@@ -136,14 +150,7 @@ SyscallResult sys_splice(ThreadContext<P>& t, const SyscallRequest& r) {
     }
     if (out_pipe != nullptr) {  // file or socket -> pipe
         return splice_detail::at_offset(in_address, *in, length, [&](std::optional<std::uint64_t>& offset) {
-            return splice_detail::move(t, length, *in, in->nonblocking(), *out, nonblock || out->nonblocking(),
-                                       [&](std::span<std::byte> piece, Side& blocked) {
-                blocked = Side::output;  // a full pipe, unless the source has nothing yet
-                return out_pipe->fill_from(piece, [&](std::span<std::byte> room) {
-                    return splice_detail::file_step(offset, blocked, Side::input,
-                                                    [&] { return offset ? in->pread(room, *offset) : in->read(room); });
-                });
-            });
+            return splice_detail::file_to_pipe(t, *in, offset, *out, *out_pipe, length, nonblock);
         });
     }
     return Errno::inval;

@@ -60,7 +60,7 @@ namespace litebox::shim::linux_abi {
     X(37, alarm, sys_alarm, supported, "u", "") \
     X(38, setitimer, sys_setitimer, partial, "dpp", "ITIMER_VIRTUAL, ITIMER_PROF: arming is EINVAL (CPU time is not seen); disarming works") \
     X(39, getpid, sys_getpid, supported, "", "") \
-    X(40, sendfile, sys_sendfile, supported, "ffpu", "") \
+    X(40, sendfile, sys_sendfile, supported, "ffpu", "input: a regular file, /dev/zero, /dev/full, /dev/random, /dev/urandom, or a socket into a pipe (EINVAL otherwise, as Linux)") \
     X(41, socket, sys_socket, partial, "ddd", "AF_UNIX and AF_INET (TCP, UDP); AF_INET6 and others: EAFNOSUPPORT; SOCK_RAW: EPERM") \
     X(42, connect, sys_connect, supported, "fpd", "") \
     X(43, accept, sys_accept, supported, "fpp", "") \
