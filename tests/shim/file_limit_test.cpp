@@ -1,4 +1,4 @@
-// sendfile's input rules (copy.hpp), through raw syscalls.
+// sendfile's input rules (copy.hpp) and RLIMIT_FSIZE (file_size_limit.hpp), through raw syscalls.
 #include <string>
 
 #include "shim_fixture.hpp"
@@ -45,7 +45,20 @@ struct Calls {
         REQUIRE(f.call(lx::nr::fstat, fd, st) == 0);
         return f.mem.get<lx::abi::stat>(st).st_size;
     }
+    void set_fsize(std::uint64_t soft) {
+        const auto lim = f.mem.allocate(sizeof(lx::abi::rlimit));
+        f.mem.put(lim, lx::abi::rlimit{soft, lx::abi::rlim_infinity});
+        REQUIRE(f.call(lx::nr::setrlimit, lx::abi::rlimit_fsize, lim) == 0);
+    }
+    /// The signals pending for the thread, in delivery order (taken).
+    std::vector<int> signals() {
+        std::vector<int> out;
+        while (auto s = f.init->dequeue_signal()) out.push_back(s->first);
+        return out;
+    }
 };
+const std::vector<int> none{};
+const std::vector<int> xfsz{lx::abi::sigxfsz};
 }  // namespace
 
 TEST_CASE("sendfile from a pipe, FIFO, socket, directory or /dev/null is EINVAL and takes nothing", "[shim][file]") {
@@ -152,4 +165,130 @@ TEST_CASE("sendfile and copy_file_range keep the input's bytes the output did no
     CHECK(f.call(lx::nr::sendfile, out, src, one, std::uint64_t(INT64_MAX)) == err(Errno::inval));
     CHECK(f.call(lx::nr::sendfile, out, src, one, std::uint64_t(INT64_MAX) - 1) == 9);
     CHECK(f.mem.get<std::int64_t>(one) == 10);
+}
+
+TEST_CASE("RLIMIT_FSIZE: writes stop at the soft limit; past it EFBIG and SIGXFSZ", "[shim][file][resource]") {
+    ShimFixture<> f;
+    Calls c{f};
+    const auto g = c.open("/g");
+    const std::string big(300, 'a');
+    c.set_fsize(100);
+    CHECK(c.write(g, big) == 100);  // straddles: cut at the limit, no signal
+    CHECK(c.signals() == none);
+    CHECK(c.size(g) == 100);
+    CHECK(c.write(g, "b") == err(Errno::fbig));
+    CHECK(c.signals() == xfsz);
+    CHECK(c.write(g, "") == 0);  // nothing to write: no check
+    CHECK(f.call(lx::nr::pwrite64, g, f.mem.put_string("x"), 0, 5000) == 0);
+    CHECK(c.signals() == none);
+    CHECK(f.call(lx::nr::pwrite64, g, f.mem.put_string("12345"), 5, 99) == 1);
+    CHECK(f.call(lx::nr::pwrite64, g, f.mem.put_string("12345"), 5, 100) == err(Errno::fbig));
+    CHECK(f.call(lx::nr::pwrite64, g, f.mem.put_string("12345"), 5, INT64_MAX) == err(Errno::fbig));
+    CHECK(c.signals() == std::vector<int>{lx::abi::sigxfsz});  // one pending signal, however often sent
+    CHECK(c.size(g) == 100);
+
+    // writev: the vector is cut where the limit falls.
+    REQUIRE(f.call(lx::nr::lseek, g, 95, 0) == 95);
+    const auto vec = f.mem.allocate(32);
+    f.mem.put(vec, lx::abi::iovec{f.mem.put_string("1234"), 4});
+    f.mem.put(vec + 16, lx::abi::iovec{f.mem.put_string("5678"), 4});
+    CHECK(f.call(lx::nr::writev, g, vec, 2) == 5);
+    CHECK(f.call(lx::nr::pwritev, g, vec, 2, 98) == 2);
+    CHECK(f.call(lx::nr::pwrite64, g, f.mem.put_string("z"), 1, 0) == 1);  // below the limit: fine
+
+    // O_APPEND writes at the end of the file, wherever the offset is.
+    const auto a = c.open("/g", of::write_only | of::append);
+    REQUIRE(f.call(lx::nr::lseek, a, 0, 0) == 0);
+    CHECK(c.write(a, "x") == err(Errno::fbig));
+    CHECK(c.signals() == xfsz);
+
+    // Pipes and sockets are not limited.
+    const auto [pr, pw] = c.pipe();
+    CHECK(c.write(pw, big) == 300);
+    const auto [sa, sb] = c.socketpair();
+    CHECK(c.write(sa, big) == 300);
+    CHECK(c.signals() == none);
+
+    // Raising the limit lets writes through again.
+    c.set_fsize(lx::abi::rlim_infinity);
+    CHECK(c.write(g, big) == 300);
+    CHECK(c.signals() == none);
+    c.set_fsize(0);
+    CHECK(c.write(c.open("/h"), "") == 0);
+    CHECK(c.write(c.open("/h"), "1") == err(Errno::fbig));
+    CHECK(c.signals() == xfsz);
+}
+
+TEST_CASE("RLIMIT_FSIZE: truncate, ftruncate and fallocate may not grow a file past it", "[shim][file][resource]") {
+    ShimFixture<> f;
+    Calls c{f};
+    const auto g = c.open("/g");
+    REQUIRE(c.write(g, std::string(200, 'a')) == 200);
+    c.set_fsize(100);
+    CHECK(f.call(lx::nr::ftruncate, g, 150) == 0);  // shrinking is always allowed
+    CHECK(f.call(lx::nr::ftruncate, g, 150) == 0);  // and so is keeping the size
+    CHECK(f.call(lx::nr::ftruncate, g, 151) == err(Errno::fbig));
+    CHECK(c.signals() == xfsz);
+    CHECK(f.call(lx::nr::ftruncate, g, 50) == 0);
+    CHECK(f.call(lx::nr::ftruncate, g, 100) == 0);
+    CHECK(f.call(lx::nr::ftruncate, g, 101) == err(Errno::fbig));
+    CHECK(f.call(lx::nr::ftruncate, g, INT64_MAX) == err(Errno::fbig));
+    CHECK(c.signals() == xfsz);
+    const auto path = f.mem.put_string("/g");
+    CHECK(f.call(lx::nr::truncate, path, 101) == err(Errno::fbig));
+    CHECK(c.signals() == xfsz);
+    CHECK(f.call(lx::nr::truncate, path, 10) == 0);
+    CHECK(f.call(lx::nr::truncate, f.mem.put_string("/missing"), 101) == err(Errno::noent));  // lookup first
+    CHECK(c.signals() == none);
+    CHECK(c.size(g) == 10);
+    CHECK(f.call(lx::nr::fallocate, g, 0, 40, 60) == 0);
+    CHECK(c.size(g) == 100);
+    CHECK(f.call(lx::nr::fallocate, g, 0, 90, 11) == err(Errno::fbig));
+    CHECK(f.call(lx::nr::fallocate, g, 0, 100, 1) == err(Errno::fbig));
+    CHECK(c.signals() == xfsz);
+    CHECK(f.call(lx::nr::fallocate, g, 0, 0, 50) == 0);  // inside the file
+    CHECK(c.size(g) == 100);
+}
+
+TEST_CASE("RLIMIT_FSIZE holds sendfile, copy_file_range and splice into a file", "[shim][file][resource]") {
+    ShimFixture<> f;
+    Calls c{f};
+    const auto src = c.open("/src");
+    REQUIRE(c.write(src, std::string(300, 's')) == 300);
+    REQUIRE(f.call(lx::nr::lseek, src, 0, 0) == 0);
+    const auto g = c.open("/g");
+    c.set_fsize(100);
+
+    CHECK(f.call(lx::nr::sendfile, g, src, 0, 300) == 100);
+    CHECK(c.position(src) == 100);  // the input keeps what was not written
+    CHECK(f.call(lx::nr::sendfile, g, src, 0, 300) == err(Errno::fbig));
+    CHECK(c.position(src) == 100);
+    CHECK(c.signals() == xfsz);
+    const auto off = c.offset(0);
+    CHECK(f.call(lx::nr::sendfile, g, src, off, 300) == err(Errno::fbig));
+    CHECK(f.mem.get<std::int64_t>(off) == 0);
+    REQUIRE(f.call(lx::nr::lseek, g, 50, 0) == 50);
+    CHECK(f.call(lx::nr::sendfile, g, src, off, 300) == 50);
+    CHECK(f.mem.get<std::int64_t>(off) == 50);
+    CHECK(c.signals() == xfsz);  // from the EFBIG above only
+
+    const auto in_off = c.offset(0), out_off = c.offset(60);
+    CHECK(f.call(lx::nr::copy_file_range, src, in_off, g, out_off, 300, 0) == 40);
+    CHECK(f.mem.get<std::int64_t>(in_off) == 40);
+    CHECK(f.mem.get<std::int64_t>(out_off) == 100);
+    CHECK(c.signals() == none);
+    CHECK(f.call(lx::nr::copy_file_range, src, in_off, g, out_off, 300, 0) == err(Errno::fbig));
+    CHECK(f.mem.get<std::int64_t>(in_off) == 40);
+    CHECK(c.signals() == xfsz);
+
+    REQUIRE(f.call(lx::nr::ftruncate, g, 0) == 0);
+    REQUIRE(f.call(lx::nr::lseek, g, 0, 0) == 0);
+    const auto [pr, pw] = c.pipe();
+    REQUIRE(c.write(pw, std::string(300, 'p')) == 300);
+    CHECK(f.call(lx::nr::splice, pr, 0, g, 0, 300, 0) == 100);
+    CHECK(f.call(lx::nr::splice, pr, 0, g, 0, 300, 0) == err(Errno::fbig));
+    CHECK(f.call(lx::nr::splice, pr, 0, g, c.offset(100), 300, 0) == err(Errno::fbig));
+    CHECK(c.signals() == xfsz);
+    CHECK(c.read(pr).size() == 200);  // the pipe kept what the file did not take
+    CHECK(c.size(g) == 100);
 }

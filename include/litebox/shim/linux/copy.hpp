@@ -8,9 +8,11 @@
 // end would pass the largest offset. Into a pipe it moves like
 // splice (splice_detail::file_to_pipe). Otherwise no input byte is lost when the output takes
 // fewer or fails: an input read at its file offset is moved back by what was not written, an
-// explicit offset advances only by what was written.
+// explicit offset advances only by what was written. Writes into regular files are held to
+// RLIMIT_FSIZE (file_size_limit.hpp).
 #pragma once
 
+#include "file_size_limit.hpp"
 #include "fs_common.hpp"
 #include "splice.hpp"
 
@@ -33,7 +35,10 @@ SyscallResult copy(ThreadContext<P>& t, fd::OpenFile<P>& in, std::optional<std::
         }
         if (*got == 0) break;
         const auto data = std::span<const std::byte>(chunk.first(*got));
-        Result<std::size_t> put = out_offset ? out.pwrite(data, *out_offset) : out.write(data);
+        const Result<std::uint64_t> allowed = limit_write(t, out, out_offset, data.size());
+        Result<std::size_t> put = !allowed.has_value() ? Result<std::size_t>(allowed.error())
+                                  : out_offset        ? out.pwrite(data.first(static_cast<std::size_t>(*allowed)), *out_offset)
+                                                      : out.write(data.first(static_cast<std::size_t>(*allowed)));
         const std::size_t taken = put.has_value() ? std::min(*put, *got) : 0;
         // The input keeps what the output did not take: at the file offset, it moves back.
         if (in_offset) *in_offset += taken;
