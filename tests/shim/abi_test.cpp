@@ -169,6 +169,7 @@ TEST_CASE("ABI constants match the host's headers", "[shim][abi]") {
     CHECK(abi::cld_killed == CLD_KILLED);
     CHECK(abi::sigchld == SIGCHLD);
     CHECK(abi::sigpipe == SIGPIPE);
+    CHECK(abi::sigxfsz == SIGXFSZ);
     CHECK(abi::sigwinch == SIGWINCH);
     CHECK(abi::sigsys == SIGSYS);
     CHECK(abi::sa_restart == SA_RESTART);

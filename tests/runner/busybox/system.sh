@@ -40,3 +40,15 @@ sleep 0.6
 kill $worker
 wait $worker 2>/dev/null
 echo "worker ended: $?"
+# ulimit -f (RLIMIT_FSIZE, 512-byte blocks in ash): a write that straddles the limit is cut at it,
+# the next one fails with EFBIG and SIGXFSZ kills the writer; also through >> (at the end of the
+# file) and truncate; shrinking and pipes are not limited; with SIGXFSZ ignored, dd sees EFBIG.
+( ulimit -f 1; ulimit -f; dd if=/dev/zero of=fsize.out bs=1k count=4 2>/dev/null; echo "dd: $?" )
+ls -l fsize.out | awk '{ print "size " $5 }'
+( ulimit -f 1; echo more >> fsize.out ); echo "append: $?"
+( ulimit -f 1; truncate -s 4096 fsize.out ); echo "truncate: $?"
+( ulimit -f 1; truncate -s 100 fsize.out; echo "shrink: $?"; dd if=/dev/zero bs=1k count=4 2>/dev/null | cat > /dev/null; echo "pipe: $?" )
+ls -l fsize.out | awk '{ print "size " $5 }'
+( ulimit -f 1; trap '' XFSZ; dd if=/dev/zero of=fsize.out bs=1k count=4 2>&1; echo "ignored: $?" )
+ls -l fsize.out | awk '{ print "size " $5 }'
+rm -f fsize.out

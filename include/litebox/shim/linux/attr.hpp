@@ -1,7 +1,9 @@
 // File attributes: access/faccessat/faccessat2, chmod family, chown family, truncate/ftruncate,
-// fallocate (mode 0), fsync/fdatasync/sync/syncfs, utimensat.
+// fallocate (mode 0), fsync/fdatasync/sync/syncfs, utimensat. Growing a regular file past
+// RLIMIT_FSIZE is EFBIG with SIGXFSZ (file_size_limit.hpp).
 #pragma once
 
+#include "file_size_limit.hpp"
 #include "fs_common.hpp"
 
 namespace litebox::shim::linux_abi {
@@ -81,7 +83,16 @@ SyscallResult sys_truncate(ThreadContext<P>& t, const SyscallRequest& r) {
     const std::int64_t length = r.i64(1);
     LITEBOX_TRY_ASSIGN(auto path, path_argument(t, abi::at_fdcwd, r.ptr(0)));
     if (length < 0) return Errno::inval;
-    LITEBOX_TRY(t.kernel().vfs().truncate(fs_credentials(t), path.base, path.path, static_cast<std::uint64_t>(length)));
+    const fs::Credentials credentials = fs_credentials(t);
+    if (static_cast<std::uint64_t>(length) > file_size_limit(t)) {
+        // Growing past RLIMIT_FSIZE: EFBIG, but only for a call that would otherwise be allowed.
+        const Result<fd::Stat> s = t.kernel().vfs().stat(credentials, path.base, path.path);
+        if (s.has_value() && fs::is_regular(s->mode) && s->size < length) {
+            LITEBOX_TRY(t.kernel().vfs().access(credentials, path.base, path.path, 2, abi::at_eaccess));  // W_OK
+            LITEBOX_TRY(limit_new_size(t, s->size, static_cast<std::uint64_t>(length)));
+        }
+    }
+    LITEBOX_TRY(t.kernel().vfs().truncate(credentials, path.base, path.path, static_cast<std::uint64_t>(length)));
     return 0;
 }
 template <typename P>
@@ -90,6 +101,10 @@ SyscallResult sys_ftruncate(ThreadContext<P>& t, const SyscallRequest& r) {
     if (length < 0) return Errno::inval;
     LITEBOX_TRY_ASSIGN(auto file, t.files().get(r.i32(0)));
     if (!file->writable()) return Errno::inval;
+    if (static_cast<std::uint64_t>(length) > file_size_limit(t)) {
+        const Result<fd::Stat> s = file->stat();
+        if (s.has_value() && fs::is_regular(s->mode)) LITEBOX_TRY(limit_new_size(t, s->size, static_cast<std::uint64_t>(length)));
+    }
     LITEBOX_TRY(file->truncate(static_cast<std::uint64_t>(length)));
     return 0;
 }
@@ -110,7 +125,10 @@ SyscallResult sys_fallocate(ThreadContext<P>& t, const SyscallRequest& r) {
     if ((s.mode & fd::mode::type_mask) == fd::mode::fifo) return Errno::spipe;
     if ((s.mode & fd::mode::type_mask) == fd::mode::directory) return Errno::isdir;
     if ((s.mode & fd::mode::type_mask) != fd::mode::regular) return Errno::nodev;
-    if (offset + length > s.size) LITEBOX_TRY(file->truncate(static_cast<std::uint64_t>(offset + length)));
+    if (offset + length > s.size) {
+        LITEBOX_TRY(limit_new_size(t, s.size, static_cast<std::uint64_t>(offset + length)));
+        LITEBOX_TRY(file->truncate(static_cast<std::uint64_t>(offset + length)));
+    }
     return 0;
 }
 

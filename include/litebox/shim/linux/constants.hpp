@@ -125,6 +125,7 @@ inline constexpr int sigtstp = 20;
 inline constexpr int sigttin = 21;
 inline constexpr int sigttou = 22;
 inline constexpr int sigurg = 23;
+inline constexpr int sigxfsz = 25;
 inline constexpr int sigwinch = 28;
 inline constexpr int sigsys = 31;
 inline constexpr int signal_count = 64;  // _NSIG: signals are 1..64

@@ -1,10 +1,12 @@
 // Data syscalls on descriptors: read, write, readv, writev, pread64, pwrite64, preadv, pwritev,
 // lseek. Reads and writes at the file offset block (interruptibly) through the event layer unless
 // the description is non-blocking: a read waits for the first chunk only, a write goes on until
-// every byte is accepted (Linux's pipe and stream semantics).
+// every byte is accepted (Linux's pipe and stream semantics). A write to a regular file is held to
+// RLIMIT_FSIZE (file_size_limit.hpp).
 #pragma once
 
 #include "../../event/blocking.hpp"
+#include "file_size_limit.hpp"
 #include "io.hpp"
 
 namespace litebox::shim::linux_abi {
@@ -37,6 +39,14 @@ template <typename P>
 SyscallResult write_segments(ThreadContext<P>& t, std::int32_t descriptor, Result<std::vector<Segment>> segments, std::int64_t offset) {
     LITEBOX_TRY_ASSIGN(auto file, writable_file(t, descriptor));
     LITEBOX_TRY(segments);
+    std::uint64_t total = 0;
+    for (const Segment& s : *segments) total += s.length;  // at most max_rw_count (checked_segments)
+    const auto position = offset >= 0 ? std::optional<std::uint64_t>(static_cast<std::uint64_t>(offset)) : std::nullopt;
+    LITEBOX_TRY_ASSIGN(std::uint64_t allowed, limit_write(t, *file, position, total));
+    for (Segment& s : *segments) {  // a write that straddles RLIMIT_FSIZE ends at it
+        s.length = std::min(s.length, allowed);
+        allowed -= s.length;
+    }
     return transfer_from_guest(t, *segments, [&](std::span<const std::byte> chunk, std::uint64_t so_far) -> Result<std::size_t> {
         if (offset >= 0) return file->pwrite(chunk, static_cast<std::uint64_t>(offset) + so_far);
         return event::write(t.wait_context(), *file, chunk);

@@ -1,5 +1,6 @@
 // Resource limits and usage: getrlimit, setrlimit, prlimit64, getrusage, times. RLIMIT_NOFILE is
-// enforced through the descriptor table; RLIMIT_AS never rises above ShimConfig::max_address_space;
+// enforced through the descriptor table; RLIMIT_FSIZE by the writes to regular files
+// (file_size_limit.hpp); RLIMIT_AS never rises above ShimConfig::max_address_space;
 // the other limits are recorded and reported, and a runtime with real guest address spaces is told
 // of every change (Kernel::set_limit_observer) to apply the ones the host enforces.
 #pragma once

@@ -8,6 +8,7 @@
 // tee, either end's), and for the other end as its own O_NONBLOCK says. EPIPE posts SIGPIPE. One
 // call moves at most ShimConfig::max_splice_bytes, in bounce-buffer chunks under the pipe's lock,
 // so no byte taken from one end is lost when the other takes fewer. tee copies at most one chunk.
+// Writes into a regular file are held to RLIMIT_FSIZE (file_size_limit.hpp).
 #pragma once
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 
 #include "../../event/blocking.hpp"
 #include "../../ipc/pipe.hpp"
+#include "file_size_limit.hpp"
 #include "io.hpp"
 
 namespace litebox::shim::linux_abi {
@@ -93,6 +95,20 @@ Result<std::size_t> file_step(std::optional<std::uint64_t>& offset, Side& blocke
     if (n.has_value() && offset) *offset += *n;
     return n;
 }
+
+/// File, device or socket `in` -> pipe `out` (whose pipe is `out_pipe`): up to `length` bytes,
+/// read at `offset` (advanced) when it is set. Used by splice and by sendfile into a pipe.
+template <typename P>
+SyscallResult file_to_pipe(ThreadContext<P>& t, fd::OpenFile<P>& in, std::optional<std::uint64_t>& offset, fd::OpenFile<P>& out,
+                           ipc::Pipe<P>& out_pipe, std::uint64_t length, bool nonblock) {
+    return splice_detail::move(t, length, in, in.nonblocking(), out, nonblock || out.nonblocking(),
+                               [&](std::span<std::byte> piece, Side& blocked) {
+        blocked = Side::output;  // a full pipe, unless the source has nothing yet
+        return out_pipe.fill_from(piece, [&](std::span<std::byte> room) {
+            return file_step(offset, blocked, Side::input, [&] { return offset ? in.pread(room, *offset) : in.read(room); });
+        });
+    });
+}
 }  // namespace splice_detail
 
 template <typename P>
@@ -127,23 +143,18 @@ SyscallResult sys_splice(ThreadContext<P>& t, const SyscallRequest& r) {
         return splice_detail::at_offset(out_address, *out, length, [&](std::optional<std::uint64_t>& offset) {
             return splice_detail::move(t, length, *in, nonblock || in->nonblocking(), *out, out->nonblocking(),
                                        [&](std::span<std::byte> piece, Side& blocked) {
-                return in_pipe->drain_to(piece, [&](std::span<const std::byte> data) {
+                return in_pipe->drain_to(piece, [&](std::span<const std::byte> data) -> Result<std::size_t> {
+                    LITEBOX_TRY_ASSIGN(const std::uint64_t allowed, limit_write(t, *out, offset, data.size()));
+                    const auto part = data.first(static_cast<std::size_t>(allowed));
                     return splice_detail::file_step(offset, blocked, Side::output,
-                                                    [&] { return offset ? out->pwrite(data, *offset) : out->write(data); });
+                                                    [&] { return offset ? out->pwrite(part, *offset) : out->write(part); });
                 });
             });
         });
     }
     if (out_pipe != nullptr) {  // file or socket -> pipe
         return splice_detail::at_offset(in_address, *in, length, [&](std::optional<std::uint64_t>& offset) {
-            return splice_detail::move(t, length, *in, in->nonblocking(), *out, nonblock || out->nonblocking(),
-                                       [&](std::span<std::byte> piece, Side& blocked) {
-                blocked = Side::output;  // a full pipe, unless the source has nothing yet
-                return out_pipe->fill_from(piece, [&](std::span<std::byte> room) {
-                    return splice_detail::file_step(offset, blocked, Side::input,
-                                                    [&] { return offset ? in->pread(room, *offset) : in->read(room); });
-                });
-            });
+            return splice_detail::file_to_pipe(t, *in, offset, *out, *out_pipe, length, nonblock);
         });
     }
     return Errno::inval;

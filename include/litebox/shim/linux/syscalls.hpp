@@ -60,7 +60,7 @@ namespace litebox::shim::linux_abi {
     X(37, alarm, sys_alarm, supported, "u", "") \
     X(38, setitimer, sys_setitimer, partial, "dpp", "ITIMER_VIRTUAL, ITIMER_PROF: arming is EINVAL (CPU time is not seen); disarming works") \
     X(39, getpid, sys_getpid, supported, "", "") \
-    X(40, sendfile, sys_sendfile, supported, "ffpu", "") \
+    X(40, sendfile, sys_sendfile, supported, "ffpu", "input: a regular file, /dev/zero, /dev/full, /dev/random, /dev/urandom, or a socket into a pipe (EINVAL otherwise, as Linux)") \
     X(41, socket, sys_socket, partial, "ddd", "AF_UNIX and AF_INET (TCP, UDP); AF_INET6 and others: EAFNOSUPPORT; SOCK_RAW: EPERM") \
     X(42, connect, sys_connect, supported, "fpd", "") \
     X(43, accept, sys_accept, supported, "fpp", "") \
@@ -117,7 +117,7 @@ namespace litebox::shim::linux_abi {
     X(94, lchown, sys_lchown, supported, "sdd", "") \
     X(95, umask, sys_umask, supported, "m", "") \
     X(96, gettimeofday, sys_gettimeofday, supported, "pp", "") \
-    X(97, getrlimit, sys_getrlimit, partial, "dp", "RLIMIT_NOFILE enforced; RLIMIT_AS under a box ceiling; others recorded and passed to the runtime (litebox-run applies AS, DATA, STACK, CPU)") \
+    X(97, getrlimit, sys_getrlimit, partial, "dp", "RLIMIT_NOFILE and RLIMIT_FSIZE enforced; RLIMIT_AS under a box ceiling; others recorded and passed to the runtime (litebox-run applies AS, DATA, STACK, CPU)") \
     X(98, getrusage, sys_getrusage, partial, "dp", "only CPU times the runtime accounts") \
     X(99, sysinfo, sys_sysinfo, partial, "p", "load averages are 0; memory from the box configuration") \
     X(100, times, sys_times, partial, "p", "only CPU times the runtime accounts") \
@@ -180,7 +180,7 @@ namespace litebox::shim::linux_abi {
     X(157, prctl, sys_prctl, partial, "dxxxx", "PR_SET/GET_NAME, PDEATHSIG (recorded), DUMPABLE, NO_NEW_PRIVS, GET_SECCOMP; others EINVAL") \
     X(158, arch_prctl, sys_nosys, runtime, "xp", "address space and thread state: the runtime handles it") \
     X(159, adjtimex, sys_nosys, enosys, "?", "") \
-    X(160, setrlimit, sys_setrlimit, partial, "dp", "RLIMIT_NOFILE enforced; RLIMIT_AS under a box ceiling; others recorded and passed to the runtime (litebox-run applies AS, DATA, STACK, CPU)") \
+    X(160, setrlimit, sys_setrlimit, partial, "dp", "RLIMIT_NOFILE and RLIMIT_FSIZE enforced; RLIMIT_AS under a box ceiling; others recorded and passed to the runtime (litebox-run applies AS, DATA, STACK, CPU)") \
     X(161, chroot, sys_nosys, enosys, "?", "") \
     X(162, sync, sys_sync, supported, "", "") \
     X(163, acct, sys_nosys, enosys, "?", "") \
@@ -322,7 +322,7 @@ namespace litebox::shim::linux_abi {
     X(299, recvmmsg, sys_recvmmsg, partial, "fpuxp", "entries after the first never wait (as MSG_WAITFORONE)") \
     X(300, fanotify_init, sys_nosys, enosys, "?", "") \
     X(301, fanotify_mark, sys_nosys, enosys, "?", "") \
-    X(302, prlimit64, sys_prlimit64, partial, "ddpp", "RLIMIT_NOFILE enforced; RLIMIT_AS under a box ceiling; others recorded and passed to the runtime (litebox-run applies AS, DATA, STACK, CPU)") \
+    X(302, prlimit64, sys_prlimit64, partial, "ddpp", "RLIMIT_NOFILE and RLIMIT_FSIZE enforced; RLIMIT_AS under a box ceiling; others recorded and passed to the runtime (litebox-run applies AS, DATA, STACK, CPU)") \
     X(303, name_to_handle_at, sys_nosys, enosys, "?", "") \
     X(304, open_by_handle_at, sys_nosys, enosys, "?", "") \
     X(305, clock_adjtime, sys_nosys, enosys, "?", "") \
