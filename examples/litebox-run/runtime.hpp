@@ -537,6 +537,11 @@ public:
             case SYS_tgkill:
                 return tgkill(*context, static_cast<std::int32_t>(args[0]), static_cast<std::int32_t>(args[1]),
                               static_cast<std::int32_t>(args[2]));
+            case SYS_rt_sigqueueinfo:
+                return sigqueueinfo(*context, -1, static_cast<std::int32_t>(args[0]), static_cast<std::int32_t>(args[1]), args[2]);
+            case SYS_rt_tgsigqueueinfo:
+                return sigqueueinfo(*context, static_cast<std::int32_t>(args[0]), static_cast<std::int32_t>(args[1]),
+                                    static_cast<std::int32_t>(args[2]), args[3]);
             case SYS_mmap: return map_file(thread, *context, args);  // the filter lets anonymous mmap run natively
             default: break;
         }
@@ -1083,6 +1088,34 @@ private:
         bool any = false;
         for (const int target : targets) any = raise_in(target, sig) || any;
         return any || targets.empty() ? 0 : neg(Errno::srch);
+    }
+
+    /// rt_sigqueueinfo (tgid -1: to process `id`) and rt_tgsigqueueinfo (to thread `id` of process
+    /// `tgid`): the signal goes with the guest's siginfo, as Linux sends it -- si_signo set to
+    /// `sig`, and a non-negative si_code (or SI_TKILL) refused with EPERM unless the target is the
+    /// caller's own process (only the kernel may claim those codes; sigqueue uses SI_QUEUE).
+    std::int64_t sigqueueinfo(Context& context, std::int32_t tgid, std::int32_t id, std::int32_t sig, std::uintptr_t address) {
+        if (sig < 0 || sig > 64) return neg(Errno::inval);
+        auto read = lx::Guest<Platform>::template read<siginfo_t>(address);
+        if (!read) return neg(read.error());
+        siginfo_t info = *read;
+        const int target_process = tgid == -1 ? id : tgid;
+        if ((info.si_code >= 0 || info.si_code == SI_TKILL) && target_process != context.pid()) return neg(Errno::perm);
+        info.si_signo = sig;
+        if (tgid == -1) {
+            if (id <= 0) return neg(Errno::srch);
+            if (auto checked = m_shim.tasks().kill(context.process(), id, 0); !checked) return neg(checked.error());
+            if (sig == 0) return 0;
+            return raise_in(id, sig, &info) ? 0 : neg(Errno::srch);
+        }
+        if (tgid <= 0 || id <= 0) return neg(Errno::inval);
+        if (auto checked = m_shim.tasks().kill_thread(context.process(), tgid, id, 0); !checked) return neg(checked.error());
+        if (sig == 0) return 0;
+        std::lock_guard signal_lock(m_signal_mutex);
+        const auto target = host_thread_of(tgid, id);
+        if (!target || !m_signal_thread) return neg(Errno::srch);
+        if (auto sent = m_signal_thread(target->first, target->second, sig, &info); !sent) return neg(sent.error());
+        return 0;
     }
 
     /// The live box processes of process group `group`.

@@ -262,6 +262,43 @@ int timed_waits() {
     return 0;
 }
 
+// sigqueue and pthread_sigqueue carry their value and SI_QUEUE to the handler; a forged
+// non-negative si_code to another process is refused (EPERM), as on Linux.
+volatile sig_atomic_t queued_code = 0, queued_value = 0, queued_count = 0;
+int sigqueue_mode() {
+    struct sigaction action {};
+    action.sa_sigaction = +[](int, siginfo_t* info, void*) {
+        queued_code = info->si_code;
+        queued_value = info->si_value.sival_int;
+        queued_count = queued_count + 1;
+    };
+    action.sa_flags = SA_SIGINFO;
+    sigaction(SIGUSR1, &action, nullptr);
+    union sigval value {};
+    value.sival_int = 42;
+    say("sigqueue", sigqueue(getpid(), SIGUSR1, value));
+    say("sigqueue_code", queued_code);
+    say("sigqueue_value", queued_value);
+    value.sival_int = 7;
+    say("pthread_sigqueue", pthread_sigqueue(pthread_self(), SIGUSR1, value));
+    say("pthread_sigqueue_code", queued_code);
+    say("pthread_sigqueue_value", queued_value);
+    const pid_t parent = getpid();
+    const pid_t child = fork();
+    if (child == 0) {
+        siginfo_t forged {};
+        forged.si_signo = SIGUSR1;
+        forged.si_code = SI_USER;
+        const long r = raw(SYS_rt_sigqueueinfo, parent, SIGUSR1, reinterpret_cast<long>(&forged));
+        _exit(r == -EPERM ? 1 : 2);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    say("forged_code_refused", WIFEXITED(status) && WEXITSTATUS(status) == 1 ? 1 : 0);
+    say("handled", queued_count);
+    return 0;
+}
+
 // A writable shared mapping of box descriptor 7 (the test handler serves it from a MemfdStore): the
 // guest's stores reach the box's copy; descriptor 8 is a host file, which must never be mapped so.
 int sharedmap() {
@@ -1144,6 +1181,7 @@ int main(int argc, char** argv) {
     if (strcmp(mode, "filemap") == 0) return filemap();
     if (strcmp(mode, "sharedmap") == 0) return sharedmap();
     if (strcmp(mode, "timed-waits") == 0) return timed_waits();
+    if (strcmp(mode, "sigqueue") == 0) return sigqueue_mode();
     if (strcmp(mode, "fork") == 0) return fork_mode();
     if (strcmp(mode, "restart") == 0) return restart_mode();
     if (strcmp(mode, "thread-signal") == 0) return thread_signal_mode();

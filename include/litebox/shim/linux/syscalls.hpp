@@ -149,7 +149,7 @@ namespace litebox::shim::linux_abi {
     X(126, capset, sys_nosys, enosys, "?", "") \
     X(127, rt_sigpending, sys_rt_sigpending, supported, "pu", "") \
     X(128, rt_sigtimedwait, sys_nosys, runtime, "pppu", "waits for a signal: the runtime delivers signals, so it waits on the host") \
-    X(129, rt_sigqueueinfo, sys_nosys, enosys, "?", "") \
+    X(129, rt_sigqueueinfo, sys_nosys, runtime, "dSp", "the runtime sends it with the guest's siginfo (litebox-run; ENOSYS in the shim)") \
     X(130, rt_sigsuspend, sys_nosys, runtime, "pu", "waits for a signal: the runtime delivers signals, so it waits on the host") \
     X(131, sigaltstack, sys_nosys, runtime, "pp", "address space and thread state: the runtime handles it") \
     X(132, utime, sys_nosys, enosys, "?", "") \
@@ -317,7 +317,7 @@ namespace litebox::shim::linux_abi {
     X(294, inotify_init1, sys_nosys, enosys, "?", "") \
     X(295, preadv, sys_preadv, supported, "fpdl", "") \
     X(296, pwritev, sys_pwritev, supported, "fpdl", "") \
-    X(297, rt_tgsigqueueinfo, sys_nosys, enosys, "?", "") \
+    X(297, rt_tgsigqueueinfo, sys_nosys, runtime, "ddSp", "the runtime sends it with the guest's siginfo (litebox-run; ENOSYS in the shim)") \
     X(298, perf_event_open, sys_nosys, enosys, "?", "") \
     X(299, recvmmsg, sys_recvmmsg, partial, "fpuxp", "entries after the first never wait (as MSG_WAITFORONE)") \
     X(300, fanotify_init, sys_nosys, enosys, "?", "") \
