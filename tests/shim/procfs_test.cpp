@@ -1,6 +1,8 @@
 // /proc of the Linux shim (procfs.hpp), driven through raw syscalls.
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -439,8 +441,8 @@ TEST_CASE("procfs: global files", "[shim][procfs]") {
     REQUIRE(root.call(lx::nr::sethostname, root.mem.put_string("sandbox"), 7) == 0);
     CHECK(rg.read_file(*root.init, "/proc/sys/kernel/hostname") == "sandbox\n");
     (void)name;
-    CHECK(g.list(*f.init, "/proc/sys") == std::vector<std::string>{"kernel"});
-    CHECK(g.list(*f.init, "/proc/sys/kernel") == std::vector<std::string>{"hostname", "ostype", "osrelease"});
+    CHECK(g.list(*f.init, "/proc/sys") == std::vector<std::string>{"kernel", "vm", "fs"});
+    CHECK(g.list(*f.init, "/proc/sys/kernel") == std::vector<std::string>{"hostname", "ostype", "osrelease", "pid_max", "random"});
 }
 
 TEST_CASE("procfs: uptime advances with the virtual clock; a snapshot per open", "[shim][procfs]") {
@@ -619,4 +621,189 @@ TEST_CASE("sysfs: ShimConfig::mount_sysfs off leaves /sys alone", "[shim][sysfs]
     ShimFixture<> f(config);
     Guest<ShimFixture<>> g{f};
     CHECK(g.read_file(*f.init, "/sys/devices/system/cpu/online") == "errno 2");
+}
+
+namespace {
+/// One line of /proc/<pid>/limits as Linux's proc_pid_limits prints it (printf, independently of
+/// the shim's formatting).
+std::string limit_line(const char* name, const char* soft, const char* hard, const char* unit) {
+    char line[128];
+    if (unit) std::snprintf(line, sizeof line, "%-25s %-20s %-20s %-10s\n", name, soft, hard, unit);
+    else std::snprintf(line, sizeof line, "%-25s %-20s %-20s \n", name, soft, hard);
+    return line;
+}
+}  // namespace
+
+TEST_CASE("procfs: limits shows the process's rlimits in Linux's format; setrlimit shows", "[shim][procfs]") {
+    ShimFixture<> f;
+    Guest<ShimFixture<>> g{f};
+    std::string expected = limit_line("Limit", "Soft Limit", "Hard Limit", "Units");
+    CHECK(expected == "Limit                     Soft Limit           Hard Limit           Units     \n");
+    expected += limit_line("Max cpu time", "unlimited", "unlimited", "seconds");
+    expected += limit_line("Max file size", "unlimited", "unlimited", "bytes");
+    expected += limit_line("Max data size", "unlimited", "unlimited", "bytes");
+    expected += limit_line("Max stack size", "8388608", "unlimited", "bytes");
+    expected += limit_line("Max core file size", "0", "unlimited", "bytes");
+    expected += limit_line("Max resident set", "unlimited", "unlimited", "bytes");
+    expected += limit_line("Max processes", "512", "512", "processes");
+    expected += limit_line("Max open files", "1024", "4096", "files");
+    expected += limit_line("Max locked memory", "8388608", "8388608", "bytes");
+    expected += limit_line("Max address space", "unlimited", "unlimited", "bytes");
+    expected += limit_line("Max file locks", "unlimited", "unlimited", "locks");
+    expected += limit_line("Max pending signals", "512", "512", "signals");
+    expected += limit_line("Max msgqueue size", "819200", "819200", "bytes");
+    expected += limit_line("Max nice priority", "0", "0", nullptr);
+    expected += limit_line("Max realtime priority", "0", "0", nullptr);
+    expected += limit_line("Max realtime timeout", "unlimited", "unlimited", "us");
+    CHECK(g.read_file(*f.init, "/proc/self/limits") == expected);
+    CHECK(expected.find("Max cpu time              unlimited            unlimited            seconds   \n") != std::string::npos);
+
+    // setrlimit(RLIMIT_NOFILE, 256/2048) and RLIMIT_CPU 10/unlimited: both rows follow; a child
+    // inherits them; another process's file shows that process's limits.
+    auto child = f.fork(*f.init);
+    const auto limit = f.mem.allocate(sizeof(lx::abi::rlimit));
+    f.mem.template put<lx::abi::rlimit>(limit, lx::abi::rlimit{256, 2048});
+    REQUIRE(f.call(lx::nr::setrlimit, lx::abi::rlimit_nofile, limit) == 0);
+    f.mem.template put<lx::abi::rlimit>(limit, lx::abi::rlimit{10, lx::abi::rlim_infinity});
+    REQUIRE(f.call(lx::nr::setrlimit, lx::abi::rlimit_cpu, limit) == 0);
+    const auto mine = g.read_file(*f.init, "/proc/1/limits");
+    CHECK(mine.find(limit_line("Max open files", "256", "2048", "files")) != std::string::npos);
+    CHECK(mine.find(limit_line("Max cpu time", "10", "unlimited", "seconds")) != std::string::npos);
+    CHECK(g.read_file(*f.init, "/proc/2/limits") == expected);  // forked before the change
+    auto grandchild = f.fork(*f.init);
+    CHECK(g.read_file(*grandchild, "/proc/self/limits") == mine);
+}
+
+TEST_CASE("procfs: statm, oom_score_adj and cgroup", "[shim][procfs]") {
+    ShimFixture<> f;
+    Guest<ShimFixture<>> g{f};
+    CHECK(g.read_file(*f.init, "/proc/self/statm") == "0 0 0 0 0 0 0\n");  // no memory accounting, as status
+    CHECK(g.read_file(*f.init, "/proc/self/oom_score_adj") == "0\n");
+    CHECK(g.read_file(*f.init, "/proc/1/cgroup") == "0::/\n");
+    CHECK(f.call(lx::nr::open, f.mem.put_string("/proc/self/oom_score_adj"), of::write_only) == err(Errno::rofs));
+}
+
+TEST_CASE("procfs: mountinfo lists the mounts of mounts, in order, with ids and options", "[shim][procfs]") {
+    ShimFixture<> f;
+    Guest<ShimFixture<>> g{f};
+    const auto mounts = split(g.read_file(*f.init, "/proc/self/mounts"), '\n');
+    const auto info = split(g.read_file(*f.init, "/proc/self/mountinfo"), '\n');
+    REQUIRE(!mounts.empty());
+    REQUIRE(info.size() == mounts.size());
+    const std::regex line(R"(^(\d+) (\d+) (\d+):(\d+) / (\S+) (\S+) - (\S+) (\S+) (ro|rw)$)");
+    std::vector<std::string> ids;
+    for (std::size_t i = 0; i < info.size(); ++i) {
+        std::smatch m;
+        INFO(info[i]);
+        REQUIRE(std::regex_match(info[i], m, line));
+        const auto mount = split(mounts[i], ' ');
+        REQUIRE(mount.size() == 6);
+        CHECK(m[5] == mount[1]);  // mount point
+        CHECK(m[6] == mount[3]);  // options
+        CHECK(m[7] == mount[2]);  // type
+        CHECK(m[8] == mount[0]);  // source
+        CHECK(m[9] == mount[3].substr(0, 2));
+        CHECK(m[1] == m[4]);  // the id is the device's minor
+        if (i == 0) {
+            CHECK(m[5] == "/");
+            CHECK(m[2] == m[1]);  // the root mount is its own parent
+        } else {
+            CHECK(std::find(ids.begin(), ids.end(), m[2].str()) != ids.end());  // the parent is listed before
+        }
+        ids.push_back(m[1]);
+    }
+    const auto proc = std::find_if(info.begin(), info.end(), [](const std::string& l) { return l.find(" /proc ") != std::string::npos; });
+    REQUIRE(proc != info.end());
+    CHECK(proc->ends_with(" / /proc ro,nosuid,nodev,noexec - proc proc ro"));
+    // The mount id agrees with fdinfo's mnt_id of a file of that mount.
+    const auto fd = f.call(lx::nr::open, f.mem.put_string("/proc/self/status"), of::read_only);
+    REQUIRE(fd >= 0);
+    const auto fdinfo = g.read_file(*f.init, "/proc/self/fdinfo/" + std::to_string(fd));
+    CHECK(fdinfo.find("mnt_id:\t" + proc->substr(0, proc->find(' ')) + "\n") != std::string::npos);
+}
+
+TEST_CASE("procfs: task/ lists the process's threads, each with its own stat, status and comm", "[shim][procfs]") {
+    ShimFixture<> f;
+    Guest<ShimFixture<>> g{f};
+    CHECK(g.list(*f.init, "/proc/self/task") == std::vector<std::string>{"1"});
+    CHECK(g.list(*f.init, "/proc/1/task/1") == std::vector<std::string>{"stat", "status", "comm"});
+    CHECK(g.read_file(*f.init, "/proc/1/task/1/stat") == g.read_file(*f.init, "/proc/1/stat"));
+    CHECK(g.read_file(*f.init, "/proc/1/task/1/comm") == "init\n");
+    constexpr std::uint64_t thread_flags =
+        lx::abi::clone_vm | lx::abi::clone_fs | lx::abi::clone_files | lx::abi::clone_sighand | lx::abi::clone_thread;
+    REQUIRE(f.call(lx::nr::clone, thread_flags, 0x7000, 0, 0, 0) == 2);
+    auto thread = std::move(std::get<lx::CloneRequest<GuestMemoryPlatform>>(f.init->take_request()).child);
+    REQUIRE(f.call_on(*thread, lx::nr::prctl, 15 /* PR_SET_NAME */, f.mem.put_string("worker")) == 0);
+    CHECK(g.list(*f.init, "/proc/1/task") == std::vector<std::string>{"1", "2"});
+    CHECK(pids_of(g.list(*f.init, "/proc")) == std::vector<std::string>{"1"});  // threads are not processes
+    CHECK(g.read_file(*f.init, "/proc/1/task/2/comm") == "worker\n");
+    CHECK(g.read_file(*f.init, "/proc/1/comm") == "init\n");
+    const auto status = g.read_file(*f.init, "/proc/1/task/2/status");
+    CHECK(status.find("Name:\tworker\n") != std::string::npos);
+    CHECK(status.find("Tgid:\t1\n") != std::string::npos);
+    CHECK(status.find("Pid:\t2\n") != std::string::npos);
+    CHECK(status.find("Threads:\t2\n") != std::string::npos);
+    const auto stat = split(g.read_file(*f.init, "/proc/1/task/2/stat"), ' ');
+    REQUIRE(stat.size() == 52);
+    CHECK(stat[0] == "2");
+    CHECK(stat[1] == "(worker)");
+    CHECK(stat[19] == "2");
+    CHECK(g.read_file(*f.init, "/proc/1/task/3/stat") == "errno 2");
+    CHECK(g.read_file(*f.init, "/proc/1/task/01/stat") == "errno 2");
+    // The thread leaves: its directory goes, and a file opened before reads ESRCH.
+    const auto open_stat = f.call(lx::nr::open, f.mem.put_string("/proc/1/task/2/stat"), of::read_only);
+    REQUIRE(open_stat >= 0);
+    CHECK(f.call_on(*thread, lx::nr::exit, 0) == 0);
+    CHECK(g.list(*f.init, "/proc/1/task") == std::vector<std::string>{"1"});
+    CHECK(g.read_file(*f.init, "/proc/1/task/2/stat") == "errno 2");
+    CHECK(f.call(lx::nr::read, open_stat, f.mem.allocate(16), 16) == err(Errno::srch));
+}
+
+TEST_CASE("procfs: /proc/self lists what it looks up", "[shim][procfs]") {
+    ShimFixture<> f;
+    Guest<ShimFixture<>> g{f};
+    const auto names = g.list(*f.init, "/proc/self");
+    for (const char* name : {"limits", "statm", "mountinfo", "oom_score_adj", "cgroup", "task", "status", "stat", "comm", "mounts"})
+        CHECK(std::find(names.begin(), names.end(), name) != names.end());
+    const auto st = f.mem.allocate(256);
+    for (const auto& name : names) {
+        INFO(name);
+        CHECK(f.call(lx::nr::newfstatat, -100, f.mem.put_string("/proc/self/" + name), st, 0x100 /* AT_SYMLINK_NOFOLLOW */) == 0);
+    }
+    const auto root = g.list(*f.init, "/proc");
+    CHECK(std::find(root.begin(), root.end(), "version") != root.end());
+    for (const auto& name : root) {
+        INFO(name);
+        CHECK(f.call(lx::nr::newfstatat, -100, f.mem.put_string("/proc/" + name), st, 0x100) == 0);
+    }
+}
+
+TEST_CASE("procfs: version, pid_max, random uuid, overcommit_memory, file-max", "[shim][procfs]") {
+    lx::ShimConfig config;
+    config.release = "5.15.0-box";
+    config.version = "#7 SMP PREEMPT Test";
+    config.pid_max = 4096;
+    ShimFixture<> f(config);
+    Guest<ShimFixture<>> g{f};
+    CHECK(g.read_file(*f.init, "/proc/version") == "Linux version 5.15.0-box (litebox) #7 SMP PREEMPT Test\n");
+    CHECK(g.read_file(*f.init, "/proc/sys/kernel/pid_max") == "4096\n");
+    CHECK(g.read_file(*f.init, "/proc/sys/kernel/osrelease") == "5.15.0-box\n");
+    CHECK(g.read_file(*f.init, "/proc/sys/vm/overcommit_memory") == "0\n");
+    CHECK(g.read_file(*f.init, "/proc/sys/fs/file-max") == "1048576\n");
+    CHECK(g.list(*f.init, "/proc/sys/vm") == std::vector<std::string>{"overcommit_memory"});
+    CHECK(g.list(*f.init, "/proc/sys/fs") == std::vector<std::string>{"file-max"});
+    CHECK(g.list(*f.init, "/proc/sys/kernel/random") == std::vector<std::string>{"uuid"});
+    const std::regex uuid(R"(^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\n$)");
+    const auto a = g.read_file(*f.init, "/proc/sys/kernel/random/uuid");
+    const auto b = g.read_file(*f.init, "/proc/sys/kernel/random/uuid");
+    CHECK(std::regex_match(a, uuid));
+    CHECK(std::regex_match(b, uuid));
+    CHECK(a != b);  // fresh per open
+}
+
+TEST_CASE("procfs: no random/uuid without the platform's random source", "[shim][procfs]") {
+    ShimFixture<GuestMemoryPlatformWithoutCrng> f;
+    Guest<ShimFixture<GuestMemoryPlatformWithoutCrng>> g{f};
+    CHECK(g.list(*f.init, "/proc/sys/kernel/random").empty());
+    CHECK(g.read_file(*f.init, "/proc/sys/kernel/random/uuid") == "errno 2");
 }

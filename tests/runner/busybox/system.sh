@@ -52,3 +52,24 @@ ls -l fsize.out | awk '{ print "size " $5 }'
 ( ulimit -f 1; trap '' XFSZ; dd if=/dev/zero of=fsize.out bs=1k count=4 2>&1; echo "ignored: $?" )
 ls -l fsize.out | awk '{ print "size " $5 }'
 rm -f fsize.out
+# /proc/<pid>/limits has Linux's layout and shows the process's own limits (set here, so that
+# both sides agree); /proc/version names the release uname reports; task/ lists the shell's one
+# thread; mountinfo lists the mounts of mounts in the same order; statm has its 7 fields; a
+# random uuid is fresh per read.
+head -1 /proc/self/limits
+wc -l < /proc/self/limits
+( ulimit -n 100; cat /proc/self/limits ) | grep '^Max open files'
+( ulimit -c 0; cat /proc/self/limits ) | grep '^Max core file size'
+grep -c '^Max nice priority         [0-9a-z]* *[0-9a-z]* *$' /proc/self/limits
+grep -c '^Linux version ' /proc/version
+[ "$(cut -d' ' -f3 /proc/version)" = "$(uname -r)" ] && echo version-names-uname-release
+[ "$(ls /proc/$$/task)" = "$$" ] && echo task-lists-the-shell
+[ "$(cat /proc/$$/task/$$/comm)" = "$(cat /proc/$$/comm)" ] && echo task-comm-is-comm
+ls /proc/self/task | grep -c '^[0-9][0-9]*$'
+[ "$(awk '{ print $5 }' /proc/self/mountinfo)" = "$(awk '{ print $2 }' /proc/self/mounts)" ] && echo mountinfo-lists-mounts
+wc -w < /proc/self/statm
+grep -c '^[0-9][0-9]*$' /proc/sys/kernel/pid_max
+u1=$(cat /proc/sys/kernel/random/uuid); u2=$(cat /proc/sys/kernel/random/uuid)
+echo "$u1" | grep -c '^[0-9a-f]\{8\}-[0-9a-f]\{4\}-4[0-9a-f]\{3\}-[89ab][0-9a-f]\{3\}-[0-9a-f]\{12\}$'
+[ "$u1" != "$u2" ] && echo uuid-fresh
+cat /proc/sys/kernel/ostype

@@ -4,8 +4,12 @@
 // Contract:
 // - Tree: /proc/self (symlink to the caller's pid), /proc/mounts (-> self/mounts), cpuinfo,
 //   meminfo (ShimConfig::total_memory_bytes), uptime (Kernel::uptime, the platform clock), loadavg,
-//   stat, filesystems, sys/kernel/{hostname,ostype,osrelease}, and for every box process
-//   /proc/<pid>/{exe,cwd,root,fd/,fdinfo/,cmdline,environ,status,stat,comm,mounts}, and
+//   stat, filesystems, version (ShimConfig release/version), sys/kernel/{hostname,ostype,osrelease,
+//   pid_max}, sys/kernel/random/uuid (only with a CrngProvider: a fresh UUID per open),
+//   sys/vm/overcommit_memory ("0"), sys/fs/file-max (fd::max_descriptor_limit), and for every box
+//   process /proc/<pid>/{exe,cwd,root,fd/,fdinfo/,cmdline,environ,status,stat,comm,mounts,
+//   mountinfo,limits,statm,oom_score_adj,cgroup}, task/<tid>/{stat,status,comm} for each live
+//   thread, and
 //   /proc/<pid>/maps when the runtime set Kernel::set_maps_source (the shim has no address spaces
 //   of its own; without a source the entry does not exist).
 // - "self" is resolved per caller without thread-locals: the shim passes the calling process's

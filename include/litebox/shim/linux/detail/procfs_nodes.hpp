@@ -4,10 +4,12 @@
 
 #include "../procfs.hpp"  // for standalone header checks; procfs.hpp includes this file at its end
 
+#include <array>
 #include <charconv>
 #include <cstring>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +30,9 @@ inline constexpr std::uint64_t pid_dir(int pid) noexcept { return static_cast<st
 inline constexpr std::uint64_t pid_file(int pid, std::uint64_t index) noexcept { return pid_dir(pid) | index; }
 inline constexpr std::uint64_t fd_link(int pid, int fd) noexcept { return pid_dir(pid) | (1ULL << 24) | static_cast<std::uint32_t>(fd); }
 inline constexpr std::uint64_t fd_info(int pid, int fd) noexcept { return pid_dir(pid) | (2ULL << 24) | static_cast<std::uint32_t>(fd); }
+/// /proc/<pid>/task/<tid> (tids stay below pid_max, far below 2^24) and the files in it.
+inline constexpr std::uint64_t task_dir(int pid, int tid) noexcept { return pid_dir(pid) | (3ULL << 24) | static_cast<std::uint32_t>(tid); }
+inline constexpr std::uint64_t task_file(int tid, std::uint64_t index) noexcept { return pid_dir(tid) | (4ULL << 24) | index; }
 }  // namespace ino
 
 /// A decimal pid or descriptor number ("0" alone; no sign, no leading zeros), or nothing.
@@ -338,6 +343,106 @@ private:
     std::uint32_t m_gid;
 };
 
+/// The tids of a process's live threads, ascending (empty once it is gone or a zombie).
+template <typename P>
+std::vector<int> thread_ids(Process<P>& process) {
+    std::vector<int> tids;
+    process.state().with_lock([&](auto& st) {
+        for (const auto& t : st.threads) tids.push_back(t->tid());
+    });
+    std::sort(tids.begin(), tids.end());
+    return tids;
+}
+
+/// /proc/<pid>/task/<tid>: the thread's stat, status and comm, generated as /proc/<pid>'s are but
+/// from that thread (its id, name, signal mask, sleep and CPU times; the rest is the process's).
+template <typename P>
+class ThreadDirectory final : public Directory<P> {
+public:
+    ThreadDirectory(std::shared_ptr<Source<P>> source, int pid, int tid, std::weak_ptr<Process<P>> process, std::uint32_t uid,
+                    std::uint32_t gid, InodePtr<P> parent)
+        : Directory<P>(std::move(source), ino::task_dir(pid, tid), 0555, uid, gid, std::move(parent)),
+          m_pid(pid), m_tid(tid), m_process(std::move(process)), m_uid(uid), m_gid(gid) {}
+
+protected:
+    static constexpr std::string_view items[] = {"stat", "status", "comm"};
+    [[nodiscard]] bool alive(Kernel<P>& k) const {
+        const auto p = m_process.lock();
+        if (!p || p != k.tasks().find_process(m_pid)) return false;
+        const auto tids = thread_ids(*p);
+        return std::find(tids.begin(), tids.end(), m_tid) != tids.end();
+    }
+    Result<std::vector<Entry>> entries(Kernel<P>& k) override {
+        if (!alive(k)) return Errno::noent;
+        std::vector<Entry> list;
+        for (std::size_t i = 0; i < std::size(items); ++i) list.push_back(Entry{std::string(items[i]), ino::task_file(m_tid, i + 1), dt_reg, i});
+        return list;
+    }
+    Result<InodePtr<P>> child(Kernel<P>& k, std::string_view name) override {
+        if (!alive(k)) return Errno::noent;
+        std::size_t index = 0;
+        while (index < std::size(items) && items[index] != name) ++index;
+        if (index == std::size(items)) return Errno::noent;
+        const int pid = m_pid, tid = m_tid;
+        const auto weak = m_process;
+        return InodePtr<P>(std::make_shared<TextFile<P>>(this->source(), ino::task_file(tid, index + 1), 0444, m_uid, m_gid,
+                                                         [pid, tid, weak, index](Kernel<P>& kk) -> Result<std::string> {
+            const auto opened = weak.lock();
+            if (!opened || opened != kk.tasks().find_process(pid)) return Errno::srch;
+            LITEBOX_TRY_ASSIGN(const ProcessSnapshot s, snapshot(kk, pid, tid));
+            if (index == 0) return stat_text(s);
+            if (index == 1) return status_text(s);
+            return comm_of(s) + "\n";
+        }));
+    }
+
+private:
+    int m_pid;
+    int m_tid;
+    std::weak_ptr<Process<P>> m_process;
+    std::uint32_t m_uid;
+    std::uint32_t m_gid;
+};
+
+/// /proc/<pid>/task: one directory per live thread of the process, named by its tid.
+template <typename P>
+class TaskDirectory final : public Directory<P> {
+public:
+    TaskDirectory(std::shared_ptr<Source<P>> source, std::uint64_t number, int pid, std::weak_ptr<Process<P>> process,
+                  std::uint32_t uid, std::uint32_t gid, InodePtr<P> parent)
+        : Directory<P>(std::move(source), number, 0555, uid, gid, std::move(parent)),
+          m_pid(pid), m_process(std::move(process)), m_uid(uid), m_gid(gid) {}
+
+protected:
+    [[nodiscard]] std::shared_ptr<Process<P>> current(Kernel<P>& k) const {
+        auto p = m_process.lock();
+        return p && p == k.tasks().find_process(m_pid) ? p : nullptr;
+    }
+    Result<std::vector<Entry>> entries(Kernel<P>& k) override {
+        const auto p = current(k);
+        if (!p) return Errno::noent;
+        std::vector<Entry> list;
+        for (const int tid : thread_ids(*p))
+            list.push_back(Entry{std::to_string(tid), ino::task_dir(m_pid, tid), dt_dir, static_cast<std::uint64_t>(tid)});
+        return list;
+    }
+    Result<InodePtr<P>> child(Kernel<P>& k, std::string_view name) override {
+        const auto p = current(k);
+        if (!p) return Errno::noent;
+        const auto tid = parse_number(name);
+        if (!tid) return Errno::noent;
+        const auto tids = thread_ids(*p);
+        if (std::find(tids.begin(), tids.end(), *tid) == tids.end()) return Errno::noent;
+        return InodePtr<P>(make_directory<ThreadDirectory<P>>(this->source(), m_pid, *tid, m_process, m_uid, m_gid, this->self_ptr()));
+    }
+
+private:
+    int m_pid;
+    std::weak_ptr<Process<P>> m_process;
+    std::uint32_t m_uid;
+    std::uint32_t m_gid;
+};
+
 /// /proc/<pid>.
 template <typename P>
 class ProcessDirectory final : public Directory<P> {
@@ -352,7 +457,9 @@ protected:
     };
     static constexpr Item items[] = {{"exe", dt_lnk},     {"cwd", dt_lnk},      {"root", dt_lnk},    {"fd", dt_dir},
                                      {"fdinfo", dt_dir},  {"cmdline", dt_reg},  {"environ", dt_reg}, {"status", dt_reg},
-                                     {"stat", dt_reg},    {"comm", dt_reg},     {"mounts", dt_reg},  {"maps", dt_reg}};
+                                     {"stat", dt_reg},    {"comm", dt_reg},     {"mounts", dt_reg},  {"maps", dt_reg},
+                                     {"limits", dt_reg},  {"statm", dt_reg},    {"mountinfo", dt_reg}, {"oom_score_adj", dt_reg},
+                                     {"cgroup", dt_reg},  {"task", dt_dir}};
     /// "maps" exists only when the runtime can describe address spaces (Kernel::maps_source).
     static bool present(Kernel<P>& k, std::string_view name) { return name != "maps" || static_cast<bool>(k.maps_source()); }
 
@@ -418,6 +525,20 @@ protected:
         if (name == "comm")
             return text(0444, [](Kernel<P>&, const ProcessSnapshot& s) -> Result<std::string> { return comm_of(s) + "\n"; });
         if (name == "mounts") return text(0444, [](Kernel<P>& kk, const ProcessSnapshot&) -> Result<std::string> { return mounts_text(kk); });
+        if (name == "mountinfo")
+            return text(0444, [](Kernel<P>& kk, const ProcessSnapshot&) -> Result<std::string> { return mountinfo_text(kk); });
+        if (name == "limits")
+            return text(0444, [](Kernel<P>&, const ProcessSnapshot& s) -> Result<std::string> { return limits_text(s); });
+        if (name == "statm") return text(0444, [](Kernel<P>&, const ProcessSnapshot&) -> Result<std::string> { return statm_text(); });
+        // The shim has no OOM killer and nowhere to keep an adjustment: "0", read-only like the rest.
+        if (name == "oom_score_adj")
+            return text(0444, [](Kernel<P>&, const ProcessSnapshot&) -> Result<std::string> { return std::string("0\n"); });
+        // Every box process sits at the root of a cgroup-v2 hierarchy, as in a container.
+        if (name == "cgroup")
+            return text(0444, [](Kernel<P>&, const ProcessSnapshot&) -> Result<std::string> { return std::string("0::/\n"); });
+        if (name == "task") {
+            return InodePtr<P>(make_directory<TaskDirectory<P>>(this->source(), number, m_pid, weak, m_uid, m_gid, this->self_ptr()));
+        }
         if (name == "status")
             return text(0444, [](Kernel<P>&, const ProcessSnapshot& s) -> Result<std::string> { return status_text(s); });
         if (name == "maps") {
@@ -478,7 +599,35 @@ typename StaticDirectory<P>::Maker global_text(std::uint64_t number, std::functi
 
 namespace ino {
 inline constexpr std::uint64_t self = 2, mounts = 3, cpuinfo = 4, meminfo = 5, uptime = 6, loadavg = 7, stat = 8, filesystems = 9,
-                               sys = 10, sys_kernel = 11, hostname = 12, ostype = 13, osrelease = 14;
+                               sys = 10, sys_kernel = 11, hostname = 12, ostype = 13, osrelease = 14, version = 15, pid_max = 16,
+                               sys_random = 17, uuid = 18, sys_vm = 19, overcommit_memory = 20, sys_fs = 21, file_max = 22;
+}
+
+/// A fixed subdirectory maker.
+template <typename P>
+typename StaticDirectory<P>::Maker static_directory(std::uint64_t number, std::function<std::vector<typename StaticDirectory<P>::Child>()> children) {
+    return [number, children](const std::shared_ptr<Source<P>>& source, const InodePtr<P>& parent) {
+        return InodePtr<P>(make_directory<StaticDirectory<P>>(source, number, parent, children()));
+    };
+}
+
+/// /proc/sys/kernel/random: uuid, a fresh random UUID per read, when the platform has a random
+/// source (CrngProvider; without one the directory is empty, as getrandom is ENOSYS).
+template <typename P>
+std::vector<typename StaticDirectory<P>::Child> random_children() {
+    if constexpr (platform::CrngProvider<P>) {
+        return {
+            {"uuid", ino::uuid, dt_reg, [](const std::shared_ptr<Source<P>>& source, const InodePtr<P>&) {
+                 return InodePtr<P>(std::make_shared<TextFile<P>>(source, ino::uuid, 0444, 0, 0, [](Kernel<P>& k) -> Result<std::string> {
+                     std::array<std::uint8_t, 16> bytes{};
+                     LITEBOX_TRY(k.platform().fill_random_bytes(std::as_writable_bytes(std::span(bytes))));
+                     return uuid_text(bytes);
+                 }));
+             }},
+        };
+    } else {
+        return {};
+    }
 }
 
 template <typename P>
@@ -488,6 +637,27 @@ std::vector<typename StaticDirectory<P>::Child> kernel_children() {
          global_text<P>(ino::hostname, [](Kernel<P>& k) { return k.uts().with_lock([](auto& u) { return u.hostname; }) + "\n"; })},
         {"ostype", ino::ostype, dt_reg, global_text<P>(ino::ostype, [](Kernel<P>&) { return std::string("Linux\n"); })},
         {"osrelease", ino::osrelease, dt_reg, global_text<P>(ino::osrelease, [](Kernel<P>& k) { return k.config().release + "\n"; })},
+        {"pid_max", ino::pid_max, dt_reg, global_text<P>(ino::pid_max, [](Kernel<P>& k) { return fmt::format("{}\n", k.config().pid_max); })},
+        {"random", ino::sys_random, dt_dir, static_directory<P>(ino::sys_random, [] { return random_children<P>(); })},
+    };
+}
+
+template <typename P>
+std::vector<typename StaticDirectory<P>::Child> sys_children() {
+    using Child = typename StaticDirectory<P>::Child;
+    return {
+        {"kernel", ino::sys_kernel, dt_dir, static_directory<P>(ino::sys_kernel, [] { return kernel_children<P>(); })},
+        // Heuristic overcommit, Linux's default (the shim does not account guest memory).
+        {"vm", ino::sys_vm, dt_dir, static_directory<P>(ino::sys_vm, [] {
+             return std::vector<Child>{{"overcommit_memory", ino::overcommit_memory, dt_reg,
+                                        global_text<P>(ino::overcommit_memory, [](Kernel<P>&) { return std::string("0\n"); })}};
+         })},
+        // The most descriptors the box lets a process have open (the ceiling of RLIMIT_NOFILE,
+        // fd::max_descriptor_limit): the shim keeps no box-wide count of open files.
+        {"fs", ino::sys_fs, dt_dir, static_directory<P>(ino::sys_fs, [] {
+             return std::vector<Child>{{"file-max", ino::file_max, dt_reg,
+                                        global_text<P>(ino::file_max, [](Kernel<P>&) { return fmt::format("{}\n", fd::max_descriptor_limit); })}};
+         })},
     };
 }
 
@@ -496,7 +666,6 @@ template <typename P>
 class RootDirectory final : public Directory<P> {
 public:
     explicit RootDirectory(std::shared_ptr<Source<P>> source) : Directory<P>(std::move(source), ino::root, 0555, 0, 0, nullptr) {
-        using Child = typename StaticDirectory<P>::Child;
         const auto self_link = [](std::uint64_t number) {
             return [number](const std::shared_ptr<Source<P>>& src, const InodePtr<P>&) {
                 return InodePtr<P>(std::make_shared<Link<P>>(src, number, 0, 0,
@@ -519,14 +688,8 @@ public:
             {"loadavg", ino::loadavg, dt_reg, global_text<P>(ino::loadavg, [](Kernel<P>& k) { return loadavg_text(k); })},
             {"stat", ino::stat, dt_reg, global_text<P>(ino::stat, [](Kernel<P>& k) { return stat_global_text(k); })},
             {"filesystems", ino::filesystems, dt_reg, global_text<P>(ino::filesystems, [](Kernel<P>&) { return filesystems_text(); })},
-            {"sys", ino::sys, dt_dir,
-             [](const std::shared_ptr<Source<P>>& src, const InodePtr<P>& self) {
-                 auto kernel_dir = [](const std::shared_ptr<Source<P>>& s, const InodePtr<P>& parent) {
-                     return InodePtr<P>(make_directory<StaticDirectory<P>>(s, ino::sys_kernel, parent, kernel_children<P>()));
-                 };
-                 return InodePtr<P>(make_directory<StaticDirectory<P>>(src, ino::sys, self,
-                                                                       std::vector<Child>{{"kernel", ino::sys_kernel, dt_dir, kernel_dir}}));
-             }},
+            {"sys", ino::sys, dt_dir, static_directory<P>(ino::sys, [] { return sys_children<P>(); })},
+            {"version", ino::version, dt_reg, global_text<P>(ino::version, [](Kernel<P>& k) { return version_text(k.config()); })},
         };
     }
 
