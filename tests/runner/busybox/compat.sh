@@ -12,6 +12,19 @@ run=$1
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 quiet() { grep -v '^litebox shim: '; }
+# Runs python3 script $2 natively and in the box: "ok: $1" when both print the same.
+python_same_as_native() {
+    native=$(/usr/bin/python3 -c "$2" 2>&1)
+    out=$("$run" --rootfs-dir / -- /usr/bin/python3 -c "$2" 2>&1 | quiet)
+    if [ "$out" = "$native" ]; then
+        echo "ok: $1"
+    else
+        fail "$1: the box printed:
+$out
+natively:
+$native"
+    fi
+}
 
 out=$("$run" --rootfs-dir / -- /usr/bin/nice -n 5 /bin/sh -c '/usr/bin/nice; /usr/bin/nice -n 3 /usr/bin/nice' 2>&1 | quiet)
 expected="5
@@ -165,16 +178,7 @@ if pid == 0:
 print('exec child', os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), 'parent still writes', os.write(s2, b'!'), os.read(s1, 2))
 PYTHON
 )
-native=$(/usr/bin/python3 -c "$script" 2>&1)
-out=$("$run" --rootfs-dir / -- /usr/bin/python3 -c "$script" 2>&1 | quiet)
-if [ "$out" = "$native" ]; then
-    echo "ok: memfd, seals, splice, tee, CLONE_FILES unshare as native"
-else
-    fail "memfd script printed:
-$out
-natively:
-$native"
-fi
+python_same_as_native "memfd, seals, splice, tee, CLONE_FILES unshare as native" "$script"
 
 # Writable shared mappings (the file's bytes move into a memfd the box then reads and writes):
 # a mapping shared with a forked child and with a second process that maps the file by name, read()
@@ -335,15 +339,6 @@ children = resource.getrusage(resource.RUSAGE_CHILDREN)
 print('children', children.ru_utime + children.ru_stime > 0.1, os.times().children_user > 0.1)
 PYTHON
 )
-native=$(/usr/bin/python3 -c "$script" 2>&1)
-out=$("$run" --rootfs-dir / -- /usr/bin/python3 -c "$script" 2>&1 | quiet)
-if [ "$out" = "$native" ]; then
-    echo "ok: CPU times as native"
-else
-    fail "CPU time script printed:
-$out
-natively:
-$native"
-fi
+python_same_as_native "CPU times as native" "$script"
 
 exit $failures
