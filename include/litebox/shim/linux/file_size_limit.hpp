@@ -37,17 +37,18 @@ Result<std::uint64_t> limit_write(ThreadContext<P>& t, fd::OpenFile<P>& file, st
     if (limit == abi::rlim_infinity) return count;
     const Result<fd::Stat> s = file.stat();
     if (!s.has_value() || (s->mode & fd::mode::type_mask) != fd::mode::regular) return count;
-    if (!position) {
-        if ((file.status_flags() & fd::open_flags::append) != 0) {
-            position = static_cast<std::uint64_t>(std::max<std::int64_t>(s->size, 0));
-        } else {
-            const Result<std::uint64_t> offset = file.seek(0, fd::Whence::current);
-            if (!offset.has_value()) return count;
-            position = *offset;
-        }
+    std::uint64_t at = 0;
+    if (position.has_value()) {
+        at = position.value();
+    } else if ((file.status_flags() & fd::open_flags::append) != 0) {
+        at = static_cast<std::uint64_t>(std::max<std::int64_t>(s->size, 0));
+    } else {
+        const Result<std::uint64_t> offset = file.seek(0, fd::Whence::current);
+        if (!offset.has_value()) return count;
+        at = *offset;
     }
-    if (*position >= limit) return file_too_large(t);
-    return std::min(count, limit - *position);
+    if (at >= limit) return file_too_large(t);
+    return std::min(count, limit - at);
 }
 
 /// Growing a regular file of `current` bytes to `size` bytes under RLIMIT_FSIZE (shrinking, or

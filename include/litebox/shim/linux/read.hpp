@@ -41,7 +41,8 @@ SyscallResult write_segments(ThreadContext<P>& t, std::int32_t descriptor, Resul
     LITEBOX_TRY(segments);
     std::uint64_t total = 0;
     for (const Segment& s : *segments) total += s.length;  // at most max_rw_count (checked_segments)
-    const auto position = offset >= 0 ? std::optional<std::uint64_t>(static_cast<std::uint64_t>(offset)) : std::nullopt;
+    std::optional<std::uint64_t> position;
+    if (offset >= 0) position.emplace(static_cast<std::uint64_t>(offset));
     LITEBOX_TRY_ASSIGN(std::uint64_t allowed, limit_write(t, *file, position, total));
     for (Segment& s : *segments) {  // a write that straddles RLIMIT_FSIZE ends at it
         s.length = std::min(s.length, allowed);
