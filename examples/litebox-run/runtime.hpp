@@ -766,14 +766,14 @@ private:
         const bool shared = (flags & map_type) == map_shared || (flags & map_type) == 0x03 /*MAP_SHARED_VALIDATE*/;
         const bool writable_shared = shared && (prot & prot_write) != 0;
         if (writable_shared && !open->writable()) return neg(Errno::acces);
-        if (auto mapped = map_shared_store(thread, *open, writable_shared)) return *mapped;
-        if (auto mapped = map_zero_device(thread, *open, args, writable_shared)) return *mapped;
+        auto st = open->stat();
+        if (!st) return neg(st.error());
+        if (auto mapped = map_shared_store(thread, *open, *st, writable_shared)) return *mapped;
+        if (auto mapped = map_zero_device(thread, *st, args, writable_shared)) return *mapped;
         if (writable_shared) {
             m_shim.unsupported(SYS_mmap, "MAP_SHARED with PROT_WRITE of a file whose bytes the box does not hold");
             return neg(Errno::nodev);
         }
-        auto st = open->stat();
-        if (!st) return neg(st.error());
         if (!fs::is_regular(st->mode)) return neg(Errno::nodev);
         if (auto host = host_file(*open, *st)) {
             // A file of a host directory (--rootfs-dir, --mount): the host file itself, opened
@@ -793,10 +793,9 @@ private:
     /// shared with the processes that inherit the mapping -- from a new memfd that covers the
     /// mapping's extent (sparse: pages exist once touched, like anonymous memory). nullopt for any
     /// other file.
-    std::optional<std::int64_t> map_zero_device(sc::GuestThread& thread, litebox::fd::OpenFile<Platform>& open,
-                                                const sc::SyscallArgs& args, bool writable_shared) {
-        auto st = open.stat();
-        if (!st || !fs::is_char_device(st->mode) || st->represented_device != fs::devices::zero) return std::nullopt;
+    std::optional<std::int64_t> map_zero_device(sc::GuestThread& thread, const litebox::fd::Stat& st, const sc::SyscallArgs& args,
+                                                bool writable_shared) {
+        if (!fs::is_char_device(st.mode) || st.represented_device != fs::devices::zero) return std::nullopt;
         constexpr std::uint64_t page = 4096, user_space_end = 1ULL << 47;
         const std::uint64_t length = args[1], offset = args[5];
         if (length == 0 || offset % page != 0) return neg(Errno::inval);
@@ -809,18 +808,23 @@ private:
         return 0;
     }
 
-    static bool has_shared_store(litebox::fd::OpenFile<Platform>& open) {
+    /// The inode behind an open regular file of the box, or null.
+    static typename fs::Inode<Platform>::Ptr inode_of(litebox::fd::OpenFile<Platform>& open) {
         auto* regular = dynamic_cast<fs::RegularFile<Platform>*>(&open);
-        return regular != nullptr && regular->location().inode && regular->location().inode->shared_store({}).has_value();
+        return regular != nullptr ? regular->location().inode : nullptr;
+    }
+    static bool has_shared_store(litebox::fd::OpenFile<Platform>& open) {
+        const auto inode = inode_of(open);
+        return inode && inode->shared_store({}).has_value();
     }
 
     /// The mapping through the file's SharedStore (see map_file): made for a writable shared
     /// mapping, used if it exists for any other. nullopt when the file has no store and needs none,
     /// or its file system cannot hold one.
-    std::optional<std::int64_t> map_shared_store(sc::GuestThread& thread, litebox::fd::OpenFile<Platform>& open, bool writable_shared) {
-        auto* regular = dynamic_cast<fs::RegularFile<Platform>*>(&open);
-        if (regular == nullptr || !regular->location().inode) return std::nullopt;
-        const auto& inode = regular->location().inode;
+    std::optional<std::int64_t> map_shared_store(sc::GuestThread& thread, litebox::fd::OpenFile<Platform>& open,
+                                                 const litebox::fd::Stat& st, bool writable_shared) {
+        const auto inode = inode_of(open);
+        if (!inode) return std::nullopt;
         if (writable_shared) {
             // Linux: no writable shared mapping of a memfd sealed against writes.
             if (auto seals = inode->seals(); seals && (*seals & (fs::seal::write | fs::seal::future_write)) != 0) return neg(Errno::perm);
@@ -836,10 +840,8 @@ private:
         }
         const auto* memfd = dynamic_cast<const lp::MemfdStore*>(store->get());
         if (memfd == nullptr) return std::nullopt;
-        auto st = open.stat();
-        if (!st) return neg(st.error());
         const int host_fd = writable_shared ? memfd->descriptor() : memfd->read_only_descriptor();
-        name_mapping(host_fd, open, *st);
+        name_mapping(host_fd, open, st);
         auto mapped = writable_shared ? thread.map_shared_from(host_fd) : thread.map_from(host_fd);
         if (!mapped) return neg(mapped.error());
         return 0;
@@ -950,8 +952,7 @@ private:
     /// the sealed copy is what gets checked and run); any other file is read through the box in
     /// chunks.
     static Result<void> write_image(sc::GuestImage& image, litebox::fd::OpenFile<Platform>& file, const litebox::fd::Stat& st) {
-        auto* regular = dynamic_cast<fs::RegularFile<Platform>*>(&file);
-        const auto inode = regular != nullptr ? regular->location().inode : nullptr;
+        const auto inode = inode_of(file);
         auto contents = inode ? inode->immutable_contents() : Result<std::span<const std::byte>>(Errno::opnotsupp);
         if (contents && contents->size() == static_cast<std::uint64_t>(st.size)) {
             LITEBOX_TRY(image.fill(*contents));
@@ -1219,8 +1220,7 @@ private:
         long long utime = 0, stime = 0;
         for (int field = 3; field <= 15 && *p != '\0'; ++field) {
             while (*p == ' ') ++p;
-            char* end = nullptr;
-            const long long value = std::strtoll(p, &end, 10);
+            const long long value = std::strtoll(p, nullptr, 10);
             if (field == 14) utime = value;
             if (field == 15) stime = value;
             while (*p != ' ' && *p != '\0') ++p;
