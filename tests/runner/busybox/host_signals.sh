@@ -205,8 +205,13 @@ if pid == 0:
     job = os.fork()
     if job == 0:
         os.setpgid(0, 0)
+        while os.tcgetpgrp(0) != os.getpid():  # start only once it is the foreground job
+            time.sleep(0.01)
         os.execv(sys.argv[1], [sys.argv[1], "--", "sh", "-c", "echo ready; sleep 1; echo done"])
-    os.setpgid(job, job)
+    try:
+        os.setpgid(job, job)
+    except PermissionError:  # the job has already made its group (and is waiting to be foreground)
+        pass
     signal.signal(signal.SIGTTOU, signal.SIG_IGN)
     os.tcsetpgrp(0, job)
     _, status = os.waitpid(job, os.WUNTRACED)
