@@ -57,6 +57,9 @@ public:
     [[nodiscard]] std::optional<InterfaceConfig> interface() const {
         return m_core->inspect([&](detail::Engine& e) { return e.config().interface; });
     }
+    [[nodiscard]] std::size_t loopback_mtu() const {
+        return m_core->inspect([&](detail::Engine& e) { return e.config().loopback_mtu; });
+    }
 
     /// Drives the stack once (see the contract above). Returns the next timer deadline.
     std::optional<Instant> poll() { return m_core->poll(); }

@@ -7,6 +7,8 @@
 #include "kernel.hpp"
 #include "lock.hpp"
 #include "memfd.hpp"
+#include "net_interfaces.hpp"
+#include "netlink_route.hpp"
 #include "terminal.hpp"
 #include "../../ipc/pipe.hpp"
 #include "../../ipc/unix/socket.hpp"
@@ -108,6 +110,10 @@ SyscallResult sys_ioctl(ThreadContext<P>& t, const SyscallRequest& r) {
     const std::uintptr_t argument = r.ptr(2);
     LITEBOX_TRY_ASSIGN(auto file, t.files().get(descriptor));
     if (is_terminal_request(request)) return terminal_ioctl(t, *file, request, argument);
+    if (net_interfaces::is_interface_request(request))
+        return net_interfaces::interface_ioctl(t, ipc::unix_socket_of(*file) != nullptr || socket_inet::inet_socket_of(*file) != nullptr ||
+                                                   netlink::route_socket_of(*file) != nullptr,
+                                               r.number, request, argument);
     switch (request) {
     case abi::fioclex:
     case abi::fionclex:
@@ -127,6 +133,8 @@ SyscallResult sys_ioctl(ThreadContext<P>& t, const SyscallRequest& r) {
             LITEBOX_TRY_ASSIGN(readable, unix_socket->bytes_readable());
         } else if (auto* inet = socket_inet::inet_socket_of(*file)) {
             LITEBOX_TRY_ASSIGN(readable, inet->bytes_readable());
+        } else if (auto* route = netlink::route_socket_of(*file)) {
+            readable = route->bytes_readable();
         } else if (auto st = file->stat(); st.has_value() && fs::is_regular(st->mode)) {
             // A regular file: the size past the offset, truncated to an int as Linux's file_ioctl
             // does (negative when the offset is past the end).

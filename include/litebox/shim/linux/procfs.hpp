@@ -6,7 +6,8 @@
 //   meminfo (ShimConfig::total_memory_bytes), uptime (Kernel::uptime, the platform clock), loadavg,
 //   stat, filesystems, version (ShimConfig release/version), sys/kernel/{hostname,ostype,osrelease,
 //   pid_max}, sys/kernel/random/uuid (only with a CrngProvider: a fresh UUID per open),
-//   sys/vm/overcommit_memory ("0"), sys/fs/file-max (fd::max_descriptor_limit), and for every box
+//   sys/vm/overcommit_memory ("0"), sys/fs/file-max (fd::max_descriptor_limit), net/{dev,route}
+//   (the box's interfaces, net_interfaces.hpp; a directory where Linux has a link to self/net), and for every box
 //   process /proc/<pid>/{exe,cwd,root,fd/,fdinfo/,cmdline,environ,status,stat,comm,mounts,
 //   mountinfo,limits,statm,oom_score_adj,cgroup}, task/<tid>/{stat,status,comm} for each live
 //   thread, and

@@ -1,7 +1,8 @@
 // Sockets: socket, socketpair, bind, listen, accept, accept4, connect, getsockname, getpeername,
 // sendto, recvfrom, sendmsg, recvmsg, sendmmsg, recvmmsg, shutdown, setsockopt, getsockopt. Each handler decodes its
-// arguments once here, then calls the family: AF_UNIX (socket_unix.hpp, ipc::UnixSocket) or
-// AF_INET (socket_inet.hpp, the box's net::Stack). Sockets are OpenFiles in the descriptor
+// arguments once here, then calls the family: AF_UNIX (socket_unix.hpp, ipc::UnixSocket),
+// AF_INET (socket_inet.hpp, the box's net::Stack) or AF_NETLINK (netlink_route.hpp: rtnetlink's
+// description of the box's interfaces, answered in the shim; listen/accept are EOPNOTSUPP). Sockets are OpenFiles in the descriptor
 // table, so read/write/close/fstat (S_IFSOCK)/fcntl/poll/select/epoll work on them as on pipes.
 //
 // Contract: a descriptor that is not a socket is ENOTSOCK; AF_INET6 and other families are
@@ -12,6 +13,7 @@
 // as the control buffer holds them; the rest are dropped and MSG_CTRUNC is set.
 #pragma once
 
+#include "netlink_route.hpp"
 #include "pipe.hpp"
 #include "poll.hpp"
 #include "socket_inet.hpp"
@@ -20,12 +22,13 @@
 namespace litebox::shim::linux_abi {
 
 namespace socket_detail {
-/// A socket descriptor: exactly one of `unix_socket` and `inet` is set.
+/// A socket descriptor: exactly one of `unix_socket`, `inet` and `netlink` is set.
 template <typename P>
 struct SocketRef {
     std::shared_ptr<fd::OpenFile<P>> file;
     ipc::UnixSocket<P>* unix_socket = nullptr;
     net::Socket<P>* inet = nullptr;
+    netlink::RouteSocket<P>* netlink = nullptr;
 };
 template <typename P>
 Result<SocketRef<P>> socket_of(ThreadContext<P>& t, std::int32_t descriptor) {
@@ -33,8 +36,54 @@ Result<SocketRef<P>> socket_of(ThreadContext<P>& t, std::int32_t descriptor) {
     LITEBOX_TRY_ASSIGN(ref.file, t.files().get(descriptor));
     ref.unix_socket = ipc::unix_socket_of(*ref.file);
     if (ref.unix_socket == nullptr) ref.inet = socket_inet::inet_socket_of(*ref.file);
-    if (ref.unix_socket == nullptr && ref.inet == nullptr) return Errno::notsock;
+    if (ref.unix_socket == nullptr && ref.inet == nullptr) ref.netlink = netlink::route_socket_of(*ref.file);
+    if (ref.unix_socket == nullptr && ref.inet == nullptr && ref.netlink == nullptr) return Errno::notsock;
     return ref;
+}
+
+/// sockaddr_nl from a decoded address: EINVAL when short or of another family.
+inline Result<netlink::sockaddr_nl> decode_netlink(const SocketAddress& address) {
+    if (address.length < sizeof(netlink::sockaddr_nl) || address.family() != netlink::af_netlink) return Errno::inval;
+    netlink::sockaddr_nl a{};
+    std::memcpy(&a, address.bytes.data(), sizeof a);
+    return a;
+}
+inline SocketAddress encode_netlink(const netlink::sockaddr_nl& a) {
+    SocketAddress out;
+    std::memcpy(out.bytes.data(), &a, sizeof a);
+    out.length = sizeof a;
+    return out;
+}
+
+/// send on a netlink socket: the gathered datagram is a request to the kernel (port 0).
+template <typename P>
+SyscallResult netlink_send(ThreadContext<P>& t, netlink::RouteSocket<P>& s, const SendRequest& request) {
+    if (request.to) {
+        LITEBOX_TRY_ASSIGN(const auto to, decode_netlink(*request.to));
+        if (to.groups != 0) return Errno::perm;
+        if (to.port != 0) return Errno::connrefused;
+    }
+    if (request.total > max_message_bytes) return Errno::msgsize;
+    std::vector<std::byte> datagram(static_cast<std::size_t>(request.total));
+    LITEBOX_TRY(gather<P>(request.segments, 0, datagram));
+    LITEBOX_TRY_ASSIGN(const std::size_t n, s.request(datagram, [&](std::string_view reason) { t.kernel().unsupported(request.syscall, reason); }));
+    return static_cast<std::int64_t>(n);
+}
+
+/// receive on a netlink socket: one datagram (see netlink_route.hpp), from port 0.
+template <typename P>
+Result<ReceiveReply<P>> netlink_receive(ThreadContext<P>& t, netlink::RouteSocket<P>& s, fd::OpenFile<P>& file, const ReceiveRequest& request) {
+    const bool peek = (request.flags & ipc::msg_flags::peek) != 0;
+    std::vector<std::byte> buffer(static_cast<std::size_t>(std::min<std::uint64_t>(request.total, max_message_bytes)));
+    LITEBOX_TRY_ASSIGN(const auto taken, event::blocking(t.wait_context(), file, fd::events::in, [&] { return s.take(buffer, peek); },
+                                                         (request.flags & ipc::msg_flags::dontwait) != 0));
+    LITEBOX_TRY(scatter<P>(request.segments, 0, std::span<const std::byte>(buffer).first(taken.first)));
+    ReceiveReply<P> reply;
+    const bool truncated = taken.first < taken.second;
+    reply.value = static_cast<std::int64_t>((request.flags & ipc::msg_flags::trunc) != 0 ? taken.second : taken.first);
+    if (truncated) reply.flags |= ipc::msg_flags::trunc;
+    reply.from = encode_netlink(netlink::sockaddr_nl{netlink::af_netlink, 0, 0, 0});
+    return reply;
 }
 
 /// Raises SIGPIPE for EPIPE unless MSG_NOSIGNAL.
@@ -48,6 +97,7 @@ SyscallResult after_send(ThreadContext<P>& t, SyscallResult result, std::uint32_
 template <typename P>
 SyscallResult send(ThreadContext<P>& t, std::int32_t descriptor, const SendRequest& request) {
     LITEBOX_TRY_ASSIGN(auto s, socket_of(t, descriptor));
+    if (s.netlink != nullptr) return netlink_send(t, *s.netlink, request);
     SyscallResult result = s.unix_socket != nullptr ? socket_unix::send(t, *s.unix_socket, request) : socket_inet::send(t, *s.inet, request);
     return after_send(t, std::move(result), request.flags);
 }
@@ -56,6 +106,7 @@ template <typename P>
 Result<ReceiveReply<P>> receive(ThreadContext<P>& t, std::int32_t descriptor, const ReceiveRequest& request) {
     LITEBOX_TRY_ASSIGN(auto s, socket_of(t, descriptor));
     if (s.unix_socket != nullptr) return socket_unix::receive(t, *s.unix_socket, request);
+    if (s.netlink != nullptr) return netlink_receive(t, *s.netlink, *s.file, request);
     return socket_inet::receive(t, *s.inet, request);
 }
 
@@ -96,6 +147,14 @@ SyscallResult sys_socket(ThreadContext<P>& t, const SyscallRequest& r) {
         }
         LITEBOX_TRY_ASSIGN(auto inet, t.kernel().box().net().socket(domain, type, protocol));
         file = std::move(inet);
+    } else if (domain == netlink::af_netlink) {
+        if (kind != socket_detail::sock_raw && kind != socket_detail::sock_dgram) return Errno::socktnosupport;
+        if (protocol != netlink::netlink_route) {
+            t.kernel().unsupported(r.number, "netlink protocols other than NETLINK_ROUTE");
+            return Errno::protonosupport;
+        }
+        const std::uint32_t status = (flags & ipc::socket_flags::nonblock) != 0 ? fd::open_flags::nonblock : 0;
+        file = std::make_shared<netlink::RouteSocket<P>>(t.kernel().box().net(), kind, status, static_cast<std::uint32_t>(t.process().pid()));
     } else {
         t.kernel().unsupported(r.number, domain == socket_detail::af_inet6 ? "AF_INET6" : "address family");
         return Errno::afnosupport;
@@ -122,6 +181,11 @@ SyscallResult sys_bind(ThreadContext<P>& t, const SyscallRequest& r) {
     LITEBOX_TRY_ASSIGN(auto s, socket_detail::socket_of(t, descriptor));
     LITEBOX_TRY_ASSIGN(const auto address, socket_detail::read_address<P>(r.ptr(1), r.i32(2)));
     if (s.unix_socket != nullptr) return socket_unix::bind(t, *s.unix_socket, address);
+    if (s.netlink != nullptr) {
+        LITEBOX_TRY_ASSIGN(const auto a, socket_detail::decode_netlink(address));
+        LITEBOX_TRY(s.netlink->bind(a.port, a.groups));
+        return 0;
+    }
     return socket_inet::bind(*s.inet, address);
 }
 
@@ -130,6 +194,12 @@ SyscallResult sys_connect(ThreadContext<P>& t, const SyscallRequest& r) {
     LITEBOX_TRY_ASSIGN(auto s, socket_detail::socket_of(t, r.i32(0)));
     LITEBOX_TRY_ASSIGN(const auto address, socket_detail::read_address<P>(r.ptr(1), r.i32(2)));
     if (s.unix_socket != nullptr) return socket_unix::connect(t, *s.unix_socket, address);
+    if (s.netlink != nullptr) {
+        if (address.family() == socket_detail::af_unspec) return 0;
+        LITEBOX_TRY_ASSIGN(const auto a, socket_detail::decode_netlink(address));
+        LITEBOX_TRY(s.netlink->connect(a.port, a.groups));
+        return 0;
+    }
     return socket_inet::connect(t, *s.inet, address);
 }
 
@@ -137,6 +207,7 @@ template <typename P>
 SyscallResult sys_listen(ThreadContext<P>& t, const SyscallRequest& r) {
     LITEBOX_TRY_ASSIGN(auto s, socket_detail::socket_of(t, r.i32(0)));
     const int backlog = r.i32(1);
+    if (s.netlink != nullptr) return Errno::opnotsupp;
     if (s.unix_socket != nullptr) LITEBOX_TRY(s.unix_socket->listen(backlog));
     else LITEBOX_TRY(s.inet->listen(backlog));
     return 0;
@@ -148,6 +219,7 @@ SyscallResult sys_accept4(ThreadContext<P>& t, const SyscallRequest& r) {
     const std::uint32_t flags = r.u32(3);
     if ((flags & ~(ipc::socket_flags::nonblock | ipc::socket_flags::close_on_exec)) != 0) return Errno::inval;
     LITEBOX_TRY_ASSIGN(auto s, socket_detail::socket_of(t, r.i32(0)));
+    if (s.netlink != nullptr) return Errno::opnotsupp;
     LITEBOX_TRY_ASSIGN(auto accepted, s.unix_socket != nullptr ? socket_unix::accept(t, *s.unix_socket, flags)
                                                                : socket_inet::accept(t, *s.inet, flags));
     // Linux drops the new connection when the address cannot be written.
@@ -165,6 +237,10 @@ SyscallResult sys_accept(ThreadContext<P>& t, const SyscallRequest& r) {
 template <typename P>
 SyscallResult sys_getsockname(ThreadContext<P>& t, const SyscallRequest& r) {
     LITEBOX_TRY_ASSIGN(auto s, socket_detail::socket_of(t, r.i32(0)));
+    if (s.netlink != nullptr) {
+        LITEBOX_TRY(socket_detail::write_address<P>(r.ptr(1), r.ptr(2), socket_detail::encode_netlink(s.netlink->local_name())));
+        return 0;
+    }
     LITEBOX_TRY_ASSIGN(const auto name, s.unix_socket != nullptr ? socket_unix::local_name(*s.unix_socket) : socket_inet::local_name(*s.inet));
     LITEBOX_TRY(socket_detail::write_address<P>(r.ptr(1), r.ptr(2), name));
     return 0;
@@ -172,6 +248,10 @@ SyscallResult sys_getsockname(ThreadContext<P>& t, const SyscallRequest& r) {
 template <typename P>
 SyscallResult sys_getpeername(ThreadContext<P>& t, const SyscallRequest& r) {
     LITEBOX_TRY_ASSIGN(auto s, socket_detail::socket_of(t, r.i32(0)));
+    if (s.netlink != nullptr) {  // the peer is always the kernel
+        LITEBOX_TRY(socket_detail::write_address<P>(r.ptr(1), r.ptr(2), socket_detail::encode_netlink({netlink::af_netlink, 0, 0, 0})));
+        return 0;
+    }
     LITEBOX_TRY_ASSIGN(const auto name, s.unix_socket != nullptr ? socket_unix::peer_name(*s.unix_socket) : socket_inet::peer_name(*s.inet));
     LITEBOX_TRY(socket_detail::write_address<P>(r.ptr(1), r.ptr(2), name));
     return 0;
@@ -182,6 +262,7 @@ SyscallResult sys_shutdown(ThreadContext<P>& t, const SyscallRequest& r) {
     const std::int32_t how = r.i32(1);
     LITEBOX_TRY_ASSIGN(auto s, socket_detail::socket_of(t, r.i32(0)));
     if (how < 0 || how > 2) return Errno::inval;
+    if (s.netlink != nullptr) return 0;  // Linux's netlink accepts shutdown and does nothing
     if (s.unix_socket != nullptr) LITEBOX_TRY(s.unix_socket->shutdown(static_cast<ipc::ShutdownHow>(how)));
     else LITEBOX_TRY(s.inet->shutdown(static_cast<net::ShutdownHow>(how)));
     return 0;
@@ -193,6 +274,7 @@ SyscallResult sys_sendto(ThreadContext<P>& t, const SyscallRequest& r) {
     LITEBOX_TRY_ASSIGN(request.segments, buffer_segments(r.ptr(1), r.u64(2)));
     request.total = socket_detail::total_of(request.segments);
     request.flags = r.u32(3);
+    request.syscall = r.number;
     LITEBOX_TRY_ASSIGN(request.to, socket_detail::destination<P>(r.ptr(4), r.i32(5)));
     return socket_detail::send(t, r.i32(0), request);
 }
@@ -200,12 +282,13 @@ SyscallResult sys_sendto(ThreadContext<P>& t, const SyscallRequest& r) {
 namespace socket_detail {
 /// sendmsg of one message whose header the caller has read: the bytes sent.
 template <typename P>
-Result<std::int64_t> send_message(ThreadContext<P>& t, std::int32_t fd, const abi::msghdr& header, std::uint32_t flags) {
+Result<std::int64_t> send_message(ThreadContext<P>& t, std::int32_t fd, const abi::msghdr& header, std::uint32_t flags, std::uint64_t number) {
     if (header.msg_iovlen > abi::iov_max) return Errno::msgsize;
     if (static_cast<std::int32_t>(header.msg_namelen) < 0) return Errno::inval;
     if (header.msg_controllen > max_control_bytes) return Errno::nobufs;
     SendRequest request;
     request.flags = flags;
+    request.syscall = number;
     const std::int64_t name_length = std::min<std::int64_t>(header.msg_namelen, abi::sockaddr_storage_size);
     LITEBOX_TRY_ASSIGN(request.to, destination<P>(header.msg_name, name_length));
     LITEBOX_TRY_ASSIGN(request.segments, iovec_segments<P>(header.msg_iov, header.msg_iovlen));
@@ -229,7 +312,7 @@ inline Result<std::uintptr_t> mmsghdr_at(std::uintptr_t vector, std::uint32_t in
 template <typename P>
 SyscallResult sys_sendmsg(ThreadContext<P>& t, const SyscallRequest& r) {
     LITEBOX_TRY_ASSIGN(const abi::msghdr header, Guest<P>::template read<abi::msghdr>(r.ptr(1)));
-    LITEBOX_TRY_ASSIGN(const std::int64_t sent, socket_detail::send_message(t, r.i32(0), header, r.u32(2)));
+    LITEBOX_TRY_ASSIGN(const std::int64_t sent, socket_detail::send_message(t, r.i32(0), header, r.u32(2), r.number));
     return sent;
 }
 
@@ -244,7 +327,7 @@ SyscallResult sys_sendmmsg(ThreadContext<P>& t, const SyscallRequest& r) {
         const auto sent = [&]() -> Result<void> {
             LITEBOX_TRY_ASSIGN(const std::uintptr_t entry, socket_detail::mmsghdr_at(r.ptr(1), done));
             LITEBOX_TRY_ASSIGN(const abi::msghdr header, Guest<P>::template read<abi::msghdr>(entry));
-            LITEBOX_TRY_ASSIGN(const std::int64_t n, socket_detail::send_message(t, r.i32(0), header, r.u32(3)));
+            LITEBOX_TRY_ASSIGN(const std::int64_t n, socket_detail::send_message(t, r.i32(0), header, r.u32(3), r.number));
             return Guest<P>::write(entry + offsetof(abi::mmsghdr, msg_len), static_cast<std::uint32_t>(n));
         }();
         if (!sent.has_value()) {
@@ -381,6 +464,10 @@ SyscallResult sys_setsockopt(ThreadContext<P>& t, const SyscallRequest& r) {
     std::vector<std::byte> value(std::min<std::size_t>(static_cast<std::size_t>(length), socket_detail::max_option_bytes));
     LITEBOX_TRY(Guest<P>::read_bytes(r.ptr(3), value));
     if (s.unix_socket != nullptr) return socket_unix::set_option(t, *s.unix_socket, level, name, value);
+    if (s.netlink != nullptr) {
+        LITEBOX_TRY(s.netlink->set_option(level, name, value));
+        return 0;
+    }
     return socket_inet::set_option(*s.inet, level, name, value);
 }
 
@@ -392,6 +479,7 @@ SyscallResult sys_getsockopt(ThreadContext<P>& t, const SyscallRequest& r) {
     LITEBOX_TRY_ASSIGN(const std::int32_t room, Guest<P>::template read<std::int32_t>(length_address));
     if (room < 0) return Errno::inval;
     LITEBOX_TRY_ASSIGN(const auto value, s.unix_socket != nullptr ? socket_unix::get_option(t, *s.unix_socket, level, name)
+                                         : s.netlink != nullptr   ? s.netlink->get_option(level, name)
                                                                   : socket_inet::get_option(*s.inet, level, name));
     const std::size_t n = std::min(static_cast<std::size_t>(room), value.size());
     LITEBOX_TRY(Guest<P>::write_bytes(value_address, std::span<const std::byte>(value).first(n)));

@@ -36,7 +36,7 @@ namespace litebox::shim::linux_abi {
     X(13, rt_sigaction, sys_rt_sigaction, partial, "Sppu", "bookkeeping; the runtime delivers") \
     X(14, rt_sigprocmask, sys_rt_sigprocmask, partial, "dppu", "bookkeeping; the runtime delivers") \
     X(15, rt_sigreturn, sys_nosys, runtime, "", "address space and thread state: the runtime handles it") \
-    X(16, ioctl, sys_ioctl, partial, "fxx", "FIOCLEX, FIONCLEX, FIONBIO, FIONREAD (pipes, sockets, regular files); TCGETS, TCSETS*, TIOC[GS]WINSZ, TIOC[GS]PGRP on stdio devices of a terminal (emulated termios), else ENOTTY; others ENOTTY") \
+    X(16, ioctl, sys_ioctl, partial, "fxx", "FIOCLEX, FIONCLEX, FIONBIO, FIONREAD (pipes, sockets, regular files); SIOCGIF* on sockets (the box's interfaces; SIOCSIF*: EPERM); TCGETS, TCSETS*, TIOC[GS]WINSZ, TIOC[GS]PGRP on stdio devices of a terminal (emulated termios), else ENOTTY; others ENOTTY") \
     X(17, pread64, sys_pread64, supported, "fpul", "") \
     X(18, pwrite64, sys_pwrite64, supported, "fpul", "") \
     X(19, readv, sys_readv, supported, "fpd", "") \
@@ -61,7 +61,7 @@ namespace litebox::shim::linux_abi {
     X(38, setitimer, sys_setitimer, partial, "dpp", "ITIMER_VIRTUAL, ITIMER_PROF: arming is EINVAL (CPU time is not seen); disarming works") \
     X(39, getpid, sys_getpid, supported, "", "") \
     X(40, sendfile, sys_sendfile, supported, "ffpu", "input: a regular file, /dev/zero, /dev/full, /dev/random, /dev/urandom, or a socket into a pipe (EINVAL otherwise, as Linux)") \
-    X(41, socket, sys_socket, partial, "ddd", "AF_UNIX and AF_INET (TCP, UDP); AF_INET6 and others: EAFNOSUPPORT; SOCK_RAW: EPERM") \
+    X(41, socket, sys_socket, partial, "ddd", "AF_UNIX, AF_INET (TCP, UDP) and AF_NETLINK (NETLINK_ROUTE, read-only: links, addresses, routes of the box); AF_INET6 and others: EAFNOSUPPORT; SOCK_RAW: EPERM") \
     X(42, connect, sys_connect, supported, "fpd", "") \
     X(43, accept, sys_accept, supported, "fpp", "") \
     X(44, sendto, sys_sendto, supported, "fpuxpd", "") \
@@ -74,7 +74,7 @@ namespace litebox::shim::linux_abi {
     X(51, getsockname, sys_getsockname, supported, "fpp", "") \
     X(52, getpeername, sys_getpeername, supported, "fpp", "") \
     X(53, socketpair, sys_socketpair, supported, "dddp", "") \
-    X(54, setsockopt, sys_setsockopt, partial, "fddpd", "AF_UNIX: SO_SNDBUF, SO_RCVBUF, SO_PASSCRED; AF_INET: the stack's SOL_SOCKET and SOL_TCP options, IP_RECVERR (no MSG_ERRQUEUE); others: ENOPROTOOPT") \
+    X(54, setsockopt, sys_setsockopt, partial, "fddpd", "AF_UNIX: SO_SNDBUF, SO_RCVBUF, SO_PASSCRED; AF_INET: the stack's SOL_SOCKET and SOL_TCP options, IP_RECVERR (no MSG_ERRQUEUE); AF_NETLINK: SO_RCVBUF, SO_SNDBUF, SO_PASSCRED, SOL_NETLINK flags and memberships; others: ENOPROTOOPT") \
     X(55, getsockopt, sys_getsockopt, partial, "fddpp", "as setsockopt, plus SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PEERCRED") \
     X(56, clone, sys_clone, partial, "xpppx", "process model only (the runtime creates the thread); namespaces: EINVAL") \
     X(57, fork, sys_fork, partial, "", "process model only (the runtime copies the address space)") \

@@ -16,6 +16,7 @@
 
 #include "../../../ipc/pipe.hpp"
 #include "../../../sync/mutex.hpp"
+#include "../net_interfaces.hpp"
 #include "procfs_content.hpp"
 
 namespace litebox::shim::linux_abi::procfs_detail {
@@ -600,7 +601,8 @@ typename StaticDirectory<P>::Maker global_text(std::uint64_t number, std::functi
 namespace ino {
 inline constexpr std::uint64_t self = 2, mounts = 3, cpuinfo = 4, meminfo = 5, uptime = 6, loadavg = 7, stat = 8, filesystems = 9,
                                sys = 10, sys_kernel = 11, hostname = 12, ostype = 13, osrelease = 14, version = 15, pid_max = 16,
-                               sys_random = 17, uuid = 18, sys_vm = 19, overcommit_memory = 20, sys_fs = 21, file_max = 22;
+                               sys_random = 17, uuid = 18, sys_vm = 19, overcommit_memory = 20, sys_fs = 21, file_max = 22,
+                               net = 23, net_dev = 24, net_route = 25;
 }
 
 /// A fixed subdirectory maker.
@@ -661,6 +663,17 @@ std::vector<typename StaticDirectory<P>::Child> sys_children() {
     };
 }
 
+/// /proc/net: the box's interfaces (net_interfaces.hpp), not the host's.
+template <typename P>
+std::vector<typename StaticDirectory<P>::Child> net_children() {
+    return {
+        {"dev", ino::net_dev, dt_reg,
+         global_text<P>(ino::net_dev, [](Kernel<P>& k) { return net_interfaces::dev_text(net_interfaces::box_interfaces(k.box().net())); })},
+        {"route", ino::net_route, dt_reg,
+         global_text<P>(ino::net_route, [](Kernel<P>& k) { return net_interfaces::route_text(net_interfaces::box_interfaces(k.box().net())); })},
+    };
+}
+
 /// The root: fixed entries, then one directory per live box process (keys 64 + pid).
 template <typename P>
 class RootDirectory final : public Directory<P> {
@@ -690,6 +703,7 @@ public:
             {"filesystems", ino::filesystems, dt_reg, global_text<P>(ino::filesystems, [](Kernel<P>&) { return filesystems_text(); })},
             {"sys", ino::sys, dt_dir, static_directory<P>(ino::sys, [] { return sys_children<P>(); })},
             {"version", ino::version, dt_reg, global_text<P>(ino::version, [](Kernel<P>& k) { return version_text(k.config()); })},
+            {"net", ino::net, dt_dir, static_directory<P>(ino::net, [] { return net_children<P>(); })},
         };
     }
 

@@ -34,6 +34,7 @@ inline constexpr int af_inet6 = 10;
 inline constexpr int af_max = 46;
 /// SOCK_MAX: socket types at or above it are EINVAL.
 inline constexpr int sock_max = 11;
+inline constexpr int sock_dgram = 2;
 inline constexpr int sock_raw = 3;
 inline constexpr int sol_socket = 1;
 inline constexpr int scm_rights = 1;

@@ -35,6 +35,7 @@ struct SendRequest {
     std::uint32_t flags = 0;
     std::optional<SocketAddress> to;  // set when the guest gave a non-empty address
     ControlIn control;
+    std::uint64_t syscall = 0;  // the call's number, for trace lines
 };
 
 /// recvfrom / recvmsg, decoded (MSG_CMSG_CLOEXEC already taken out of `flags`).
