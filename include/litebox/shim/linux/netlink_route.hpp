@@ -410,25 +410,23 @@ public:
         return datagram.size();
     }
 
-    /// One datagram into `out`: {bytes copied, the datagram's full length}; EAGAIN when none.
-    Result<std::pair<std::size_t, std::size_t>> take(std::span<std::byte> out, bool peek) {
-        return m_state.with_lock([&](State& s) -> Result<std::pair<std::size_t, std::size_t>> {
+    /// The next datagram (a copy with `peek`, else taken off the queue); EAGAIN when none.
+    Result<std::vector<std::byte>> take(bool peek) {
+        return m_state.with_lock([&](State& s) -> Result<std::vector<std::byte>> {
             if (s.queue.empty()) return Errno::again;
-            const auto& front = s.queue.front();
-            const std::size_t n = std::min(out.size(), front.size());
-            if (n != 0) std::memcpy(out.data(), front.data(), n);
-            const std::pair<std::size_t, std::size_t> result{n, front.size()};
-            if (!peek) {
-                s.queued_bytes -= front.size();
-                s.queue.pop_front();
-            }
-            return result;
+            if (peek) return s.queue.front();
+            auto front = std::move(s.queue.front());
+            s.queue.pop_front();
+            s.queued_bytes -= front.size();
+            return front;
         });
     }
 
     Result<std::size_t> read(std::span<std::byte> out) override {
-        LITEBOX_TRY_ASSIGN(const auto taken, take(out, false));
-        return taken.first;
+        LITEBOX_TRY_ASSIGN(const auto datagram, take(false));
+        const std::size_t n = std::min(out.size(), datagram.size());
+        if (n != 0) std::memcpy(out.data(), datagram.data(), n);
+        return n;
     }
     // write(2) on a netlink socket is a send to the kernel; the shim routes it through request()
     // (it needs the caller for tracing), so this path only serves callers without one.

@@ -74,13 +74,13 @@ SyscallResult netlink_send(ThreadContext<P>& t, netlink::RouteSocket<P>& s, cons
 template <typename P>
 Result<ReceiveReply<P>> netlink_receive(ThreadContext<P>& t, netlink::RouteSocket<P>& s, fd::OpenFile<P>& file, const ReceiveRequest& request) {
     const bool peek = (request.flags & ipc::msg_flags::peek) != 0;
-    std::vector<std::byte> buffer(static_cast<std::size_t>(std::min<std::uint64_t>(request.total, max_message_bytes)));
-    LITEBOX_TRY_ASSIGN(const auto taken, event::blocking(t.wait_context(), file, fd::events::in, [&] { return s.take(buffer, peek); },
-                                                         (request.flags & ipc::msg_flags::dontwait) != 0));
-    LITEBOX_TRY(scatter<P>(request.segments, 0, std::span<const std::byte>(buffer).first(taken.first)));
+    LITEBOX_TRY_ASSIGN(const auto datagram, event::blocking(t.wait_context(), file, fd::events::in, [&] { return s.take(peek); },
+                                                            (request.flags & ipc::msg_flags::dontwait) != 0));
+    const std::size_t copied = static_cast<std::size_t>(std::min<std::uint64_t>(request.total, datagram.size()));
+    LITEBOX_TRY(scatter<P>(request.segments, 0, std::span<const std::byte>(datagram).first(copied)));
     ReceiveReply<P> reply;
-    const bool truncated = taken.first < taken.second;
-    reply.value = static_cast<std::int64_t>((request.flags & ipc::msg_flags::trunc) != 0 ? taken.second : taken.first);
+    const bool truncated = copied < datagram.size();
+    reply.value = static_cast<std::int64_t>((request.flags & ipc::msg_flags::trunc) != 0 ? datagram.size() : copied);
     if (truncated) reply.flags |= ipc::msg_flags::trunc;
     reply.from = encode_netlink(netlink::sockaddr_nl{netlink::af_netlink, 0, 0, 0});
     return reply;
