@@ -1165,6 +1165,39 @@ int foreground_job() {
 
 }  // namespace
 
+
+// /proc/self/fd/N of directories that are host mount points (/proc, /dev) and of files opened
+// through a symbolic link name the object itself (ls -la /dev/fd/ reads them).
+int same_link(int fd, const char* expected) {
+    char link[64], text[256];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    const ssize_t n = readlink(link, text, sizeof text - 1);
+    if (n < 0) return -errno;
+    text[n] = '\0';
+    return strcmp(text, expected) == 0;
+}
+int fdlinks_mode() {
+    say("proc_dir", same_link(open("/proc", O_RDONLY | O_DIRECTORY), "/proc"));
+    say("dev_dir", same_link(open("/dev", O_RDONLY | O_DIRECTORY), "/dev"));
+    say("root_dir", same_link(open("/", O_RDONLY | O_DIRECTORY), "/"));
+    char exe[256];
+    const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    say("through_exe_link", same_link(open("/proc/self/exe", O_RDONLY), exe));
+    char dir[64], file[96], link_path[96];
+    snprintf(dir, sizeof dir, "/tmp/litebox-fdlinks-%d", static_cast<int>(getpid()));
+    (void)mkdir(dir, 0755);
+    snprintf(file, sizeof file, "%s/target", dir);
+    snprintf(link_path, sizeof link_path, "%s/link", dir);
+    close(open(file, O_WRONLY | O_CREAT, 0644));
+    (void)symlink("target", link_path);
+    say("through_symlink", same_link(open(link_path, O_RDONLY), file));
+    unlink(link_path);
+    unlink(file);
+    rmdir(dir);
+    return 0;
+}
+
 int main(int argc, char** argv) {
     if (argc < 2) return 100;
     const char* mode = argv[1];
@@ -1182,6 +1215,7 @@ int main(int argc, char** argv) {
     if (strcmp(mode, "sharedmap") == 0) return sharedmap();
     if (strcmp(mode, "timed-waits") == 0) return timed_waits();
     if (strcmp(mode, "sigqueue") == 0) return sigqueue_mode();
+    if (strcmp(mode, "fdlinks") == 0) return fdlinks_mode();
     if (strcmp(mode, "fork") == 0) return fork_mode();
     if (strcmp(mode, "restart") == 0) return restart_mode();
     if (strcmp(mode, "thread-signal") == 0) return thread_signal_mode();

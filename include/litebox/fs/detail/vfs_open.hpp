@@ -25,14 +25,12 @@ Result<typename Vfs<P>::FilePtr> Vfs<P>::open(const Credentials& creds, const Lo
     Walker walker(*this, creds);
     if ((flags & of::create) == 0) {
         LITEBOX_TRY_ASSIGN(Parent p, walker.parent(at, path));
-        Loc directory = p.dir;
-        const std::string_view name = p.last;  // points into `path` (the walker owns link bodies)
-        const bool named = p.kind == LastKind::normal;
         LITEBOX_TRY_ASSIGN(Loc where, walker.final(std::move(p), follow, (flags & of::directory) != 0));
         LITEBOX_TRY_ASSIGN(FilePtr file, open_resolved(creds, where, flags, false, wait));
         if (auto* handle = dynamic_cast<FileHandle<P>*>(file.get()); handle && !where.is_directory()) {
+            // Named by the link's target when the last component was a symbolic link.
             if (walker.final_jumped()) detail::set_jump_origin(*handle, walker);
-            else if (named) handle->set_origin(std::move(directory), name);
+            else if (const auto& origin = walker.final_origin()) handle->set_origin(origin->directory, origin->name);
         }
         return file;
     }
