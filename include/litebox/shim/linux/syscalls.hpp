@@ -342,7 +342,7 @@ namespace litebox::shim::linux_abi {
     X(319, memfd_create, sys_memfd_create, partial, "sx", "MFD_CLOEXEC, MFD_ALLOW_SEALING; seals enforced (fcntl F_ADD_SEALS); MFD_HUGETLB and others: EINVAL; own quotas (ShimConfig::memfd_max_bytes, memfd_max_files)") \
     X(320, kexec_file_load, sys_nosys, enosys, "?", "") \
     X(321, bpf, sys_nosys, enosys, "?", "") \
-    X(322, execveat, sys_nosys, enosys, "?", "") \
+    X(322, execveat, sys_execveat, partial, "Fsppx", "as execve; fexecve of a descriptor (AT_EMPTY_PATH) and dirfd-relative paths; a dynamically linked program from a close-on-exec descriptor of an unnamed file is ENOENT") \
     X(323, userfaultfd, sys_nosys, enosys, "?", "") \
     X(324, membarrier, sys_nosys, runtime, "?", "address space and thread state: the runtime handles it") \
     X(325, mlock2, sys_nosys, enosys, "?", "") \
