@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,6 +64,8 @@ int policy() {
     say("unshare", raw(SYS_unshare, 0x10000000 /*CLONE_NEWUSER*/));
     say("seccomp", raw(SYS_seccomp, 0, 0, 0));
     say("personality", raw(SYS_personality, 0xffffffff));
+    say("personality_linux", raw(SYS_personality, 0x100000000L));  // low 32 bits: PER_LINUX
+    say("personality_no_randomize", raw(SYS_personality, 0x0040000 /*ADDR_NO_RANDOMIZE*/));
     say("clone3", raw(SYS_clone3, 0, 0));
     say("getpid", raw(SYS_getpid));  // served: the test handler answers 4242
     const long anon = raw(SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -1276,6 +1279,74 @@ int fdlinks_mode() {
     return 0;
 }
 
+// Calls that were ENOSYS: personality's harmless forms, ioprio, the mlock family, readahead,
+// sync_file_range, preadv2/pwritev2 flags. Each result (or -errno) against native.
+int smallcalls_mode() {
+    say("personality_query", raw(SYS_personality, 0xffffffffL));
+    say("personality_linux", raw(SYS_personality, 0));
+    say("ioprio_set_be", raw(SYS_ioprio_set, 1, 0, (2 << 13) | 5));
+    say("ioprio_get", raw(SYS_ioprio_get, 1, 0));
+    say("ioprio_set_none_level", raw(SYS_ioprio_set, 1, 0, 3));
+    say("ioprio_set_bad_class", raw(SYS_ioprio_set, 1, 0, 5 << 13));
+    say("ioprio_get_bad_which", raw(SYS_ioprio_get, 7, 0));
+    const pid_t child = fork();
+    if (child == 0) _exit(static_cast<int>(raw(SYS_ioprio_get, 1, 0) == ((2 << 13) | 5)));
+    int status = 0;
+    waitpid(child, &status, 0);
+    say("ioprio_inherited", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    say("ioprio_set_idle", raw(SYS_ioprio_set, 1, 0, 3 << 13));
+    say("ioprio_get_idle", raw(SYS_ioprio_get, 1, 0));
+
+    void* page = mmap(nullptr, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    say("mlock", raw(SYS_mlock, reinterpret_cast<long>(page), 8192));
+    say("munlock", raw(SYS_munlock, reinterpret_cast<long>(page), 8192));
+    say("mlock2_onfault", raw(SYS_mlock2, reinterpret_cast<long>(page), 100, 1));
+    say("munlock_again", raw(SYS_munlock, reinterpret_cast<long>(page), 100));
+    say("mlock2_bad_flags", raw(SYS_mlock2, reinterpret_cast<long>(page), 4096, 2));
+    say("mlock_unmapped", raw(SYS_mlock, 4096, 4096));
+    say("munlock_unmapped", raw(SYS_munlock, 4096, 4096));
+    say("mlock_wraps", raw(SYS_munlock, 0x7fff00000000L, -4096L));
+    say("mlockall_zero", raw(SYS_mlockall, 0));
+    say("mlockall_onfault_alone", raw(SYS_mlockall, 4));
+    say("munlockall", raw(SYS_munlockall));
+
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/litebox-small-%d", static_cast<int>(getpid()));
+    const int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    const int write_only = open(path, O_WRONLY);
+    int fds[2];
+    (void)!pipe(fds);
+    say("readahead", raw(SYS_readahead, fd, 0, 4096));
+    say("readahead_write_only", raw(SYS_readahead, write_only, 0, 4096));
+    say("readahead_pipe", raw(SYS_readahead, fds[0], 0, 4096));
+    say("readahead_negative_count", raw(SYS_readahead, fd, 0, -1));
+    say("sync_file_range", raw(SYS_sync_file_range, fd, 0, 4096, 7));
+    say("sync_file_range_flags", raw(SYS_sync_file_range, fd, 0, 4096, 8));
+    say("sync_file_range_negative", raw(SYS_sync_file_range, fd, -1, 4096, 0));
+    say("sync_file_range_pipe", raw(SYS_sync_file_range, fds[0], 0, 1, 2));
+    say("sync_file_range_badfd", raw(SYS_sync_file_range, 999, 0, 1, 8));
+
+    char text[] = "abc";
+    struct iovec out = {text, 3};
+    say("pwritev2_at_offset", raw(SYS_pwritev2, fd, reinterpret_cast<long>(&out), 1, -1, 0, 0));
+    say("pwritev2_append", raw(SYS_pwritev2, fd, reinterpret_cast<long>(&out), 1, 0, 0, 0x10));
+    say("offset_after_positional_append", lseek(fd, 0, SEEK_CUR));
+    say("pwritev2_append_at_offset", raw(SYS_pwritev2, fd, reinterpret_cast<long>(&out), 1, -1, 0, 0x10 | 0x2));
+    say("offset_after_append", lseek(fd, 0, SEEK_CUR));
+    say("pwritev2_hipri_sync", raw(SYS_pwritev2, fd, reinterpret_cast<long>(&out), 1, 0, 0, 0x1 | 0x4));
+    char in[16] = {};
+    struct iovec back = {in, sizeof in};
+    say("preadv2_nowait", raw(SYS_preadv2, fd, reinterpret_cast<long>(&back), 1, 0, 0, 0x8));
+    say("preadv2_bad_offset", raw(SYS_preadv2, fd, reinterpret_cast<long>(&back), 1, -2, 0, 0));
+    say("preadv2_unknown_flag", raw(SYS_preadv2, fd, reinterpret_cast<long>(&back), 1, 0, 0, 0x10000));
+    say("preadv2_pipe_offset", raw(SYS_preadv2, fds[0], reinterpret_cast<long>(&back), 1, 0, 0, 0));
+    say("preadv2_pipe_nowait", raw(SYS_preadv2, fds[0], reinterpret_cast<long>(&back), 1, -1, 0, 0x8));
+    (void)!write(fds[1], "x", 1);
+    say("preadv2_pipe_nowait_data", raw(SYS_preadv2, fds[0], reinterpret_cast<long>(&back), 1, -1, 0, 0x8));
+    unlink(path);
+    return 0;
+}
+
 int main(int argc, char** argv) {
     if (argc < 2) return 100;
     const char* mode = argv[1];
@@ -1295,6 +1366,7 @@ int main(int argc, char** argv) {
     if (strcmp(mode, "sigqueue") == 0) return sigqueue_mode();
     if (strcmp(mode, "execveat") == 0) return execveat_mode(argv[0]);
     if (strcmp(mode, "fdlinks") == 0) return fdlinks_mode();
+    if (strcmp(mode, "smallcalls") == 0) return smallcalls_mode();
     if (strcmp(mode, "fork") == 0) return fork_mode();
     if (strcmp(mode, "restart") == 0) return restart_mode();
     if (strcmp(mode, "thread-signal") == 0) return thread_signal_mode();
