@@ -384,4 +384,43 @@ PYTHON
 )
 python_same_as_native "O_TMPFILE and linkat AT_EMPTY_PATH as native" "$script"
 
+# SO_REUSEPORT on the box's loopback: two UDP and two TCP sockets of one user share a port, a
+# third without the option gets EADDRINUSE, and exactly one socket of each pair gets the traffic
+# (which one is the kernel's hash natively, the first bound in the box).
+script=$(cat <<'PYTHON'
+import errno, select, socket
+S = socket
+def pair(kind):
+    a = S.socket(S.AF_INET, kind)
+    a.setsockopt(S.SOL_SOCKET, S.SO_REUSEPORT, 1)
+    a.bind(('127.0.0.1', 0))
+    port = a.getsockname()[1]
+    b = S.socket(S.AF_INET, kind)
+    b.setsockopt(S.SOL_SOCKET, S.SO_REUSEPORT, 1)
+    b.bind(('127.0.0.1', port))
+    print(kind, 'shared', a.getsockopt(S.SOL_SOCKET, S.SO_REUSEPORT), b.getsockopt(S.SOL_SOCKET, S.SO_REUSEPORT))
+    c = S.socket(S.AF_INET, kind)
+    try:
+        c.bind(('127.0.0.1', port))
+        print('third bound')
+    except OSError as e:
+        print('third', errno.errorcode[e.errno])
+    return a, b, port
+a, b, port = pair(S.SOCK_DGRAM)
+S.socket(S.AF_INET, S.SOCK_DGRAM).sendto(b'x', ('127.0.0.1', port))
+ready, _, _ = select.select([a, b], [], [], 5)
+print('udp receivers', len(ready))
+l1, l2, port = pair(S.SOCK_STREAM)
+l1.listen(4)
+l2.listen(4)
+client = S.create_connection(('127.0.0.1', port))
+ready, _, _ = select.select([l1, l2], [], [], 5)
+print('tcp acceptors', len(ready))
+conn, _ = ready[0].accept()
+client.sendall(b'hello')
+print(conn.recv(16))
+PYTHON
+)
+python_same_as_native "SO_REUSEPORT as native" "$script"
+
 exit $failures

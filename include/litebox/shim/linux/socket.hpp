@@ -95,6 +95,7 @@ SyscallResult sys_socket(ThreadContext<P>& t, const SyscallRequest& r) {
             return root ? Errno::protonosupport : Errno::perm;
         }
         LITEBOX_TRY_ASSIGN(auto inet, t.kernel().box().net().socket(domain, type, protocol));
+        inet->set_owner(t.process().credential(&Credentials::euid));
         file = std::move(inet);
     } else {
         t.kernel().unsupported(r.number, domain == socket_detail::af_inet6 ? "AF_INET6" : "address family");
