@@ -157,6 +157,14 @@ inline constexpr std::size_t max_shebang_line = 256;
 
 inline std::int64_t neg(Errno e) noexcept { return -static_cast<std::int64_t>(litebox::errno_number(e)); }
 
+/// How execveat named the program (ExecRequest): a descriptor's file, AT_SYMLINK_NOFOLLOW, and
+/// whether its "/dev/fd/N" name is gone after the exec.
+struct ExecSource {
+    int descriptor = -1;
+    bool nofollow = false;
+    bool name_inaccessible = false;
+};
+
 /// A program found in the box, ready to launch.
 struct LoadedProgram {
     sc::GuestImage image;
@@ -313,19 +321,24 @@ public:
     /// Finds `name` for execution by `context` the way execve (with a '/') or the shell's PATH
     /// search (without) would, reads it, follows `#!`, and checks that it is a static x86-64 ELF.
     Result<LoadedProgram> load_program(Context& context, const std::string& name, std::vector<std::string> argv,
-                                       const std::vector<std::string>& envp, bool search_path) {
+                                       const std::vector<std::string>& envp, bool search_path, ExecSource source = {}) {
         std::string path = name;
         if (search_path && name.find('/') == std::string::npos) {
             LITEBOX_TRY_ASSIGN(path, search(context, name, envp));
         }
         for (int depth = 0;; ++depth) {
-            LITEBOX_TRY_ASSIGN(auto program, open_executable(context, path));
+            const bool from_descriptor = depth == 0 && source.descriptor >= 0;
+            LITEBOX_TRY_ASSIGN(auto program, from_descriptor ? open_descriptor(context, source.descriptor)
+                                                             : open_executable(context, path, depth == 0 && source.nofollow));
             // The head of the file decides (`#!`, the ELF and program headers, PT_INTERP); only a
             // program the kernel will load itself is read whole, into its memfd.
             LITEBOX_TRY_ASSIGN(auto head, read_head(*program.file, program.stat));
             const std::span<const std::byte> view(head);
             if (view.size() >= 2 && view[0] == std::byte{'#'} && view[1] == std::byte{'!'}) {
                 if (depth >= max_interpreter_depth) return Errno::loop;
+                // The interpreter would be given a /dev/fd name that is closed by then: Linux
+                // refuses a script run from a close-on-exec descriptor with ENOENT.
+                if (depth == 0 && source.name_inaccessible) return Errno::noent;
                 LITEBOX_TRY_ASSIGN(auto interpreter, parse_shebang(view));
                 // argv becomes: interpreter [optional-arg] path original-argv[1..]
                 std::vector<std::string> rewritten;
@@ -350,15 +363,20 @@ public:
                 // shows): it takes $ORIGIN from the path it was given, where the kernel would use
                 // the executable's own directory (a link such as /usr/bin/java -> .../bin/java
                 // with RPATH $ORIGIN/../lib).
-                std::string exe = exe_path(context, path);
-                std::vector<std::string> loader_argv{interpreter, "--argv0", argv.empty() ? path : argv[0], exe};
+                // A descriptor's file: the loader opens it by its /dev/fd name while the
+                // descriptor stays open, else by the file's own path (an unnamed one, e.g. a
+                // memfd, cannot be reopened: ENOENT).
+                std::string exe = from_descriptor ? descriptor_exe(context, source.descriptor) : exe_path(context, path);
+                if (from_descriptor && source.name_inaccessible && !reachable(context, exe)) return Errno::noent;
+                const std::string loader_path = from_descriptor && !source.name_inaccessible ? path : exe;
+                std::vector<std::string> loader_argv{interpreter, "--argv0", argv.empty() ? path : argv[0], loader_path};
                 for (std::size_t i = 1; i < argv.size(); ++i) loader_argv.push_back(argv[i]);
                 LITEBOX_TRY_ASSIGN(auto image, loader->duplicate());
                 return LoadedProgram{std::move(image), std::move(exe), std::move(loader_argv), std::move(argv)};
             }
             // The whole file is checked once sealed (dynamic only if the head was too short).
             LITEBOX_TRY_ASSIGN(auto prepared, prepare_image(program.file, program.stat, "litebox-guest"));
-            std::string exe = exe_path(context, path);
+            std::string exe = from_descriptor ? descriptor_exe(context, source.descriptor) : exe_path(context, path);
             name_mapping(prepared.image.fd(), exe, program.stat);
             LoadedProgram loaded{std::move(prepared.image), std::move(exe), argv, argv};
             loaded.stage = std::move(prepared.stage);
@@ -669,7 +687,8 @@ private:
         if (!m_launcher || !m_adopter) return neg(Errno::nosys);
         std::string path = exec.path;
         if (path == "/proc/self/exe") path = context.process().state().with_lock([](auto& st) { return st.exe; });
-        auto program = load_program(context, path, exec.argv, exec.envp, false);
+        auto program = load_program(context, path, exec.argv, exec.envp, false,
+                                    ExecSource{exec.descriptor, exec.nofollow, exec.name_inaccessible});
         if (!program) return neg(program.error());
         std::string exe = program->path;
         // The guest's thread is stopped in this call: its signal state cannot change under us.
@@ -1395,17 +1414,47 @@ private:
         std::shared_ptr<litebox::fd::OpenFile<Platform>> file;
         litebox::fd::Stat stat;
     };
-    Result<ExecutableFile> open_executable(Context& context, const std::string& path) {
+    Result<ExecutableFile> open_executable(Context& context, const std::string& path, bool nofollow = false) {
         const auto creds = lx::fs_credentials(context);
         const auto cwd = lx::current_directory(context);
         auto& vfs = m_shim.vfs();
-        LITEBOX_TRY_ASSIGN(auto st, vfs.stat(creds, cwd, path));
+        LITEBOX_TRY_ASSIGN(auto st, vfs.stat(creds, cwd, path, nofollow ? fs::at_flags::symlink_nofollow : 0u));
+        if (nofollow && fs::is_symlink(st.mode)) return Errno::loop;
         if (fs::is_directory(st.mode)) return Errno::acces;
         if (!fs::is_regular(st.mode)) return Errno::acces;
         LITEBOX_TRY(vfs.access(creds, cwd, path, 1 /*X_OK*/));
         if (st.size < 0 || static_cast<std::uint64_t>(st.size) > max_program_bytes) return Errno::nomem;
         LITEBOX_TRY_ASSIGN(auto file, vfs.open(creds, cwd, path, litebox::fd::open_flags::read_only));
         return ExecutableFile{std::move(file), st};
+    }
+
+    /// fexecve: the file descriptor `fd` of `context`'s process names, checked as execve checks a
+    /// path (a regular file the caller may execute) and opened anew for reading, so that the
+    /// guest's own open file (its offset, its access mode) is left alone.
+    Result<ExecutableFile> open_descriptor(Context& context, int fd) {
+        const auto creds = lx::fs_credentials(context);
+        auto& vfs = m_shim.vfs();
+        LITEBOX_TRY_ASSIGN(auto open, context.files().get(fd));
+        auto where = fs::Vfs<Platform>::location_of(*open);
+        if (!where) return Errno::acces;  // a pipe, a socket, an anonymous object
+        LITEBOX_TRY_ASSIGN(auto st, vfs.stat(creds, *where, "", fs::at_flags::empty_path));
+        if (!fs::is_regular(st.mode)) return Errno::acces;
+        LITEBOX_TRY(vfs.access(creds, *where, "", 1 /*X_OK*/, fs::at_flags::empty_path));
+        if (st.size < 0 || static_cast<std::uint64_t>(st.size) > max_program_bytes) return Errno::nomem;
+        LITEBOX_TRY_ASSIGN(auto file, vfs.open_location(creds, *where, litebox::fd::open_flags::read_only));
+        return ExecutableFile{std::move(file), st};
+    }
+    /// What /proc/PID/exe names for a program run from descriptor `fd`: the file's own path (with
+    /// " (deleted)" for an unlinked one), as /proc/self/fd/N reads.
+    std::string descriptor_exe(Context& context, int fd) {
+        auto open = context.files().get(fd);
+        if (!open) return "/dev/fd/" + std::to_string(fd);
+        auto text = lx::procfs_detail::descriptor_link<Platform>(static_cast<lx::Kernel<Platform>&>(m_shim), **open);
+        return text ? *text : "/dev/fd/" + std::to_string(fd);
+    }
+    /// Whether `path` names a file (for a loader that must open the program by name).
+    bool reachable(Context& context, const std::string& path) {
+        return m_shim.vfs().stat(lx::fs_credentials(context), lx::current_directory(context), path).has_value();
     }
 
     /// The first bytes of an executable: enough for `#!` and for the ELF and program headers of

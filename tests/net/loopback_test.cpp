@@ -3,6 +3,7 @@
 #include <litebox/net/blocking.hpp>
 #include <litebox/net/stack.hpp>
 
+#include <array>
 #include <numeric>
 #include <thread>
 
@@ -154,4 +155,55 @@ TEST_CASE("net: loopback UDP", "[net][loopback][udp]") {
     // Binding the same port twice fails unless both use SO_REUSEADDR.
     auto c = *stack.socket(af::inet, static_cast<int>(SocketType::datagram), 0);
     CHECK(c->bind(Endpoint{Ipv4Address::any(), 5000}).error() == Errno::addrinuse);
+}
+
+TEST_CASE("net: SO_REUSEPORT lets one owner's sockets share a port; the first gets the traffic", "[net][loopback]") {
+    TestPlatform platform;
+    Stack<TestPlatform> stack(platform);
+    const int one = 1;
+    const auto on = std::as_bytes(std::span<const int>(&one, 1));
+    const auto reuse = [&](auto& s) { REQUIRE(s->set_option(sol::socket, so::reuseport, on)); };
+    // UDP: both set it, same owner: both bind; the first bound receives.
+    auto a = *stack.socket(af::inet, static_cast<int>(SocketType::datagram), 0);
+    auto b = *stack.socket(af::inet, static_cast<int>(SocketType::datagram), 0);
+    reuse(a);
+    reuse(b);
+    int value = 0;
+    REQUIRE(b->get_option(sol::socket, so::reuseport, std::as_writable_bytes(std::span<int>(&value, 1))));
+    CHECK(value == 1);
+    REQUIRE(a->bind(Endpoint{Ipv4Address::any(), 6000}));
+    REQUIRE(b->bind(Endpoint{Ipv4Address::any(), 6000}));
+    auto sender = *stack.socket(af::inet, static_cast<int>(SocketType::datagram), 0);
+    REQUIRE(sender->send_to(as_bytes("hi"), 0, Endpoint{Ipv4Address::loopback(), 6000}));
+    std::array<std::byte, 16> buffer{};
+    CHECK(a->receive_from(buffer).value_or(999) == 2);
+    CHECK(b->receive_from(buffer).error() == Errno::again);
+    // Without the option on the newcomer, or for another owner: EADDRINUSE.
+    auto plain = *stack.socket(af::inet, static_cast<int>(SocketType::datagram), 0);
+    CHECK(plain->bind(Endpoint{Ipv4Address::any(), 6000}).error() == Errno::addrinuse);
+    auto stranger = *stack.socket(af::inet, static_cast<int>(SocketType::datagram), 0);
+    stranger->set_owner(1000);
+    reuse(stranger);
+    CHECK(stranger->bind(Endpoint{Ipv4Address::any(), 6000}).error() == Errno::addrinuse);
+    // Closing the first hands the traffic to the next.
+    a.reset();
+    REQUIRE(sender->send_to(as_bytes("again"), 0, Endpoint{Ipv4Address::loopback(), 6000}));
+    CHECK(b->receive_from(buffer).value_or(999) == 5);
+
+    // TCP: two listeners on one port; connections go to the first.
+    auto l1 = *stack.socket(af::inet, static_cast<int>(SocketType::stream) | sock_flags::nonblock, 0);
+    auto l2 = *stack.socket(af::inet, static_cast<int>(SocketType::stream) | sock_flags::nonblock, 0);
+    reuse(l1);
+    reuse(l2);
+    REQUIRE(l1->bind(Endpoint{Ipv4Address::any(), 6001}));
+    REQUIRE(l2->bind(Endpoint{Ipv4Address::any(), 6001}));
+    REQUIRE(l1->listen(4));
+    REQUIRE(l2->listen(4));
+    auto client = *stack.socket(af::inet, static_cast<int>(SocketType::stream) | sock_flags::nonblock, 0);
+    (void)client->connect(Endpoint{Ipv4Address::loopback(), 6001});
+    CHECK(client->connect_status());
+    CHECK(l1->accept().has_value());
+    CHECK(l2->accept().error() == Errno::again);
+    auto third = *stack.socket(af::inet, static_cast<int>(SocketType::stream), 0);
+    CHECK(third->bind(Endpoint{Ipv4Address::any(), 6001}).error() == Errno::addrinuse);
 }

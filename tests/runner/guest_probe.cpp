@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -78,6 +79,8 @@ int policy() {
     say("unshare", raw(SYS_unshare, 0x10000000 /*CLONE_NEWUSER*/));
     say("seccomp", raw(SYS_seccomp, 0, 0, 0));
     say("personality", raw(SYS_personality, 0xffffffff));
+    say("personality_linux", raw(SYS_personality, 0x100000000L));  // low 32 bits: PER_LINUX
+    say("personality_no_randomize", raw(SYS_personality, 0x0040000 /*ADDR_NO_RANDOMIZE*/));
     say("clone3", raw(SYS_clone3, 0, 0));
     say("getpid", raw(SYS_getpid));  // served: the test handler answers 4242
     const long anon = raw(SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -1180,6 +1183,185 @@ int foreground_job() {
 
 }  // namespace
 
+
+// execveat: fexecve of a binary (close-on-exec or not, a memfd too), of a `#!` script (ENOENT
+// from a close-on-exec descriptor: its /dev/fd name is gone after the exec), dirfd-relative
+// paths and the error rules. Each attempt runs in a child; the parent prints its exit status
+// (200 + errno when execveat returned).
+int exec_status(int dirfd, const char* path, char* const* argv, int flags) {
+    const pid_t child = fork();
+    if (child == 0) {
+        char* envp[] = {const_cast<char*>("PATH=/usr/bin:/bin"), nullptr};
+        const long r = raw(SYS_execveat, dirfd, reinterpret_cast<long>(path), reinterpret_cast<long>(argv),
+                           reinterpret_cast<long>(envp), flags);
+        _exit(200 + static_cast<int>(-r));
+    }
+    int status = 0;
+    if (child < 0 || waitpid(child, &status, 0) != child) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + WTERMSIG(status);
+}
+int execveat_mode(const char* self) {
+    char exit7[] = "exit", seven[] = "7";
+    char* binary_argv[] = {const_cast<char*>(self), exit7, seven, nullptr};
+    const int cloexec_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    const int plain_fd = open("/proc/self/exe", O_RDONLY);
+    say("binary_cloexec", exec_status(cloexec_fd, "", binary_argv, AT_EMPTY_PATH));
+    say("binary_plain", exec_status(plain_fd, "", binary_argv, AT_EMPTY_PATH));
+    // A memfd copy of the program: an unnamed file.
+    const int memfd = static_cast<int>(raw(SYS_memfd_create, reinterpret_cast<long>("probe"), MFD_CLOEXEC));
+    char buffer[65536];
+    ssize_t n;
+    (void)lseek(plain_fd, 0, SEEK_SET);
+    while ((n = read(plain_fd, buffer, sizeof buffer)) > 0) (void)!write(memfd, buffer, static_cast<size_t>(n));
+    say("binary_memfd", exec_status(memfd, "", binary_argv, AT_EMPTY_PATH));
+    // A dynamically linked program (the host's /bin/false): its loader opens it by name.
+    char false_name[] = "false";
+    char* false_argv[] = {false_name, nullptr};
+    say("dynamic_cloexec", exec_status(open("/bin/false", O_RDONLY | O_CLOEXEC), "", false_argv, AT_EMPTY_PATH));
+    say("dynamic_plain", exec_status(open("/bin/false", O_RDONLY), "", false_argv, AT_EMPTY_PATH));
+    // The guest's own offset is not moved by the exec reading the file.
+    say("offset_kept", lseek(plain_fd, 0, SEEK_CUR) == lseek(plain_fd, 0, SEEK_END));
+
+    char dir[64];
+    snprintf(dir, sizeof dir, "/tmp/litebox-execveat-%d", static_cast<int>(getpid()));
+    (void)mkdir(dir, 0755);
+    char script[96], link_path[96];
+    snprintf(script, sizeof script, "%s/script", dir);
+    snprintf(link_path, sizeof link_path, "%s/link", dir);
+    const int out = open(script, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+    (void)!write(out, "#!/bin/sh\nexit 5\n", 17);
+    close(out);
+    (void)symlink("script", link_path);
+    char script_name[] = "script";
+    char* script_argv[] = {script_name, nullptr};
+    const int script_cloexec = open(script, O_RDONLY | O_CLOEXEC);
+    const int script_plain = open(script, O_RDONLY);
+    say("script_cloexec", exec_status(script_cloexec, "", script_argv, AT_EMPTY_PATH));
+    say("script_plain", exec_status(script_plain, "", script_argv, AT_EMPTY_PATH));
+    const int dir_cloexec = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const int dir_plain = open(dir, O_RDONLY | O_DIRECTORY);
+    say("dirfd_script_cloexec", exec_status(dir_cloexec, "script", script_argv, 0));
+    say("dirfd_script_plain", exec_status(dir_plain, "script", script_argv, 0));
+    say("dirfd_link", exec_status(dir_plain, "link", script_argv, 0));
+    say("dirfd_link_nofollow", exec_status(dir_plain, "link", script_argv, AT_SYMLINK_NOFOLLOW));
+    say("absolute_ignores_dirfd", exec_status(-1, "/proc/self/exe", binary_argv, 0));
+    // Errors.
+    say("empty_without_flag", exec_status(plain_fd, "", binary_argv, 0));
+    say("bad_flags", exec_status(plain_fd, "", binary_argv, 0x1));
+    say("bad_fd", exec_status(999, "", binary_argv, AT_EMPTY_PATH));
+    say("relative_to_file", exec_status(plain_fd, "x", binary_argv, 0));
+    say("directory_fd", exec_status(dir_plain, "", binary_argv, AT_EMPTY_PATH));
+    int pipe_fds[2];
+    (void)!pipe(pipe_fds);
+    say("pipe_fd", exec_status(pipe_fds[0], "", binary_argv, AT_EMPTY_PATH));
+    (void)chmod(script, 0644);
+    say("not_executable", exec_status(script_plain, "", script_argv, AT_EMPTY_PATH));
+    unlink(link_path);
+    unlink(script);
+    rmdir(dir);
+    return 0;
+}
+
+// /proc/self/fd/N of directories that are host mount points (/proc, /dev) and of files opened
+// through a symbolic link name the object itself (ls -la /dev/fd/ reads them).
+int same_link(int fd, const char* expected) {
+    char link[64], text[256];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    const ssize_t n = readlink(link, text, sizeof text - 1);
+    if (n < 0) return -errno;
+    text[n] = '\0';
+    return strcmp(text, expected) == 0;
+}
+int fdlinks_mode() {
+    say("proc_dir", same_link(open("/proc", O_RDONLY | O_DIRECTORY), "/proc"));
+    say("dev_dir", same_link(open("/dev", O_RDONLY | O_DIRECTORY), "/dev"));
+    say("root_dir", same_link(open("/", O_RDONLY | O_DIRECTORY), "/"));
+    char exe[256];
+    const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    say("through_exe_link", same_link(open("/proc/self/exe", O_RDONLY), exe));
+    char dir[64], file[96], link_path[96];
+    snprintf(dir, sizeof dir, "/tmp/litebox-fdlinks-%d", static_cast<int>(getpid()));
+    (void)mkdir(dir, 0755);
+    snprintf(file, sizeof file, "%s/target", dir);
+    snprintf(link_path, sizeof link_path, "%s/link", dir);
+    close(open(file, O_WRONLY | O_CREAT, 0644));
+    (void)symlink("target", link_path);
+    say("through_symlink", same_link(open(link_path, O_RDONLY), file));
+    unlink(link_path);
+    unlink(file);
+    rmdir(dir);
+    return 0;
+}
+
+// Calls that were ENOSYS: personality's harmless forms, ioprio, the mlock family, readahead,
+// sync_file_range, preadv2/pwritev2 flags. Each result (or -errno) against native.
+int smallcalls_mode() {
+    say("personality_query", raw(SYS_personality, 0xffffffffL));
+    say("personality_linux", raw(SYS_personality, 0));
+    say("ioprio_set_be", raw(SYS_ioprio_set, 1, 0, (2 << 13) | 5));
+    say("ioprio_get", raw(SYS_ioprio_get, 1, 0));
+    say("ioprio_set_none_level", raw(SYS_ioprio_set, 1, 0, 3));
+    say("ioprio_set_bad_class", raw(SYS_ioprio_set, 1, 0, 5 << 13));
+    say("ioprio_get_bad_which", raw(SYS_ioprio_get, 7, 0));
+    const pid_t child = fork();
+    if (child == 0) _exit(static_cast<int>(raw(SYS_ioprio_get, 1, 0) == ((2 << 13) | 5)));
+    int status = 0;
+    waitpid(child, &status, 0);
+    say("ioprio_inherited", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    say("ioprio_set_idle", raw(SYS_ioprio_set, 1, 0, 3 << 13));
+    say("ioprio_get_idle", raw(SYS_ioprio_get, 1, 0));
+
+    void* page = mmap(nullptr, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    say("mlock", raw(SYS_mlock, reinterpret_cast<long>(page), 8192));
+    say("munlock", raw(SYS_munlock, reinterpret_cast<long>(page), 8192));
+    say("mlock2_onfault", raw(SYS_mlock2, reinterpret_cast<long>(page), 100, 1));
+    say("munlock_again", raw(SYS_munlock, reinterpret_cast<long>(page), 100));
+    say("mlock2_bad_flags", raw(SYS_mlock2, reinterpret_cast<long>(page), 4096, 2));
+    say("mlock_unmapped", raw(SYS_mlock, 4096, 4096));
+    say("munlock_unmapped", raw(SYS_munlock, 4096, 4096));
+    say("mlock_wraps", raw(SYS_munlock, 0x7fff00000000L, -4096L));
+    say("mlockall_zero", raw(SYS_mlockall, 0));
+    say("mlockall_onfault_alone", raw(SYS_mlockall, 4));
+    say("munlockall", raw(SYS_munlockall));
+
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/litebox-small-%d", static_cast<int>(getpid()));
+    const int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    const int write_only = open(path, O_WRONLY);
+    int fds[2];
+    (void)!pipe(fds);
+    say("readahead", raw(SYS_readahead, fd, 0, 4096));
+    say("readahead_write_only", raw(SYS_readahead, write_only, 0, 4096));
+    say("readahead_pipe", raw(SYS_readahead, fds[0], 0, 4096));
+    say("readahead_negative_count", raw(SYS_readahead, fd, 0, -1));
+    say("sync_file_range", raw(SYS_sync_file_range, fd, 0, 4096, 7));
+    say("sync_file_range_flags", raw(SYS_sync_file_range, fd, 0, 4096, 8));
+    say("sync_file_range_negative", raw(SYS_sync_file_range, fd, -1, 4096, 0));
+    say("sync_file_range_pipe", raw(SYS_sync_file_range, fds[0], 0, 1, 2));
+    say("sync_file_range_badfd", raw(SYS_sync_file_range, 999, 0, 1, 8));
+
+    char text[] = "abc";
+    struct iovec out = {text, 3};
+    say("pwritev2_at_offset", raw(SYS_pwritev2, fd, reinterpret_cast<long>(&out), 1, -1, 0, 0));
+    say("pwritev2_append", raw(SYS_pwritev2, fd, reinterpret_cast<long>(&out), 1, 0, 0, 0x10));
+    say("offset_after_positional_append", lseek(fd, 0, SEEK_CUR));
+    say("pwritev2_append_at_offset", raw(SYS_pwritev2, fd, reinterpret_cast<long>(&out), 1, -1, 0, 0x10 | 0x2));
+    say("offset_after_append", lseek(fd, 0, SEEK_CUR));
+    say("pwritev2_hipri_sync", raw(SYS_pwritev2, fd, reinterpret_cast<long>(&out), 1, 0, 0, 0x1 | 0x4));
+    char in[16] = {};
+    struct iovec back = {in, sizeof in};
+    say("preadv2_nowait", raw(SYS_preadv2, fd, reinterpret_cast<long>(&back), 1, 0, 0, 0x8));
+    say("preadv2_bad_offset", raw(SYS_preadv2, fd, reinterpret_cast<long>(&back), 1, -2, 0, 0));
+    say("preadv2_unknown_flag", raw(SYS_preadv2, fd, reinterpret_cast<long>(&back), 1, 0, 0, 0x10000));
+    say("preadv2_pipe_offset", raw(SYS_preadv2, fds[0], reinterpret_cast<long>(&back), 1, 0, 0, 0));
+    say("preadv2_pipe_nowait", raw(SYS_preadv2, fds[0], reinterpret_cast<long>(&back), 1, -1, 0, 0x8));
+    (void)!write(fds[1], "x", 1);
+    say("preadv2_pipe_nowait_data", raw(SYS_preadv2, fds[0], reinterpret_cast<long>(&back), 1, -1, 0, 0x8));
+    unlink(path);
+    return 0;
+}
+
 int main(int argc, char** argv) {
     if (argc < 2) return 100;
     const char* mode = argv[1];
@@ -1197,6 +1379,9 @@ int main(int argc, char** argv) {
     if (strcmp(mode, "sharedmap") == 0) return sharedmap();
     if (strcmp(mode, "timed-waits") == 0) return timed_waits();
     if (strcmp(mode, "sigqueue") == 0) return sigqueue_mode();
+    if (strcmp(mode, "execveat") == 0) return execveat_mode(argv[0]);
+    if (strcmp(mode, "fdlinks") == 0) return fdlinks_mode();
+    if (strcmp(mode, "smallcalls") == 0) return smallcalls_mode();
     if (strcmp(mode, "fork") == 0) return fork_mode();
     if (strcmp(mode, "restart") == 0) return restart_mode();
     if (strcmp(mode, "thread-signal") == 0) return thread_signal_mode();

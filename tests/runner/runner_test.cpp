@@ -249,7 +249,9 @@ TEST_CASE("The filter runs, refuses and serves the right calls", "[runner][filte
     CHECK(fact("mount") == "-1");
     CHECK(fact("unshare") == "-1");
     CHECK(fact("seccomp") == "-1");
-    CHECK(fact("personality") == "-1");
+    CHECK(fact("personality") == "-38");              // the query: served
+    CHECK(fact("personality_linux") == "-38");        // PER_LINUX (low 32 bits): served
+    CHECK(fact("personality_no_randomize") == "-1");  // other personas: EPERM
     CHECK(fact("clone3") == "-38");
     CHECK(fact("getpid") == "4242");           // served
     CHECK(fact("anon_mmap_ok") == "1");        // native

@@ -654,6 +654,49 @@ TEST_CASE("execve asks the runtime and complete_exec closes close-on-exec descri
     CHECK(g.call(lx::nr::execve, g.mem.put_string("/bin/sh"), argv2, 0) == err(Errno::toobig));
 }
 
+TEST_CASE("execveat: a descriptor's program (/dev/fd/N), dirfd-relative paths and Linux's error order", "[shim][process]") {
+    ShimFixture<> f;
+    const auto plain = f.install(*f.init, std::make_shared<MemoryFile<P>>());
+    const auto closing = f.install(*f.init, std::make_shared<MemoryFile<P>>());
+    REQUIRE(f.init->files().set_close_on_exec(closing, true).has_value());
+    const auto empty = f.mem.put_string("");
+    const auto exec_of = [&](std::int64_t fd, std::uint64_t path, std::uint64_t flags) {
+        const auto r = f.call(lx::nr::execveat, fd, path, 0, 0, flags);
+        auto request = f.init->take_request();
+        return std::pair{r, std::holds_alternative<lx::ExecRequest>(request) ? std::get<lx::ExecRequest>(request) : lx::ExecRequest{}};
+    };
+    auto [r1, e1] = exec_of(plain, empty, lx::abi::at_empty_path);
+    CHECK(r1 == 0);
+    CHECK(e1.path == "/dev/fd/" + std::to_string(plain));
+    CHECK(e1.descriptor == plain);
+    CHECK_FALSE(e1.name_inaccessible);
+    auto [r2, e2] = exec_of(closing, empty, lx::abi::at_empty_path | lx::abi::at_symlink_nofollow);
+    CHECK(r2 == 0);
+    CHECK(e2.descriptor == closing);
+    CHECK(e2.name_inaccessible);
+    CHECK(e2.nofollow);
+    // An absolute path ignores the descriptor; a relative one is taken from the directory.
+    auto [r3, e3] = exec_of(999, f.mem.put_string("/bin/sh"), 0);
+    CHECK(r3 == 0);
+    CHECK(e3.path == "/bin/sh");
+    CHECK(e3.descriptor == -1);
+    REQUIRE(f.call(lx::nr::mkdir, f.mem.put_string("/bin"), 0755) == 0);
+    const auto dir = f.call(lx::nr::open, f.mem.put_string("/bin"), litebox::fd::open_flags::read_only | litebox::fd::open_flags::directory);
+    REQUIRE(dir >= 0);
+    auto [r4, e4] = exec_of(dir, f.mem.put_string("sh"), 0);
+    CHECK(r4 == 0);
+    CHECK(e4.path == "/bin/sh");
+    CHECK(e4.invoked_as == "/dev/fd/" + std::to_string(dir) + "/sh");
+    // Errors: ENOENT for an empty path without the flag comes before EINVAL for unknown flags.
+    CHECK(exec_of(plain, empty, 0).first == err(Errno::noent));
+    CHECK(exec_of(plain, empty, 0x1).first == err(Errno::noent));
+    CHECK(exec_of(plain, empty, lx::abi::at_empty_path | 0x1).first == err(Errno::inval));
+    CHECK(exec_of(999, empty, lx::abi::at_empty_path).first == err(Errno::badf));
+    CHECK(exec_of(999, f.mem.put_string("sh"), 0).first == err(Errno::badf));
+    CHECK(exec_of(plain, f.mem.put_string("sh"), 0).first == err(Errno::notdir));
+    CHECK(exec_of(plain, f.mem.hole(), lx::abi::at_empty_path).first == err(Errno::fault));
+}
+
 TEST_CASE("ShimConfig::cpus: the affinity mask covers the box's CPUs and each thread keeps its own", "[shim][process]") {
     lx::ShimConfig config;
     config.cpus = 4;

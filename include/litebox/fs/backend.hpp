@@ -153,8 +153,13 @@ public:
     virtual Result<Ptr> symlink(std::string_view /*name*/, std::string_view /*target*/, const NewNode& /*node*/) {
         return Errno::rofs;
     }
+    /// O_TMPFILE: a new regular file in this directory's file system with no name (link count
+    /// 0). `linkable`: link() may give it a name later (once); otherwise it can never have one.
+    /// EOPNOTSUPP where the backend cannot (host directories, overlays, read-only images).
+    virtual Result<Ptr> create_unnamed(const NewNode& /*node*/, bool /*linkable*/) { return Errno::opnotsupp; }
     /// A new entry for the existing non-directory `target` (of this file system); ENOENT when
-    /// target's link count is already 0, EMLINK past the backend's link limit.
+    /// target's link count is already 0 (unless it is a linkable unnamed file), EMLINK past the
+    /// backend's link limit.
     virtual Result<void> link(std::string_view /*name*/, const Ptr& /*target*/) { return Errno::rofs; }
     /// Removes a non-directory entry (EISDIR for a directory).
     virtual Result<void> unlink(std::string_view /*name*/) { return Errno::rofs; }

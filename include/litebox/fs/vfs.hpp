@@ -101,6 +101,9 @@ public:
     /// how the caller may block (opening a FIFO waits for its partner unless O_NONBLOCK).
     Result<FilePtr> open(const Credentials& creds, const Loc& at, std::string_view path, std::uint32_t flags,
                          std::uint32_t mode = 0, const event::WaitContext<P>* wait = nullptr);
+    /// O_TMPFILE: an unnamed regular file in the directory `path` names (open's helper).
+    Result<FilePtr> open_unnamed(const Credentials& creds, const Loc& at, std::string_view path, std::uint32_t flags, std::uint32_t mode,
+                                 const event::WaitContext<P>* wait);
     /// Opens an already-resolved location (O_CREAT and O_EXCL are ignored).
     Result<FilePtr> open_location(const Credentials& creds, const Loc& where, std::uint32_t flags);
 

@@ -47,6 +47,15 @@ public:
     [[nodiscard]] SocketType type() const noexcept { return m_state->type; }
     [[nodiscard]] int protocol() const noexcept { return type() == SocketType::stream ? ipproto::tcp : ipproto::udp; }
 
+    /// The uid that created the socket (the shim's caller): SO_REUSEPORT shares a port only among
+    /// one owner's sockets.
+    void set_owner(std::uint32_t uid) {
+        m_core->with_engine([&](detail::Engine&, detail::Time) {
+            m_state->owner_uid = uid;
+            return 0;
+        });
+    }
+
     // ---- BSD socket operations (non-blocking attempts) ----------------------------------------
     Result<void> bind(Endpoint endpoint) {
         return m_core->with_engine([&](detail::Engine& e, detail::Time) { return e.bind(*m_state, endpoint); });

@@ -341,4 +341,86 @@ PYTHON
 )
 python_same_as_native "CPU times as native" "$script"
 
+# O_TMPFILE in the box's /tmp (the overlay's upper tmpfs): an unnamed file, named once by
+# linkat(fd, "", AT_EMPTY_PATH) (O_EXCL: never), the flag and path errors, and Python's
+# TemporaryFile (which uses O_TMPFILE): the same script natively and in the box.
+script=$(cat <<'PYTHON'
+import ctypes, os, tempfile
+libc = ctypes.CDLL(None, use_errno=True)
+def flink(fd, path):
+    if libc.linkat(fd, b'', -100, path.encode(), 0x1000) != 0:
+        raise OSError(ctypes.get_errno(), 'linkat')
+d = tempfile.mkdtemp(dir='/tmp')
+fd = os.open(d, os.O_TMPFILE | os.O_RDWR, 0o600)
+os.write(fd, b'unnamed')
+link = os.readlink(f'/proc/self/fd/{fd}')
+print('name', link.startswith(d + '/#'), link.endswith(' (deleted)'))
+print('nlink', os.fstat(fd).st_nlink, 'listed', os.listdir(d))
+flink(fd, os.path.join(d, 'named'))
+print('nlink after link', os.fstat(fd).st_nlink, 'listed', os.listdir(d))
+print('content', open(os.path.join(d, 'named')).read())
+os.unlink(os.path.join(d, 'named'))
+for name, target, flags in (('relink', fd, 0), ('excl', os.open(d, os.O_TMPFILE | os.O_RDWR | os.O_EXCL, 0o600), 0)):
+    try:
+        flink(target, os.path.join(d, name))
+        print(name, 'linked')
+    except OSError as e:
+        print(name, e.errno)
+open(os.path.join(d, 'file'), 'w').close()
+for name, path, flags in (('read-only', d, os.O_TMPFILE | os.O_RDONLY), ('creat', d, os.O_TMPFILE | os.O_RDWR | os.O_CREAT),
+                          ('missing', os.path.join(d, 'missing'), os.O_TMPFILE | os.O_RDWR),
+                          ('file', os.path.join(d, 'file'), os.O_TMPFILE | os.O_WRONLY)):
+    try:
+        os.close(os.open(path, flags, 0o600))
+        print(name, 'opened')
+    except OSError as e:
+        print(name, e.errno)
+with tempfile.TemporaryFile(dir=d) as f:  # python uses O_TMPFILE here
+    f.write(b'x')
+    print('TemporaryFile', f.tell())
+os.unlink(os.path.join(d, 'file'))
+os.rmdir(d)
+PYTHON
+)
+python_same_as_native "O_TMPFILE and linkat AT_EMPTY_PATH as native" "$script"
+
+# SO_REUSEPORT on the box's loopback: two UDP and two TCP sockets of one user share a port, a
+# third without the option gets EADDRINUSE, and exactly one socket of each pair gets the traffic
+# (which one is the kernel's hash natively, the first bound in the box).
+script=$(cat <<'PYTHON'
+import errno, select, socket
+S = socket
+def pair(kind):
+    a = S.socket(S.AF_INET, kind)
+    a.setsockopt(S.SOL_SOCKET, S.SO_REUSEPORT, 1)
+    a.bind(('127.0.0.1', 0))
+    port = a.getsockname()[1]
+    b = S.socket(S.AF_INET, kind)
+    b.setsockopt(S.SOL_SOCKET, S.SO_REUSEPORT, 1)
+    b.bind(('127.0.0.1', port))
+    print(kind, 'shared', a.getsockopt(S.SOL_SOCKET, S.SO_REUSEPORT), b.getsockopt(S.SOL_SOCKET, S.SO_REUSEPORT))
+    c = S.socket(S.AF_INET, kind)
+    try:
+        c.bind(('127.0.0.1', port))
+        print('third bound')
+    except OSError as e:
+        print('third', errno.errorcode[e.errno])
+    return a, b, port
+a, b, port = pair(S.SOCK_DGRAM)
+S.socket(S.AF_INET, S.SOCK_DGRAM).sendto(b'x', ('127.0.0.1', port))
+ready, _, _ = select.select([a, b], [], [], 5)
+print('udp receivers', len(ready))
+l1, l2, port = pair(S.SOCK_STREAM)
+l1.listen(4)
+l2.listen(4)
+client = S.create_connection(('127.0.0.1', port))
+ready, _, _ = select.select([l1, l2], [], [], 5)
+print('tcp acceptors', len(ready))
+conn, _ = ready[0].accept()
+client.sendall(b'hello')
+print(conn.recv(16))
+PYTHON
+)
+python_same_as_native "SO_REUSEPORT as native" "$script"
+
 exit $failures

@@ -72,7 +72,7 @@ public:
 
     /// A regular file with no directory entry (Tmpfs::create_anonymous), charged one inode.
     static Result<std::shared_ptr<TmpfsNode>> make_anonymous(const std::shared_ptr<Shared>& shared, const NewNode& node,
-                                                             std::uint32_t seals) {
+                                                             std::uint32_t seals, bool linkable = false) {
         if (!fs::is_regular(node.mode)) return Errno::inval;
         const auto now = shared->now();
         auto guard = shared->state.lock();
@@ -81,6 +81,7 @@ public:
         file->m_self = file;
         file->m_data.nlink = 0;  // unlinked from the start
         file->m_data.seals = seals & seal::all;
+        file->m_data.linkable = linkable;
         ++guard->inodes_used;
         return file;
     }
@@ -205,15 +206,23 @@ public:
             Data& d = data(c);
             Data& t = node->data(c);
             if (d.removed) return Errno::noent;
-            if (t.nlink == 0) return Errno::noent;
+            if (t.nlink == 0 && !t.linkable) return Errno::noent;
             if (t.nlink >= m_shared->quota.max_links) return Errno::mlink;
             if (d.entries.find(name) != d.entries.end()) return Errno::exist;
             insert_entry(d, name, std::static_pointer_cast<TmpfsNode>(target));
             ++t.nlink;
+            t.linkable = false;  // an unnamed file is named once; unlinked again, it stays gone
             t.ctime = now;
             d.mtime = d.ctime = now;
             return ok();
         });
+    }
+
+    Result<Ptr> create_unnamed(const NewNode& node, bool linkable) override {
+        if (!this->is_directory()) return Errno::notdir;
+        if (m_shared->state.with_lock([&](TmpfsCounters& c) { return data(c).removed; })) return Errno::noent;
+        LITEBOX_TRY_ASSIGN(auto file, make_anonymous(m_shared, node, seal::seal, linkable));
+        return Ptr(std::move(file));
     }
 
     Result<void> unlink(std::string_view name) override { return remove_child(name, false); }
@@ -333,6 +342,7 @@ private:
         std::uint64_t next_cookie = 1;
         std::weak_ptr<TmpfsNode> parent;
         bool removed = false;
+        bool linkable = false;  // an O_TMPFILE file without O_EXCL, not named yet
         // regular files
         std::map<std::uint64_t, PoolPage<P>> pages;  // empty once the bytes live in `store`
         std::shared_ptr<SharedStore> store;          // see Inode::shared_store

@@ -19,20 +19,18 @@ template <platform::RawMutexProvider P>
 Result<typename Vfs<P>::FilePtr> Vfs<P>::open(const Credentials& creds, const Loc& at, std::string_view path,
                                                std::uint32_t flags, std::uint32_t mode, const event::WaitContext<P>* wait) {
     namespace of = fd::open_flags;
-    if ((flags & of::tmpfile) == of::tmpfile) return Errno::opnotsupp;
+    if ((flags & of::tmpfile & ~of::directory) != 0) return open_unnamed(creds, at, path, flags, mode, wait);
     if (flags & of::path) flags &= of::path | of::directory | of::no_follow | of::close_on_exec;
     const bool follow = (flags & of::no_follow) == 0;
     Walker walker(*this, creds);
     if ((flags & of::create) == 0) {
         LITEBOX_TRY_ASSIGN(Parent p, walker.parent(at, path));
-        Loc directory = p.dir;
-        const std::string_view name = p.last;  // points into `path` (the walker owns link bodies)
-        const bool named = p.kind == LastKind::normal;
         LITEBOX_TRY_ASSIGN(Loc where, walker.final(std::move(p), follow, (flags & of::directory) != 0));
         LITEBOX_TRY_ASSIGN(FilePtr file, open_resolved(creds, where, flags, false, wait));
         if (auto* handle = dynamic_cast<FileHandle<P>*>(file.get()); handle && !where.is_directory()) {
+            // Named by the link's target when the last component was a symbolic link.
             if (walker.final_jumped()) detail::set_jump_origin(*handle, walker);
-            else if (named) handle->set_origin(std::move(directory), name);
+            else if (const auto& origin = walker.final_origin()) handle->set_origin(origin->directory, origin->name);
         }
         return file;
     }
@@ -81,6 +79,31 @@ template <platform::RawMutexProvider P>
 Result<typename Vfs<P>::FilePtr> Vfs<P>::open_location(const Credentials& creds, const Loc& where, std::uint32_t flags) {
     if (!where.valid()) return Errno::badf;
     return open_resolved(creds, where, flags & ~(fd::open_flags::create | fd::open_flags::exclusive), false);
+}
+
+/// O_TMPFILE, in Linux's order: the flags (EINVAL without write access, with O_CREAT or O_PATH,
+/// or __O_TMPFILE without O_DIRECTORY),
+/// the directory (ENOENT, ENOTDIR), a read-only mount (EROFS), write and search permission on it
+/// (EACCES), then the backend (EOPNOTSUPP where it has no unnamed files). O_EXCL: never linkable.
+template <platform::RawMutexProvider P>
+Result<typename Vfs<P>::FilePtr> Vfs<P>::open_unnamed(const Credentials& creds, const Loc& at, std::string_view path, std::uint32_t flags,
+                                                      std::uint32_t mode, const event::WaitContext<P>* wait) {
+    namespace of = fd::open_flags;
+    const std::uint32_t access = flags & of::access_mode;
+    if ((flags & (of::create | of::path)) != 0 || (flags & of::directory) == 0 || (access != of::write_only && access != of::read_write))
+        return Errno::inval;
+    LITEBOX_TRY_ASSIGN(Loc dir, resolve(creds, at, path, 0));
+    if (!dir.is_directory()) return Errno::notdir;
+    if (dir.mount->read_only()) return Errno::rofs;
+    LITEBOX_TRY_ASSIGN(const Ownership dir_owner, dir.inode->ownership());
+    LITEBOX_TRY(check_permission(creds, dir_owner, access_mode::write | access_mode::execute));
+    LITEBOX_TRY_ASSIGN(const NewNode node, new_node(creds, dir, fd::mode::regular | (mode & 07777 & ~creds.umask)));
+    LITEBOX_TRY_ASSIGN(auto inode, dir.inode->create_unnamed(node, (flags & of::exclusive) == 0));
+    const std::uint64_t ino = inode->ino();
+    LITEBOX_TRY_ASSIGN(FilePtr file, open_resolved(creds, Loc{dir.mount, std::move(inode)}, flags & ~(of::tmpfile | of::exclusive), true, wait));
+    // /proc/<pid>/fd names it "#<inode> (deleted)" in its directory, as Linux does.
+    if (auto* handle = dynamic_cast<FileHandle<P>*>(file.get())) handle->set_origin(std::move(dir), "#" + std::to_string(ino));
+    return file;
 }
 
 template <platform::RawMutexProvider P>

@@ -92,6 +92,9 @@ public:
                 continue;
             }
             if (directory && !child.is_directory()) return Errno::notdir;
+            // The name the object was found by, after any symbolic links: the open file's origin.
+            m_final_origin.reset();
+            if (p.kind == LastKind::normal) m_final_origin = JumpOrigin{p.dir, std::string(p.last)};
             return child;
         }
     }
@@ -121,6 +124,9 @@ public:
     };
     [[nodiscard]] bool final_jumped() const noexcept { return m_final_jumped; }
     [[nodiscard]] const std::optional<JumpOrigin>& jump_origin() const noexcept { return m_jump_origin; }
+    /// The directory and name the last final() found its object by (symbolic links followed);
+    /// empty for "/", "." and "..".
+    [[nodiscard]] const std::optional<JumpOrigin>& final_origin() const noexcept { return m_final_origin; }
 
     Result<Loc> resolve(const Loc& start, std::string_view path, bool follow, bool directory) {
         LITEBOX_TRY_ASSIGN(Parent p, parent(start, path));
@@ -159,6 +165,7 @@ private:
     std::vector<std::unique_ptr<std::string>> m_bodies;
     bool m_final_jumped = false;
     std::optional<JumpOrigin> m_jump_origin;
+    std::optional<JumpOrigin> m_final_origin;
 };
 
 template <platform::RawMutexProvider P>
@@ -226,11 +233,20 @@ Result<std::string> Vfs<P>::path_of(const Loc& where) {
     if (!where.valid()) return Errno::badf;
     if (!where.is_directory()) return Errno::notdir;
     // Climb with ".." and find each level's name in its parent by inode number.
+    // A directory whose entry in its parent carries another inode number than the directory
+    // itself (a host directory that is a mount point on the host: the entry has the covered
+    // inode's number) is found by looking its name up and comparing where it leads (mounts
+    // crossed) with the location itself; only subdirectories are tried, at most path_of_lookups.
+    static constexpr std::size_t path_of_lookups = 4096;
     struct Finder final : fd::DirectorySink {
         std::uint64_t ino = 0;
         std::string found;
+        std::vector<std::string> directories;
         bool add(const fd::DirectoryEntry& e) override {
             if (e.inode == ino && found.empty()) found.assign(e.name);
+            if (found.empty() && directories.size() < path_of_lookups &&
+                (e.type == fd::dirent_type::directory || e.type == fd::dirent_type::unknown) && e.name != "." && e.name != "..")
+                directories.emplace_back(e.name);
             return true;
         }
     };
@@ -250,6 +266,10 @@ Result<std::string> Vfs<P>::path_of(const Loc& where) {
         Finder finder;
         finder.ino = child_side.inode->ino();
         LITEBOX_TRY(up->readdir(0, finder));
+        for (std::size_t i = 0; finder.found.empty() && i < finder.directories.size(); ++i) {
+            auto candidate = up->lookup(finder.directories[i]);
+            if (candidate && cross_mounts(Loc{child_side.mount, std::move(*candidate)}) == at) finder.found = std::move(finder.directories[i]);
+        }
         if (finder.found.empty()) return Errno::noent;
         names.push_back(std::move(finder.found));
         at = cross_mounts(Loc{child_side.mount, std::move(up)});

@@ -63,6 +63,9 @@ Result<void> Socket<P>::set_option(int level, int name, std::span<const std::byt
                 case so::reuseaddr:
                     m_state->reuse_address = v != 0;
                     return ok();
+                case so::reuseport:
+                    m_state->reuse_port = v != 0;
+                    return ok();
                 case so::broadcast:
                     m_state->broadcast = v != 0;
                     return ok();
@@ -157,6 +160,7 @@ Result<std::size_t> Socket<P>::get_option(int level, int name, std::span<std::by
         if (level == sol::socket) {
             switch (name) {
                 case so::reuseaddr: v = m_state->reuse_address ? 1 : 0; break;
+                case so::reuseport: v = m_state->reuse_port ? 1 : 0; break;
                 case so::broadcast: v = m_state->broadcast ? 1 : 0; break;
                 case so::keepalive: v = m_keepalive ? 1 : 0; break;
                 case so::sndbuf: v = static_cast<int>(m_state->send_limit); break;

@@ -1,5 +1,11 @@
-// Engine, socket layer: the port table (bind rules, SO_REUSEADDR, ephemeral ports) and the
-// BSD-socket operations on TCP and UDP sockets with Linux's errnos.
+// Engine, socket layer: the port table (bind rules, SO_REUSEADDR, SO_REUSEPORT, ephemeral ports)
+// and the BSD-socket operations on TCP and UDP sockets with Linux's errnos.
+//
+// SO_REUSEPORT: sockets of one owner (uid) that all set it before bind may bind the same address
+// and port, and several such TCP sockets may listen. There is no load balancing: a new connection
+// goes to the first of the group's listeners (bound first) for that address, a datagram to the
+// first bound of the equally specific UDP sockets; when that socket closes, the next one takes
+// over.
 #pragma once
 
 #include "engine.hpp"
@@ -16,6 +22,8 @@ inline bool Engine::port_conflict(const SocketCommon& s, Endpoint ep, bool for_l
         if (e == &s) continue;
         const bool overlap = e->local.address.is_any() || ep.address.is_any() || e->local.address == ep.address;
         if (!overlap) continue;
+        // SO_REUSEPORT: sockets of one user that all set it share the address (listeners too).
+        if (s.reuse_port && e->reuse_port && s.owner_uid == e->owner_uid) continue;
         if (s.type == SocketType::datagram) {
             if (s.reuse_address && e->reuse_address) continue;
             return true;
@@ -84,7 +92,7 @@ inline Tcb* Engine::find_listener(Ipv4Address address, std::uint16_t port) {
         auto* t = static_cast<Tcb*>(s);
         if (t->state != TcpState::listen) continue;
         if (t->local.address == address) return t;
-        if (t->local.address.is_any()) wildcard = t;
+        if (t->local.address.is_any() && wildcard == nullptr) wildcard = t;  // SO_REUSEPORT: the first listener
     }
     return wildcard;
 }

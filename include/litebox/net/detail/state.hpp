@@ -131,6 +131,8 @@ struct SocketCommon : std::enable_shared_from_this<SocketCommon> {
     Endpoint remote;
     bool bound = false;          // registered in the port table
     bool reuse_address = false;  // SO_REUSEADDR
+    bool reuse_port = false;     // SO_REUSEPORT
+    std::uint32_t owner_uid = 0; // who created it (SO_REUSEPORT groups only one user's sockets)
     bool broadcast = false;      // SO_BROADCAST
     bool receive_errors = false; // IP_RECVERR: ICMP errors reach an unconnected UDP socket too
     bool has_handle = true;      // a guest socket refers to it (false for a not yet accepted child)

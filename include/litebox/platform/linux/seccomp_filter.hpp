@@ -18,7 +18,8 @@
 //     thread (see Supervisor).
 //   * Refused with an errno: calls that reach other processes, the kernel's global state or host
 //     objects no box can own (ptrace, process_vm_*, bpf, perf_event_open, io_uring_*, userfaultfd,
-//     mount family, unshare, setns, keys, handles, kexec, modules, seccomp, personality, ...).
+//     mount family, unshare, setns, keys, handles, kexec, modules, seccomp, personality other than
+//     the query and PER_LINUX, ...).
 //   * Everything else -- including every call that names a path, a descriptor, another process,
 //     a clock, or a number this table does not know yet -- is served by the supervisor.
 #pragma once
@@ -158,7 +159,6 @@ inline constexpr FilterRule filter_rules[] = {
     {SYS_finit_module, Disposition::refused, Errno::perm, "finit_module"},
     {SYS_delete_module, Disposition::refused, Errno::perm, "delete_module"},
     {SYS_seccomp, Disposition::refused, Errno::perm, "seccomp"},
-    {SYS_personality, Disposition::refused, Errno::perm, "personality"},
     {SYS_modify_ldt, Disposition::refused, Errno::perm, "modify_ldt"},
     {SYS_iopl, Disposition::refused, Errno::perm, "iopl"},
     {SYS_ioperm, Disposition::refused, Errno::perm, "ioperm"},
@@ -196,6 +196,7 @@ inline constexpr std::uint32_t first_refused_madvise = 100;
 inline Disposition disposition_of(int nr, const FilterOptions& options) noexcept {
     if (nr < 0 || (nr & detail::nr_x32_bit) != 0) return Disposition::refused;
     if (nr == SYS_mmap || nr == SYS_madvise || nr == SYS_arch_prctl) return Disposition::native;
+    if (nr == SYS_personality) return Disposition::served;  // the query and PER_LINUX only
     if (options.traced_clone && (nr == SYS_clone || nr == SYS_fork || nr == SYS_vfork || nr == SYS_set_tid_address))
         return Disposition::traced;
     if (options.native_clone && (nr == SYS_clone || nr == SYS_fork || nr == SYS_vfork)) return Disposition::native;
@@ -276,6 +277,16 @@ inline std::vector<sock_filter> build_filter(const FilterOptions& options) {
     b.jump(BPF_JMP | BPF_JEQ | BPF_K, 0x1003 /*ARCH_GET_FS*/, 1, 0);
     b.jump(BPF_JMP | BPF_JEQ | BPF_K, 0x1004 /*ARCH_GET_GS*/, 0, 1);
     b.ret(allow);
+    b.ret(notify);
+
+    // personality: the query (0xffffffff) and PER_LINUX (0) are served -- glibc, util-linux and
+    // Python ask; every other persona (ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC, ...) is refused. The
+    // argument is an unsigned int: only its low 32 bits count, as in the kernel.
+    b.jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_personality, 0, 5);
+    b.load_arg_low(0);
+    b.jump(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffu, 2, 0);
+    b.jump(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0);
+    b.ret(ret_errno(Errno::perm));
     b.ret(notify);
 
     if (options.native_clone || options.traced_clone) {

@@ -3,6 +3,8 @@
 // RLIMIT_FSIZE is EFBIG with SIGXFSZ (file_size_limit.hpp).
 #pragma once
 
+#include <limits>
+
 #include "file_size_limit.hpp"
 #include "fs_common.hpp"
 
@@ -150,6 +152,34 @@ SyscallResult sys_fadvise64(ThreadContext<P>& t, const SyscallRequest& r) {
     if (advice < 0 || advice > 5) return Errno::inval;  // POSIX_FADV_NORMAL .. POSIX_FADV_NOREUSE
     LITEBOX_TRY_ASSIGN(const auto st, file->stat());
     if ((st.mode & fd::mode::type_mask) == fd::mode::fifo || (st.mode & fd::mode::type_mask) == fd::mode::socket) return Errno::spipe;
+    return 0;
+}
+/// readahead: a hint (every box file is in memory or read through). EBADF for a descriptor not
+/// open for reading, EINVAL for anything but a regular file or a negative count, as Linux.
+template <typename P>
+SyscallResult sys_readahead(ThreadContext<P>& t, const SyscallRequest& r) {
+    LITEBOX_TRY_ASSIGN(auto file, t.files().get(r.i32(0)));
+    if (!file->readable()) return Errno::badf;
+    LITEBOX_TRY_ASSIGN(const auto st, file->stat());
+    if ((st.mode & fd::mode::type_mask) != fd::mode::regular) return Errno::inval;
+    if (r.i64(2) < 0) return Errno::inval;
+    return 0;
+}
+/// sync_file_range: the box has no dirty pages to start or wait for, so valid requests are done.
+/// Checked in Linux's order: the descriptor (EBADF), the flags and the range (EINVAL: unknown
+/// flags, a negative offset or length, an end past the largest offset), the file type (ESPIPE
+/// for anything but regular files, directories and links).
+template <typename P>
+SyscallResult sys_sync_file_range(ThreadContext<P>& t, const SyscallRequest& r) {
+    constexpr std::uint32_t wait_before = 1, write = 2, wait_after = 4;
+    LITEBOX_TRY_ASSIGN(auto file, t.files().get(r.i32(0)));
+    const std::int64_t offset = r.i64(1), length = r.i64(2);
+    if ((r.u32(3) & ~(wait_before | write | wait_after)) != 0) return Errno::inval;
+    if (offset < 0 || length < 0 || offset > std::numeric_limits<std::int64_t>::max() - length) return Errno::inval;
+    LITEBOX_TRY_ASSIGN(const auto st, file->stat());
+    const auto type = st.mode & fd::mode::type_mask;
+    if (type != fd::mode::regular && type != fd::mode::directory && type != fd::mode::symlink && type != fd::mode::block_device)
+        return Errno::spipe;
     return 0;
 }
 template <typename P>

@@ -66,6 +66,15 @@ struct ExecRequest {
     /// name becomes the thread's comm as on Linux (a busybox applet link shows the applet, a `#!`
     /// script its own name); empty: `path`'s.
     std::string invoked_as{};
+    /// execveat(fd, "", ..., AT_EMPTY_PATH): the program is the file descriptor `descriptor` of the
+    /// calling process names (`path` is then "/dev/fd/N", the name a `#!` interpreter is given);
+    /// -1 for a program named by path.
+    int descriptor = -1;
+    /// execveat's AT_SYMLINK_NOFOLLOW: a symbolic link as the last component is ELOOP.
+    bool nofollow = false;
+    /// The program's name is a /dev/fd path that is gone after the exec (its descriptor is
+    /// close-on-exec): a `#!` script then fails with ENOENT, as Linux's, while a binary runs.
+    bool name_inaccessible = false;
 };
 template <typename P>
 using RuntimeRequest = std::variant<std::monostate, ExitRequest, CloneRequest<P>, ExecRequest>;

@@ -4,6 +4,7 @@
 
 #include "kernel.hpp"
 #include "../../fs/vfs.hpp"
+#include "fs_common.hpp"
 
 namespace litebox::shim::linux_abi {
 
@@ -78,6 +79,47 @@ SyscallResult sys_execve(ThreadContext<P>& t, const SyscallRequest& r) {
     LITEBOX_TRY_ASSIGN(auto argv, lifecycle_detail::read_string_array<P>(r.ptr(1), budget));
     LITEBOX_TRY_ASSIGN(auto envp, lifecycle_detail::read_string_array<P>(r.ptr(2), budget));
     t.set_request(ExecRequest{std::move(path), std::move(argv), std::move(envp)});
+    return 0;
+}
+
+/// execveat: as execve, with the program named relative to a directory descriptor, or (empty
+/// path with AT_EMPTY_PATH) the open file itself -- fexecve. Linux gives the program the name
+/// "/dev/fd/N" or "/dev/fd/N/PATH"; with a close-on-exec descriptor that name is gone in the new
+/// image, so a `#!` script fails with ENOENT there (the runtime checks) while a binary runs.
+template <typename P>
+SyscallResult sys_execveat(ThreadContext<P>& t, const SyscallRequest& r) {
+    const std::int32_t dirfd = r.i32(0);
+    const std::uint32_t flags = r.u32(4);
+    // Linux's order: the path (ENOENT when empty without AT_EMPTY_PATH), argv and envp, then
+    // the flags and the descriptor.
+    LITEBOX_TRY_ASSIGN(std::string path, Guest<P>::read_path(r.ptr(1)));
+    if (path.empty() && (flags & abi::at_empty_path) == 0) return Errno::noent;
+    std::size_t budget = t.kernel().config().max_exec_strings_bytes;
+    LITEBOX_TRY_ASSIGN(auto argv, lifecycle_detail::read_string_array<P>(r.ptr(2), budget));
+    LITEBOX_TRY_ASSIGN(auto envp, lifecycle_detail::read_string_array<P>(r.ptr(3), budget));
+    if ((flags & ~(abi::at_symlink_nofollow | abi::at_empty_path)) != 0) return Errno::inval;
+    ExecRequest request{{}, std::move(argv), std::move(envp)};
+    request.nofollow = (flags & abi::at_symlink_nofollow) != 0;
+    if (path.empty()) {
+        LITEBOX_TRY_ASSIGN(auto file, t.files().get(dirfd));  // EBADF
+        (void)file;
+        LITEBOX_TRY_ASSIGN(const bool cloexec, t.files().close_on_exec(dirfd));
+        request.path = "/dev/fd/" + std::to_string(dirfd);
+        request.descriptor = dirfd;
+        request.name_inaccessible = cloexec;
+    } else if (path.front() != '/' && dirfd != abi::at_fdcwd) {
+        // The directory's path, resolved now (EBADF, ENOTDIR); the script name is Linux's.
+        LITEBOX_TRY_ASSIGN(auto base, at_base(t, dirfd, path));
+        if (!base.is_directory()) return Errno::notdir;
+        LITEBOX_TRY_ASSIGN(std::string directory, t.kernel().vfs().path_of(base));
+        LITEBOX_TRY_ASSIGN(const bool cloexec, t.files().close_on_exec(dirfd));
+        request.invoked_as = "/dev/fd/" + std::to_string(dirfd) + "/" + path;
+        request.path = (directory == "/" ? std::string() : directory) + "/" + path;
+        request.name_inaccessible = cloexec;
+    } else {
+        request.path = std::move(path);
+    }
+    t.set_request(std::move(request));
     return 0;
 }
 

@@ -14,17 +14,16 @@ inline constexpr std::uint32_t valid_flags = 03 | 0100 | 0200 | 0400 | 01000 | 0
 template <typename P>
 SyscallResult open_at(ThreadContext<P>& t, std::int32_t dirfd, std::uintptr_t path_address, std::uint32_t flags, std::uint32_t mode) {
     LITEBOX_TRY_ASSIGN(auto path, path_argument(t, dirfd, path_address));
-    if ((flags & fd::open_flags::tmpfile) == fd::open_flags::tmpfile) {  // no unnamed files in the VFS
-        t.kernel().unsupported(nr::openat, "O_TMPFILE");
-        return Errno::opnotsupp;
-    }
     const bool creating = (flags & fd::open_flags::create) != 0 || (flags & fd::open_flags::tmpfile) == fd::open_flags::tmpfile;
     const bool close_on_exec = (flags & fd::open_flags::close_on_exec) != 0;
     const auto wait = t.wait_context();  // opening a FIFO waits for its partner
-    LITEBOX_TRY_ASSIGN(auto file, t.kernel().vfs().open(fs_credentials(t), path.base, path.path,
-                                                        (flags & valid_flags & ~fd::open_flags::close_on_exec) | fd::open_flags::large_file,
-                                                        creating ? (mode & 07777) : 0, &wait));
-    LITEBOX_TRY_ASSIGN(const int descriptor, t.files().insert(std::move(file), close_on_exec));
+    auto file = t.kernel().vfs().open(fs_credentials(t), path.base, path.path,
+                                      (flags & valid_flags & ~fd::open_flags::close_on_exec) | fd::open_flags::large_file,
+                                      creating ? (mode & 07777) : 0, &wait);
+    if (!file && file.error() == Errno::opnotsupp && (flags & fd::open_flags::tmpfile) == fd::open_flags::tmpfile)
+        t.kernel().unsupported(nr::openat, "O_TMPFILE on a file system without unnamed files (host directory, overlay)");
+    LITEBOX_TRY(file);
+    LITEBOX_TRY_ASSIGN(const int descriptor, t.files().insert(std::move(*file), close_on_exec));
     return descriptor;
 }
 }  // namespace open_detail

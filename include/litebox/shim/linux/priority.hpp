@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "kernel.hpp"
@@ -88,6 +89,71 @@ SyscallResult sys_setpriority(ThreadContext<P>& t, const SyscallRequest& r) {
             const auto nice_limit = st.limits[static_cast<std::size_t>(abi::rlimit_nice)].rlim_cur;
             if (nice < st.nice && static_cast<std::uint64_t>(20 - nice) > nice_limit && !caller.privileged()) return Errno::acces;
             st.nice = nice;
+            return ok();
+        });
+        if (!outcome.has_value()) error = outcome.error();
+        else changed = true;
+    }
+    if (error == Errno::srch && changed) return 0;
+    return error;
+}
+
+// ioprio_get / ioprio_set: the I/O priority (class << 13 | hint << 3 | level), stored per box
+// process (kept over fork and exec; bookkeeping, the host's I/O scheduling is not changed).
+// `which` IOPRIO_WHO_PROCESS / PGRP / USER (1..3) name targets as getpriority's `which` 0..2.
+// Checks as Linux 6.x: class NONE with a level is EINVAL, an unknown class EINVAL, class RT needs
+// privilege (EPERM); the value is kept as 16 bits. A process that never set one reads 0 (NONE,
+// as Linux 6.x); of several targets ioprio_get answers the best (lowest class, then level).
+namespace priority_detail {
+inline constexpr std::uint32_t ioprio_class_none = 0, ioprio_class_rt = 1, ioprio_class_idle = 3;
+inline constexpr int ioprio_class(std::uint32_t value) noexcept { return static_cast<int>((value >> 13) & 7); }
+inline constexpr int ioprio_level(std::uint32_t value) noexcept { return static_cast<int>(value & 7); }
+/// Orders I/O priorities, best first: NONE counts as best-effort, the level breaks ties.
+inline constexpr int ioprio_rank(std::uint32_t value) noexcept {
+    const int cls = ioprio_class(value) == static_cast<int>(ioprio_class_none) ? 2 : ioprio_class(value);
+    return cls * 8 + (ioprio_class(value) == static_cast<int>(ioprio_class_none) ? 4 : ioprio_level(value));
+}
+}  // namespace priority_detail
+
+template <typename P>
+SyscallResult sys_ioprio_get(ThreadContext<P>& t, const SyscallRequest& r) {
+    const std::int32_t which = r.i32(0);
+    if (which < 1 || which > 3) return Errno::inval;
+    LITEBOX_TRY_ASSIGN(const auto found, priority_detail::targets(t, which - 1, r.i32(1)));
+    if (found.empty()) return Errno::srch;
+    std::optional<std::uint32_t> best;
+    for (const auto& process : found) {
+        const std::uint32_t value = process->state().with_lock([](auto& st) { return st.ioprio; });
+        if (!best || priority_detail::ioprio_rank(value) < priority_detail::ioprio_rank(*best)) best = value;
+    }
+    return static_cast<std::int64_t>(*best);
+}
+
+template <typename P>
+SyscallResult sys_ioprio_set(ThreadContext<P>& t, const SyscallRequest& r) {
+    namespace pd = priority_detail;
+    const std::int32_t which = r.i32(0);
+    const std::uint32_t value = r.u32(2) & 0xffffu;
+    const Credentials caller = t.process().credentials();
+    switch (static_cast<std::uint32_t>(pd::ioprio_class(value))) {
+    case pd::ioprio_class_none:
+        if (pd::ioprio_level(value) != 0) return Errno::inval;
+        break;
+    case pd::ioprio_class_rt:
+        if (!caller.privileged()) return Errno::perm;
+        break;
+    case 2:  // best-effort
+    case pd::ioprio_class_idle: break;
+    default: return Errno::inval;
+    }
+    if (which < 1 || which > 3) return Errno::inval;
+    LITEBOX_TRY_ASSIGN(const auto found, pd::targets(t, which - 1, r.i32(1)));
+    Errno error = Errno::srch;
+    bool changed = false;
+    for (const auto& process : found) {
+        const auto outcome = process->state().with_lock([&](auto& st) -> Result<void> {
+            if (st.credentials.ruid != caller.euid && st.credentials.euid != caller.euid && !caller.privileged()) return Errno::perm;
+            st.ioprio = value;
             return ok();
         });
         if (!outcome.has_value()) error = outcome.error();

@@ -1,5 +1,5 @@
 // Data syscalls on descriptors: read, write, readv, writev, pread64, pwrite64, preadv, pwritev,
-// lseek. Reads and writes at the file offset block (interruptibly) through the event layer unless
+// preadv2, pwritev2, lseek. Reads and writes at the file offset block (interruptibly) through the event layer unless
 // the description is non-blocking: a read waits for the first chunk only, a write goes on until
 // every byte is accepted (Linux's pipe and stream semantics). A write to a regular file is held to
 // RLIMIT_FSIZE (file_size_limit.hpp).
@@ -24,19 +24,22 @@ Result<typename fd::DescriptorTable<P>::FilePtr> writable_file(ThreadContext<P>&
     if (!file->writable()) return Errno::badf;
     return file;
 }
-/// Reads into `segments`, at the file offset (offset < 0) or at `offset`.
+/// Reads into `segments`, at the file offset (offset < 0) or at `offset`. `nowait`: never wait
+/// (preadv2's RWF_NOWAIT: EAGAIN instead).
 template <typename P>
-SyscallResult read_segments(ThreadContext<P>& t, std::int32_t descriptor, Result<std::vector<Segment>> segments, std::int64_t offset) {
+SyscallResult read_segments(ThreadContext<P>& t, std::int32_t descriptor, Result<std::vector<Segment>> segments, std::int64_t offset,
+                            bool nowait = false) {
     LITEBOX_TRY_ASSIGN(auto file, readable_file(t, descriptor));
     LITEBOX_TRY(segments);
     return transfer_to_guest(t, *segments, [&](std::span<std::byte> chunk, std::uint64_t so_far) -> Result<std::size_t> {
         if (offset >= 0) return file->pread(chunk, static_cast<std::uint64_t>(offset) + so_far);
-        if (so_far == 0) return event::read(t.wait_context(), *file, chunk);
+        if (so_far == 0 && !nowait) return event::read(t.wait_context(), *file, chunk);
         return file->read(chunk);
     });
 }
 template <typename P>
-SyscallResult write_segments(ThreadContext<P>& t, std::int32_t descriptor, Result<std::vector<Segment>> segments, std::int64_t offset) {
+SyscallResult write_segments(ThreadContext<P>& t, std::int32_t descriptor, Result<std::vector<Segment>> segments, std::int64_t offset,
+                             bool nowait = false) {
     LITEBOX_TRY_ASSIGN(auto file, writable_file(t, descriptor));
     LITEBOX_TRY(segments);
     std::uint64_t total = 0;
@@ -50,6 +53,7 @@ SyscallResult write_segments(ThreadContext<P>& t, std::int32_t descriptor, Resul
     }
     return transfer_from_guest(t, *segments, [&](std::span<const std::byte> chunk, std::uint64_t so_far) -> Result<std::size_t> {
         if (offset >= 0) return file->pwrite(chunk, static_cast<std::uint64_t>(offset) + so_far);
+        if (nowait) return file->write(chunk);
         return event::write(t.wait_context(), *file, chunk);
     });
 }
@@ -99,6 +103,66 @@ SyscallResult sys_pwritev(ThreadContext<P>& t, const SyscallRequest& r) {
     if (offset < 0) return Errno::inval;
     LITEBOX_TRY(read_detail::writable_file(t, r.i32(0)));
     return read_detail::write_segments(t, r.i32(0), iovec_segments<P>(r.ptr(1), r.u64(2)), offset);
+}
+
+// preadv2 / pwritev2: preadv/pwritev with flags, and offset -1 for the file offset. RWF_HIPRI
+// (polling a block device) is accepted and means nothing here; RWF_DSYNC and RWF_SYNC sync the
+// file after a write (ignored by reads, as Linux); RWF_APPEND writes at the end of the file (a
+// positional write leaves the file offset alone; at the file offset, the offset moves past the
+// data); RWF_NOWAIT never waits: regular files and directories never do, pipes and sockets
+// answer EAGAIN instead of waiting, other kinds (terminals, devices) are EOPNOTSUPP. Later flags
+// (RWF_NOAPPEND, RWF_ATOMIC, RWF_DONTCACHE) and unknown bits are EOPNOTSUPP (traced).
+namespace read_detail {
+inline constexpr std::uint64_t rwf_hipri = 1, rwf_dsync = 2, rwf_sync = 4, rwf_nowait = 8, rwf_append = 0x10;
+inline constexpr std::uint64_t rwf_known = rwf_hipri | rwf_dsync | rwf_sync | rwf_nowait | rwf_append;
+
+/// The checks both calls share, after the descriptor and the vector: the offset (-1 or at least
+/// 0; a pipe or socket cannot take one), the flags.
+template <typename P>
+Result<void> check_rw2(ThreadContext<P>& t, fd::OpenFile<P>& file, std::int64_t offset, std::uint64_t flags, std::uint64_t number) {
+    if (offset < -1) return Errno::inval;
+    if ((flags & ~rwf_known) != 0) {
+        t.kernel().unsupported(number, "RWF_ flags other than HIPRI, DSYNC, SYNC, NOWAIT and APPEND");
+        return Errno::opnotsupp;
+    }
+    LITEBOX_TRY_ASSIGN(const auto st, file.stat());
+    const auto type = st.mode & fd::mode::type_mask;
+    const bool stream = type == fd::mode::fifo || type == fd::mode::socket;
+    if (offset >= 0 && stream) return Errno::spipe;
+    if ((flags & rwf_nowait) != 0 && !stream && type != fd::mode::regular && type != fd::mode::directory) return Errno::opnotsupp;
+    return ok();
+}
+}  // namespace read_detail
+
+template <typename P>
+SyscallResult sys_preadv2(ThreadContext<P>& t, const SyscallRequest& r) {
+    const std::int64_t offset = r.i64(3);
+    const std::uint64_t flags = r.u64(5);
+    LITEBOX_TRY_ASSIGN(auto file, read_detail::readable_file(t, r.i32(0)));
+    auto segments = iovec_segments<P>(r.ptr(1), r.u64(2));
+    LITEBOX_TRY(segments);
+    LITEBOX_TRY(read_detail::check_rw2(t, *file, offset, flags, r.number));
+    return read_detail::read_segments(t, r.i32(0), std::move(segments), offset, (flags & read_detail::rwf_nowait) != 0);
+}
+template <typename P>
+SyscallResult sys_pwritev2(ThreadContext<P>& t, const SyscallRequest& r) {
+    std::int64_t offset = r.i64(3);
+    const std::uint64_t flags = r.u64(5);
+    LITEBOX_TRY_ASSIGN(auto file, read_detail::writable_file(t, r.i32(0)));
+    auto segments = iovec_segments<P>(r.ptr(1), r.u64(2));
+    LITEBOX_TRY(segments);
+    LITEBOX_TRY(read_detail::check_rw2(t, *file, offset, flags, r.number));
+    if ((flags & read_detail::rwf_append) != 0) {
+        LITEBOX_TRY_ASSIGN(const auto st, file->stat());
+        if ((st.mode & fd::mode::type_mask) == fd::mode::regular) {
+            if (offset >= 0) offset = st.size;
+            else LITEBOX_TRY(file->seek(0, fd::Whence::end));
+        }
+    }
+    LITEBOX_TRY_ASSIGN(const std::int64_t written,
+                       read_detail::write_segments(t, r.i32(0), std::move(segments), offset, (flags & read_detail::rwf_nowait) != 0));
+    if ((flags & (read_detail::rwf_dsync | read_detail::rwf_sync)) != 0 && written > 0) LITEBOX_TRY(file->sync());
+    return written;
 }
 
 template <typename P>

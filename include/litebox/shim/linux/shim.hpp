@@ -13,6 +13,7 @@
 
 #include "../../box.hpp"
 #include "attr.hpp"
+#include "capability.hpp"
 #include "copy.hpp"
 #include "descriptor.hpp"
 #include "dir.hpp"
@@ -23,6 +24,7 @@
 #include "lifecycle.hpp"
 #include "lock.hpp"
 #include "memfd.hpp"
+#include "memlock.hpp"
 #include "open.hpp"
 #include "path.hpp"
 #include "pipe.hpp"

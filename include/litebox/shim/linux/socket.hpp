@@ -146,6 +146,7 @@ SyscallResult sys_socket(ThreadContext<P>& t, const SyscallRequest& r) {
             return root ? Errno::protonosupport : Errno::perm;
         }
         LITEBOX_TRY_ASSIGN(auto inet, t.kernel().box().net().socket(domain, type, protocol));
+        inet->set_owner(t.process().credential(&Credentials::euid));
         file = std::move(inet);
     } else if (domain == netlink::af_netlink) {
         if (kind != socket_detail::sock_raw && kind != socket_detail::sock_dgram) return Errno::socktnosupport;

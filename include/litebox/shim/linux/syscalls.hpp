@@ -145,8 +145,8 @@ namespace litebox::shim::linux_abi {
     X(122, setfsuid, sys_nosys, enosys, "?", "") \
     X(123, setfsgid, sys_nosys, enosys, "?", "") \
     X(124, getsid, sys_getsid, supported, "d", "") \
-    X(125, capget, sys_nosys, enosys, "?", "") \
-    X(126, capset, sys_nosys, enosys, "?", "") \
+    X(125, capget, sys_capget, supported, "pp", "privilege follows the uids: euid 0 has every capability (capability.hpp)") \
+    X(126, capset, sys_capset, partial, "pp", "only the current sets (a no-op); lowering single capabilities is EPERM (privilege follows the uids)") \
     X(127, rt_sigpending, sys_rt_sigpending, supported, "pu", "") \
     X(128, rt_sigtimedwait, sys_nosys, runtime, "pppu", "waits for a signal: the runtime delivers signals, so it waits on the host") \
     X(129, rt_sigqueueinfo, sys_nosys, runtime, "dSp", "the runtime sends it with the guest's siginfo (litebox-run; ENOSYS in the shim)") \
@@ -155,7 +155,7 @@ namespace litebox::shim::linux_abi {
     X(132, utime, sys_nosys, enosys, "?", "") \
     X(133, mknod, sys_mknod, supported, "smx", "") \
     X(134, uselib, sys_nosys, enosys, "?", "") \
-    X(135, personality, sys_nosys, enosys, "?", "") \
+    X(135, personality, sys_personality, partial, "x", "the query (0xffffffff) and PER_LINUX; other personas EPERM") \
     X(136, ustat, sys_nosys, enosys, "?", "") \
     X(137, statfs, sys_statfs, supported, "sp", "") \
     X(138, fstatfs, sys_fstatfs, supported, "fp", "") \
@@ -169,10 +169,10 @@ namespace litebox::shim::linux_abi {
     X(146, sched_get_priority_max, sys_sched_get_priority_max, supported, "d", "") \
     X(147, sched_get_priority_min, sys_sched_get_priority_min, supported, "d", "") \
     X(148, sched_rr_get_interval, sys_nosys, enosys, "?", "") \
-    X(149, mlock, sys_nosys, runtime, "?", "address space and thread state: the runtime handles it") \
-    X(150, munlock, sys_nosys, runtime, "?", "address space and thread state: the runtime handles it") \
-    X(151, mlockall, sys_nosys, runtime, "?", "address space and thread state: the runtime handles it") \
-    X(152, munlockall, sys_nosys, runtime, "?", "address space and thread state: the runtime handles it") \
+    X(149, mlock, sys_mlock, partial, "pu", "checked (RLIMIT_MEMLOCK per call, mapped range), host memory not locked (memlock.hpp)") \
+    X(150, munlock, sys_munlock, partial, "pu", "checked, host memory not locked (memlock.hpp)") \
+    X(151, mlockall, sys_mlockall, partial, "x", "checked (flags, RLIMIT_MEMLOCK), host memory not locked (memlock.hpp)") \
+    X(152, munlockall, sys_munlockall, supported, "", "") \
     X(153, vhangup, sys_nosys, enosys, "?", "") \
     X(154, modify_ldt, sys_nosys, runtime, "?", "address space and thread state: the runtime handles it") \
     X(155, pivot_root, sys_nosys, enosys, "?", "") \
@@ -207,7 +207,7 @@ namespace litebox::shim::linux_abi {
     X(184, tuxcall, sys_nosys, enosys, "?", "") \
     X(185, security, sys_nosys, enosys, "?", "") \
     X(186, gettid, sys_gettid, supported, "", "") \
-    X(187, readahead, sys_nosys, enosys, "?", "") \
+    X(187, readahead, sys_readahead, supported, "flu", "") \
     X(188, setxattr, sys_setxattr, partial, "sspux", "user., trusted., security. (stored by tmpfs and overlays); other file systems and system.* (POSIX ACLs): EOPNOTSUPP") \
     X(189, lsetxattr, sys_lsetxattr, partial, "sspux", "user., trusted., security. (stored by tmpfs and overlays); other file systems and system.* (POSIX ACLs): EOPNOTSUPP") \
     X(190, fsetxattr, sys_fsetxattr, partial, "fspux", "user., trusted., security. (stored by tmpfs and overlays); other file systems and system.* (POSIX ACLs): EOPNOTSUPP") \
@@ -271,8 +271,8 @@ namespace litebox::shim::linux_abi {
     X(248, add_key, sys_nosys, enosys, "?", "") \
     X(249, request_key, sys_nosys, enosys, "?", "") \
     X(250, keyctl, sys_nosys, enosys, "?", "") \
-    X(251, ioprio_set, sys_nosys, enosys, "?", "") \
-    X(252, ioprio_get, sys_nosys, enosys, "?", "") \
+    X(251, ioprio_set, sys_ioprio_set, partial, "ddx", "bookkeeping per box process; host I/O scheduling unchanged") \
+    X(252, ioprio_get, sys_ioprio_get, supported, "dd", "") \
     X(253, inotify_init, sys_nosys, enosys, "?", "") \
     X(254, inotify_add_watch, sys_nosys, enosys, "?", "") \
     X(255, inotify_rm_watch, sys_nosys, enosys, "?", "") \
@@ -297,7 +297,7 @@ namespace litebox::shim::linux_abi {
     X(274, get_robust_list, sys_nosys, runtime, "?", "address space and thread state: the runtime handles it") \
     X(275, splice, sys_splice, partial, "fpfpux", "bounded copies through the box's pipes (at most ShimConfig::max_splice_bytes a call), no page sharing") \
     X(276, tee, sys_tee, partial, "ffux", "copies at most one 64 KiB chunk a call") \
-    X(277, sync_file_range, sys_nosys, enosys, "?", "") \
+    X(277, sync_file_range, sys_sync_file_range, supported, "fllx", "") \
     X(278, vmsplice, sys_vmsplice, partial, "fpux", "copies (SPLICE_F_GIFT is a hint); at most ShimConfig::max_splice_bytes a call") \
     X(279, move_pages, sys_nosys, enosys, "?", "") \
     X(280, utimensat, sys_utimensat, supported, "Fspx", "") \
@@ -342,13 +342,13 @@ namespace litebox::shim::linux_abi {
     X(319, memfd_create, sys_memfd_create, partial, "sx", "MFD_CLOEXEC, MFD_ALLOW_SEALING; seals enforced (fcntl F_ADD_SEALS); MFD_HUGETLB and others: EINVAL; own quotas (ShimConfig::memfd_max_bytes, memfd_max_files)") \
     X(320, kexec_file_load, sys_nosys, enosys, "?", "") \
     X(321, bpf, sys_nosys, enosys, "?", "") \
-    X(322, execveat, sys_nosys, enosys, "?", "") \
+    X(322, execveat, sys_execveat, partial, "Fsppx", "as execve; fexecve of a descriptor (AT_EMPTY_PATH) and dirfd-relative paths; a dynamically linked program from a close-on-exec descriptor of an unnamed file is ENOENT") \
     X(323, userfaultfd, sys_nosys, enosys, "?", "") \
     X(324, membarrier, sys_nosys, runtime, "?", "address space and thread state: the runtime handles it") \
-    X(325, mlock2, sys_nosys, enosys, "?", "") \
+    X(325, mlock2, sys_mlock2, partial, "pux", "as mlock (MLOCK_ONFAULT accepted)") \
     X(326, copy_file_range, sys_copy_file_range, supported, "fpfpux", "") \
-    X(327, preadv2, sys_nosys, enosys, "?", "") \
-    X(328, pwritev2, sys_nosys, enosys, "?", "") \
+    X(327, preadv2, sys_preadv2, partial, "fpdllx", "RWF_HIPRI, DSYNC, SYNC, NOWAIT, APPEND; later flags EOPNOTSUPP") \
+    X(328, pwritev2, sys_pwritev2, partial, "fpdllx", "RWF_HIPRI, DSYNC, SYNC, NOWAIT, APPEND; later flags EOPNOTSUPP") \
     X(329, pkey_mprotect, sys_nosys, enosys, "?", "") \
     X(330, pkey_alloc, sys_nosys, enosys, "?", "") \
     X(331, pkey_free, sys_nosys, enosys, "?", "") \

@@ -201,6 +201,7 @@ public:
         std::vector<std::shared_ptr<Thread<P>>> threads;
         std::optional<int> exit_status;     // wait status once exiting
         int nice = 0;                       // getpriority/setpriority: -20..19, kept over fork and exec
+        std::uint32_t ioprio = 0;           // ioprio_get/ioprio_set (priority.hpp), kept over fork and exec
     };
     struct Signals {
         std::array<abi::kernel_sigaction, abi::signal_count> actions{};

@@ -124,6 +124,9 @@ public:
     Result<Ptr> symlink(std::string_view name, std::string_view target, const NewNode& node) override {
         return add_entry(name, [&](Inode<P>& upper_dir) { return upper_dir.symlink(name, target, node); });
     }
+    /// O_TMPFILE: the directory is copied up and the upper layer makes the unnamed file (EOPNOTSUPP
+    /// where it cannot); link() later names it like any upper file.
+    Result<Ptr> create_unnamed(const NewNode& node, bool linkable) override;
     Result<void> link(std::string_view name, const Ptr& target) override;
     Result<void> unlink(std::string_view name) override { return remove(name, false); }
     Result<void> rmdir(std::string_view name) override { return remove(name, true); }

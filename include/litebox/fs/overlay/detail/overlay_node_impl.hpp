@@ -248,6 +248,21 @@ Result<typename OverlayNode<P>::Ptr> OverlayNode<P>::add_entry(std::string_view 
 }
 
 template <platform::RawMutexProvider P>
+Result<typename OverlayNode<P>::Ptr> OverlayNode<P>::create_unnamed(const NewNode& node, bool linkable) {
+    if (!this->is_directory()) return Errno::notdir;
+    auto guard = m_shared->state.lock();
+    OverlayState& s = *guard;
+    if (data(s).removed) return Errno::noent;
+    LITEBOX_TRY(copy_up(s, false));
+    LITEBOX_TRY_ASSIGN(Ptr made, data(s).upper->create_unnamed(node, linkable));
+    auto file = make_node(overlay_upper_ino(made->ino()), made->type());
+    Data& c = file->data(s);
+    c.upper = std::move(made);
+    c.parent = m_self;
+    return Ptr(std::move(file));
+}
+
+template <platform::RawMutexProvider P>
 Result<void> OverlayNode<P>::link(std::string_view name, const Ptr& target) {
     auto* t = dynamic_cast<OverlayNode*>(target.get());
     if (!t || t->m_shared != m_shared) return Errno::xdev;

@@ -82,6 +82,7 @@ auto ProcessTable<P>::clone(Thread<P>& parent, std::uint64_t flags) -> Result<Cr
         copy.credentials = st.credentials;
         copy.limits = st.limits;
         copy.nice = st.nice;
+        copy.ioprio = st.ioprio;
         copy.exe = st.exe;
         copy.argv = st.argv;
         copy.environ = st.environ;
