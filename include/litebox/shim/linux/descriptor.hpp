@@ -7,6 +7,7 @@
 #include "kernel.hpp"
 #include "lock.hpp"
 #include "memfd.hpp"
+#include "pty.hpp"
 #include "terminal.hpp"
 #include "../../ipc/pipe.hpp"
 #include "../../ipc/unix/socket.hpp"
@@ -107,6 +108,8 @@ SyscallResult sys_ioctl(ThreadContext<P>& t, const SyscallRequest& r) {
     const std::uint32_t request = r.u32(1);
     const std::uintptr_t argument = r.ptr(2);
     LITEBOX_TRY_ASSIGN(auto file, t.files().get(descriptor));
+    if (auto* pair = ipc::pty_pair_of(*file); pair != nullptr && is_pty_request(request))
+        return pty_ioctl(t, *file, *pair, request, argument);
     if (is_terminal_request(request)) return terminal_ioctl(t, *file, request, argument);
     switch (request) {
     case abi::fioclex:
