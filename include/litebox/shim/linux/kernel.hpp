@@ -155,6 +155,9 @@ public:
     }
     /// Unmounts /proc and /sys (the namespace may outlive the shim) and cuts the procfs off this kernel.
     ~Kernel() {
+        // The table may outlive the kernel (a mounted /dev/pts holds it; descriptors still close
+        // after this body): its signals must not reach this kernel any more.
+        if (m_ptys) m_ptys->set_signal_sink({});
         fs::remove_pty_devices(*m_vfs, m_pty_devices);
         unlink_dev_stdio();
         if (m_sysfs) detach_sysfs(*this, *m_sysfs);

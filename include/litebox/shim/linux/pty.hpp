@@ -56,8 +56,14 @@ template <typename P>
 Result<std::shared_ptr<fd::OpenFile<P>>> open_slave(ThreadContext<P>& t, unsigned index, std::uint32_t flags) {
     const auto root = fs::Credentials::root();
     auto& vfs = t.kernel().vfs();
-    LITEBOX_TRY_ASSIGN(auto where, vfs.resolve(root, vfs.root(), "/dev/pts/" + std::to_string(index)));
-    return vfs.open_location(root, where, flags);
+    LITEBOX_TRY_ASSIGN(auto directory, vfs.resolve_directory(root, vfs.root(), "/dev/pts"));
+    const std::string name = std::to_string(index);
+    LITEBOX_TRY_ASSIGN(auto where, vfs.resolve(root, directory, name));
+    LITEBOX_TRY_ASSIGN(auto file, vfs.open_location(root, where, flags));
+    // Named as if opened by path, so that /proc/self/fd/N (ttyname) reads /dev/pts/N.
+    if (auto* handle = dynamic_cast<fs::FileHandle<P>*>(file.get()); handle != nullptr && !handle->origin())
+        handle->set_origin(std::move(directory), name);
+    return file;
 }
 
 struct CallerSession {
@@ -263,6 +269,7 @@ Result<std::shared_ptr<fd::OpenFile<P>>> pty_after_open(ThreadContext<P>& t, std
     if (!pair) return file;  // no pty: the box's console
     // Linux's /dev/tty: its own node (5:0, named /dev/tty) with the session's terminal behind it.
     LITEBOX_TRY_ASSIGN(auto slave, ipc::PtySlave<P>::make(handle->location(), flags & ~fd::open_flags::close_on_exec, std::move(pair)));
+    if (const auto& origin = handle->origin()) slave->set_origin(origin->directory, origin->name);
     return std::shared_ptr<fd::OpenFile<P>>(std::move(slave));
 }
 
