@@ -61,8 +61,8 @@ os.write(s, b'x\ty\n'); print('opost', drain(m))
 os.write(m, b'q\n')
 print('fionread', struct.unpack('i', fcntl.ioctl(s, termios.FIONREAD, b'\0' * 4))[0], rd(s)); drain(m)
 p = select.poll(); p.register(s, select.POLLIN | select.POLLOUT)
-print('poll idle', p.poll(0))
-os.write(m, b'z\n'); print('poll line', p.poll(0)); rd(s); drain(m)
+print('poll idle', [ev for _, ev in p.poll(0)])
+os.write(m, b'z\n'); print('poll line', [ev for _, ev in p.poll(0)]); rd(s); drain(m)
 fcntl.ioctl(m, termios.TIOCSWINSZ, struct.pack('HHHH', 24, 80, 0, 0))
 print('winsize', struct.unpack('HHHH', fcntl.ioctl(s, termios.TIOCGWINSZ, b'\0' * 8)))
 cooked = termios.tcgetattr(s)
@@ -87,7 +87,7 @@ os.write(m, b'\x03'); print('isig echo', drain(m))
 os.write(s, b'data\n')
 os.close(s)
 p = select.poll(); p.register(m, select.POLLIN | select.POLLOUT)
-print('master poll', p.poll(0))
+print('master poll', [ev for _, ev in p.poll(0)])
 print('master read', rd(m), rd(m))
 os.close(m)
 # The master's close: the slave reads end of file, writes and tcgetattr fail with EIO.
@@ -104,7 +104,7 @@ try:
 except termios.error as e:
     print('tcgetattr', errno.errorcode[e.args[0]])
 p = select.poll(); p.register(s, select.POLLIN | select.POLLOUT)
-print('slave poll', p.poll(0), os.path.exists(name))
+print('slave poll', [ev for _, ev in p.poll(0)], os.path.exists(name))
 PYTHON
 )
 python_same_as_native "openpty: line discipline, termios, hangups as native" "$script"
