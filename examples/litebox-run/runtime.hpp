@@ -233,6 +233,17 @@ public:
         // guest's handler sees SI_USER, as for an exit; and the guest's SA_NOCLDSTOP is not known
         // (rt_sigaction runs natively), so the signal is always sent, Linux's default.
         m_shim.tasks().set_child_stop_notifier([this](int parent, int, int, int) { return signal_then_interrupt(parent, SIGCHLD); });
+        // The box's pseudo-terminals raise real host signals too: ^C, ^\, ^Z in ISIG mode and
+        // SIGWINCH to the foreground group, SIGHUP/SIGCONT to a session leader on hangup. Linux
+        // discards SIGTSTP for an orphaned group; the host kernel cannot know box groups.
+        m_shim.ptys().set_signal_sink([this](int target, int sig) {
+            if (target > 0) {
+                (void)raise_in(target, sig);
+                return;
+            }
+            for (const int pid : group_members(-target))
+                if (sig != SIGTSTP || !m_shim.tasks().in_orphaned_group(pid)) (void)raise_in(pid, sig);
+        });
         m_shim.set_maps_source([this](int box_pid) { return maps_text(box_pid); });
         // The guest's own code runs on host threads: CPU time is the host's accounting of them.
         m_shim.set_cpu_time_source({[this](int pid) { return host_process_cpu(pid); },

@@ -13,6 +13,8 @@
 #include <litebox/event/timerfd.hpp>
 #include <litebox/ipc/eventfd.hpp>
 #include <litebox/ipc/pipe.hpp>
+#include <litebox/ipc/pty.hpp>
+#include <litebox/fs/devpts.hpp>
 #include <litebox/ipc/unix/socket.hpp>
 #include <litebox/shim/linux/shim.hpp>
 
@@ -115,6 +117,11 @@ template class litebox::event::Epoll<P>;
 template class litebox::event::TimerFd<P>;
 template class litebox::ipc::Pipe<P>;
 template class litebox::ipc::PipeEnd<P>;
+template class litebox::ipc::PtyPair<P>;
+template class litebox::ipc::PtyMaster<P>;
+template class litebox::ipc::PtySlave<P>;
+template class litebox::ipc::PtyTable<P>;
+template class litebox::fs::PtsFs<P>;
 template class litebox::ipc::EventFd<P>;
 template class litebox::ipc::UnixNamespace<P>;
 template class litebox::ipc::UnixSocket<P>;
@@ -134,6 +141,15 @@ int audit_ipc(P& platform) {
         std::array<event::PollRequest<P>, 2> requests{{{pipe->read.get(), fd::events::in}, {nullptr, fd::events::in}}};
         total += static_cast<int>(event::poll_files(ctx, std::span(requests)).value_or(0));
         if (auto* p = ipc::pipe_of(*pipe->read)) total += static_cast<int>(p->set_capacity(8192).value_or(0));
+    }
+    {
+        auto ptys = ipc::PtyTable<P>::create(2);
+        if (auto pair = ptys->allocate()) {
+            auto master = std::make_shared<ipc::PtyMaster<P>>(fs::Location<P>{}, fd::open_flags::read_write, *pair);
+            total += static_cast<int>(event::write(ctx, *master, buffer).value_or(0));
+            if (auto slave = ipc::PtySlave<P>::make(fs::Location<P>{}, fd::open_flags::read_write, *pair))
+                total += static_cast<int>(event::read(ctx, **slave, buffer).value_or(0));
+        }
     }
     auto fifo = ipc::Pipe<P>::create();
     total += fifo->open_fifo(ctx, fd::open_flags::read_only).has_value() ? 1 : 0;

@@ -108,6 +108,10 @@ constexpr std::uint32_t device_major(std::uint64_t dev) noexcept { return static
 constexpr std::uint32_t device_minor(std::uint64_t dev) noexcept {
     return static_cast<std::uint32_t>((dev & 0xff) | ((dev >> 12) & 0xfff00));
 }
+namespace detail {
+/// The Vfs device-opener key that stands for a whole major (never a real st_rdev: bit 63).
+constexpr std::uint64_t device_major_key(std::uint32_t major) noexcept { return (std::uint64_t{1} << 63) | major; }
+}  // namespace detail
 
 // ---- attribute changes -----------------------------------------------------------------------
 /// What setattr changes; unset members stay as they are. The backend sets ctime to its current

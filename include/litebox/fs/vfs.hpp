@@ -152,6 +152,12 @@ public:
     void set_fifo_opener(FifoOpener opener);
     /// Registers the opener for character devices with st_rdev `device` (EEXIST if taken).
     Result<void> register_device(std::uint64_t device, DeviceOpener opener);
+    /// Registers the opener for every character device of `major` that has no opener of its own
+    /// (devpts's slaves, major 136). EEXIST if taken.
+    Result<void> register_device_major(std::uint32_t major, DeviceOpener opener);
+    /// Removes an opener registered by register_device / register_device_major (no-op if none).
+    void unregister_device(std::uint64_t device) noexcept;
+    void unregister_device_major(std::uint32_t major) noexcept;
     /// bind(2) of a unix socket to `path`: creates a socket inode (mode 0777 & ~umask) and attaches
     /// `endpoint` to it. EADDRINUSE when the name exists.
     Result<void> bind_socket(const Credentials& creds, const Loc& at, std::string_view path, std::shared_ptr<void> endpoint);

@@ -146,7 +146,8 @@ Result<typename Vfs<P>::FilePtr> Vfs<P>::open_resolved(const Credentials& creds,
             if (where.mount->flags & mount_flags::no_dev) return Errno::acces;
             LITEBOX_TRY_ASSIGN(const Stat st, where.inode->getattr());
             DeviceOpener opener = m_hooks.with_lock([&](Hooks& h) -> DeviceOpener {
-                const auto it = h.devices.find(st.represented_device);
+                auto it = h.devices.find(st.represented_device);
+                if (it == h.devices.end()) it = h.devices.find(detail::device_major_key(device_major(st.represented_device)));
                 return it == h.devices.end() ? DeviceOpener{} : it->second;
             });
             if (!opener) return Errno::nxio;

@@ -489,6 +489,21 @@ Result<void> Vfs<P>::register_device(std::uint64_t device, DeviceOpener opener) 
 }
 
 template <platform::RawMutexProvider P>
+Result<void> Vfs<P>::register_device_major(std::uint32_t major, DeviceOpener opener) {
+    return register_device(detail::device_major_key(major), std::move(opener));
+}
+
+template <platform::RawMutexProvider P>
+void Vfs<P>::unregister_device(std::uint64_t device) noexcept {
+    m_hooks.with_lock([&](Hooks& h) { h.devices.erase(device); });
+}
+
+template <platform::RawMutexProvider P>
+void Vfs<P>::unregister_device_major(std::uint32_t major) noexcept {
+    unregister_device(detail::device_major_key(major));
+}
+
+template <platform::RawMutexProvider P>
 Result<void> Vfs<P>::bind_socket(const Credentials& creds, const Loc& at, std::string_view path, std::shared_ptr<void> endpoint) {
     if (!endpoint) return Errno::inval;
     return create_node(creds, at, path, fd::mode::socket | (0777 & ~creds.umask), 0, {}, std::move(endpoint));

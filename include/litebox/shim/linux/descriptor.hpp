@@ -9,6 +9,7 @@
 #include "memfd.hpp"
 #include "net_interfaces.hpp"
 #include "netlink_route.hpp"
+#include "pty.hpp"
 #include "terminal.hpp"
 #include "../../ipc/pipe.hpp"
 #include "../../ipc/unix/socket.hpp"
@@ -109,6 +110,8 @@ SyscallResult sys_ioctl(ThreadContext<P>& t, const SyscallRequest& r) {
     const std::uint32_t request = r.u32(1);
     const std::uintptr_t argument = r.ptr(2);
     LITEBOX_TRY_ASSIGN(auto file, t.files().get(descriptor));
+    if (auto* pair = ipc::pty_pair_of(*file); pair != nullptr && is_pty_request(request))
+        return pty_ioctl(t, *file, *pair, request, argument);
     if (is_terminal_request(request)) return terminal_ioctl(t, *file, request, argument);
     if (net_interfaces::is_interface_request(request))
         return net_interfaces::interface_ioctl(t, ipc::unix_socket_of(*file) != nullptr || socket_inet::inet_socket_of(*file) != nullptr ||

@@ -29,6 +29,7 @@
 
 #include "../../box.hpp"
 #include "../../error.hpp"
+#include "../../fs/devpts.hpp"
 #include "../../fs/vfs.hpp"
 #include "../../ipc/fifo.hpp"
 #include "request.hpp"
@@ -133,6 +134,7 @@ public:
             if (thread != nullptr) m_tasks.post_to_thread(*thread, signal.signo);
             else m_tasks.post_to_process(process, signal.signo);
         });
+        install_ptys();
         m_uts.with_lock([&](Uts& u) {
             u.hostname = m_config.hostname.substr(0, abi::host_name_max);
             u.domainname = m_config.domainname.substr(0, abi::host_name_max);
@@ -162,6 +164,10 @@ public:
     }
     /// Unmounts /proc and /sys (the namespace may outlive the shim) and cuts the procfs off this kernel.
     ~Kernel() {
+        // The table may outlive the kernel (a mounted /dev/pts holds it; descriptors still close
+        // after this body): its signals must not reach this kernel any more.
+        if (m_ptys) m_ptys->set_signal_sink({});
+        fs::remove_pty_devices(*m_vfs, m_pty_devices);
         unlink_dev_stdio();
         if (m_sysfs) detach_sysfs(*this, *m_sysfs);
         if (m_procfs) detach_procfs(*this, *m_procfs);
@@ -199,6 +205,10 @@ public:
     [[nodiscard]] sync::Mutex<P, Uts>& uts() noexcept { return m_uts; }
     /// The emulated settings of the box's terminal (terminal.hpp).
     [[nodiscard]] sync::Mutex<P, TerminalSettings>& terminal() noexcept { return m_terminal; }
+    /// The box's pseudo-terminals (/dev/ptmx, /dev/pts; ShimConfig::max_ptys). Their signals
+    /// (ISIG characters, SIGWINCH, hangup) are posted to the shim's signal books unless a runtime
+    /// that delivers signals itself sets the table's sink.
+    [[nodiscard]] ipc::PtyTable<P>& ptys() const noexcept { return *m_ptys; }
 
     /// Opens the box's standard stream `index` (0 stdin, 1 stdout, 2 stderr): the devfs stdio
     /// device (/dev/stdin ... before ShimConfig::link_dev_stdio made them links). ENOENT without one.
@@ -295,11 +305,30 @@ private:
     sync::Mutex<P, TerminalSettings> m_terminal;
     std::shared_ptr<ProcFs<P>> m_procfs;
     std::shared_ptr<fs::FileSystem<P>> m_sysfs;  // null when not mounted
+    std::shared_ptr<ipc::PtyTable<P>> m_ptys;
+    fs::PtyDevices<P> m_pty_devices;
     MapsSource m_maps_source;
     std::array<fs::Location<P>, 3> m_stdio{};  // the devfs stdio devices /dev/std* linked away
     std::array<bool, 3> m_stdio_linked{};  // a link made where there was no device
     bool m_dev_fd_linked = false;
 
+    /// Makes /dev/ptmx and /dev/pts when the namespace has a /dev (never fails the kernel).
+    void install_ptys() {
+        m_ptys = ipc::PtyTable<P>::create(m_config.max_ptys);
+        m_ptys->set_signal_sink([this](int target, int signal) {
+            if (target > 0) {
+                if (auto process = m_tasks.find_process(target)) m_tasks.post_to_process(*process, signal);
+                return;
+            }
+            for (const int pid : m_tasks.process_ids())
+                if (m_tasks.process_group_of(pid).value_or(0) == -target)
+                    if (auto process = m_tasks.find_process(pid)) m_tasks.post_to_process(*process, signal);
+        });
+        try {
+            if (auto made = fs::install_pty_devices(*m_vfs, platform(), m_ptys)) m_pty_devices = std::move(*made);
+        } catch (const std::bad_alloc&) {
+        }
+    }
     static constexpr const char* stdio_names[] = {"stdin", "stdout", "stderr"};
     /// ShimConfig::link_dev_stdio: only character devices are replaced and only missing names are
     /// made, so a root file system with its own links keeps them.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "fs_common.hpp"
+#include "pty.hpp"
 
 namespace litebox::shim::linux_abi {
 
@@ -17,13 +18,16 @@ SyscallResult open_at(ThreadContext<P>& t, std::int32_t dirfd, std::uintptr_t pa
     const bool creating = (flags & fd::open_flags::create) != 0 || (flags & fd::open_flags::tmpfile) == fd::open_flags::tmpfile;
     const bool close_on_exec = (flags & fd::open_flags::close_on_exec) != 0;
     const auto wait = t.wait_context();  // opening a FIFO waits for its partner
-    auto file = t.kernel().vfs().open(fs_credentials(t), path.base, path.path,
-                                      (flags & valid_flags & ~fd::open_flags::close_on_exec) | fd::open_flags::large_file,
-                                      creating ? (mode & 07777) : 0, &wait);
-    if (!file && file.error() == Errno::opnotsupp && (flags & fd::open_flags::tmpfile) == fd::open_flags::tmpfile)
+    const std::uint32_t open_flags = (flags & valid_flags & ~fd::open_flags::close_on_exec) | fd::open_flags::large_file;
+    auto opened = t.kernel().vfs().open(fs_credentials(t), path.base, path.path, open_flags, creating ? (mode & 07777) : 0, &wait);
+    if (!opened.has_value() && opened.error() == Errno::nxio) {  // /dev/tty without a console: a session's pty?
+        if (auto tty = pty_open_tty(t, path.base, path.path, open_flags)) opened = std::move(tty);
+    }
+    if (!opened && opened.error() == Errno::opnotsupp && (flags & fd::open_flags::tmpfile) == fd::open_flags::tmpfile)
         t.kernel().unsupported(nr::openat, "O_TMPFILE on a file system without unnamed files (host directory, overlay)");
-    LITEBOX_TRY(file);
-    LITEBOX_TRY_ASSIGN(const int descriptor, t.files().insert(std::move(*file), close_on_exec));
+    LITEBOX_TRY_ASSIGN(auto file, std::move(opened));
+    LITEBOX_TRY_ASSIGN(file, pty_after_open(t, std::move(file), flags));
+    LITEBOX_TRY_ASSIGN(const int descriptor, t.files().insert(std::move(file), close_on_exec));
     return descriptor;
 }
 }  // namespace open_detail

@@ -6,8 +6,10 @@
 #pragma once
 
 #include "../../event/blocking.hpp"
+#include "../../ipc/pty.hpp"
 #include "file_size_limit.hpp"
 #include "io.hpp"
+#include "signal_mask.hpp"
 
 namespace litebox::shim::linux_abi {
 
@@ -24,6 +26,24 @@ Result<typename fd::DescriptorTable<P>::FilePtr> writable_file(ThreadContext<P>&
     if (!file->writable()) return Errno::badf;
     return file;
 }
+/// A blocking read's first chunk. A non-canonical pty slave with VTIME set waits at most VTIME
+/// tenths of a second (with VMIN > 0, counted from the first byte) and then returns what is queued.
+template <typename P>
+Result<std::size_t> first_read(ThreadContext<P>& t, fd::OpenFile<P>& file, std::span<std::byte> chunk) {
+    auto* slave = ipc::pty_slave_of(file);
+    if (slave == nullptr || file.nonblocking() || chunk.empty()) return event::read(t.wait_context(), file, chunk);
+    const auto timing = slave->pair().read_timing();
+    if (timing.canonical || timing.time == 0) return event::read(t.wait_context(), file, chunk);
+    if (timing.min > 0) {
+        LITEBOX_TRY(event::wait_until_ready(t.wait_context(), file.pollee(), fd::events::in, false, [&]() -> Result<void> {
+            if (slave->pair().hung_up() || slave->pair().slave_readable() != 0) return ok();
+            return Errno::again;
+        }));
+    }
+    auto got = event::read(t.wait_context(deadline_after_ms(t.platform(), std::int32_t{timing.time} * 100)), file, chunk);
+    if (!got.has_value() && got.error() == Errno::timedout) return slave->read_available(chunk);
+    return got;
+}
 /// Reads into `segments`, at the file offset (offset < 0) or at `offset`. `nowait`: never wait
 /// (preadv2's RWF_NOWAIT: EAGAIN instead).
 template <typename P>
@@ -33,7 +53,7 @@ SyscallResult read_segments(ThreadContext<P>& t, std::int32_t descriptor, Result
     LITEBOX_TRY(segments);
     return transfer_to_guest(t, *segments, [&](std::span<std::byte> chunk, std::uint64_t so_far) -> Result<std::size_t> {
         if (offset >= 0) return file->pread(chunk, static_cast<std::uint64_t>(offset) + so_far);
-        if (so_far == 0 && !nowait) return event::read(t.wait_context(), *file, chunk);
+        if (so_far == 0 && !nowait) return first_read(t, *file, chunk);
         return file->read(chunk);
     });
 }

@@ -104,6 +104,9 @@ struct ShimConfig {
     /// Bytes one splice, tee or vmsplice call moves at most (Linux moves at most a pipe's worth,
     /// 1 MiB at the largest by default); the caller gets a short count and calls again.
     std::uint64_t max_splice_bytes = 1u << 20;
+    /// Pseudo-terminal pairs (/dev/ptmx opens) alive at once in the box (ENOSPC beyond, like
+    /// Linux's /proc/sys/kernel/pty/max); each holds at most a few tens of KiB of queues.
+    std::size_t max_ptys = 64;
 };
 
 /// Bytes one bounce-buffer chunk moves between guest memory and a file (read/write and friends).
