@@ -58,7 +58,7 @@ os.write(m, b'\x04'); print('eof', rd(s))
 os.write(m, b'ab\x04'); print('eof after text', rd(s), drain(m))
 os.write(m, b'\x01\x1b\n'); print('ctl echo', rd(s), drain(m))
 os.write(s, b'x\ty\n'); print('opost', drain(m))
-os.write(m, b'q\n')
+os.write(m, b'q\n'); time.sleep(0.1)  # Linux moves input to the line discipline asynchronously
 print('fionread', struct.unpack('i', fcntl.ioctl(s, termios.FIONREAD, b'\0' * 4))[0], rd(s)); drain(m)
 p = select.poll(); p.register(s, select.POLLIN | select.POLLOUT)
 print('poll idle', [ev for _, ev in p.poll(0)])
@@ -79,7 +79,7 @@ t0 = time.monotonic(); got = rd(s); print('vtime', got, time.monotonic() - t0 >=
 a[6][termios.VMIN] = 3; a[6][termios.VTIME] = 0
 termios.tcsetattr(s, termios.TCSANOW, a)
 os.write(m, b'xyz'); print('vmin 3', rd(s, 10))
-os.write(m, b'left over')
+os.write(m, b'left over'); time.sleep(0.1)  # (as above: queued before the flush)
 termios.tcsetattr(s, termios.TCSAFLUSH, cooked)
 os.write(m, b'after\n'); print('tcsaflush', rd(s)); drain(m)
 os.write(m, b'\x03'); print('isig echo', drain(m))
