@@ -9,22 +9,7 @@
 # Usage: compat.sh LITEBOX_RUN
 set -u
 run=$1
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-quiet() { grep -v '^litebox shim: '; }
-# Runs python3 script $2 natively and in the box: "ok: $1" when both print the same.
-python_same_as_native() {
-    native=$(/usr/bin/python3 -c "$2" 2>&1)
-    out=$("$run" --rootfs-dir / -- /usr/bin/python3 -c "$2" 2>&1 | quiet)
-    if [ "$out" = "$native" ]; then
-        echo "ok: $1"
-    else
-        fail "$1: the box printed:
-$out
-natively:
-$native"
-    fi
-}
+. "$(dirname "$0")/python_compare.sh"
 
 out=$("$run" --rootfs-dir / -- /usr/bin/nice -n 5 /bin/sh -c '/usr/bin/nice; /usr/bin/nice -n 3 /usr/bin/nice' 2>&1 | quiet)
 expected="5

@@ -8,22 +8,7 @@
 # Usage: pty.sh LITEBOX_RUN
 set -u
 run=$1
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-quiet() { grep -v '^litebox shim: '; }
-# Runs python3 script $2 natively and in the box: "ok: $1" when both print the same.
-python_same_as_native() {
-    native=$(/usr/bin/python3 -c "$2" 2>&1)
-    out=$("$run" --rootfs-dir / -- /usr/bin/python3 -c "$2" 2>&1 | quiet)
-    if [ "$out" = "$native" ]; then
-        echo "ok: $1"
-    else
-        fail "$1: the box printed:
-$out
-natively:
-$native"
-    fi
-}
+. "$(dirname "$0")/python_compare.sh"
 
 script=$(cat <<'PYTHON'
 import errno, fcntl, os, select, struct, termios, time, tty
