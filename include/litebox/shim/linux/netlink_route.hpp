@@ -42,7 +42,7 @@
 #include "../../fd/open_file.hpp"
 #include "../../ipc/detail/anon_inode.hpp"
 #include "../../sync/mutex.hpp"
-#include "net_interfaces.hpp"
+#include "detail/net_interface_list.hpp"
 
 namespace litebox::shim::linux_abi::netlink {
 

@@ -16,7 +16,7 @@
 
 #include "../../../ipc/pipe.hpp"
 #include "../../../sync/mutex.hpp"
-#include "../net_interfaces.hpp"
+#include "net_interface_list.hpp"
 #include "procfs_content.hpp"
 
 namespace litebox::shim::linux_abi::procfs_detail {
