@@ -19,12 +19,8 @@
 
 #include <algorithm>
 #include <array>
-#include <iterator>
 #include <cstdint>
 #include <cstring>
-#include <optional>
-#include <string>
-#include <string_view>
 #include <vector>
 
 #include "../../net/stack.hpp"

@@ -35,6 +35,7 @@
 #include <memory>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "../../event/blocking.hpp"
@@ -96,6 +97,8 @@ struct sockaddr_nl {
     std::uint32_t groups;
 };
 static_assert(sizeof(sockaddr_nl) == 12);
+/// The address every reply comes from and every socket's peer is: the kernel, port 0.
+inline constexpr sockaddr_nl kernel_address{af_netlink, 0, 0, 0};
 struct ifinfomsg {
     std::uint8_t family;
     std::uint8_t pad;
@@ -166,8 +169,6 @@ public:
         const auto length = static_cast<std::uint32_t>(m_bytes.size() - m_start);
         std::memcpy(m_bytes.data() + m_start, &length, sizeof length);
     }
-    [[nodiscard]] std::size_t size() const noexcept { return m_bytes.size(); }
-    [[nodiscard]] std::size_t last_size() const noexcept { return m_bytes.size() - m_start; }
     std::vector<std::byte> take() { return std::exchange(m_bytes, {}); }
 
 private:
@@ -428,8 +429,8 @@ public:
         if (n != 0) std::memcpy(out.data(), datagram.data(), n);
         return n;
     }
-    // write(2) on a netlink socket is a send to the kernel; the shim routes it through request()
-    // (it needs the caller for tracing), so this path only serves callers without one.
+    /// write(2): a send to the kernel. (sendto/sendmsg go through request() with a trace sink; here
+    /// there is no calling thread to trace refusals for.)
     Result<std::size_t> write(std::span<const std::byte> in) override {
         return request(in, [](std::string_view) {});
     }

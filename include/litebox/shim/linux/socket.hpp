@@ -82,7 +82,7 @@ Result<ReceiveReply<P>> netlink_receive(ThreadContext<P>& t, netlink::RouteSocke
     const bool truncated = copied < datagram.size();
     reply.value = static_cast<std::int64_t>((request.flags & ipc::msg_flags::trunc) != 0 ? datagram.size() : copied);
     if (truncated) reply.flags |= ipc::msg_flags::trunc;
-    reply.from = encode_netlink(netlink::sockaddr_nl{netlink::af_netlink, 0, 0, 0});
+    reply.from = encode_netlink(netlink::kernel_address);
     return reply;
 }
 
@@ -250,7 +250,7 @@ template <typename P>
 SyscallResult sys_getpeername(ThreadContext<P>& t, const SyscallRequest& r) {
     LITEBOX_TRY_ASSIGN(auto s, socket_detail::socket_of(t, r.i32(0)));
     if (s.netlink != nullptr) {  // the peer is always the kernel
-        LITEBOX_TRY(socket_detail::write_address<P>(r.ptr(1), r.ptr(2), socket_detail::encode_netlink({netlink::af_netlink, 0, 0, 0})));
+        LITEBOX_TRY(socket_detail::write_address<P>(r.ptr(1), r.ptr(2), socket_detail::encode_netlink(netlink::kernel_address)));
         return 0;
     }
     LITEBOX_TRY_ASSIGN(const auto name, s.unix_socket != nullptr ? socket_unix::peer_name(*s.unix_socket) : socket_inet::peer_name(*s.inet));
