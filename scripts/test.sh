@@ -3,8 +3,8 @@
 #
 # On Debian 12 it first installs what is missing (apt-get, as root or through sudo), then for each
 # preset configures, builds and runs ctest:
-#   dev        g++ 12, Debug, -Werror      (unit, compile-fail, audit, header, consumer tests)
-#   dev-clang  clang++ 14, Debug, -Werror  (the same)
+#   dev        g++ 12, Debug, -Werror      (unit, compile-fail, audit, consumer tests)
+#   dev-clang  clang++ 14, Debug, -Werror  (the same, and every public header compiled on its own)
 #   asan       clang++ 14, ASan + UBSan    (unit tests and examples; the compiler-only tests
 #              would repeat dev-clang's)
 #   tsan       clang++ 14, ThreadSanitizer (the [sync] and [ipc] Catch2 tests); not in the default

@@ -5,6 +5,10 @@
 
 #include "support/test_platform.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 namespace lp = litebox::platform;
 
 namespace {
@@ -108,3 +112,6 @@ TEST_CASE("LinuxPlatform random bytes are not constant", "[core][platform]") {
     REQUIRE(platform.fill_random_bytes(b).has_value());
     CHECK(a != b);
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

@@ -4,6 +4,10 @@
 #include <memory>
 #include <string>
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using litebox::Errno;
 using litebox::Result;
 
@@ -73,3 +77,6 @@ TEST_CASE("LITEBOX_TRY propagates the first error", "[core][error]") {
     CHECK(check(1).has_value());
     CHECK(check(0).error() == Errno::inval);
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

@@ -4,6 +4,10 @@
 
 #include "support/test_platform.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 TEST_CASE("log formats into one bounded line", "[core][log]") {
     litebox::test::TestPlatform platform;
     litebox::log(platform, "open({:?}) = {}", "/etc/passwd", -2);
@@ -32,3 +36,6 @@ TEST_CASE("log_runtime never throws on a malformed format", "[core][log]") {
     CHECK(lines[2] == "<malformed log format>");
     CHECK(lines[3] == "fine 42");
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

@@ -4,6 +4,10 @@
 #include <array>
 #include <cstdint>
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 namespace lp = litebox::platform;
 using litebox::Errno;
 
@@ -48,3 +52,6 @@ TEST_CASE("Host pointers reject null, misaligned and overflowing accesses", "[co
     std::array<std::uint8_t, 8> sink{};
     CHECK(high.read_into(0, sink).error() == Errno::fault);
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

@@ -4,6 +4,10 @@
 
 #include <string>
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 namespace lp = litebox::platform;
 
 namespace {
@@ -83,3 +87,6 @@ TEST_CASE("The deny-all punchthrough grants nothing", "[core][punchthrough]") {
     CHECK(platform.send_ip_packet(buffer).error() == litebox::Errno::netunreach);
     CHECK(platform.receive_ip_packet(buffer).error() == litebox::Errno::again);
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

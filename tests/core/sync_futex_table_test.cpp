@@ -16,6 +16,10 @@
 #include "../../examples/minimal_platform/minimal_platform.hpp"
 #include "support/platforms.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 namespace lp = litebox::platform;
 using litebox::Errno;
 using litebox::Result;
@@ -387,3 +391,6 @@ TEST_CASE("FutexTable: a waiter that left the queue on timeout is not counted by
     second.join();
     CHECK(second.woken_ok());
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

@@ -12,6 +12,10 @@
 #include "../../examples/minimal_platform/minimal_platform.hpp"
 #include "support/platforms.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 namespace lp = litebox::platform;
 using litebox::sync::Condvar;
 using litebox::sync::Mutex;
@@ -264,3 +268,6 @@ TEMPLATE_LIST_TEST_CASE("Condvar: a timed wait times out in real time", "[sync][
     REQUIRE(waited.has_value());
     CHECK(*waited >= timeout);
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

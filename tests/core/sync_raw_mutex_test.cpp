@@ -12,6 +12,10 @@
 #include "../../examples/minimal_platform/minimal_platform.hpp"
 #include "support/platforms.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 namespace lp = litebox::platform;
 using litebox::test::TestPlatform;
 using namespace std::chrono_literals;
@@ -188,3 +192,6 @@ TEMPLATE_LIST_TEST_CASE("RawMutex: wake_all releases every sleeper", "[sync][raw
     }
     for (auto& t : threads) t.join();
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

@@ -14,6 +14,10 @@
 #include "../../examples/minimal_platform/minimal_platform.hpp"
 #include "support/platforms.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 namespace lp = litebox::platform;
 using litebox::sync::RwLock;
 using litebox::test::TestPlatform;
@@ -174,3 +178,6 @@ TEMPLATE_LIST_TEST_CASE("RwLock: a waiting writer blocks new readers (writer pre
     second_reader.join();
     CHECK(order == std::vector<std::string>{"reader 1 in", "reader 1 out", "writer", "reader 2 after the write"});
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

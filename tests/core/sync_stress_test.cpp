@@ -14,6 +14,10 @@
 #include "../../examples/minimal_platform/minimal_platform.hpp"
 #include "support/platforms.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 namespace lp = litebox::platform;
 using namespace std::chrono_literals;
 
@@ -115,3 +119,6 @@ TEMPLATE_LIST_TEST_CASE("Sync stress: mixed primitives, books balance", "[sync][
     CHECK(futexes.waiter_count(semaphore_key) == 0u);
     CHECK(increments.load() > 0u);
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

@@ -6,6 +6,10 @@
 #include "support/platforms.hpp"
 #include "support/test_platform.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox;
 using litebox::test::err;
 namespace of = litebox::fd::open_flags;
@@ -75,3 +79,6 @@ TEST_CASE("box: a custom root file system", "[fs][box]") {
     CHECK(box.fs().stat(creds, box.fs().root(), "/dev/null"));
     CHECK(err(box.fs().stat(creds, box.fs().root(), "/tmp")) == Errno::noent);
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

@@ -9,6 +9,10 @@
 #include "support/platforms.hpp"
 #include "support/test_platform.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox;
 using litebox::test::err;
 using litebox::test::TestPlatform;
@@ -173,3 +177,6 @@ TEST_CASE("locks: OFD locks go with the open file description", "[fs][locks]") {
     CHECK(locks.count() == 0);
     CHECK(locks.set(inode, lock(lt::read, 5, 5, 1)));
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

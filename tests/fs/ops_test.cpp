@@ -6,6 +6,10 @@
 
 #include "support/test_platform.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox;
 using litebox::test::err;
 using litebox::test::TestPlatform;
@@ -255,3 +259,6 @@ TEST_CASE("ops: FIFOs open through the IPC hook; sockets bind and connect by pat
     connected->reset();
     CHECK(err(f.vfs->connect_socket(f.root, f.cwd, "/sock")) == Errno::connrefused);  // socket closed
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

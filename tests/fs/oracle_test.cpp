@@ -7,6 +7,10 @@
 #include <cstdio>
 #include <cstdlib>
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox;
 using namespace litebox::test;
 namespace of = litebox::fd::open_flags;
@@ -122,3 +126,6 @@ TEST_CASE("oracle: permissions of an unprivileged user", "[fs][oracle][permissio
         u({Op::rename, "pub/rootdir", "pub/moved"}), u({Op::mkdir, "pub/other"}), u({Op::rename, "pub/rootdir", "pub/other/in"}),
     });
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

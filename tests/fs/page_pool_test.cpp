@@ -11,6 +11,10 @@
 
 #include "support/test_platform.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using litebox::test::TestPlatform;
 using litebox::platform::LinuxPlatform;
 using Pool = litebox::fs::detail::PagePool<TestPlatform>;  // slabs from operator new
@@ -146,3 +150,6 @@ TEST_CASE("page pool: the Linux platform's slabs (2 MiB ones aligned for huge pa
     for (auto* p : pages) pool.release(p);
     CHECK(pool.usage().slabs <= 2);
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

@@ -3,6 +3,10 @@
 
 #include "support/test_platform.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox;
 using litebox::test::err;
 using Fixture = litebox::test::FsFixture<litebox::test::TestPlatform>;
@@ -168,3 +172,6 @@ TEST_CASE("path: search permission on every component", "[fs][path][permission]"
     REQUIRE(f.vfs->chmod(f.root, f.cwd, "/p/locked", 0700));
     CHECK(err(f.vfs->stat(f.user, f.cwd, "/p/locked/..")) == Errno::acces);
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

@@ -6,6 +6,10 @@
 #include "support/platforms.hpp"
 #include "support/test_platform.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox;
 using litebox::test::err;
 using litebox::test::TestPlatform;
@@ -375,3 +379,6 @@ TEST_CASE("tmpfs: a memfd's seals reach its SharedStore; the quota bounds the mo
     // Nor do other kinds of inode have one.
     CHECK(err(tmpfs->root()->shared_store(counting)) == Errno::opnotsupp);
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

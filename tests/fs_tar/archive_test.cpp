@@ -6,6 +6,10 @@
 
 #include "tar_writer.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using litebox::Errno;
 using litebox::fs::tar::Archive;
 using litebox::fs::tar::Limits;
@@ -553,3 +557,6 @@ TEST_CASE("tar: unknown types are regular files, volume labels are skipped", "[f
     CHECK(contents(a, "vendor") == "q");
     CHECK(contents(a, "contig") == "7");
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

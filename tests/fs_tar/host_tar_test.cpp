@@ -17,6 +17,10 @@
 #include <string>
 #include <vector>
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 namespace fs = std::filesystem;
 using litebox::fs::tar::Archive;
 using litebox::fs::tar::NodeType;
@@ -143,3 +147,6 @@ TEST_CASE("tar: archives written by the host's GNU tar", "[fs][tar][host]") {
     REQUIRE(parsed.has_value());
     compare_tree(root, *parsed, format == "pax");
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

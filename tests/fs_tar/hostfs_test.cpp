@@ -17,6 +17,10 @@
 
 #include "fs/fs_fixture.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox;
 using litebox::test::err;
 namespace lp = litebox::platform;
@@ -309,3 +313,6 @@ TEST_CASE("hostfs: under an overlay, the host file maps only until the file is c
     CHECK(*f.read_file("/ov/hello.txt") == "changed in the box");
     CHECK(m.host.read("hello.txt") == "hello host");
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

@@ -9,6 +9,10 @@
 #include "support/test_platform.hpp"
 #include "tar_writer.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox;
 using namespace litebox::test;
 using litebox::test::tar::HeaderSpec;
@@ -163,3 +167,6 @@ TEST_CASE("overlay oracle: renames and links", "[fs][overlay][oracle]") {
         {Op::link, "lower/d", "lower/d2"},
     });
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

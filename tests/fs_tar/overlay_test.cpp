@@ -10,6 +10,10 @@
 #include "support/test_platform.hpp"
 #include "tar_writer.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox;
 using litebox::test::err;
 using litebox::test::tar::HeaderSpec;
@@ -383,3 +387,6 @@ TEST_CASE("overlay: FIFOs of lower origin have an attachment slot", "[fs][overla
     auto created = o.f.vfs->resolve(o.f.root, o.f.cwd, "/newfifo");
     CHECK(created->inode->attachment() != nullptr);
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

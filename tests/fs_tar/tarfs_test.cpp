@@ -10,6 +10,10 @@
 #include "support/test_platform.hpp"
 #include "tar_writer.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox;
 using litebox::test::err;
 using litebox::test::tar::HeaderSpec;
@@ -225,3 +229,6 @@ TEST_CASE("tarfs: a malformed archive fails to mount with a reason", "[fs][tar][
     CHECK(made.error() == Errno::inval);
     CHECK(why.reason.find("escapes") != std::string::npos);
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

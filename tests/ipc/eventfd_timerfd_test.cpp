@@ -8,6 +8,10 @@
 
 #include "ipc_support.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox;
 namespace ev = litebox::fd::events;
 using std::chrono::milliseconds;
@@ -209,3 +213,6 @@ TEST_CASE("timerfd: re-arming wakes a sleeper so that it sleeps to the new deadl
     reader.join();
     CHECK(got.value() == 1);
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

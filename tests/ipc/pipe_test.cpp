@@ -9,6 +9,10 @@
 
 #include "ipc_support.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox;
 using litebox::test::read_string;
 using litebox::test::write_string;
@@ -294,3 +298,6 @@ TEMPLATE_LIST_TEST_CASE("fifo: blocking opens wait for the partner", "[ipc][pipe
         CHECK(fifo->readers() == 0);
     }
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

@@ -10,6 +10,10 @@
 
 #include "ipc_support.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox;
 using litebox::test::read_string;
 using litebox::test::write_string;
@@ -351,3 +355,6 @@ TEST_CASE("epoll: timeout on the virtual clock, and a timerfd inside nested epol
         }
     }
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

@@ -11,6 +11,10 @@
 
 #include "ipc_support.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox;
 using litebox::test::read_string;
 using litebox::test::write_string;
@@ -285,3 +289,6 @@ TEMPLATE_LIST_TEST_CASE("pty pair: a blocked slave reader wakes for a line", "[i
     reader.join();
     CHECK(got == "partial\n");
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

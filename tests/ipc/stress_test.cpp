@@ -16,6 +16,10 @@
 
 #include "ipc_support.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox;
 using std::chrono::seconds;
 
@@ -187,3 +191,6 @@ TEMPLATE_LIST_TEST_CASE("stress: ping-pong through pipes, sockets, eventfds and 
     CHECK(failures == 0);
     CHECK(received_sum == static_cast<long>(senders) * per_sender * (per_sender + 1) / 2);
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

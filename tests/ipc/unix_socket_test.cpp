@@ -11,6 +11,10 @@
 
 #include "ipc_support.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox;
 using litebox::test::as_bytes;
 using litebox::test::read_string;
@@ -504,3 +508,6 @@ TEST_CASE("unix: epoll sees connections and data", "[ipc][unix][epoll]") {
     REQUIRE(ep->wait(now, out).value() == 1);
     CHECK(out[0] == event::EpollEvent{ev::in | ev::rdhup | ev::hup, 4});
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

@@ -9,6 +9,10 @@
 
 #include "support/test_platform.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox;
 using namespace litebox::net;
 using litebox::test::TestPlatform;
@@ -207,3 +211,6 @@ TEST_CASE("net: SO_REUSEPORT lets one owner's sockets share a port; the first ge
     auto third = *stack.socket(af::inet, static_cast<int>(SocketType::stream), 0);
     CHECK(third->bind(Endpoint{Ipv4Address::any(), 6001}).error() == Errno::addrinuse);
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

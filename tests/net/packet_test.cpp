@@ -4,6 +4,10 @@
 
 #include <vector>
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox::net;
 
 namespace {
@@ -235,3 +239,6 @@ TEST_CASE("net: address parsing", "[net][packet]") {
     CHECK(Ipv4Address(10, 0, 2, 15).same_subnet(Ipv4Address(10, 0, 2, 2), 24));
     CHECK_FALSE(Ipv4Address(10, 0, 3, 15).same_subnet(Ipv4Address(10, 0, 2, 2), 24));
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

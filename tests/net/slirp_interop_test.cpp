@@ -13,6 +13,10 @@
 #include <atomic>
 #include <thread>
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox;
 using namespace litebox::net;
 using platform::SlirpBackend;
@@ -196,4 +200,7 @@ TEST_CASE("net slirp: a host client reaches a listener in the box through a forw
     CHECK(f.h == expected.h);
     CHECK(client_hash == expected.h);
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace
 #endif

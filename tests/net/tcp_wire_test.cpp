@@ -4,6 +4,10 @@
 
 #include "net/wire.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox;
 using namespace litebox::net;
 using litebox::test::WiredPair;
@@ -434,3 +438,6 @@ TEST_CASE("net wire: two boxes have independent port spaces", "[net][wire]") {
     CHECK(x->bind(Endpoint{Ipv4Address::any(), 8080}));
     CHECK(y->bind(Endpoint{Ipv4Address::any(), 8080}));
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

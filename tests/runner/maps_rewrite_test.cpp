@@ -8,6 +8,10 @@
 
 #include "../../examples/litebox-run/maps.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using litebox_run::box_maps;
 using litebox_run::MappedName;
 
@@ -76,3 +80,6 @@ TEST_CASE("maps: a newline in a box path cannot forge a line; the output is boun
     CHECK(box_maps(many, registry, out->size() * 100).has_value());
     CHECK_FALSE(box_maps(many, registry, out->size() * 100 - 1).has_value());
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

@@ -26,6 +26,10 @@
 
 #include "test_handler.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 #ifndef LITEBOX_TEST_GUEST_PROBE
 #error "tests/runner/CMakeLists.txt defines the path of the static guest probe"
 #endif
@@ -777,3 +781,6 @@ TEST_CASE("MemfdStore: EBUSY for a write seal while a writable mapping exists", 
     CHECK(::fcntl(store->read_only_descriptor(), F_GETFL) >= 0);
     CHECK((::fcntl(store->read_only_descriptor(), F_GETFL) & O_ACCMODE) == O_RDONLY);
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

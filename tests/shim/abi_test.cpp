@@ -27,6 +27,10 @@
 #include <litebox/shim/linux/abi.hpp>
 #include <litebox/shim/linux/constants.hpp>
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 namespace abi = litebox::shim::linux_abi::abi;
 
 #define SAME_SIZE(ours, theirs) CHECK(sizeof(abi::ours) == sizeof(theirs))
@@ -192,3 +196,6 @@ TEST_CASE("ABI constants match the host's headers", "[shim][abi]") {
     CHECK((abi::clone_namespaces & CLONE_VM) == 0);
     CHECK(abi::iov_max == IOV_MAX);
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

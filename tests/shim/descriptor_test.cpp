@@ -2,6 +2,10 @@
 // ioctl, fstat.
 #include "shim_fixture.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox::test;
 using litebox::Errno;
 using P = GuestMemoryPlatform;
@@ -286,3 +290,6 @@ TEST_CASE("fork shares open file descriptions; exit closes the descriptors", "[s
     f.call_on(*other, lx::nr::exit_group, 0);
     CHECK(file.use_count() == 2);
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

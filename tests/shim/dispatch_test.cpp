@@ -9,6 +9,10 @@
 
 #include "shim_fixture.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox::test;
 using litebox::Errno;
 
@@ -131,3 +135,6 @@ TEST_CASE("docs/syscalls.md matches the syscall list", "[shim][docs]") {
     actual << in.rdbuf();
     CHECK(actual.str() == expected);
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

@@ -3,6 +3,10 @@
 
 #include "shim_fixture.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox::test;
 using litebox::Errno;
 namespace of = litebox::fd::open_flags;
@@ -292,3 +296,6 @@ TEST_CASE("RLIMIT_FSIZE holds sendfile, copy_file_range and splice into a file",
     CHECK(c.read(pr).size() == 200);  // the pipe kept what the file did not take
     CHECK(c.size(g) == 100);
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

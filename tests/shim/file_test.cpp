@@ -4,6 +4,10 @@
 
 #include "shim_fixture.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox::test;
 using litebox::Errno;
 namespace of = litebox::fd::open_flags;
@@ -439,3 +443,6 @@ TEST_CASE("by default the guest sees the box's namespace: /tmp and /dev", "[shim
     CHECK(f.call(lx::nr::write, null, f.mem.put_string("gone"), 4) == 4);
     CHECK(f.call(lx::nr::read, null, f.mem.allocate(4), 4) == 0);
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

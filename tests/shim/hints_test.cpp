@@ -5,6 +5,10 @@
 
 #include "shim_fixture.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox::test;
 using litebox::Errno;
 
@@ -195,3 +199,6 @@ TEST_CASE("preadv2 and pwritev2: offset -1, RWF_APPEND, RWF_NOWAIT, unknown flag
     CHECK(f.call(lx::nr::preadv2, pipe_read, iov, 1, 0, 0, 0) == err(Errno::spipe));
     CHECK(f.call(lx::nr::preadv2, pipe_read, iov, 1, -1, 0, 0x8) == err(Errno::again));
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

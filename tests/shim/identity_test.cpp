@@ -1,6 +1,10 @@
 // Identity syscalls with Linux's permission rules.
 #include "shim_fixture.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox::test;
 using litebox::Errno;
 
@@ -100,3 +104,6 @@ TEST_CASE("credentials are per process and inherited by fork", "[shim][identity]
     auto grandchild = f.fork(*child);
     CHECK(f.call_on(*grandchild, lx::nr::geteuid) == 77);
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

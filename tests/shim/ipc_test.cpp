@@ -3,6 +3,10 @@
 
 #include "shim_fixture.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox::test;
 using litebox::Errno;
 using namespace std::chrono_literals;
@@ -225,3 +229,6 @@ TEST_CASE("a FIFO made with mknod opens with Linux's rendezvous", "[shim][ipc]")
     CHECK(interrupted == err(Errno::intr));
     CHECK(f.call(lx::nr::openat, -100, path, 01 | 04000) == err(Errno::nxio));  // still no reader
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

@@ -4,6 +4,10 @@
 
 #include "shim_fixture.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox::test;
 using litebox::Errno;
 using namespace std::chrono_literals;
@@ -352,3 +356,6 @@ TEST_CASE("timers: drive() fires on time from its own thread", "[shim][timers]")
     timers.stop();
     driver.join();
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

@@ -7,6 +7,10 @@
 
 #include "shim_fixture.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox::test;
 using litebox::Errno;
 namespace of = litebox::fd::open_flags;
@@ -221,3 +225,6 @@ TEST_CASE("record locks: F_SETLKW still detects a deadlock", "[shim][locks]") {
     blocked.join();
     CHECK(waited.load() == 0);
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

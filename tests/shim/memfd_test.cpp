@@ -3,6 +3,10 @@
 
 #include "shim_fixture.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox::test;
 using litebox::Errno;
 namespace of = litebox::fd::open_flags;
@@ -188,3 +192,6 @@ TEST_CASE("memfd: the box's memfd quotas bound bytes and files", "[shim][memfd]"
     CHECK(m.pwrite(b, 4096, 0) == 4096);
     CHECK(m.create("c", 0) >= 0);
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

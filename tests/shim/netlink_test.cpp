@@ -17,6 +17,10 @@
 
 #include "shim_fixture.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox::test;
 
 namespace {
@@ -428,3 +432,6 @@ TEST_CASE("/proc/net/dev and /proc/net/route list the box's interfaces", "[shim]
     CHECK(route.find("eth0\t00000000\t0202000A\t0003") != std::string::npos);  // default via 10.0.2.2
     CHECK(route.find("eth0\t0002000A\t00000000\t0001") != std::string::npos);  // 10.0.2.0/24
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

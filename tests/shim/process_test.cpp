@@ -8,6 +8,10 @@
 
 #include "shim_fixture.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox::test;
 using litebox::Errno;
 using P = GuestMemoryPlatform;
@@ -832,3 +836,6 @@ TEST_CASE("getpriority and setpriority keep a nice value per process", "[shim][p
     CHECK(r.call_on(*other, lx::nr::setpriority, prio_user, 0, 0) == 0);  // its own uid's processes (just itself)
     CHECK(r.call(lx::nr::getpriority, prio_process, 0) == 40);
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

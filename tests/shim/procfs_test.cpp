@@ -11,6 +11,10 @@
 #include "shim_fixture.hpp"
 #include "support/test_platform.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox::test;
 using litebox::Errno;
 namespace of = litebox::fd::open_flags;
@@ -817,3 +821,6 @@ TEST_CASE("procfs: no random/uuid without the platform's random source", "[shim]
     CHECK(g.list(*f.init, "/proc/sys/kernel/random").empty());
     CHECK(g.read_file(*f.init, "/proc/sys/kernel/random/uuid") == "errno 2");
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

@@ -5,6 +5,10 @@
 
 #include "shim_fixture.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox::test;
 using litebox::Errno;
 namespace of = litebox::fd::open_flags;
@@ -251,3 +255,6 @@ TEST_CASE("pty: the number of pairs is limited", "[shim][pty]") {
     }
     CHECK(names == "0 1 ");
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

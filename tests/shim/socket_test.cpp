@@ -19,6 +19,10 @@
 
 #include "shim_fixture.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox::test;
 using litebox::Errno;
 using namespace std::chrono_literals;
@@ -774,3 +778,6 @@ TEST_CASE("socket: FIONREAD reports queued bytes (stream) or the next datagram (
     REQUIRE(f.call(lx::nr::listen, listener, 4) == 0);
     CHECK(readable(listener) == err(Errno::inval));
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

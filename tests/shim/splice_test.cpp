@@ -5,6 +5,10 @@
 
 #include "shim_fixture.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox::test;
 using litebox::Errno;
 namespace of = litebox::fd::open_flags;
@@ -202,3 +206,6 @@ TEST_CASE("vmsplice copies guest memory into a pipe and out of one", "[shim][spl
     CHECK(f.call(lx::nr::vmsplice, s.file("/f", ""), iov, 1, 0) == err(Errno::badf));
     CHECK(f.call(lx::nr::vmsplice, 99, iov, 1, 0) == err(Errno::badf));
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

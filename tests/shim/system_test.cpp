@@ -4,6 +4,10 @@
 
 #include "shim_fixture.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox::test;
 using litebox::Errno;
 
@@ -227,3 +231,6 @@ TEST_CASE("fadvise64 checks its arguments like Linux and otherwise succeeds", "[
     REQUIRE(f.call(lx::nr::pipe2, fds, 0) == 0);
     CHECK(f.call(lx::nr::fadvise64, f.mem.get<std::int32_t>(fds), 0, 0, 0) == err(Errno::spipe));
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

@@ -4,6 +4,10 @@
 
 #include "shim_fixture.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox::test;
 using litebox::Errno;
 namespace of = litebox::fd::open_flags;
@@ -119,3 +123,6 @@ TEST_CASE("terminal ioctls without a StdioProvider: ENOTTY", "[shim][terminal]")
     REQUIRE(file >= 0);
     CHECK(f.call(lx::nr::ioctl, file, lx::abi::tcgets, f.mem.allocate(64)) == err(Errno::notty));
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

@@ -3,6 +3,10 @@
 
 #include "shim_fixture.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox::test;
 using litebox::Errno;
 using namespace std::chrono_literals;
@@ -134,3 +138,6 @@ TEST_CASE("clock_nanosleep: absolute deadlines and unsupported clocks", "[shim][
     f.mem.put(req, lx::abi::timespec{0, -1});
     CHECK(f.call(lx::nr::clock_nanosleep, lx::abi::clock_realtime, 0, req, 0) == err(Errno::inval));
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

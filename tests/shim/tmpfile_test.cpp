@@ -4,6 +4,10 @@
 
 #include "shim_fixture.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox::test;
 using litebox::Errno;
 namespace of = litebox::fd::open_flags;
@@ -96,3 +100,6 @@ TEST_CASE("O_TMPFILE as a user: linkat AT_EMPTY_PATH needs privilege, /proc/self
     REQUIRE(fd >= 0);
     CHECK(f.call(lx::nr::linkat, fd, f.mem.put_string(""), at_fdcwd, f.mem.put_string("/named"), at_empty_path) == err(Errno::noent));
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace

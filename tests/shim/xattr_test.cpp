@@ -3,6 +3,10 @@
 
 #include "shim_fixture.hpp"
 
+// File-local names: the tests are compiled in unity batches (tests/CMakeLists.txt).
+namespace {
+namespace LITEBOX_UNITY_ID {
+
 using namespace litebox::test;
 using litebox::Errno;
 namespace of = litebox::fd::open_flags;
@@ -174,3 +178,6 @@ TEST_CASE("xattr: permissions as for reading and writing the file; trusted.* for
     CHECK(y.list("/shared") == "security.s\0user.u\0"s);
     CHECK(y.get("/secret", "user.u") == errno_text(Errno::acces));  // no read permission
 }
+
+}  // namespace LITEBOX_UNITY_ID
+}  // namespace
