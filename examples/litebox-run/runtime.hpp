@@ -456,7 +456,7 @@ public:
             return false;
         return !(m_take_restart_answer && m_take_restart_answer(tid));
     }
-    void on_process_exit(pid_t host_pid, int wait_status) override {
+    void on_process_exit(pid_t host_pid, int wait_status, const sc::ProcessCpu& cpu) override {
         std::shared_ptr<Context> context;
         {
             std::lock_guard lock(m_mutex);
@@ -482,8 +482,13 @@ public:
             // The box parent's host process gets its exit signal (SIGCHLD went to the runner,
             // every guest process being its host child) through the shim's child-exit notifier:
             // then, for an exit the shim saw (exit_group), or now.
-            // exit_group closes its descriptors, which releases its record locks.
-            if (!exited) m_shim.tasks().exit_group(context->process(), wait_status & 0xffff);
+            // exit_group closes its descriptors, which releases its record locks. Its CPU time
+            // is the host's count at the reap, which its parent's wait and RUSAGE_CHILDREN add up
+            // (exit_group recorded it for a process that made that call).
+            if (!exited) {
+                m_shim.record_final_cpu(context->process(), lx::Usage{cpu.user_ns, cpu.system_ns});
+                m_shim.tasks().exit_group(context->process(), wait_status & 0xffff);
+            }
         }
         {
             std::lock_guard stop_lock(m_stop_mutex);

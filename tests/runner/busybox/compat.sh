@@ -322,6 +322,20 @@ if pid == 0:
 os.waitpid(pid, 0)
 children = resource.getrusage(resource.RUSAGE_CHILDREN)
 print('children', children.ru_utime + children.ru_stime > 0.1, os.times().children_user > 0.1)
+# A child killed by a signal never calls exit_group: its CPU time still counts once it is reaped.
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    work()
+    os.write(w, b'x')
+    while True:
+        pass
+os.read(r, 1)
+os.kill(pid, 9)
+_, status, usage = os.wait4(pid, 0)
+after = resource.getrusage(resource.RUSAGE_CHILDREN)
+print('killed child', os.WTERMSIG(status), usage.ru_utime + usage.ru_stime > 0.1,
+      after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime > 0.1)
 PYTHON
 )
 python_same_as_native "CPU times as native" "$script"

@@ -15,8 +15,8 @@
 // kernel refuses ends at the syscall-exit stop with an error and the owner undoes its task
 // (on_clone_failed).
 //
-// Deaths. The tracer is the only one that waits for guest tasks (waitpid(-1, __WALL)); a thread
-// group leader's status goes to on_process_exit. Signal-delivery stops are resumed with the
+// Deaths. The tracer is the only one that waits for guest tasks (wait4(-1, __WALL)); a thread
+// group leader's status and CPU time go to on_process_exit. Signal-delivery stops are resumed with the
 // signal (the guest's own handlers run as usual; a call the signal cut off before it was served
 // is restarted, see restart_if_unserved); a group-stop keeps the task stopped (PTRACE_LISTEN)
 // until SIGCONT ends it.
@@ -41,6 +41,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -64,6 +65,12 @@
 
 namespace litebox::platform::linux_platform::seccomp {
 
+/// CPU time of a reaped host process, in nanoseconds.
+struct ProcessCpu {
+    std::int64_t user_ns = 0;
+    std::int64_t system_ns = 0;
+};
+
 /// What the tracer tells its owner. Every call runs on the tracer thread, which waits for it:
 /// keep them short and never wait for a guest task.
 class TraceEvents {
@@ -77,8 +84,9 @@ public:
     virtual void on_clone_created(pid_t tid, pid_t child, pid_t child_pid, std::int64_t box_id) = 0;
     /// The kernel failed the clone (-errno `error`) after on_clone_entry returned `box_id`.
     virtual void on_clone_failed(pid_t tid, std::int64_t box_id, int error) = 0;
-    /// Host process `pid` (a thread group) died with `wait_status`, and was reaped.
-    virtual void on_process_exit(pid_t pid, int wait_status) = 0;
+    /// Host process `pid` (a thread group) died with `wait_status`, and was reaped; `cpu` is the
+    /// CPU time its threads used (wait4's rusage).
+    virtual void on_process_exit(pid_t pid, int wait_status, const ProcessCpu& cpu) = 0;
     /// Host process `pid` entered a group-stop by stop signal `sig` (SIGSTOP, SIGTSTP, SIGTTIN or
     /// SIGTTOU): once per stop, when its first task stops. The default ignores it.
     virtual void on_process_stop(pid_t pid, int sig) {
@@ -324,7 +332,8 @@ private:
                 run_launch(*request);
         }
         int status = 0;
-        const pid_t tid = ::waitpid(-1, &status, __WALL);
+        struct rusage usage {};
+        const pid_t tid = ::wait4(-1, &status, __WALL, &usage);
         if (tid < 0) {
             if (errno == ECHILD) {  // nothing to trace: wait for a launch
                 std::unique_lock lock(m_mutex);
@@ -332,7 +341,7 @@ private:
             }
             return true;
         }
-        on_status(tid, status);
+        on_status(tid, status, usage);
         return true;
     }
 
@@ -363,8 +372,9 @@ private:
             bool any = false;
             for (const pid_t tid : tids) {
                 int status = 0;
-                if (::waitpid(tid, &status, __WALL | WNOHANG) != tid) continue;
-                on_status(tid, status);
+                struct rusage usage {};
+                if (::wait4(tid, &status, __WALL | WNOHANG, &usage) != tid) continue;
+                on_status(tid, status, usage);
                 any = true;
             }
             if (!any) break;
@@ -399,7 +409,11 @@ private:
         (void)::ptrace(PTRACE_POKEDATA, tid, reinterpret_cast<void*>(aligned), reinterpret_cast<void*>(bits));
     }
 
-    void on_status(pid_t tid, int status) {
+    static std::int64_t nanoseconds(const struct timeval& t) noexcept {
+        return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + static_cast<std::int64_t>(t.tv_usec) * 1'000;
+    }
+
+    void on_status(pid_t tid, int status, const struct rusage& usage) {
         if (WIFEXITED(status) || WIFSIGNALED(status)) {
             const auto it = m_tasks.find(tid);
             const bool leader = it == m_tasks.end() || it->second.tgid == tid;
@@ -413,7 +427,7 @@ private:
                     m_taking_stop.erase(stopping);
                     m_events.on_stop_cut_short(tid, sig);
                 }
-                m_events.on_process_exit(tid, status);
+                m_events.on_process_exit(tid, status, ProcessCpu{nanoseconds(usage.ru_utime), nanoseconds(usage.ru_stime)});
             }
             return;
         }

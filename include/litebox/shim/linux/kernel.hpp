@@ -272,9 +272,14 @@ public:
     void record_final_cpu(Process<P>& process) {
         if (!m_cpu_time_source.process) return;
         const auto used = m_cpu_time_source.process(process.pid());
-        if (!used) return;
+        if (used) record_final_cpu(process, *used);
+    }
+    /// `process`'s final CPU time `used`, as its host measured it (for a process that a signal
+    /// killed, which never reached exit_group), replacing the shim's accounting. Call it before
+    /// the process becomes a zombie its parent can reap.
+    void record_final_cpu(Process<P>& process, const Usage& used) {
         process.state().with_lock([&](auto& st) {
-            st.exited_threads = *used;
+            st.exited_threads = used;
             for (const auto& thread : st.threads) thread->user_ns.store(0), thread->system_ns.store(0);
         });
     }
