@@ -289,6 +289,27 @@ TEST_CASE("inotify: oneshot, IN_EXCL_UNLINK, several instances, other processes"
     CHECK(in.drain(b) == Lines{"1:MODIFY:g", "1:CLOSE_WRITE:g"});
 }
 
+TEST_CASE("inotify: extended attributes, fallocate, writes through sendfile", "[shim][inotify]") {
+    ShimFixture<> f;
+    Inotify in{f};
+    const auto fd = in.init();
+    REQUIRE(in.path_call(lx::nr::mkdir, "/d", 0755) == 0);
+    const auto file = in.open("/d/f", of::create | of::read_write);
+    REQUIRE(in.write(file, "0123456789") == 10);
+    REQUIRE(in.watch(fd, "/d", ie::attrib | ie::modify | ie::access) == 1);
+    const auto value = f.mem.put_string("v");
+    REQUIRE(f.call(lx::nr::setxattr, f.mem.put_string("/d/f"), f.mem.put_string("user.x"), value, 1, 0) == 0);
+    REQUIRE(f.call(lx::nr::fremovexattr, file, f.mem.put_string("user.x")) == 0);
+    CHECK(in.drain(fd) == Lines{"1:ATTRIB:f"});  // the two merge
+    REQUIRE(f.call(lx::nr::fallocate, file, 0, 0, 4) == 0);
+    CHECK(in.drain(fd) == Lines{"1:MODIFY:f"});
+    const auto copy = in.open("/d/g", of::create | of::write_only);
+    const auto offset = f.mem.allocate(8);
+    f.mem.put(offset, std::int64_t{0});
+    REQUIRE(f.call(lx::nr::sendfile, copy, file, offset, 4) == 4);
+    CHECK(in.drain(fd) == Lines{"1:ACCESS:f", "1:MODIFY:g"});
+}
+
 TEST_CASE("inotify read(2): small buffers, whole events, FIONREAD, poll, overflow", "[shim][inotify]") {
     lx::ShimConfig config;
     config.max_inotify_queued_events = 3;

@@ -88,6 +88,16 @@ public:
     // ---- resolution --------------------------------------------------------------------------
     /// The location `path` names. at_flags: symlink_nofollow, empty_path.
     Result<Loc> resolve(const Credentials& creds, const Loc& at, std::string_view path, std::uint32_t at_flags = 0);
+    /// A resolved object and the directory and name it was found by (none for "/", "." and "..",
+    /// or with empty_path), for the inotify watches of that directory.
+    struct Named {
+        Loc where;
+        std::optional<Loc> directory;
+        std::string name;
+        [[nodiscard]] NamedIn<P> via() const noexcept { return directory ? NamedIn<P>{&*directory, name} : NamedIn<P>{}; }
+    };
+    /// resolve() that also tells where the object was found.
+    Result<Named> resolve_named(const Credentials& creds, const Loc& at, std::string_view path, std::uint32_t at_flags = 0);
     /// chdir/chroot: a directory the caller may search (ENOTDIR, EACCES).
     Result<Loc> resolve_directory(const Credentials& creds, const Loc& at, std::string_view path);
     /// getcwd: the absolute path of a directory location (ENOENT once it has been removed).
@@ -196,14 +206,6 @@ private:
     };
     class Walker;
     friend class Walker;
-    /// A resolved object and the directory and name it was found by (none for "/", "." and "..").
-    struct Named {
-        Loc where;
-        std::optional<Loc> directory;
-        std::string name;
-        [[nodiscard]] NamedIn<P> via() const noexcept { return directory ? NamedIn<P>{&*directory, name} : NamedIn<P>{}; }
-    };
-    Result<Named> resolve_named(const Credentials& creds, const Loc& at, std::string_view path, std::uint32_t at_flags);
     Result<FilePtr> open_named(const Credentials& creds, const Loc& at, std::string_view path, std::uint32_t flags, std::uint32_t mode,
                                const event::WaitContext<P>* wait, bool& created);
     /// A file just opened: it reports to the hub from now on; IN_MODIFY (O_TRUNC), IN_OPEN.

@@ -143,7 +143,9 @@ SyscallResult sys_fallocate(ThreadContext<P>& t, const SyscallRequest& r) {
     if ((s.mode & fd::mode::type_mask) != fd::mode::regular) return Errno::nodev;
     if (offset + length > s.size) {
         LITEBOX_TRY(limit_new_size(t, s.size, static_cast<std::uint64_t>(offset + length)));
-        LITEBOX_TRY(file->truncate(static_cast<std::uint64_t>(offset + length)));
+        LITEBOX_TRY(file->truncate(static_cast<std::uint64_t>(offset + length)));  // reports IN_MODIFY
+    } else if (const auto* handle = dynamic_cast<const fs::FileHandle<P>*>(file.get())) {
+        handle->notify(fs::in_event::modify);  // Linux reports every fallocate
     }
     return 0;
 }
