@@ -132,10 +132,12 @@ TEST_CASE("inotify_add_watch: errors, the same wd for the same inode, IN_MASK_AD
     REQUIRE(in.close(file) == 0);
     REQUIRE(f.call(lx::nr::symlink, f.mem.put_string("/d/f"), f.mem.put_string("/link")) == 0);
 
-    CHECK(in.watch(fd, "/d", 0) == err(Errno::inval));                                  // no event
-    CHECK(in.watch(fd, "/d", ie::only_dir) == err(Errno::inval));                       // flags only
+    CHECK(in.watch(fd, "/d", 0) == err(Errno::inval));                                  // no known bit
+    CHECK(in.watch(fd, "/d", ie::create | 0x08000000) == err(Errno::inval));            // an unknown bit
     CHECK(in.watch(fd, "/d", ie::create | ie::mask_add | ie::mask_create) == err(Errno::inval));
     CHECK(in.watch(77, "/d", ie::create) == err(Errno::badf));
+    CHECK(in.watch(77, "/d", 0) == err(Errno::inval));  // the mask is checked first, as Linux
+    CHECK(in.watch(77, "/d", ie::create | ie::mask_add | ie::mask_create) == err(Errno::badf));
     const auto plain = in.open("/d/f", of::read_only);
     REQUIRE(plain >= 0);
     CHECK(in.watch(plain, "/d", ie::create) == err(Errno::inval));  // not an inotify descriptor
@@ -162,6 +164,12 @@ TEST_CASE("inotify_add_watch: errors, the same wd for the same inode, IN_MASK_AD
     REQUIRE(in.path_call(lx::nr::rmdir, "/d/sub") == 0);
     REQUIRE(in.path_call(lx::nr::mkdir, "/d/sub", 0755) == 0);
     CHECK(in.drain(fd) == Lines{"1:DELETE|ISDIR:sub", "1:CREATE|ISDIR:sub"});
+
+    // Flags only: a watch that reports nothing (Linux accepts it too).
+    const auto quiet = in.watch(fd, "/d/sub", ie::only_dir);
+    CHECK(quiet == 4);
+    REQUIRE(in.close(in.open("/d/sub/x", of::create | of::write_only)) == 0);
+    CHECK(in.drain(fd).empty());
 
     // A file the caller cannot read cannot be watched.
     REQUIRE(in.path_call(lx::nr::chmod, "/d/f", 0) == 0);

@@ -70,8 +70,10 @@ inline constexpr std::uint32_t mask_create = 0x10000000;
 inline constexpr std::uint32_t mask_add = 0x20000000;
 inline constexpr std::uint32_t is_dir = 0x40000000;
 inline constexpr std::uint32_t oneshot = 0x80000000;
-/// Every bit inotify_add_watch accepts.
+/// The bits a watch can use.
 inline constexpr std::uint32_t valid_add = all_events | only_dir | dont_follow | excl_unlink | mask_create | mask_add | oneshot;
+/// Every bit inotify_add_watch accepts (Linux's ALL_INOTIFY_BITS; the others are EINVAL).
+inline constexpr std::uint32_t known = valid_add | unmount | q_overflow | ignored | is_dir;
 /// What a watch remembers besides its events.
 inline constexpr std::uint32_t watch_flags = excl_unlink | oneshot;
 /// Events Linux also reports to the watch of the parent directory (with the child's name).
@@ -263,7 +265,7 @@ public:
     /// Use create().
     Inotify(std::shared_ptr<InotifyHub<P>> hub, std::uint32_t flags)
         : fd::OpenFile<P>(fd::open_flags::read_only | (flags & in_init::nonblock)), m_hub(std::move(hub)),
-          m_inode(ipc::detail::allocate_anonymous_inode()) {}
+          m_max_queued(m_hub->max_queued_events()), m_inode(ipc::detail::allocate_anonymous_inode()) {}
     ~Inotify() override {
         auto watches = m_state.with_lock([](State& s) { return std::move(s.watches); });
         for (const auto& [wd, w] : watches) m_hub->detach(w.key, this, wd);
@@ -440,7 +442,7 @@ private:
     void queue(State& s, int wd, std::uint32_t mask, std::uint32_t cookie, std::string_view name) {
         Event e{wd, mask, cookie, std::string(name)};
         if (!s.queue.empty() && s.queue.back() == e) return;  // merged with the last unread one
-        if (s.queue.size() >= m_hub->max_queued_events()) {
+        if (s.queue.size() >= m_max_queued) {
             if (!s.queue.empty() && s.queue.back().mask == in_event::q_overflow) return;
             e = Event{-1, in_event::q_overflow, 0, {}};
         }
@@ -449,6 +451,7 @@ private:
     }
 
     std::shared_ptr<InotifyHub<P>> m_hub;
+    const std::size_t m_max_queued;  // the hub's limit when the instance was made
     mutable sync::Mutex<P, State> m_state;
     event::Pollee<P> m_pollee{event::owner_of(this)};
     const std::uint64_t m_inode;

@@ -57,7 +57,8 @@ with open('pre', 'w') as f:
 os.mkdir('sub')
 os.symlink('pre', 'lnk')
 print('add errors', watch(fd, '.', 0), watch(fd, 'missing', ALL), watch(fd, 'pre', ALL | ONLYDIR),
-      watch(fd, '.', ALL | MASK_ADD | MASK_CREATE))
+      watch(fd, '.', ALL | MASK_ADD | MASK_CREATE), watch(fd, '.', ALL | 0x08000000), watch(99, '.', 0),
+      watch(99, '.', ALL | MASK_ADD | MASK_CREATE), watch(fd, 'missing', 0))
 wdir = watch(fd, '.', ALL)
 wpre = watch(fd, 'pre', ALL)
 wsub = watch(fd, 'sub', ALL)
@@ -173,6 +174,10 @@ try:
 except Alarm:
     print('interrupted')
 os.close(bfd)
+show('the child and the blocking reader', fd)
+print('flags only', watch(fd, '.', ONLYDIR))
+open('quiet', 'w').close()
+print('quiet', events(fd))
 os.close(fd)
 for n in os.listdir('.'):
     os.unlink(n)

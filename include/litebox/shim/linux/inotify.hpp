@@ -3,9 +3,10 @@
 // paths (the instance is an open file).
 //
 // Contract (Linux's): inotify_init1 accepts IN_NONBLOCK and IN_CLOEXEC only (EINVAL otherwise);
-// EMFILE past ShimConfig::max_inotify_instances. inotify_add_watch: EINVAL for IN_MASK_ADD with
-// IN_MASK_CREATE or a mask without any event; EBADF for a bad descriptor, EINVAL for one that is
-// not an inotify instance; the path is resolved like stat(2) (IN_DONT_FOLLOW: like lstat;
+// EMFILE past ShimConfig::max_inotify_instances. inotify_add_watch: EINVAL for a mask with an
+// unknown bit or no known one (a mask of flags only is accepted, as the kernel does, not as the man
+// page says), EBADF for a bad descriptor, EINVAL for one that is not an inotify instance or for
+// IN_MASK_ADD with IN_MASK_CREATE; the path is resolved like stat(2) (IN_DONT_FOLLOW: like lstat;
 // IN_ONLYDIR: ENOTDIR for a non-directory) and must be readable (EACCES); ENOSPC past
 // ShimConfig::max_inotify_watches. inotify_rm_watch: EINVAL for an unknown wd.
 #pragma once
@@ -48,11 +49,12 @@ SyscallResult sys_inotify_add_watch(ThreadContext<P>& t, const SyscallRequest& r
     const std::int32_t descriptor = r.i32(0);
     const std::uintptr_t address = r.ptr(1);
     const std::uint32_t mask = r.u32(2);
-    if ((mask & ie::mask_add) && (mask & ie::mask_create)) return Errno::inval;
-    if ((mask & ie::all_events) == 0) return Errno::inval;
-    if ((mask & ~(ie::valid_add | ie::is_dir)) != 0) t.kernel().unsupported(r.number, "unknown mask bits (ignored)");
+    // Linux's order: the mask (unknown bits, or none known), the descriptor, then IN_MASK_ADD with
+    // IN_MASK_CREATE. A mask of flags only is a watch that reports nothing but IN_IGNORED.
+    if ((mask & ~ie::known) != 0 || (mask & ie::known) == 0) return Errno::inval;
     std::shared_ptr<fd::OpenFile<P>> keep;
     LITEBOX_TRY_ASSIGN(auto* instance, inotify_detail::instance_of(t, descriptor, keep));
+    if ((mask & ie::mask_add) && (mask & ie::mask_create)) return Errno::inval;
     LITEBOX_TRY_ASSIGN(auto path, path_argument(t, abi::at_fdcwd, address));
     const fs::Credentials creds = fs_credentials(t);
     LITEBOX_TRY_ASSIGN(const auto where,
