@@ -84,7 +84,8 @@ public:
         bool unlinked = false;
         if (m_origin) {
             parent = NamedIn<P>{&m_origin->directory, m_origin->name};
-            if (auto st = m_location.inode->getattr(); st && st->link_count == 0) unlinked = true;
+            // (A host file that lost its name no longer answers by path: unlinked too.)
+            if (auto st = m_location.inode->getattr(); !st || st->link_count == 0) unlinked = true;
         }
         m_inotify->object_event(m_location, parent, mask, unlinked);
     }

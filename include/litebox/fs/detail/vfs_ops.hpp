@@ -8,6 +8,29 @@
 
 namespace litebox::fs {
 
+namespace detail {
+/// A non-directory's link count before an unlink or a rename over it, read only while inotify
+/// watches exist: the removal took its last name if it had one. (Asking after the removal does
+/// not work for a host file, which is reached by path: the path is gone, or names the file that
+/// was renamed over it.)
+struct LinksBefore {
+    std::optional<std::uint64_t> count;
+    template <typename Hub, typename Loc>
+    static LinksBefore of(const Hub& hub, const Loc& where) {
+        LinksBefore links;
+        if (hub.active() && !where.is_directory())
+            if (auto st = where.inode->getattr()) links.count = st->link_count;
+        return links;
+    }
+    template <typename Loc>
+    [[nodiscard]] bool last_gone(const Loc& where) const {
+        if (count) return *count <= 1;
+        auto st = where.inode->getattr();
+        return !st || st->link_count == 0;
+    }
+};
+}  // namespace detail
+
 template <platform::RawMutexProvider P>
 Vfs<P>::Vfs(const P& platform, std::shared_ptr<FileSystem<P>> root_fs, std::size_t max_mounts)
     : m_platform(platform), m_max_mounts(max_mounts) {
@@ -424,13 +447,13 @@ Result<void> Vfs<P>::remove(const Credentials& creds, const Loc& at, std::string
     if (directory && !victim.is_directory()) return Errno::notdir;
     if (!directory && victim.is_directory()) return Errno::isdir;
     if (victim.mount != p.dir.mount || victim.inode->m_mounts.load(std::memory_order_acquire) != 0) return Errno::busy;
+    const auto links = detail::LinksBefore::of(*m_inotify, victim);
     LITEBOX_TRY(directory ? p.dir.inode->rmdir(p.last) : p.dir.inode->unlink(p.last));
     if (m_inotify->active()) {
         // Linux's order: the link count (unlink only), the inode (if that was its last name and
         // nothing holds it open), then the name in the parent.
         if (!directory) m_inotify->self_event(victim, in_event::attrib);
-        auto st = victim.inode->getattr();
-        if (directory || (st && st->link_count == 0)) m_inotify->unlinked(victim);
+        if (directory || links.last_gone(victim)) m_inotify->unlinked(victim);
         m_inotify->child_event(p.dir, p.last, in_event::delete_child | (directory ? in_event::is_dir : 0u));
     }
     return ok();
@@ -511,6 +534,7 @@ Result<void> Vfs<P>::rename(const Credentials& creds, const Loc& old_at, std::st
         }
     }
     if (source.inode->m_mounts.load() != 0 || (target && target->inode->m_mounts.load() != 0)) return Errno::busy;
+    const auto target_links = target ? detail::LinksBefore::of(*m_inotify, *target) : detail::LinksBefore{};
     LITEBOX_TRY(from.dir.inode->rename(from.last, *to.dir.inode, to.last, flags));
     if (m_inotify->active()) {  // Linux's fsnotify_move, once per object that moved
         const auto moved = [&](const Loc& object, const Loc& old_dir, std::string_view old_name, const Loc& new_dir,
@@ -527,10 +551,7 @@ Result<void> Vfs<P>::rename(const Credentials& creds, const Loc& old_at, std::st
             moved(*target, to.dir, to.last, from.dir, from.last, nullptr);
         } else {
             moved(source, from.dir, from.last, to.dir, to.last, target ? &*target : nullptr);
-            if (target) {
-                auto st = target->inode->getattr();
-                if (target->is_directory() || (st && st->link_count == 0)) m_inotify->unlinked(*target);
-            }
+            if (target && (target->is_directory() || target_links.last_gone(*target))) m_inotify->unlinked(*target);
         }
     }
     return ok();
