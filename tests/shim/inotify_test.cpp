@@ -318,6 +318,45 @@ TEST_CASE("inotify: extended attributes, fallocate, writes through sendfile", "[
     CHECK(in.drain(fd) == Lines{"1:ACCESS:f", "1:MODIFY:g"});
 }
 
+TEST_CASE("inotify: a file unlinked while open is deleted at its last close", "[shim][inotify]") {
+    ShimFixture<> f;
+    Inotify in{f};
+    const auto fd = in.init();
+    REQUIRE(in.path_call(lx::nr::mkdir, "/d", 0755) == 0);
+    const auto file = in.open("/d/held", of::create | of::write_only);
+    REQUIRE(file >= 0);
+    const auto dup = f.call(lx::nr::dup, file);
+    REQUIRE(dup >= 0);
+    REQUIRE(in.watch(fd, "/d", ie::delete_child | ie::close_write) == 1);
+    REQUIRE(in.watch(fd, "/d/held", ie::all_events) == 2);
+    REQUIRE(in.path_call(lx::nr::unlink, "/d/held") == 0);
+    CHECK(in.drain(fd) == Lines{"2:ATTRIB", "1:DELETE:held"});
+    REQUIRE(in.close(file) == 0);  // the description lives on in `dup`
+    CHECK(in.drain(fd).empty());
+    REQUIRE(in.close(dup) == 0);
+    CHECK(in.drain(fd) == Lines{"1:CLOSE_WRITE:held", "2:CLOSE_WRITE", "2:DELETE_SELF", "2:IGNORED"});
+}
+
+TEST_CASE("inotify: epoll reports an instance readable", "[shim][inotify]") {
+    ShimFixture<> f;
+    Inotify in{f};
+    const auto fd = in.init();
+    REQUIRE(in.path_call(lx::nr::mkdir, "/d", 0755) == 0);
+    REQUIRE(in.watch(fd, "/d", ie::create) == 1);
+    const auto ep = f.call(lx::nr::epoll_create1, 0);
+    REQUIRE(ep >= 0);
+    const auto event = f.mem.allocate(sizeof(lx::abi::epoll_event));
+    f.mem.put(event, lx::abi::epoll_event{1, 42});
+    REQUIRE(f.call(lx::nr::epoll_ctl, ep, 1 /* EPOLL_CTL_ADD */, fd, event) == 0);
+    const auto out = f.mem.allocate(sizeof(lx::abi::epoll_event) * 2);
+    CHECK(f.call(lx::nr::epoll_wait, ep, out, 2, 0) == 0);
+    REQUIRE(in.path_call(lx::nr::mkdir, "/d/x", 0755) == 0);
+    REQUIRE(f.call(lx::nr::epoll_wait, ep, out, 2, 0) == 1);
+    CHECK(f.mem.get<lx::abi::epoll_event>(out).data == 42);
+    CHECK(in.drain(fd) == Lines{"1:CREATE|ISDIR:x"});
+    CHECK(f.call(lx::nr::epoll_wait, ep, out, 2, 0) == 0);
+}
+
 TEST_CASE("inotify read(2): small buffers, whole events, FIONREAD, poll, overflow", "[shim][inotify]") {
     lx::ShimConfig config;
     config.max_inotify_queued_events = 3;
