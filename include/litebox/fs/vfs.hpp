@@ -207,7 +207,7 @@ private:
     class Walker;
     friend class Walker;
     Result<FilePtr> open_named(const Credentials& creds, const Loc& at, std::string_view path, std::uint32_t flags, std::uint32_t mode,
-                               const event::WaitContext<P>* wait, bool& created);
+                               const event::WaitContext<P>* wait, bool& created_now);
     /// A file just opened: it reports to the hub from now on; IN_MODIFY (O_TRUNC), IN_OPEN.
     void opened(const FilePtr& file, bool created, std::uint32_t flags);
     Result<void> do_chmod(const Credentials& creds, const Loc& where, std::uint32_t mode);

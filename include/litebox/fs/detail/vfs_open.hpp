@@ -43,7 +43,7 @@ void Vfs<P>::opened(const FilePtr& file, bool created, std::uint32_t flags) {
 
 template <platform::RawMutexProvider P>
 Result<typename Vfs<P>::FilePtr> Vfs<P>::open_named(const Credentials& creds, const Loc& at, std::string_view path, std::uint32_t flags,
-                                                     std::uint32_t mode, const event::WaitContext<P>* wait, bool& created) {
+                                                     std::uint32_t mode, const event::WaitContext<P>* wait, bool& created_now) {
     namespace of = fd::open_flags;
     if (flags & of::path) flags &= of::path | of::directory | of::no_follow | of::close_on_exec;
     const bool follow = (flags & of::no_follow) == 0;
@@ -61,7 +61,6 @@ Result<typename Vfs<P>::FilePtr> Vfs<P>::open_named(const Credentials& creds, co
         return file;
     }
     LITEBOX_TRY_ASSIGN(Parent p, walker.parent(at, path));
-    bool& created_now = created;
     for (int races = 0; races < 8;) {  // symlinks are bounded by the walker's link count
         if (p.kind != LastKind::normal || p.trailing_slash) return Errno::isdir;
         auto child = lookup_component(creds, p.dir, p.last, true);
