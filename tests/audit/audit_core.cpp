@@ -99,6 +99,8 @@ template class litebox::fs::Vfs<P>;
 template class litebox::fs::Tmpfs<P>;
 template class litebox::fs::detail::TmpfsNode<P>;
 template class litebox::fs::RecordLocks<P>;
+template class litebox::fs::InotifyHub<P>;
+template class litebox::fs::Inotify<P>;
 template class litebox::fs::RegularFile<P>;
 template class litebox::fs::DirectoryFile<P>;
 template class litebox::fs::PathFile<P>;

@@ -805,7 +805,8 @@ TEST_CASE("procfs: version, pid_max, random uuid, overcommit_memory, file-max", 
     CHECK(g.read_file(*f.init, "/proc/sys/vm/overcommit_memory") == "0\n");
     CHECK(g.read_file(*f.init, "/proc/sys/fs/file-max") == "1048576\n");
     CHECK(g.list(*f.init, "/proc/sys/vm") == std::vector<std::string>{"overcommit_memory"});
-    CHECK(g.list(*f.init, "/proc/sys/fs") == std::vector<std::string>{"file-max"});
+    CHECK(g.list(*f.init, "/proc/sys/fs") == std::vector<std::string>{"file-max", "inotify"});
+    CHECK(g.list(*f.init, "/proc/sys/fs/inotify") == std::vector<std::string>{"max_queued_events", "max_user_instances", "max_user_watches"});
     CHECK(g.list(*f.init, "/proc/sys/kernel/random") == std::vector<std::string>{"uuid"});
     const std::regex uuid(R"(^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\n$)");
     const auto a = g.read_file(*f.init, "/proc/sys/kernel/random/uuid");

@@ -21,6 +21,7 @@
 
 #include "../fd/open_file.hpp"
 #include "../sync/mutex.hpp"
+#include "inotify.hpp"
 #include "location.hpp"
 #include "types.hpp"
 
@@ -48,6 +49,7 @@ class FileHandle {
 public:
     explicit FileHandle(Location<P> where) : m_location(std::move(where)) {}
     virtual ~FileHandle() {
+        if (m_inotify) m_inotify->last_close(m_location);
         for (const auto& observer : m_observers)
             if (observer) observer->description_closed(m_location.inode.get(), static_cast<const void*>(this));
     }
@@ -71,9 +73,27 @@ public:
     [[nodiscard]] const std::optional<Origin>& origin() const noexcept { return m_origin; }
     void set_origin(Location<P> directory, std::string_view name) { m_origin = Origin{std::move(directory), std::string(name)}; }
 
+    /// The inotify hub that sees this description's reads, writes and close (set once by the Vfs
+    /// when it opens the file, before the file is shared).
+    void set_inotify(std::shared_ptr<InotifyHub<P>> hub) noexcept { m_inotify = std::move(hub); }
+    [[nodiscard]] const std::shared_ptr<InotifyHub<P>>& inotify() const noexcept { return m_inotify; }
+    /// Reports `mask` on this object (and to the directory it was opened in, by its name there).
+    void notify(std::uint32_t mask) const {
+        if (!m_inotify || !m_inotify->active()) return;
+        NamedIn<P> parent;
+        bool unlinked = false;
+        if (m_origin) {
+            parent = NamedIn<P>{&m_origin->directory, m_origin->name};
+            // (A host file that lost its name no longer answers by path: unlinked too.)
+            if (auto st = m_location.inode->getattr(); !st || st->link_count == 0) unlinked = true;
+        }
+        m_inotify->object_event(m_location, parent, mask, unlinked);
+    }
+
 protected:
     Location<P> m_location;
     std::optional<Origin> m_origin;
+    std::shared_ptr<InotifyHub<P>> m_inotify;
 
 private:
     std::array<std::shared_ptr<DescriptionObserver<P>>, 2> m_observers;
@@ -97,37 +117,56 @@ template <platform::RawMutexProvider P>
 class RegularFile final : public fd::OpenFile<P>, public FileHandle<P> {
 public:
     RegularFile(Location<P> where, std::uint32_t flags) : fd::OpenFile<P>(flags), FileHandle<P>(std::move(where)) {}
+    /// The last reference: IN_CLOSE_WRITE or IN_CLOSE_NOWRITE.
+    ~RegularFile() override {
+        if (this->inotify()) this->notify(this->writable() ? in_event::close_write : in_event::close_nowrite);
+    }
 
     Result<std::size_t> read(std::span<std::byte> out) override {
         if (!this->readable()) return Errno::badf;
-        auto offset = m_offset.lock();
-        LITEBOX_TRY_ASSIGN(const std::size_t n, inode().read(out, *offset));
-        *offset += n;
+        std::size_t n = 0;
+        {
+            auto offset = m_offset.lock();
+            LITEBOX_TRY_ASSIGN(n, inode().read(out, *offset));
+            *offset += n;
+        }
+        if (n != 0) this->notify(in_event::access);
         return n;
     }
     Result<std::size_t> write(std::span<const std::byte> in) override {
         if (!this->writable()) return Errno::badf;
-        auto offset = m_offset.lock();
-        if (this->status_flags() & fd::open_flags::append) {
-            LITEBOX_TRY_ASSIGN(const AppendResult r, inode().append(in));
-            *offset = r.end;
-            return r.written;
+        std::size_t n = 0;
+        {
+            auto offset = m_offset.lock();
+            if (this->status_flags() & fd::open_flags::append) {
+                LITEBOX_TRY_ASSIGN(const AppendResult r, inode().append(in));
+                *offset = r.end;
+                n = r.written;
+            } else {
+                LITEBOX_TRY_ASSIGN(n, inode().write(in, *offset));
+                *offset += n;
+            }
         }
-        LITEBOX_TRY_ASSIGN(const std::size_t n, inode().write(in, *offset));
-        *offset += n;
+        if (n != 0) this->notify(in_event::modify);
         return n;
     }
     Result<std::size_t> pread(std::span<std::byte> out, std::uint64_t offset) override {
         if (!this->readable()) return Errno::badf;
-        return inode().read(out, offset);
+        LITEBOX_TRY_ASSIGN(const std::size_t n, inode().read(out, offset));
+        if (n != 0) this->notify(in_event::access);
+        return n;
     }
     Result<std::size_t> pwrite(std::span<const std::byte> in, std::uint64_t offset) override {
         if (!this->writable()) return Errno::badf;
+        std::size_t n = 0;
         if (this->status_flags() & fd::open_flags::append) {  // Linux appends even for pwrite
             LITEBOX_TRY_ASSIGN(const AppendResult r, inode().append(in));
-            return r.written;
+            n = r.written;
+        } else {
+            LITEBOX_TRY_ASSIGN(n, inode().write(in, offset));
         }
-        return inode().write(in, offset);
+        if (n != 0) this->notify(in_event::modify);
+        return n;
     }
     Result<std::uint64_t> seek(std::int64_t offset, fd::Whence whence) override {
         auto current = m_offset.lock();
@@ -162,7 +201,9 @@ public:
     Result<void> truncate(std::uint64_t length) override {
         if (!this->writable()) return Errno::inval;
         if (length > max_file_size) return Errno::fbig;
-        return inode().truncate(length);
+        LITEBOX_TRY(inode().truncate(length));
+        this->notify(in_event::modify);
+        return ok();
     }
     Result<void> sync() override { return inode().sync(); }
 
@@ -175,6 +216,9 @@ template <platform::RawMutexProvider P>
 class DirectoryFile final : public fd::OpenFile<P>, public FileHandle<P> {
 public:
     DirectoryFile(Location<P> where, std::uint32_t flags) : fd::OpenFile<P>(flags), FileHandle<P>(std::move(where)) {}
+    ~DirectoryFile() override {
+        if (this->inotify()) this->notify(in_event::close_nowrite);
+    }
 
     Result<std::size_t> read(std::span<std::byte>) override { return Errno::isdir; }
     Result<std::size_t> write(std::span<const std::byte>) override { return Errno::badf; }
@@ -199,6 +243,7 @@ public:
 
     /// getdents64: "." and ".." first, then the backend's entries from the current position.
     Result<void> read_directory(fd::DirectorySink& sink) override {
+        this->notify(in_event::access);  // Linux: every getdents that gets to the file system
         auto position = m_position.lock();
         if (*position == 0) {
             if (!sink.add(fd::DirectoryEntry{".", this->m_location.inode->ino(), fd::dirent_type::directory, 1})) return ok();

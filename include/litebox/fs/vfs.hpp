@@ -21,6 +21,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -33,6 +34,7 @@
 #include "backend.hpp"
 #include "file.hpp"
 #include "flock.hpp"
+#include "inotify.hpp"
 #include "location.hpp"
 #include "locks.hpp"
 #include "permission.hpp"
@@ -86,6 +88,16 @@ public:
     // ---- resolution --------------------------------------------------------------------------
     /// The location `path` names. at_flags: symlink_nofollow, empty_path.
     Result<Loc> resolve(const Credentials& creds, const Loc& at, std::string_view path, std::uint32_t at_flags = 0);
+    /// A resolved object and the directory and name it was found by (none for "/", "." and "..",
+    /// or with empty_path), for the inotify watches of that directory.
+    struct Named {
+        Loc where;
+        std::optional<Loc> directory;
+        std::string name;
+        [[nodiscard]] NamedIn<P> via() const noexcept { return directory ? NamedIn<P>{&*directory, name} : NamedIn<P>{}; }
+    };
+    /// resolve() that also tells where the object was found.
+    Result<Named> resolve_named(const Credentials& creds, const Loc& at, std::string_view path, std::uint32_t at_flags = 0);
     /// chdir/chroot: a directory the caller may search (ENOTDIR, EACCES).
     Result<Loc> resolve_directory(const Credentials& creds, const Loc& at, std::string_view path);
     /// getcwd: the absolute path of a directory location (ENOENT once it has been removed).
@@ -117,15 +129,17 @@ public:
     Result<std::string> readlink(const Credentials& creds, const Loc& at, std::string_view path, std::uint32_t at_flags = 0);
     Result<void> chmod(const Credentials& creds, const Loc& at, std::string_view path, std::uint32_t mode,
                        std::uint32_t at_flags = 0);
-    Result<void> chmod(const Credentials& creds, const Loc& where, std::uint32_t mode);
+    /// The location forms (fchmod, fchown, futimens) take the directory and name the object was
+    /// opened by, if known, for the inotify watches of that directory (file_named_in()).
+    Result<void> chmod(const Credentials& creds, const Loc& where, std::uint32_t mode, const NamedIn<P>& via = {});
     /// uid/gid no_change leave that id unchanged.
     Result<void> chown(const Credentials& creds, const Loc& at, std::string_view path, std::uint32_t uid, std::uint32_t gid,
                        std::uint32_t at_flags = 0);
-    Result<void> chown(const Credentials& creds, const Loc& where, std::uint32_t uid, std::uint32_t gid);
+    Result<void> chown(const Credentials& creds, const Loc& where, std::uint32_t uid, std::uint32_t gid, const NamedIn<P>& via = {});
     /// utimensat: nanoseconds utime_now / utime_omit are honoured; both utime_now is "times = NULL".
     Result<void> utimens(const Credentials& creds, const Loc& at, std::string_view path, Timespec atime, Timespec mtime,
                          std::uint32_t at_flags = 0);
-    Result<void> utimens(const Credentials& creds, const Loc& where, Timespec atime, Timespec mtime);
+    Result<void> utimens(const Credentials& creds, const Loc& where, Timespec atime, Timespec mtime, const NamedIn<P>& via = {});
     /// truncate(2) by path (write permission, EISDIR, EINVAL for non-regular files).
     Result<void> truncate(const Credentials& creds, const Loc& at, std::string_view path, std::uint64_t length);
     Result<StatFs> statfs(const Credentials& creds, const Loc& at, std::string_view path);
@@ -165,6 +179,17 @@ public:
     /// socket inode; ECONNREFUSED when the path is not a socket or nothing is bound to it.
     Result<std::shared_ptr<void>> connect_socket(const Credentials& creds, const Loc& at, std::string_view path);
 
+    /// The inotify watches of this namespace (inotify.hpp): every operation above and every file it
+    /// opens report their events there.
+    [[nodiscard]] InotifyHub<P>& inotify() noexcept { return *m_inotify; }
+    [[nodiscard]] const std::shared_ptr<InotifyHub<P>>& inotify_hub() const noexcept { return m_inotify; }
+    /// Where an open file was opened by name (for the location forms above), or nothing.
+    static NamedIn<P> file_named_in(const fd::OpenFile<P>& file) noexcept {
+        if (const auto* handle = dynamic_cast<const FileHandle<P>*>(&file))
+            if (const auto& origin = handle->origin()) return NamedIn<P>{&origin->directory, origin->name};
+        return {};
+    }
+
     /// Advisory record locks (fcntl F_SETLK/F_SETLKW/F_GETLK) of every inode in this namespace.
     [[nodiscard]] RecordLocks<P>& locks() noexcept { return m_locks; }
     /// flock(2) locks of every inode in this namespace (apart from the record locks, as on Linux).
@@ -181,6 +206,13 @@ private:
     };
     class Walker;
     friend class Walker;
+    Result<FilePtr> open_named(const Credentials& creds, const Loc& at, std::string_view path, std::uint32_t flags, std::uint32_t mode,
+                               const event::WaitContext<P>* wait, bool& created_now);
+    /// A file just opened: it reports to the hub from now on; IN_MODIFY (O_TRUNC), IN_OPEN.
+    void opened(const FilePtr& file, bool created, std::uint32_t flags);
+    Result<void> do_chmod(const Credentials& creds, const Loc& where, std::uint32_t mode);
+    Result<void> do_chown(const Credentials& creds, const Loc& where, std::uint32_t uid, std::uint32_t gid);
+    Result<void> do_utimens(const Credentials& creds, const Loc& where, Timespec atime, Timespec mtime, std::uint32_t& mask);
 
     Result<void> may_search(const Credentials& creds, const Loc& dir) const;
     /// One step of a walk; `searched` when the caller already checked search permission on dir.
@@ -219,6 +251,7 @@ private:
     sync::Mutex<P, int> m_rename_lock;  // serialises cross-directory renames (the subtree check)
     RecordLocks<P> m_locks;
     FlockLocks<P> m_flocks;
+    std::shared_ptr<InotifyHub<P>> m_inotify = std::make_shared<InotifyHub<P>>();
 };
 
 }  // namespace litebox::fs

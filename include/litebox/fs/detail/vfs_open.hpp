@@ -18,8 +18,33 @@ void set_jump_origin(FileHandle<P>& handle, const Walker& walker) {
 template <platform::RawMutexProvider P>
 Result<typename Vfs<P>::FilePtr> Vfs<P>::open(const Credentials& creds, const Loc& at, std::string_view path,
                                                std::uint32_t flags, std::uint32_t mode, const event::WaitContext<P>* wait) {
+    if ((flags & fd::open_flags::tmpfile & ~fd::open_flags::directory) != 0) return open_unnamed(creds, at, path, flags, mode, wait);
+    bool created = false;
+    LITEBOX_TRY_ASSIGN(FilePtr file, open_named(creds, at, path, flags, mode, wait, created));
+    opened(file, created, flags);
+    return file;
+}
+
+template <platform::RawMutexProvider P>
+void Vfs<P>::opened(const FilePtr& file, bool created, std::uint32_t flags) {
+    auto* handle = dynamic_cast<FileHandle<P>*>(file.get());
+    if (handle == nullptr || (flags & fd::open_flags::path) != 0) return;
+    if (!handle->location().inode->is_regular() && !handle->location().is_directory()) return;
+    handle->set_inotify(m_inotify);
+    if (!m_inotify->active()) return;
+    if (created) {
+        if (const auto& origin = handle->origin()) m_inotify->child_event(origin->directory, origin->name, in_event::create);
+    }
+    handle->notify(in_event::open);
+    // O_TRUNC's IN_MODIFY follows IN_OPEN, as on Linux (the truncation is done before, but
+    // reported after the open).
+    if (!created && (flags & fd::open_flags::truncate) != 0 && handle->location().inode->is_regular()) handle->notify(in_event::modify);
+}
+
+template <platform::RawMutexProvider P>
+Result<typename Vfs<P>::FilePtr> Vfs<P>::open_named(const Credentials& creds, const Loc& at, std::string_view path, std::uint32_t flags,
+                                                     std::uint32_t mode, const event::WaitContext<P>* wait, bool& created_now) {
     namespace of = fd::open_flags;
-    if ((flags & of::tmpfile & ~of::directory) != 0) return open_unnamed(creds, at, path, flags, mode, wait);
     if (flags & of::path) flags &= of::path | of::directory | of::no_follow | of::close_on_exec;
     const bool follow = (flags & of::no_follow) == 0;
     Walker walker(*this, creds);
@@ -27,8 +52,9 @@ Result<typename Vfs<P>::FilePtr> Vfs<P>::open(const Credentials& creds, const Lo
         LITEBOX_TRY_ASSIGN(Parent p, walker.parent(at, path));
         LITEBOX_TRY_ASSIGN(Loc where, walker.final(std::move(p), follow, (flags & of::directory) != 0));
         LITEBOX_TRY_ASSIGN(FilePtr file, open_resolved(creds, where, flags, false, wait));
-        if (auto* handle = dynamic_cast<FileHandle<P>*>(file.get()); handle && !where.is_directory()) {
-            // Named by the link's target when the last component was a symbolic link.
+        if (auto* handle = dynamic_cast<FileHandle<P>*>(file.get())) {
+            // Named by the link's target when the last component was a symbolic link. (A
+            // directory's origin only tells inotify which directory it was opened in.)
             if (walker.final_jumped()) detail::set_jump_origin(*handle, walker);
             else if (const auto& origin = walker.final_origin()) handle->set_origin(origin->directory, origin->name);
         }
@@ -70,6 +96,7 @@ Result<typename Vfs<P>::FilePtr> Vfs<P>::open(const Credentials& creds, const Lo
         if (!created) return created.error();
         LITEBOX_TRY_ASSIGN(FilePtr file, open_resolved(creds, Loc{p.dir.mount, std::move(*created)}, flags, true, wait));
         if (auto* handle = dynamic_cast<FileHandle<P>*>(file.get())) handle->set_origin(p.dir, p.last);
+        created_now = true;
         return file;
     }
     return Errno::again;
@@ -78,7 +105,9 @@ Result<typename Vfs<P>::FilePtr> Vfs<P>::open(const Credentials& creds, const Lo
 template <platform::RawMutexProvider P>
 Result<typename Vfs<P>::FilePtr> Vfs<P>::open_location(const Credentials& creds, const Loc& where, std::uint32_t flags) {
     if (!where.valid()) return Errno::badf;
-    return open_resolved(creds, where, flags & ~(fd::open_flags::create | fd::open_flags::exclusive), false);
+    LITEBOX_TRY_ASSIGN(FilePtr file, open_resolved(creds, where, flags & ~(fd::open_flags::create | fd::open_flags::exclusive), false));
+    opened(file, false, flags);
+    return file;
 }
 
 /// O_TMPFILE, in Linux's order: the flags (EINVAL without write access, with O_CREAT or O_PATH,
@@ -103,6 +132,7 @@ Result<typename Vfs<P>::FilePtr> Vfs<P>::open_unnamed(const Credentials& creds, 
     LITEBOX_TRY_ASSIGN(FilePtr file, open_resolved(creds, Loc{dir.mount, std::move(inode)}, flags & ~(of::tmpfile | of::exclusive), true, wait));
     // /proc/<pid>/fd names it "#<inode> (deleted)" in its directory, as Linux does.
     if (auto* handle = dynamic_cast<FileHandle<P>*>(file.get())) handle->set_origin(std::move(dir), "#" + std::to_string(ino));
+    opened(file, false, flags & ~fd::open_flags::truncate);
     return file;
 }
 

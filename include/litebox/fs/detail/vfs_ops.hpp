@@ -8,6 +8,29 @@
 
 namespace litebox::fs {
 
+namespace detail {
+/// A non-directory's link count before an unlink or a rename over it, read only while inotify
+/// watches exist: the removal took its last name if it had one. (Asking after the removal does
+/// not work for a host file, which is reached by path: the path is gone, or names the file that
+/// was renamed over it.)
+struct LinksBefore {
+    std::optional<std::uint64_t> count;
+    template <typename Hub, typename Loc>
+    static LinksBefore of(const Hub& hub, const Loc& where) {
+        LinksBefore links;
+        if (hub.active() && !where.is_directory())
+            if (auto st = where.inode->getattr()) links.count = st->link_count;
+        return links;
+    }
+    template <typename Loc>
+    [[nodiscard]] bool last_gone(const Loc& where) const {
+        if (count) return *count <= 1;
+        auto st = where.inode->getattr();
+        return !st || st->link_count == 0;
+    }
+};
+}  // namespace detail
+
 template <platform::RawMutexProvider P>
 Vfs<P>::Vfs(const P& platform, std::shared_ptr<FileSystem<P>> root_fs, std::size_t max_mounts)
     : m_platform(platform), m_max_mounts(max_mounts) {
@@ -136,13 +159,20 @@ template <platform::RawMutexProvider P>
 Result<void> Vfs<P>::chmod(const Credentials& creds, const Loc& at, std::string_view path, std::uint32_t mode,
                            std::uint32_t at_flags) {
     if ((at_flags & ~(at_flags::symlink_nofollow | at_flags::empty_path)) != 0) return Errno::inval;
-    LITEBOX_TRY_ASSIGN(Loc where, resolve(creds, at, path, at_flags));
-    if (where.inode->is_symlink()) return Errno::opnotsupp;
-    return chmod(creds, where, mode);
+    LITEBOX_TRY_ASSIGN(const Named found, resolve_named(creds, at, path, at_flags));
+    if (found.where.inode->is_symlink()) return Errno::opnotsupp;
+    return chmod(creds, found.where, mode, found.via());
 }
 
 template <platform::RawMutexProvider P>
-Result<void> Vfs<P>::chmod(const Credentials& creds, const Loc& where, std::uint32_t mode) {
+Result<void> Vfs<P>::chmod(const Credentials& creds, const Loc& where, std::uint32_t mode, const NamedIn<P>& via) {
+    LITEBOX_TRY(do_chmod(creds, where, mode));
+    m_inotify->object_event(where, via, in_event::attrib);
+    return ok();
+}
+
+template <platform::RawMutexProvider P>
+Result<void> Vfs<P>::do_chmod(const Credentials& creds, const Loc& where, std::uint32_t mode) {
     if (!where.valid()) return Errno::badf;
     LITEBOX_TRY_ASSIGN(const Ownership owner, where.inode->ownership());
     if (where.mount->read_only()) return Errno::rofs;
@@ -159,12 +189,19 @@ template <platform::RawMutexProvider P>
 Result<void> Vfs<P>::chown(const Credentials& creds, const Loc& at, std::string_view path, std::uint32_t uid,
                            std::uint32_t gid, std::uint32_t at_flags) {
     if ((at_flags & ~(at_flags::symlink_nofollow | at_flags::empty_path)) != 0) return Errno::inval;
-    LITEBOX_TRY_ASSIGN(Loc where, resolve(creds, at, path, at_flags));
-    return chown(creds, where, uid, gid);
+    LITEBOX_TRY_ASSIGN(const Named found, resolve_named(creds, at, path, at_flags));
+    return chown(creds, found.where, uid, gid, found.via());
 }
 
 template <platform::RawMutexProvider P>
-Result<void> Vfs<P>::chown(const Credentials& creds, const Loc& where, std::uint32_t uid, std::uint32_t gid) {
+Result<void> Vfs<P>::chown(const Credentials& creds, const Loc& where, std::uint32_t uid, std::uint32_t gid, const NamedIn<P>& via) {
+    LITEBOX_TRY(do_chown(creds, where, uid, gid));
+    m_inotify->object_event(where, via, in_event::attrib);
+    return ok();
+}
+
+template <platform::RawMutexProvider P>
+Result<void> Vfs<P>::do_chown(const Credentials& creds, const Loc& where, std::uint32_t uid, std::uint32_t gid) {
     if (!where.valid()) return Errno::badf;
     LITEBOX_TRY_ASSIGN(const Ownership owner, where.inode->ownership());
     if (where.mount->read_only()) return Errno::rofs;
@@ -190,12 +227,20 @@ template <platform::RawMutexProvider P>
 Result<void> Vfs<P>::utimens(const Credentials& creds, const Loc& at, std::string_view path, Timespec atime, Timespec mtime,
                              std::uint32_t at_flags) {
     if ((at_flags & ~(at_flags::symlink_nofollow | at_flags::empty_path)) != 0) return Errno::inval;
-    LITEBOX_TRY_ASSIGN(Loc where, resolve(creds, at, path, at_flags));
-    return utimens(creds, where, atime, mtime);
+    LITEBOX_TRY_ASSIGN(const Named found, resolve_named(creds, at, path, at_flags));
+    return utimens(creds, found.where, atime, mtime, found.via());
 }
 
 template <platform::RawMutexProvider P>
-Result<void> Vfs<P>::utimens(const Credentials& creds, const Loc& where, Timespec atime, Timespec mtime) {
+Result<void> Vfs<P>::utimens(const Credentials& creds, const Loc& where, Timespec atime, Timespec mtime, const NamedIn<P>& via) {
+    std::uint32_t mask = 0;
+    LITEBOX_TRY(do_utimens(creds, where, atime, mtime, mask));
+    if (mask != 0) m_inotify->object_event(where, via, mask);
+    return ok();
+}
+
+template <platform::RawMutexProvider P>
+Result<void> Vfs<P>::do_utimens(const Credentials& creds, const Loc& where, Timespec atime, Timespec mtime, std::uint32_t& mask) {
     if (!where.valid()) return Errno::badf;
     const auto valid = [](const Timespec& t) {
         return t.nanoseconds == utime_now || t.nanoseconds == utime_omit || (t.nanoseconds >= 0 && t.nanoseconds < 1'000'000'000);
@@ -214,19 +259,26 @@ Result<void> Vfs<P>::utimens(const Credentials& creds, const Loc& where, Timespe
     AttrChange change;
     if (atime.nanoseconds != utime_omit) change.access_time = atime.nanoseconds == utime_now ? current : atime;
     if (mtime.nanoseconds != utime_omit) change.modify_time = mtime.nanoseconds == utime_now ? current : mtime;
-    return where.inode->setattr(change);
+    LITEBOX_TRY(where.inode->setattr(change));
+    // Linux's fsnotify_change: both times are a utime call (IN_ATTRIB); one alone is an access
+    // or a modification.
+    mask = change.access_time && change.modify_time ? in_event::attrib : change.access_time ? in_event::access : in_event::modify;
+    return ok();
 }
 
 template <platform::RawMutexProvider P>
 Result<void> Vfs<P>::truncate(const Credentials& creds, const Loc& at, std::string_view path, std::uint64_t length) {
-    LITEBOX_TRY_ASSIGN(Loc where, resolve(creds, at, path));
+    LITEBOX_TRY_ASSIGN(const Named found, resolve_named(creds, at, path, 0));
+    const Loc& where = found.where;
     if (where.is_directory()) return Errno::isdir;
     if (!where.inode->is_regular()) return Errno::inval;
     LITEBOX_TRY_ASSIGN(const Ownership owner, where.inode->ownership());
     LITEBOX_TRY(check_permission(creds, owner, access_mode::write));
     if (where.mount->read_only()) return Errno::rofs;
     if (length > max_file_size) return Errno::fbig;
-    return where.inode->truncate(length);
+    LITEBOX_TRY(where.inode->truncate(length));
+    m_inotify->object_event(where, found.via(), in_event::modify);
+    return ok();
 }
 
 template <platform::RawMutexProvider P>
@@ -296,6 +348,7 @@ Result<void> Vfs<P>::create_node(const Credentials& creds, const Loc& at, std::s
             }
         }
     }
+    m_inotify->child_event(p.dir, p.last, in_event::create | (directory ? in_event::is_dir : 0u));
     return ok();
 }
 
@@ -356,7 +409,10 @@ Result<void> Vfs<P>::link(const Credentials& creds, const Loc& old_at, std::stri
     LITEBOX_TRY_ASSIGN(const Ownership dir_owner, p.dir.inode->ownership());
     LITEBOX_TRY(check_permission(creds, dir_owner, access_mode::write | access_mode::execute));
     if (source.is_directory()) return Errno::perm;
-    return p.dir.inode->link(p.last, source.inode);
+    LITEBOX_TRY(p.dir.inode->link(p.last, source.inode));
+    m_inotify->self_event(source, in_event::attrib);  // the link count (fsnotify_link)
+    m_inotify->child_event(p.dir, p.last, in_event::create);
+    return ok();
 }
 
 template <platform::RawMutexProvider P>
@@ -391,7 +447,16 @@ Result<void> Vfs<P>::remove(const Credentials& creds, const Loc& at, std::string
     if (directory && !victim.is_directory()) return Errno::notdir;
     if (!directory && victim.is_directory()) return Errno::isdir;
     if (victim.mount != p.dir.mount || victim.inode->m_mounts.load(std::memory_order_acquire) != 0) return Errno::busy;
-    return directory ? p.dir.inode->rmdir(p.last) : p.dir.inode->unlink(p.last);
+    const auto links = detail::LinksBefore::of(*m_inotify, victim);
+    LITEBOX_TRY(directory ? p.dir.inode->rmdir(p.last) : p.dir.inode->unlink(p.last));
+    if (m_inotify->active()) {
+        // Linux's order: the link count (unlink only), the inode (if that was its last name and
+        // nothing holds it open), then the name in the parent.
+        if (!directory) m_inotify->self_event(victim, in_event::attrib);
+        if (directory || links.last_gone(victim)) m_inotify->unlinked(victim);
+        m_inotify->child_event(p.dir, p.last, in_event::delete_child | (directory ? in_event::is_dir : 0u));
+    }
+    return ok();
 }
 
 template <platform::RawMutexProvider P>
@@ -469,7 +534,27 @@ Result<void> Vfs<P>::rename(const Credentials& creds, const Loc& old_at, std::st
         }
     }
     if (source.inode->m_mounts.load() != 0 || (target && target->inode->m_mounts.load() != 0)) return Errno::busy;
-    return from.dir.inode->rename(from.last, *to.dir.inode, to.last, flags);
+    const auto target_links = target ? detail::LinksBefore::of(*m_inotify, *target) : detail::LinksBefore{};
+    LITEBOX_TRY(from.dir.inode->rename(from.last, *to.dir.inode, to.last, flags));
+    if (m_inotify->active()) {  // Linux's fsnotify_move, once per object that moved
+        const auto moved = [&](const Loc& object, const Loc& old_dir, std::string_view old_name, const Loc& new_dir,
+                               std::string_view new_name, const Loc* replaced) {
+            const std::uint32_t dir_bit = object.is_directory() ? in_event::is_dir : 0u;
+            const std::uint32_t cookie = m_inotify->next_cookie();
+            m_inotify->child_event(old_dir, old_name, in_event::moved_from | dir_bit, cookie);
+            m_inotify->child_event(new_dir, new_name, in_event::moved_to | dir_bit, cookie);
+            if (replaced != nullptr && !replaced->is_directory()) m_inotify->self_event(*replaced, in_event::attrib);
+            m_inotify->self_event(object, in_event::move_self);
+        };
+        if (exchange) {
+            moved(source, from.dir, from.last, to.dir, to.last, nullptr);
+            moved(*target, to.dir, to.last, from.dir, from.last, nullptr);
+        } else {
+            moved(source, from.dir, from.last, to.dir, to.last, target ? &*target : nullptr);
+            if (target && (target->is_directory() || target_links.last_gone(*target))) m_inotify->unlinked(*target);
+        }
+    }
+    return ok();
 }
 
 // ---- hooks -----------------------------------------------------------------------------------

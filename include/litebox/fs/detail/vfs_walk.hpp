@@ -221,6 +221,24 @@ Result<Location<P>> Vfs<P>::resolve(const Credentials& creds, const Loc& at, std
 }
 
 template <platform::RawMutexProvider P>
+Result<typename Vfs<P>::Named> Vfs<P>::resolve_named(const Credentials& creds, const Loc& at, std::string_view path, std::uint32_t at_flags) {
+    Named found;
+    if (path.empty() && (at_flags & at_flags::empty_path)) {
+        if (!at.valid()) return Errno::badf;
+        found.where = at;
+        return found;
+    }
+    Walker walker(*this, creds);
+    LITEBOX_TRY_ASSIGN(found.where, walker.resolve(at, path, (at_flags & at_flags::symlink_nofollow) == 0, false));
+    const auto& origin = walker.final_jumped() ? walker.jump_origin() : walker.final_origin();
+    if (origin) {
+        found.directory = origin->directory;
+        found.name = origin->name;
+    }
+    return found;
+}
+
+template <platform::RawMutexProvider P>
 Result<Location<P>> Vfs<P>::resolve_directory(const Credentials& creds, const Loc& at, std::string_view path) {
     Walker walker(*this, creds);
     LITEBOX_TRY_ASSIGN(Loc dir, walker.resolve(at, path, true, true));

@@ -26,6 +26,20 @@ Result<fs::Location<P>> descriptor_location(ThreadContext<P>& t, std::int32_t de
     if (!where.has_value()) return Errno::inval;
     return where;
 }
+/// The same with the file kept (its origin tells inotify the directory it was opened in).
+template <typename P>
+struct DescriptorTarget {
+    typename fd::DescriptorTable<P>::FilePtr file;
+    fs::Location<P> where;
+    [[nodiscard]] fs::NamedIn<P> via() const noexcept { return fs::Vfs<P>::file_named_in(*file); }
+};
+template <typename P>
+Result<DescriptorTarget<P>> descriptor_target(ThreadContext<P>& t, std::int32_t descriptor) {
+    LITEBOX_TRY_ASSIGN(auto file, t.files().get(descriptor));
+    auto where = fs::Vfs<P>::location_of(*file);
+    if (!where.has_value()) return Errno::inval;
+    return DescriptorTarget<P>{std::move(file), std::move(*where)};
+}
 template <typename P>
 SyscallResult chmod_at(ThreadContext<P>& t, std::int32_t dirfd, std::uintptr_t address, std::uint32_t mode, std::uint32_t flags) {
     LITEBOX_TRY_ASSIGN(auto path, path_argument(t, dirfd, address));
@@ -57,8 +71,8 @@ template <typename P>
 SyscallResult sys_fchmodat(ThreadContext<P>& t, const SyscallRequest& r) { return attr_detail::chmod_at(t, r.i32(0), r.ptr(1), r.u32(2), 0); }
 template <typename P>
 SyscallResult sys_fchmod(ThreadContext<P>& t, const SyscallRequest& r) {
-    LITEBOX_TRY_ASSIGN(auto where, attr_detail::descriptor_location(t, r.i32(0)));
-    LITEBOX_TRY(t.kernel().vfs().chmod(fs_credentials(t), where, r.u32(1) & 07777));
+    LITEBOX_TRY_ASSIGN(const auto target, attr_detail::descriptor_target(t, r.i32(0)));
+    LITEBOX_TRY(t.kernel().vfs().chmod(fs_credentials(t), target.where, r.u32(1) & 07777, target.via()));
     return 0;
 }
 template <typename P>
@@ -75,8 +89,8 @@ SyscallResult sys_fchownat(ThreadContext<P>& t, const SyscallRequest& r) {
 }
 template <typename P>
 SyscallResult sys_fchown(ThreadContext<P>& t, const SyscallRequest& r) {
-    LITEBOX_TRY_ASSIGN(auto where, attr_detail::descriptor_location(t, r.i32(0)));
-    LITEBOX_TRY(t.kernel().vfs().chown(fs_credentials(t), where, r.u32(1), r.u32(2)));
+    LITEBOX_TRY_ASSIGN(const auto target, attr_detail::descriptor_target(t, r.i32(0)));
+    LITEBOX_TRY(t.kernel().vfs().chown(fs_credentials(t), target.where, r.u32(1), r.u32(2), target.via()));
     return 0;
 }
 
@@ -129,7 +143,9 @@ SyscallResult sys_fallocate(ThreadContext<P>& t, const SyscallRequest& r) {
     if ((s.mode & fd::mode::type_mask) != fd::mode::regular) return Errno::nodev;
     if (offset + length > s.size) {
         LITEBOX_TRY(limit_new_size(t, s.size, static_cast<std::uint64_t>(offset + length)));
-        LITEBOX_TRY(file->truncate(static_cast<std::uint64_t>(offset + length)));
+        LITEBOX_TRY(file->truncate(static_cast<std::uint64_t>(offset + length)));  // reports IN_MODIFY
+    } else if (const auto* handle = dynamic_cast<const fs::FileHandle<P>*>(file.get())) {
+        handle->notify(fs::in_event::modify);  // Linux reports every fallocate
     }
     return 0;
 }
@@ -208,8 +224,8 @@ SyscallResult sys_utimensat(ThreadContext<P>& t, const SyscallRequest& r) {
     }
     if (path_address == 0) {
         if (dirfd == abi::at_fdcwd) return Errno::fault;
-        LITEBOX_TRY_ASSIGN(auto where, attr_detail::descriptor_location(t, dirfd));
-        LITEBOX_TRY(t.kernel().vfs().utimens(fs_credentials(t), where, times[0], times[1]));
+        LITEBOX_TRY_ASSIGN(const auto target, attr_detail::descriptor_target(t, dirfd));
+        LITEBOX_TRY(t.kernel().vfs().utimens(fs_credentials(t), target.where, times[0], times[1], target.via()));
         return 0;
     }
     LITEBOX_TRY_ASSIGN(auto path, path_argument(t, dirfd, path_address));

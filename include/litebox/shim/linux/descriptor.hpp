@@ -11,6 +11,7 @@
 #include "netlink_route.hpp"
 #include "pty.hpp"
 #include "terminal.hpp"
+#include "../../fs/inotify.hpp"
 #include "../../ipc/pipe.hpp"
 #include "../../ipc/unix/socket.hpp"
 #include "socket_inet.hpp"
@@ -138,6 +139,8 @@ SyscallResult sys_ioctl(ThreadContext<P>& t, const SyscallRequest& r) {
             LITEBOX_TRY_ASSIGN(readable, inet->bytes_readable());
         } else if (auto* route = netlink::route_socket_of(*file)) {
             readable = route->bytes_readable();
+        } else if (auto* instance = fs::inotify_of(*file)) {
+            readable = instance->bytes_queued();
         } else if (auto st = file->stat(); st.has_value() && fs::is_regular(st->mode)) {
             // A regular file: the size past the offset, truncated to an int as Linux's file_ioctl
             // does (negative when the offset is past the end).
@@ -146,7 +149,7 @@ SyscallResult sys_ioctl(ThreadContext<P>& t, const SyscallRequest& r) {
             LITEBOX_TRY(Guest<P>::write(argument, static_cast<std::int32_t>(left)));
             return 0;
         } else {
-            t.kernel().unsupported(r.number, "FIONREAD on objects other than pipes, sockets and regular files");
+            t.kernel().unsupported(r.number, "FIONREAD on objects other than pipes, sockets, inotify instances and regular files");
             return Errno::notty;
         }
         const auto clamped = static_cast<std::int32_t>(std::min<std::size_t>(readable, INT_MAX));

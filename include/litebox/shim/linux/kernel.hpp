@@ -125,6 +125,8 @@ public:
           m_vfs(m_own_vfs ? m_own_vfs.get() : &box.fs()),
           m_memfd_fs(fs::Tmpfs<P>::create(box.platform(), fs::TmpfsLimits{m_config.memfd_max_bytes, memfd_inode_limit(m_config)}, 01777)) {
         if (m_own_vfs) ipc::install_fifo_opener(*m_own_vfs, box.platform());
+        m_vfs->inotify().set_limits(
+            fs::InotifyLimits{m_config.max_inotify_instances, m_config.max_inotify_watches, m_config.max_inotify_queued_events});
         m_vfs->assign_device(*m_memfd_fs);
         auto memfd_mount = std::make_shared<fs::Mount<P>>();
         memfd_mount->fs = m_memfd_fs;

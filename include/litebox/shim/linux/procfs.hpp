@@ -6,7 +6,8 @@
 //   meminfo (ShimConfig::total_memory_bytes), uptime (Kernel::uptime, the platform clock), loadavg,
 //   stat, filesystems, version (ShimConfig release/version), sys/kernel/{hostname,ostype,osrelease,
 //   pid_max}, sys/kernel/random/uuid (only with a CrngProvider: a fresh UUID per open),
-//   sys/vm/overcommit_memory ("0"), sys/fs/file-max (fd::max_descriptor_limit), net/{dev,route}
+//   sys/vm/overcommit_memory ("0"), sys/fs/file-max (fd::max_descriptor_limit),
+//   sys/fs/inotify/{max_user_instances,max_user_watches,max_queued_events} (ShimConfig), net/{dev,route}
 //   (the box's interfaces, net_interfaces.hpp; a directory where Linux has a link to self/net), and for every box
 //   process /proc/<pid>/{exe,cwd,root,fd/,fdinfo/,cmdline,environ,status,stat,comm,mounts,
 //   mountinfo,limits,statm,oom_score_adj,cgroup}, task/<tid>/{stat,status,comm} for each live
@@ -24,7 +25,8 @@
 //   writing, chmod, creating or removing anything fail with EROFS (for every caller; truncate(2)
 //   checks write permission first: EACCES for non-root).
 // - /proc/<pid>/fd/N reads as the path the file was opened by (via its directory's current path;
-//   " (deleted)" once unlinked), "pipe:[ino]", "socket:[ino]", "anon_inode:[ino]" or, for a
+//   " (deleted)" once unlinked), "pipe:[ino]", "socket:[ino]", "anon_inode:inotify" (an inotify instance, as Linux),
+//   "anon_inode:[ino]" (other anonymous objects) or, for a
 //   host stream the runtime opened with Kernel::open_stdio, "host:[ino]". Following fd/N is
 //   Linux's "magic link" jump (fs::Inode::jump_as), not a walk of that text: it leads to the
 //   object itself -- a file even after a rename or unlink, a directory, a device, a new end of an

@@ -107,6 +107,13 @@ struct ShimConfig {
     /// Pseudo-terminal pairs (/dev/ptmx opens) alive at once in the box (ENOSPC beyond, like
     /// Linux's /proc/sys/kernel/pty/max); each holds at most a few tens of KiB of queues.
     std::size_t max_ptys = 64;
+    /// inotify (fs/inotify.hpp), for the whole box (Linux counts per user; its defaults): instances
+    /// alive at once (inotify_init beyond: EMFILE), watches of all instances (inotify_add_watch
+    /// beyond: ENOSPC), and unread events per instance (beyond: one IN_Q_OVERFLOW, the rest
+    /// dropped). Shown read-only in /proc/sys/fs/inotify.
+    std::size_t max_inotify_instances = 128;
+    std::size_t max_inotify_watches = 8192;
+    std::size_t max_inotify_queued_events = 16384;
 };
 
 /// Bytes one bounce-buffer chunk moves between guest memory and a file (read/write and friends).

@@ -19,6 +19,7 @@
 #include "dir.hpp"
 #include "epoll.hpp"
 #include "identity.hpp"
+#include "inotify.hpp"
 #include "itimer.hpp"
 #include "kernel.hpp"
 #include "lifecycle.hpp"

@@ -273,9 +273,9 @@ namespace litebox::shim::linux_abi {
     X(250, keyctl, sys_nosys, enosys, "?", "") \
     X(251, ioprio_set, sys_ioprio_set, partial, "ddx", "bookkeeping per box process; host I/O scheduling unchanged") \
     X(252, ioprio_get, sys_ioprio_get, supported, "dd", "") \
-    X(253, inotify_init, sys_nosys, enosys, "?", "") \
-    X(254, inotify_add_watch, sys_nosys, enosys, "?", "") \
-    X(255, inotify_rm_watch, sys_nosys, enosys, "?", "") \
+    X(253, inotify_init, sys_inotify_init, partial, "", "changes made by the host under a host mount are not seen") \
+    X(254, inotify_add_watch, sys_inotify_add_watch, partial, "fsx", "changes made by the host under a host mount are not seen") \
+    X(255, inotify_rm_watch, sys_inotify_rm_watch, supported, "fd", "") \
     X(256, migrate_pages, sys_nosys, enosys, "?", "") \
     X(257, openat, sys_openat, supported, "Fsom", "") \
     X(258, mkdirat, sys_mkdirat, supported, "Fsm", "") \
@@ -314,7 +314,7 @@ namespace litebox::shim::linux_abi {
     X(291, epoll_create1, sys_epoll_create1, supported, "x", "") \
     X(292, dup3, sys_dup3, supported, "ffo", "") \
     X(293, pipe2, sys_pipe2, partial, "po", "O_DIRECT (packet mode): EINVAL") \
-    X(294, inotify_init1, sys_nosys, enosys, "?", "") \
+    X(294, inotify_init1, sys_inotify_init1, partial, "x", "changes made by the host under a host mount are not seen") \
     X(295, preadv, sys_preadv, supported, "fpdl", "") \
     X(296, pwritev, sys_pwritev, supported, "fpdl", "") \
     X(297, rt_tgsigqueueinfo, sys_nosys, runtime, "ddSp", "the runtime sends it with the guest's siginfo (litebox-run; ENOSYS in the shim)") \

@@ -44,6 +44,29 @@ Result<fs::Location<P>> target(ThreadContext<P>& t, const SyscallRequest& r, Tar
     return t.kernel().vfs().resolve(fs_credentials(t), path.base, path.path, kind == Target::no_follow ? abi::at_symlink_nofollow : 0);
 }
 
+/// The same with where it was found (for inotify's IN_ATTRIB after a change); the file is kept
+/// alive in `keep` for the descriptor form.
+template <typename P>
+Result<typename fs::Vfs<P>::Named> named_target(ThreadContext<P>& t, const SyscallRequest& r, Target kind,
+                                                std::shared_ptr<fd::OpenFile<P>>& keep) {
+    typename fs::Vfs<P>::Named found;
+    if (kind == Target::descriptor) {
+        LITEBOX_TRY_ASSIGN(keep, t.files().get(r.i32(0)));
+        if ((keep->status_flags() & fd::open_flags::path) != 0) return Errno::badf;
+        auto where = fs::Vfs<P>::location_of(*keep);
+        if (!where.has_value()) return Errno::opnotsupp;
+        found.where = std::move(*where);
+        const fs::NamedIn<P> via = fs::Vfs<P>::file_named_in(*keep);
+        if (via.directory != nullptr) {
+            found.directory = *via.directory;
+            found.name = std::string(via.name);
+        }
+        return found;
+    }
+    LITEBOX_TRY_ASSIGN(auto path, path_argument(t, abi::at_fdcwd, r.ptr(0)));
+    return t.kernel().vfs().resolve_named(fs_credentials(t), path.base, path.path, kind == Target::no_follow ? abi::at_symlink_nofollow : 0);
+}
+
 template <typename P>
 SyscallResult set(ThreadContext<P>& t, const SyscallRequest& r, Target kind) {
     const std::uint64_t size = r.u64(3);
@@ -53,8 +76,10 @@ SyscallResult set(ThreadContext<P>& t, const SyscallRequest& r, Target kind) {
     if (size > fs::xattr_size_max) return Errno::toobig;
     std::vector<std::byte> value(static_cast<std::size_t>(size));
     LITEBOX_TRY(Guest<P>::read_bytes(r.ptr(2), value));
-    LITEBOX_TRY_ASSIGN(const auto where, target(t, r, kind));
-    LITEBOX_TRY(fs::set_xattr(fs_credentials(t), where, name, value, flags));
+    std::shared_ptr<fd::OpenFile<P>> keep;
+    LITEBOX_TRY_ASSIGN(const auto found, named_target(t, r, kind, keep));
+    LITEBOX_TRY(fs::set_xattr(fs_credentials(t), found.where, name, value, flags));
+    t.kernel().vfs().inotify().object_event(found.where, found.via(), fs::in_event::attrib);
     return 0;
 }
 
@@ -89,8 +114,10 @@ SyscallResult list(ThreadContext<P>& t, const SyscallRequest& r, Target kind) {
 template <typename P>
 SyscallResult remove(ThreadContext<P>& t, const SyscallRequest& r, Target kind) {
     LITEBOX_TRY_ASSIGN(const std::string name, read_name<P>(r.ptr(1)));
-    LITEBOX_TRY_ASSIGN(const auto where, target(t, r, kind));
-    LITEBOX_TRY(fs::remove_xattr(fs_credentials(t), where, name));
+    std::shared_ptr<fd::OpenFile<P>> keep;
+    LITEBOX_TRY_ASSIGN(const auto found, named_target(t, r, kind, keep));
+    LITEBOX_TRY(fs::remove_xattr(fs_credentials(t), found.where, name));
+    t.kernel().vfs().inotify().object_event(found.where, found.via(), fs::in_event::attrib);
     return 0;
 }
 }  // namespace xattr_detail

@@ -202,6 +202,7 @@ Result<std::string> descriptor_link(Kernel<P>& kernel, const fd::OpenFile<P>& fi
             return path;
         }
     }
+    if (fs::inotify_of(const_cast<fd::OpenFile<P>&>(file)) != nullptr) return std::string("anon_inode:inotify");
     LITEBOX_TRY_ASSIGN(const fd::Stat st, const_cast<fd::OpenFile<P>&>(file).stat());
     switch (st.mode & fd::mode::type_mask) {
     case fd::mode::fifo: return fmt::format("pipe:[{}]", st.inode);
@@ -218,7 +219,16 @@ Result<std::string> fdinfo_text(const fd::OpenFile<P>& file, bool close_on_exec)
     if (auto here = mutable_file.seek(0, fd::Whence::current)) position = *here;  // pipes: 0
     LITEBOX_TRY_ASSIGN(const fd::Stat st, mutable_file.stat());
     const std::uint32_t flags = file.status_flags() | (close_on_exec ? fd::open_flags::close_on_exec : 0u);
-    return fmt::format("pos:\t{}\nflags:\t{:07o}\nmnt_id:\t{}\nino:\t{}\n", position, flags, fs::device_minor(st.device), st.inode);
+    std::string text = fmt::format("pos:\t{}\nflags:\t{:07o}\nmnt_id:\t{}\nino:\t{}\n", position, flags, fs::device_minor(st.device), st.inode);
+    if (const auto* instance = fs::inotify_of(mutable_file)) {
+        // Linux's lines without the file handle (sdev in the kernel's internal encoding).
+        for (const auto& w : instance->watches()) {
+            const std::uint64_t sdev = (std::uint64_t{fs::device_major(w.key.device)} << 20) | fs::device_minor(w.key.device);
+            fmt::format_to(std::back_inserter(text), "inotify wd:{:x} ino:{:x} sdev:{:x} mask:{:x} ignored_mask:0\n", w.wd, w.key.ino, sdev,
+                           w.mask);
+        }
+    }
+    return text;
 }
 
 /// One mount as /proc/<pid>/mounts and mountinfo show it.

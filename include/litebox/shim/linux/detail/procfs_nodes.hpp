@@ -602,7 +602,8 @@ namespace ino {
 inline constexpr std::uint64_t self = 2, mounts = 3, cpuinfo = 4, meminfo = 5, uptime = 6, loadavg = 7, stat = 8, filesystems = 9,
                                sys = 10, sys_kernel = 11, hostname = 12, ostype = 13, osrelease = 14, version = 15, pid_max = 16,
                                sys_random = 17, uuid = 18, sys_vm = 19, overcommit_memory = 20, sys_fs = 21, file_max = 22,
-                               net = 23, net_dev = 24, net_route = 25;
+                               net = 23, net_dev = 24, net_route = 25, sys_fs_inotify = 26, inotify_instances = 27,
+                               inotify_watches = 28, inotify_queued = 29;
 }
 
 /// A fixed subdirectory maker.
@@ -657,8 +658,21 @@ std::vector<typename StaticDirectory<P>::Child> sys_children() {
         // The most descriptors the box lets a process have open (the ceiling of RLIMIT_NOFILE,
         // fd::max_descriptor_limit): the shim keeps no box-wide count of open files.
         {"fs", ino::sys_fs, dt_dir, static_directory<P>(ino::sys_fs, [] {
-             return std::vector<Child>{{"file-max", ino::file_max, dt_reg,
-                                        global_text<P>(ino::file_max, [](Kernel<P>&) { return fmt::format("{}\n", fd::max_descriptor_limit); })}};
+             return std::vector<Child>{
+                 {"file-max", ino::file_max, dt_reg,
+                  global_text<P>(ino::file_max, [](Kernel<P>&) { return fmt::format("{}\n", fd::max_descriptor_limit); })},
+                 // The box's inotify limits (ShimConfig::max_inotify_*), read-only.
+                 {"inotify", ino::sys_fs_inotify, dt_dir, static_directory<P>(ino::sys_fs_inotify, [] {
+                      return std::vector<Child>{
+                          {"max_queued_events", ino::inotify_queued, dt_reg,
+                           global_text<P>(ino::inotify_queued, [](Kernel<P>& k) { return fmt::format("{}\n", k.config().max_inotify_queued_events); })},
+                          {"max_user_instances", ino::inotify_instances, dt_reg,
+                           global_text<P>(ino::inotify_instances, [](Kernel<P>& k) { return fmt::format("{}\n", k.config().max_inotify_instances); })},
+                          {"max_user_watches", ino::inotify_watches, dt_reg,
+                           global_text<P>(ino::inotify_watches, [](Kernel<P>& k) { return fmt::format("{}\n", k.config().max_inotify_watches); })},
+                      };
+                  })},
+             };
          })},
     };
 }
