@@ -76,7 +76,6 @@ public:
     /// The inotify hub that sees this description's reads, writes and close (set once by the Vfs
     /// when it opens the file, before the file is shared).
     void set_inotify(std::shared_ptr<InotifyHub<P>> hub) noexcept { m_inotify = std::move(hub); }
-    [[nodiscard]] const std::shared_ptr<InotifyHub<P>>& inotify() const noexcept { return m_inotify; }
     /// Reports `mask` on this object (and to the directory it was opened in, by its name there).
     void notify(std::uint32_t mask) const {
         if (!m_inotify || !m_inotify->active()) return;
@@ -119,7 +118,7 @@ public:
     RegularFile(Location<P> where, std::uint32_t flags) : fd::OpenFile<P>(flags), FileHandle<P>(std::move(where)) {}
     /// The last reference: IN_CLOSE_WRITE or IN_CLOSE_NOWRITE.
     ~RegularFile() override {
-        if (this->inotify()) this->notify(this->writable() ? in_event::close_write : in_event::close_nowrite);
+        this->notify(this->writable() ? in_event::close_write : in_event::close_nowrite);
     }
 
     Result<std::size_t> read(std::span<std::byte> out) override {
@@ -217,7 +216,7 @@ class DirectoryFile final : public fd::OpenFile<P>, public FileHandle<P> {
 public:
     DirectoryFile(Location<P> where, std::uint32_t flags) : fd::OpenFile<P>(flags), FileHandle<P>(std::move(where)) {}
     ~DirectoryFile() override {
-        if (this->inotify()) this->notify(in_event::close_nowrite);
+        this->notify(in_event::close_nowrite);
     }
 
     Result<std::size_t> read(std::span<std::byte>) override { return Errno::isdir; }

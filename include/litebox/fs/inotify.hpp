@@ -420,7 +420,6 @@ private:
         int next_wd = 1;
         std::deque<Event> queue;
         std::size_t queued_bytes = 0;
-        bool overflowed = false;  // the queue's last event is IN_Q_OVERFLOW
     };
 
     /// The name field's length: the name, a NUL and padding to a multiple of 16 (0 without a name).

@@ -181,7 +181,6 @@ public:
 
     /// The inotify watches of this namespace (inotify.hpp): every operation above and every file it
     /// opens report their events there.
-    [[nodiscard]] InotifyHub<P>& inotify() noexcept { return *m_inotify; }
     [[nodiscard]] const std::shared_ptr<InotifyHub<P>>& inotify_hub() const noexcept { return m_inotify; }
     /// Where an open file was opened by name (for the location forms above), or nothing.
     static NamedIn<P> file_named_in(const fd::OpenFile<P>& file) noexcept {

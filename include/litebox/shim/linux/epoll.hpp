@@ -12,10 +12,7 @@ inline constexpr std::size_t max_epoll_events_per_call = 1024;
 namespace epoll_detail {
 template <typename P>
 Result<event::Epoll<P>*> epoll_of(ThreadContext<P>& t, std::int32_t descriptor, std::shared_ptr<fd::OpenFile<P>>& keep) {
-    LITEBOX_TRY_ASSIGN(keep, t.files().get(descriptor));
-    auto* epoll = dynamic_cast<event::Epoll<P>*>(keep.get());
-    if (epoll == nullptr) return Errno::inval;
-    return epoll;
+    return descriptor_object<event::Epoll<P>>(t, descriptor, keep, [](fd::OpenFile<P>& f) { return dynamic_cast<event::Epoll<P>*>(&f); });
 }
 
 template <typename P>

@@ -19,10 +19,7 @@ namespace litebox::shim::linux_abi {
 namespace inotify_detail {
 template <typename P>
 Result<fs::Inotify<P>*> instance_of(ThreadContext<P>& t, std::int32_t descriptor, std::shared_ptr<fd::OpenFile<P>>& keep) {
-    LITEBOX_TRY_ASSIGN(keep, t.files().get(descriptor));
-    fs::Inotify<P>* instance = fs::inotify_of(*keep);
-    if (instance == nullptr) return Errno::inval;
-    return instance;
+    return descriptor_object<fs::Inotify<P>>(t, descriptor, keep, [](fd::OpenFile<P>& f) { return fs::inotify_of(f); });
 }
 }  // namespace inotify_detail
 

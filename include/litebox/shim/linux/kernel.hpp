@@ -125,7 +125,7 @@ public:
           m_vfs(m_own_vfs ? m_own_vfs.get() : &box.fs()),
           m_memfd_fs(fs::Tmpfs<P>::create(box.platform(), fs::TmpfsLimits{m_config.memfd_max_bytes, memfd_inode_limit(m_config)}, 01777)) {
         if (m_own_vfs) ipc::install_fifo_opener(*m_own_vfs, box.platform());
-        m_vfs->inotify().set_limits(
+        m_vfs->inotify_hub()->set_limits(
             fs::InotifyLimits{m_config.max_inotify_instances, m_config.max_inotify_watches, m_config.max_inotify_queued_events});
         m_vfs->assign_device(*m_memfd_fs);
         auto memfd_mount = std::make_shared<fs::Mount<P>>();
@@ -454,6 +454,16 @@ private:
     mutable std::shared_ptr<fd::DescriptorTable<P>> m_files;  // see files()
     mutable std::uint64_t m_files_generation = 0;
 };
+
+/// The object of kind T behind `descriptor`, as `cast` finds it in the open file (nullptr: another
+/// kind): EBADF without a descriptor, EINVAL for another kind. `keep` holds the file meanwhile.
+template <typename T, typename P, typename Cast>
+Result<T*> descriptor_object(ThreadContext<P>& t, std::int32_t descriptor, std::shared_ptr<fd::OpenFile<P>>& keep, Cast cast) {
+    LITEBOX_TRY_ASSIGN(keep, t.files().get(descriptor));
+    T* object = cast(*keep);
+    if (object == nullptr) return Errno::inval;
+    return object;
+}
 
 /// Default resource limits of the first process (Linux's usual defaults; NOFILE from the config).
 inline std::array<abi::rlimit, abi::rlimit_count> default_limits(const ShimConfig& config) {

@@ -16,10 +16,7 @@ inline abi::itimerspec to_abi(const event::TimerSpec& s) noexcept {
 }
 template <typename P>
 Result<event::TimerFd<P>*> timer_of(ThreadContext<P>& t, std::int32_t descriptor, std::shared_ptr<fd::OpenFile<P>>& keep) {
-    LITEBOX_TRY_ASSIGN(keep, t.files().get(descriptor));
-    event::TimerFd<P>* timer = event::timerfd_of(*keep);
-    if (timer == nullptr) return Errno::inval;
-    return timer;
+    return descriptor_object<event::TimerFd<P>>(t, descriptor, keep, [](fd::OpenFile<P>& f) { return event::timerfd_of(f); });
 }
 }  // namespace timerfd_detail
 

@@ -79,7 +79,7 @@ SyscallResult set(ThreadContext<P>& t, const SyscallRequest& r, Target kind) {
     std::shared_ptr<fd::OpenFile<P>> keep;
     LITEBOX_TRY_ASSIGN(const auto found, named_target(t, r, kind, keep));
     LITEBOX_TRY(fs::set_xattr(fs_credentials(t), found.where, name, value, flags));
-    t.kernel().vfs().inotify().object_event(found.where, found.via(), fs::in_event::attrib);
+    t.kernel().vfs().inotify_hub()->object_event(found.where, found.via(), fs::in_event::attrib);
     return 0;
 }
 
@@ -117,7 +117,7 @@ SyscallResult remove(ThreadContext<P>& t, const SyscallRequest& r, Target kind) 
     std::shared_ptr<fd::OpenFile<P>> keep;
     LITEBOX_TRY_ASSIGN(const auto found, named_target(t, r, kind, keep));
     LITEBOX_TRY(fs::remove_xattr(fs_credentials(t), found.where, name));
-    t.kernel().vfs().inotify().object_event(found.where, found.via(), fs::in_event::attrib);
+    t.kernel().vfs().inotify_hub()->object_event(found.where, found.via(), fs::in_event::attrib);
     return 0;
 }
 }  // namespace xattr_detail
