@@ -93,7 +93,7 @@ struct Options {
     std::string rootfs_dir;      // a host directory, read-only through the punchthrough
     std::vector<std::string> mounts;  // HOST:GUEST[:ro|rw]
     std::vector<std::string> tmpfs;   // GUEST[:SIZE]
-    std::optional<std::uint64_t> max_processes, max_files, max_blocked_calls, max_memory;  // --limits
+    std::optional<std::uint64_t> max_processes, max_files, max_blocked_calls, max_memory, max_signalfds;  // --limits
     std::string workdir = "/";
     std::string hostname = "litebox";
     std::uint32_t cpus = 0;  // 0: the host CPUs the runner may use (at most 64)
@@ -129,11 +129,11 @@ void usage(std::FILE* out) {
         "                       box's TCP listener on GUESTPORT\n"
         "  --uid U --gid G      the guest's credentials (default 0 0, root inside the box)\n"
         "  --env K=V            add to the guest's environment\n"
-        "  --limits processes=N,files=N,blocked-calls=N,memory=SIZE\n"
+        "  --limits processes=N,files=N,blocked-calls=N,signalfds=N,memory=SIZE\n"
         "                       box processes and threads (default 512), open files per process\n"
         "                       (RLIMIT_NOFILE, default 1024/4096), calls blocked at once (256),\n"
-        "                       address space per process (RLIMIT_AS, e.g. 512M; default: the\n"
-        "                       runner's own)\n"
+        "                       signalfds open at once (128), address space per process\n"
+        "                       (RLIMIT_AS, e.g. 512M; default: the runner's own)\n"
         "  --trace              print one line per served system call\n"
         "  --audit              at exit, print the run's whole host interface: punchthrough\n"
         "                       grants and denials, served calls, processes\n"
@@ -182,7 +182,7 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
     return *number << shift;
 }
 
-/// --limits processes=N,files=N,blocked-calls=N,memory=SIZE (each optional, N > 0; SIZE at
+/// --limits processes=N,files=N,blocked-calls=N,signalfds=N,memory=SIZE (each optional, N > 0; SIZE at
 /// least 1M, with a K/M/G suffix).
 bool parse_limits(std::string_view text, Options& options) {
     while (!text.empty()) {
@@ -203,6 +203,7 @@ bool parse_limits(std::string_view text, Options& options) {
         if (key == "processes") options.max_processes = *number;
         else if (key == "files") options.max_files = *number;
         else if (key == "blocked-calls") options.max_blocked_calls = *number;
+        else if (key == "signalfds") options.max_signalfds = *number;
         else return false;
     }
     return true;
@@ -270,7 +271,7 @@ std::optional<Options> parse(int argc, char** argv, std::string& error) {
         } else if (arg == "--limits") {
             const auto v = value();
             if (!v || !parse_limits(*v, options)) {
-                error = "--limits needs KEY=N[,KEY=N...] with keys processes, files, blocked-calls, memory";
+                error = "--limits needs KEY=N[,KEY=N...] with keys processes, files, blocked-calls, signalfds, memory";
                 return std::nullopt;
             }
         } else if (arg == "--mount" || arg == "--tmpfs") {
@@ -684,6 +685,7 @@ int run(int argc, char** argv) {
     }
     platform.set_network(network.get());
     auto runtime = std::make_unique<litebox_run::Runtime>(platform, std::move(*root), spec.shim);
+    if (options->max_signalfds) runtime->set_max_signalfds(static_cast<std::size_t>(*options->max_signalfds));
     std::optional<NetDriver> net_driver;
     if (network) {
         if (auto configured = runtime->box().net().configure_interface(network->interface_config()); !configured) {

@@ -25,6 +25,7 @@
 #include <ctime>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -40,6 +41,7 @@
 #include <litebox/fs/tmpfs.hpp>
 #include <litebox/litebox.hpp>
 #include <litebox/fs/hostfs/hostfs.hpp>
+#include <litebox/platform/linux/host_signalfd.hpp>
 #include <litebox/platform/linux/hostfs.hpp>
 #include <litebox/platform/linux/memfd_store.hpp>
 #include <litebox/platform/linux/remote_memory.hpp>
@@ -150,6 +152,9 @@ inline constexpr std::size_t max_mapped_names = 4096;
 /// Bytes of the kernel's /proc/PID/maps text read for one guest, and of the box's text made from
 /// it (Linux's default of 65530 mappings at ~100 bytes a line fits; long box paths may not).
 inline constexpr std::size_t max_maps_bytes = 16u << 20;
+/// signalfd descriptors (open file descriptions) the box may hold at once, each one a host
+/// signalfd of the runner's (--limits signalfds=N); beyond it signalfd fails with EMFILE.
+inline constexpr std::size_t default_max_signalfds = 128;
 /// `#!` interpreter lines nest at most this deep (Linux: 4 levels of binfmt recursion).
 inline constexpr int max_interpreter_depth = 4;
 /// Longest `#!` line read (Linux 6.x: 256 bytes).
@@ -227,7 +232,11 @@ public:
         : m_box(platform, std::move(root)), m_shim(m_box, host_clocks(std::move(config))) {
         // A child's exit raises the host signal in the parent before the parent's wait4 can see
         // the exit (as Linux does); the parent's blocking call is interrupted after the wake-up.
-        m_shim.tasks().set_child_exit_notifier([this](int parent, int sig) { return signal_then_interrupt(parent, sig); });
+        // A parent that reads SIGCHLD from a signalfd also gets Linux's siginfo for it (queue_child_exit).
+        m_shim.tasks().set_child_exit_notifier([this](int parent, int sig, const auto& child) {
+            queue_child_exit(parent, sig, child);
+            return signal_then_interrupt(parent, sig);
+        });
         // A child's stop or continuation (reported by the tracer) raises SIGCHLD the same way. The
         // host kernel refuses a positive si_code (CLD_STOPPED) from another process, so the
         // guest's handler sees SI_USER, as for an exit; and the guest's SA_NOCLDSTOP is not known
@@ -293,6 +302,8 @@ public:
         m_record_exit = std::move(recorder);
         m_settle = std::move(settle);
     }
+    /// Signalfds the box may hold at once (--limits signalfds=N).
+    void set_max_signalfds(std::size_t limit) noexcept { m_max_signalfds = limit; }
     /// `restart_answer`: whether the supervisor answered a thread's last call -ERESTARTSYS itself
     /// (Supervisor::take_restart_answer). Set before the tracer starts.
     void set_signallers(SignalProcess process, SignalThread thread, std::function<bool(pid_t host_tid)> restart_answer) {
@@ -454,6 +465,11 @@ public:
         // supervisor interrupted. Any other -ERESTARTSYS is a call cut off before it was received.
         if (nr != SYS_mmap && nr <= INT32_MAX && sc::disposition_of(static_cast<int>(nr), sc::FilterOptions{}) == sc::Disposition::native)
             return false;
+        // So does a signalfd read the kernel ran (read_natively_from).
+        if ((nr == SYS_read || nr == SYS_readv) && m_native_reads_count.load(std::memory_order_relaxed) != 0) {
+            std::lock_guard lock(m_mutex);
+            if (m_native_reads.contains(tid)) return false;
+        }
         return !(m_take_restart_answer && m_take_restart_answer(tid));
     }
     void on_process_exit(pid_t host_pid, int wait_status, const sc::ProcessCpu& cpu) override {
@@ -477,6 +493,10 @@ public:
             }
         }
         if (context && m_box_pid_host_missing(context->pid())) {
+            {
+                std::lock_guard signal_lock(m_signalfd_mutex);
+                m_queued_signals.erase(context->pid());  // signals queued for its signalfds
+            }
             // Death by a signal (or an exit the shim did not see): the box's parent sees it now.
             const bool exited = context->process().state().with_lock([](auto& st) { return st.exit_status.has_value(); });
             // The box parent's host process gets its exit signal (SIGCHLD went to the runner,
@@ -564,6 +584,8 @@ public:
     std::int64_t handle(sc::GuestThread& thread, int nr, const sc::SyscallArgs& args) {
         const std::shared_ptr<Context> context = context_of(thread.tid());
         if (!context) return neg(Errno::srch);  // a thread the box does not know: refuse everything
+        const ServedThreadScope served(thread.tid());
+        if (m_native_reads_count.load(std::memory_order_relaxed) != 0) forget_native_read(thread.tid());
         const lx::SyscallRequest request{static_cast<std::uint64_t>(nr), {args[0], args[1], args[2], args[3], args[4], args[5]}};
         switch (nr) {
             case SYS_kill: return kill(*context, static_cast<std::int32_t>(args[0]), static_cast<std::int32_t>(args[1]));
@@ -577,6 +599,14 @@ public:
                 return sigqueueinfo(*context, static_cast<std::int32_t>(args[0]), static_cast<std::int32_t>(args[1]),
                                     static_cast<std::int32_t>(args[2]), args[3]);
             case SYS_mmap: return map_file(thread, *context, args);  // the filter lets anonymous mmap run natively
+            case SYS_signalfd: return signalfd(*context, static_cast<std::int32_t>(args[0]), args[1], args[2], 0);
+            case SYS_signalfd4: return signalfd(*context, static_cast<std::int32_t>(args[0]), args[1], args[2], args[3]);
+            case SYS_read:
+            case SYS_readv:
+                if (m_signalfds_live.load(std::memory_order_relaxed) != 0) {
+                    if (auto native = read_signalfd(thread, *context, nr, args)) return *native;
+                }
+                break;
             default: break;
         }
         std::int64_t result;
@@ -778,6 +808,166 @@ private:
         if (threaded && m_settle) m_settle(thread.pid());
         if (auto adopted = m_adopter(std::move(*launched), thread.pid()); !adopted) return neg(adopted.error());
         return 0;  // never seen: the replaced process is killed before the answer
+    }
+
+    // ---- signalfd ------------------------------------------------------------------------------------
+    // A box descriptor whose object is the runner's own signalfd (lp::HostSignalFd): the guest
+    // reads it natively (GuestThread::read_natively_from), the box polls it for the served thread.
+    using SignalFd = lp::HostSignalFd<Platform>;
+
+    /// Marks the calling thread as the one a served call is for (HostSignalFd::poll reads its
+    /// pending signals) for the duration of handle().
+    struct ServedThreadScope {
+        explicit ServedThreadScope(pid_t tid) noexcept : previous(lp::served_thread_id) { lp::served_thread_id = tid; }
+        ~ServedThreadScope() { lp::served_thread_id = previous; }
+        ServedThreadScope(const ServedThreadScope&) = delete;
+        ServedThreadScope& operator=(const ServedThreadScope&) = delete;
+        pid_t previous;
+    };
+
+    /// signalfd(2) (flags 0) and signalfd4(2): a new descriptor (`fd` -1) or a new mask for the
+    /// signalfd at `fd`. The mask is a kernel sigset of `size` bytes (8, else EINVAL).
+    std::int64_t signalfd(Context& context, std::int32_t fd, std::uintptr_t mask_address, std::uint64_t size, std::uint64_t flags) {
+        constexpr std::uint64_t valid_flags = SFD_CLOEXEC | SFD_NONBLOCK;
+        if ((flags & ~valid_flags) != 0 || size != sizeof(std::uint64_t)) return neg(Errno::inval);
+        auto mask = lx::Guest<Platform>::template read<std::uint64_t>(mask_address);
+        if (!mask) return neg(mask.error());
+        if (fd != -1) {
+            auto file = context.files().get(fd);
+            if (!file) return neg(file.error());
+            auto* existing = dynamic_cast<SignalFd*>(file->get());
+            if (existing == nullptr) return neg(Errno::inval);
+            if (auto set = existing->set_mask(*mask); !set) return neg(set.error());
+            return fd;
+        }
+        std::lock_guard create_lock(m_signalfd_create_mutex);
+        if (live_signalfds() >= m_max_signalfds) {
+            m_shim.unsupported(SYS_signalfd4, "more signalfds than --limits signalfds allows");
+            return neg(Errno::mfile);
+        }
+        auto made = SignalFd::create(m_box.platform(), *mask, (flags & SFD_NONBLOCK) != 0, [this](pid_t tid) { return queued_signals(tid); });
+        if (!made) return neg(made.error());
+        std::shared_ptr<SignalFd> file = std::move(*made);
+        auto inserted = context.files().insert(file, (flags & SFD_CLOEXEC) != 0);
+        if (!inserted) return neg(inserted.error());
+        {
+            std::lock_guard lock(m_signalfd_mutex);
+            m_signalfds.push_back(file);
+            m_signalfds_live.store(m_signalfds.size(), std::memory_order_relaxed);
+        }
+        return *inserted;
+    }
+
+    /// read/readv of descriptor `fd`: if it is a signalfd, the kernel runs the read on the runner's
+    /// signalfd installed at `fd` (the reply is CONTINUE); nullopt for any other descriptor.
+    std::optional<std::int64_t> read_signalfd(sc::GuestThread& thread, Context& context, int nr, const sc::SyscallArgs& args) {
+        auto file = context.files().get(static_cast<std::int32_t>(args[0]));
+        if (!file) return std::nullopt;
+        const auto* signal_file = dynamic_cast<const SignalFd*>(file->get());
+        if (signal_file == nullptr) return std::nullopt;
+        if (nr == SYS_read) {
+            if (auto served = read_queued_signals(context, signal_file->mask(), args[1], args[2])) return *served;
+        }
+        if (auto native = thread.read_natively_from(signal_file->host_descriptor()); !native) return neg(native.error());
+        {
+            std::lock_guard lock(m_mutex);
+            m_native_reads.insert(thread.tid());
+            m_native_reads_count.store(m_native_reads.size(), std::memory_order_relaxed);
+        }
+        return 0;  // not seen: the kernel answers
+    }
+    /// The thread's earlier native read has ended (it makes a new call).
+    void forget_native_read(pid_t tid) {
+        std::lock_guard lock(m_mutex);
+        if (m_native_reads.erase(tid) != 0) m_native_reads_count.store(m_native_reads.size(), std::memory_order_relaxed);
+    }
+
+    /// SIGCHLD for a child's exit carries CLD_EXITED/KILLED/DUMPED, the child and its status; the
+    /// host kernel lets no other process send those codes, so the parent's host signal says
+    /// SI_USER. A parent that blocks SIGCHLD while the box has signalfds (the way such a parent
+    /// reads it) gets Linux's siginfo here too, read through its signalfd before the host's plain
+    /// signal (read_queued_signals). One per signal and process, as Linux keeps a standard signal.
+    /// Runs under the process table's lock (ProcessTable::set_child_exit_notifier).
+    template <typename ChildExit>
+    void queue_child_exit(int parent, int sig, const ChildExit& child) {
+        if (sig != SIGCHLD || m_signalfds_live.load(std::memory_order_relaxed) == 0) return;
+        const auto host = host_pid_of(parent);
+        if (!host) return;
+        const auto sets = lp::host_signal_sets(*host);
+        if (!sets || (sets->blocked & (1ULL << (SIGCHLD - 1))) == 0) return;
+        signalfd_siginfo info{};
+        info.ssi_signo = SIGCHLD;
+        info.ssi_code = child.code;
+        info.ssi_pid = static_cast<std::uint32_t>(child.pid);
+        info.ssi_uid = child.uid;
+        info.ssi_status = child.status;
+        std::lock_guard lock(m_signalfd_mutex);
+        auto& queued = m_queued_signals[parent];
+        if (queued.size() < 64) queued.emplace(SIGCHLD, info);  // kept if one is already queued
+    }
+
+    /// The signals queued for the process of host thread `tid` (HostSignalFd's QueuedSignals).
+    std::uint64_t queued_signals(pid_t tid) {
+        const auto context = context_of(tid);
+        if (!context) return 0;
+        std::lock_guard lock(m_signalfd_mutex);
+        const auto it = m_queued_signals.find(context->pid());
+        if (it == m_queued_signals.end()) return 0;
+        std::uint64_t set = 0;
+        for (const auto& [signo, info] : it->second) set |= 1ULL << (signo - 1);
+        return set;
+    }
+
+    /// A read(2) of a signalfd with `mask`, served from the signals queued for the caller's
+    /// process (lowest signal first, as Linux dequeues): nullopt if none is queued for that mask.
+    std::optional<std::int64_t> read_queued_signals(Context& context, std::uint64_t mask, std::uintptr_t buffer, std::uint64_t size) {
+        std::vector<signalfd_siginfo> taken;
+        {
+            std::lock_guard lock(m_signalfd_mutex);
+            const auto it = m_queued_signals.find(context.pid());
+            if (it == m_queued_signals.end()) return std::nullopt;
+            bool any = false;
+            for (const auto& [signo, info] : it->second) any = any || (mask & (1ULL << (signo - 1))) != 0;
+            if (!any) return std::nullopt;
+            if (size < sizeof(signalfd_siginfo)) return neg(Errno::inval);
+            for (auto entry = it->second.begin(); entry != it->second.end() && taken.size() < size / sizeof(signalfd_siginfo);) {
+                if ((mask & (1ULL << (entry->first - 1))) == 0) {
+                    ++entry;
+                    continue;
+                }
+                taken.push_back(entry->second);
+                entry = it->second.erase(entry);
+            }
+            if (it->second.empty()) m_queued_signals.erase(it);
+        }
+        for (std::size_t i = 0; i < taken.size(); ++i) {
+            if (auto written = lx::Guest<Platform>::write(buffer + i * sizeof(signalfd_siginfo), taken[i]); !written) {
+                if (i == 0) return neg(written.error());
+                return static_cast<std::int64_t>(i * sizeof(signalfd_siginfo));
+            }
+        }
+        return static_cast<std::int64_t>(taken.size() * sizeof(signalfd_siginfo));
+    }
+
+    /// Signalfds still open somewhere in the box (drops the closed ones from the list).
+    std::size_t live_signalfds() {
+        std::lock_guard lock(m_signalfd_mutex);
+        std::erase_if(m_signalfds, [](const std::weak_ptr<SignalFd>& file) { return file.expired(); });
+        m_signalfds_live.store(m_signalfds.size(), std::memory_order_relaxed);
+        return m_signalfds.size();
+    }
+
+    /// A signal was just sent to a box process or thread: every signalfd's waiters re-check (the
+    /// signal is pending on the host by now).
+    void wake_signalfds() {
+        if (m_signalfds_live.load(std::memory_order_relaxed) == 0) return;
+        std::vector<std::shared_ptr<SignalFd>> files;
+        {
+            std::lock_guard lock(m_signalfd_mutex);
+            for (const auto& weak : m_signalfds)
+                if (auto file = weak.lock()) files.push_back(std::move(file));
+        }
+        for (const auto& file : files) file->notify_signal();
     }
 
     // ---- file-backed mmap ---------------------------------------------------------------------------
@@ -1121,9 +1311,10 @@ private:
                 targets = group_members(group);
             }
         }
-        bool any = false;
-        for (const int target : targets) any = raise_in(target, sig) || any;
-        return any || targets.empty() ? 0 : neg(Errno::srch);
+        // The shim found the targets: one whose host process is gone is a zombie, which Linux lets
+        // a signal reach (and discards it) -- success, as for the others.
+        for (const int target : targets) (void)raise_in(target, sig);
+        return 0;
     }
 
     /// rt_sigqueueinfo (tgid -1: to process `id`) and rt_tgsigqueueinfo (to thread `id` of process
@@ -1142,7 +1333,8 @@ private:
             if (id <= 0) return neg(Errno::srch);
             if (auto checked = m_shim.tasks().kill(context.process(), id, 0); !checked) return neg(checked.error());
             if (sig == 0) return 0;
-            return raise_in(id, sig, &info) ? 0 : neg(Errno::srch);
+            (void)raise_in(id, sig, &info);  // not sent: a zombie (see kill)
+            return 0;
         }
         if (tgid <= 0 || id <= 0) return neg(Errno::inval);
         if (auto checked = m_shim.tasks().kill_thread(context.process(), tgid, id, 0); !checked) return neg(checked.error());
@@ -1151,6 +1343,7 @@ private:
         const auto target = host_thread_of(tgid, id);
         if (!target || !m_signal_thread) return neg(Errno::srch);
         if (auto sent = m_signal_thread(target->first, target->second, sig, &info); !sent) return neg(sent.error());
+        wake_signalfds();
         return 0;
     }
 
@@ -1184,6 +1377,7 @@ private:
             if (!target || !m_signal_thread) return neg(Errno::srch);
             if (auto sent = m_signal_thread(target->first, target->second, sig, nullptr); !sent) return neg(sent.error());
         }
+        wake_signalfds();
         if (sig == SIGCONT) {
             if (const auto process = m_shim.tasks().process_of_thread(tid)) continued(process->pid());
         }
@@ -1210,6 +1404,7 @@ private:
             const auto target = host_thread_of(process.pid(), thread->tid());
             if (!target || !m_signal_thread || !m_signal_thread(target->first, target->second, signal.signo, with)) return;
         }
+        wake_signalfds();
         if (signal.signo == SIGCONT) continued(process.pid());
     }
 
@@ -1315,7 +1510,10 @@ private:
         const auto host = host_pid_of(box_pid);
         if (!host) return std::nullopt;
         if (m_signal_process) {
-            if (auto sent = m_signal_process(*host, sig, info)) return std::move(*sent);
+            if (auto sent = m_signal_process(*host, sig, info)) {
+                wake_signalfds();
+                return std::move(*sent);
+            }
         }
         std::shared_ptr<lp::UniqueFd> pidfd;
         {
@@ -1323,7 +1521,10 @@ private:
             const auto it = m_pidfds.find(*host);
             if (it != m_pidfds.end()) pidfd = it->second;
         }
-        if (pidfd && ::syscall(SYS_pidfd_send_signal, pidfd->get(), sig, info, 0) == 0) return sc::DeferredInterrupt();
+        if (pidfd && ::syscall(SYS_pidfd_send_signal, pidfd->get(), sig, info, 0) == 0) {
+            wake_signalfds();
+            return sc::DeferredInterrupt();
+        }
         return std::nullopt;
     }
 
@@ -1525,6 +1726,14 @@ private:
     SignalProcess m_signal_process;
     SignalThread m_signal_thread;
     std::function<bool(pid_t)> m_take_restart_answer;
+    std::size_t m_max_signalfds = default_max_signalfds;
+    std::mutex m_signalfd_create_mutex;  // the limit check and the insertion, together
+    std::mutex m_signalfd_mutex;         // guards m_signalfds
+    std::vector<std::weak_ptr<lp::HostSignalFd<Platform>>> m_signalfds;  // every signalfd made, until closed
+    std::atomic<std::size_t> m_signalfds_live{0};     // m_signalfds.size() (a hint for the hot paths)
+    std::unordered_map<int, std::map<int, signalfd_siginfo>> m_queued_signals;  // box pid -> signo -> siginfo (m_signalfd_mutex)
+    std::unordered_set<pid_t> m_native_reads;         // host tids whose last call was a native signalfd read (m_mutex)
+    std::atomic<std::size_t> m_native_reads_count{0};
 
     std::mutex m_mutex;
     /// Held while a signal is addressed to a box process's host process and sent, and while

@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -87,11 +88,13 @@ TEST_CASE("the child-exit notifier raises the signal as the zombie appears; an i
     ShimFixture<> f;
     auto child = f.fork(*f.init);
     std::vector<std::pair<int, int>> notified;
+    std::vector<std::tuple<int, int, int>> children;  // si_pid, si_code, si_status
     bool after_wake_ran = false;
     // The parent's wait is interrupted as the child becomes a zombie (before its wake-up even):
     // the wait must still return the child, not EINTR.
-    f.shim.tasks().set_child_exit_notifier([&](int parent, int signal) -> std::function<void()> {
+    f.shim.tasks().set_child_exit_notifier([&](int parent, int signal, const auto& exited) -> std::function<void()> {
         notified.emplace_back(parent, signal);
+        children.emplace_back(exited.pid, exited.code, exited.status);
         f.init->thread().waiter().interrupt();
         return [&] { after_wake_ran = true; };
     });
@@ -104,6 +107,7 @@ TEST_CASE("the child-exit notifier raises the signal as the zombie appears; an i
     CHECK(after_wake_ran);
     REQUIRE(notified.size() == 1);
     CHECK(notified[0] == std::pair{1, lx::abi::sigchld});
+    CHECK(children[0] == std::tuple{2, 1, 5});  // CLD_EXITED with status 5
     f.init->thread().waiter().clear_interrupt();
 
     // Interrupted with no child exited: EINTR, after one more look.

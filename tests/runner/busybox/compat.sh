@@ -422,4 +422,29 @@ PYTHON
 )
 python_same_as_native "SO_REUSEPORT as native" "$script"
 
+# A zombie (exited, not yet waited for) still takes a signal: kill and sigqueue succeed and the
+# signal is discarded (the box once answered ESRCH, and util-linux script(1) stopped there).
+script=$(cat <<'PYTHON'
+import ctypes, os, signal, time
+pid = os.fork()
+if pid == 0:
+    os._exit(3)
+time.sleep(0.3)
+for sig in (0, signal.SIGTERM, signal.SIGKILL):
+    try:
+        os.kill(pid, sig)
+        print('kill', sig, 'ok')
+    except OSError as e:
+        print('kill', sig, e.errno)
+libc = ctypes.CDLL(None, use_errno=True)
+print('sigqueue', libc.sigqueue(pid, signal.SIGUSR1, ctypes.c_void_p(7)), ctypes.get_errno())
+print('status', os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+try:
+    os.kill(pid, signal.SIGTERM)
+except OSError as e:
+    print('after wait', e.errno)
+PYTHON
+)
+python_same_as_native "kill and sigqueue on a zombie as native" "$script"
+
 exit $failures

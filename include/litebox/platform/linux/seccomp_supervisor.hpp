@@ -187,7 +187,25 @@ public:
         m_continue = true;
         return ok();
     }
-    /// Whether the reply is CONTINUE (after a successful map_from).
+    /// Serves read(2) or readv(2) of a box signalfd (HostSignalFd): installs our signalfd
+    /// `host_fd` at the descriptor number the guest passed and has the kernel perform the read
+    /// (the reply is CONTINUE). A signalfd reads the pending signals of the thread that reads it,
+    /// so the guest dequeues its own signals -- what the native rt_sigtimedwait does -- and the
+    /// kernel blocks, honours O_NONBLOCK and is interrupted as Linux does. Safe for the reasons
+    /// given at map_from: the kernel uses the registers we inspected, the buffer it writes is the
+    /// guest's own memory, and the real descriptor at that number changes only through the
+    /// supervisor. Refused (Errno::inval) for any other call, and (Errno::acces) unless `host_fd`
+    /// is a signalfd, so that no other host object is ever read by a guest this way.
+    [[nodiscard]] Result<void> read_natively_from(int host_fd) noexcept {
+        if (m_call.nr != SYS_read && m_call.nr != SYS_readv) return Errno::inval;
+        if (!detail::is_signalfd(host_fd)) return Errno::acces;
+        const auto number = static_cast<std::uint32_t>(m_call.args[0]);  // fdget() takes 32 bits
+        if (number > static_cast<std::uint32_t>(INT32_MAX)) return Errno::badf;
+        LITEBOX_TRY(m_listener.add_fd(m_call.id, host_fd, static_cast<int>(number), /*cloexec=*/true, /*send=*/false));
+        m_continue = true;
+        return ok();
+    }
+    /// Whether the reply is CONTINUE (after a successful map_from or read_natively_from).
     [[nodiscard]] bool continues() const noexcept { return m_continue; }
 
 private:

@@ -160,6 +160,16 @@ inline bool writable_unsealed(int fd) noexcept {
     return seals < 0 || (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) == 0;
 }
 
+/// True if `fd` is a signalfd (its /proc/self/fd link is "anon_inode:[signalfd]").
+inline bool is_signalfd(int fd) noexcept {
+    char path[40];
+    std::snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    char target[32];
+    const ssize_t n = ::readlink(path, target, sizeof target);
+    constexpr char expected[] = "anon_inode:[signalfd]";
+    return n == static_cast<ssize_t>(sizeof expected - 1) && std::memcmp(target, expected, sizeof expected - 1) == 0;
+}
+
 /// Installs a no-op handler for `sig` unless the application handles it already. A handler is
 /// what makes the signal interrupt SECCOMP_IOCTL_NOTIF_RECV (which fails with EINTR even under
 /// SA_RESTART); other system calls restart.

@@ -302,14 +302,14 @@ namespace litebox::shim::linux_abi {
     X(279, move_pages, sys_nosys, enosys, "?", "") \
     X(280, utimensat, sys_utimensat, supported, "Fspx", "") \
     X(281, epoll_pwait, sys_epoll_pwait, partial, "fpddpu", "at most 1024 events per call; the mask is restored before the runtime delivers") \
-    X(282, signalfd, sys_nosys, enosys, "?", "") \
+    X(282, signalfd, sys_nosys, runtime, "dpu", "the runtime serves it with a host signalfd the guest reads natively (litebox-run; ENOSYS in the shim)") \
     X(283, timerfd_create, sys_timerfd_create, supported, "cx", "") \
     X(284, eventfd, sys_eventfd, supported, "u", "") \
     X(285, fallocate, sys_fallocate, partial, "fdll", "mode 0 only (other modes: EOPNOTSUPP)") \
     X(286, timerfd_settime, sys_timerfd_settime, partial, "fxpp", "TFD_TIMER_CANCEL_ON_SET accepted, never fires") \
     X(287, timerfd_gettime, sys_timerfd_gettime, supported, "fp", "") \
     X(288, accept4, sys_accept4, supported, "fppx", "") \
-    X(289, signalfd4, sys_nosys, enosys, "?", "") \
+    X(289, signalfd4, sys_nosys, runtime, "dpux", "the runtime serves it with a host signalfd the guest reads natively (litebox-run; ENOSYS in the shim)") \
     X(290, eventfd2, sys_eventfd2, supported, "ux", "") \
     X(291, epoll_create1, sys_epoll_create1, supported, "x", "") \
     X(292, dup3, sys_dup3, supported, "ffo", "") \

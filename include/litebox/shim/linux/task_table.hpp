@@ -102,8 +102,16 @@ public:
     /// wait either misses the child (and the signal comes later) or finds it with the signal
     /// already raised. It must not call back into this table. The callable it returns (may be
     /// empty) runs after the parent's waits were woken, without the lock (a runtime interrupts
-    /// the parent's other blocking calls there). Set it before any process exits.
-    using ChildExitNotifier = std::function<std::function<void()>(int parent_pid, int exit_signal)>;
+    /// the parent's other blocking calls there). Set it before any process exits. `child` is what
+    /// Linux's siginfo for the signal says (a runtime that cannot send those codes itself may
+    /// hand them on another way: litebox-run's signalfds).
+    struct ChildExit {
+        int pid = 0;             // si_pid: the child
+        std::uint32_t uid = 0;   // si_uid: its real user id
+        int code = 0;            // si_code: CLD_EXITED (1), CLD_KILLED (2) or CLD_DUMPED (3)
+        int status = 0;          // si_status: the exit code, or the signal that killed it
+    };
+    using ChildExitNotifier = std::function<std::function<void()>(int parent_pid, int exit_signal, const ChildExit& child)>;
     void set_child_exit_notifier(ChildExitNotifier notifier) { m_child_exit = std::move(notifier); }
 
     /// Job control, reported by a runtime that stops processes (see the contract): every thread

@@ -205,7 +205,13 @@ void ProcessTable<P>::finish_exit(Process<P>& process, int wait_status, std::vec
         // Linux raises the exit signal under the same lock that makes the zombie visible to
         // wait: a parent's wait either misses the child and gets the signal later, or finds it
         // with the signal already pending. So does the runtime's notifier, here.
-        if (m_child_exit && valid_signal(parent_signal)) after_wake = m_child_exit(node->ppid, parent_signal);
+        if (m_child_exit && valid_signal(parent_signal)) {
+            // A wait status: exit code in bits 8-15, or the signal in bits 0-6 and a core dump at 0x80.
+            const int signal = wait_status & 0x7f;
+            const ChildExit child = signal == 0 ? ChildExit{pid, uid, 1, (wait_status >> 8) & 0xff}
+                                                : ChildExit{pid, uid, (wait_status & 0x80) != 0 ? 3 : 2, signal};
+            after_wake = m_child_exit(node->ppid, parent_signal, child);
+        }
         if (auto_reap) {
             parent->state().with_lock([&](auto& st) { st.reaped_children.add(usage); });
             s.processes.erase(pid);
