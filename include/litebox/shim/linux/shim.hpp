@@ -28,6 +28,7 @@
 #include "memlock.hpp"
 #include "open.hpp"
 #include "path.hpp"
+#include "pidfd.hpp"
 #include "pipe.hpp"
 #include "poll.hpp"
 #include "prctl.hpp"

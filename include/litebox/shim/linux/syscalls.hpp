@@ -267,7 +267,7 @@ namespace litebox::shim::linux_abi {
     X(244, mq_notify, sys_nosys, enosys, "?", "") \
     X(245, mq_getsetattr, sys_nosys, enosys, "?", "") \
     X(246, kexec_load, sys_nosys, enosys, "?", "") \
-    X(247, waitid, sys_waitid, partial, "ddpxp", "P_PIDFD unsupported; stops and continuations as the runtime reports them") \
+    X(247, waitid, sys_waitid, partial, "ddpxp", "stops and continuations as the runtime reports them") \
     X(248, add_key, sys_nosys, enosys, "?", "") \
     X(249, request_key, sys_nosys, enosys, "?", "") \
     X(250, keyctl, sys_nosys, enosys, "?", "") \
@@ -355,7 +355,7 @@ namespace litebox::shim::linux_abi {
     X(332, statx, sys_statx, partial, "Fsxxp", "basic stats only (no birth time, no mount id)") \
     X(333, io_pgetevents, sys_nosys, enosys, "?", "") \
     X(334, rseq, sys_nosys, runtime, "pudx", "address space and thread state: the runtime handles it") \
-    X(424, pidfd_send_signal, sys_nosys, enosys, "?", "") \
+    X(424, pidfd_send_signal, sys_pidfd_send_signal, partial, "fSpx", "the siginfo is checked, not delivered (litebox-run delivers it)") \
     X(425, io_uring_setup, sys_nosys, enosys, "?", "") \
     X(426, io_uring_enter, sys_nosys, enosys, "?", "") \
     X(427, io_uring_register, sys_nosys, enosys, "?", "") \
@@ -365,7 +365,7 @@ namespace litebox::shim::linux_abi {
     X(431, fsconfig, sys_nosys, enosys, "?", "") \
     X(432, fsmount, sys_nosys, enosys, "?", "") \
     X(433, fspick, sys_nosys, enosys, "?", "") \
-    X(434, pidfd_open, sys_nosys, enosys, "?", "") \
+    X(434, pidfd_open, sys_pidfd_open, partial, "dx", "PIDFD_THREAD: EINVAL") \
     X(435, clone3, sys_nosys, enosys, "pu", "ENOSYS makes libc fall back to clone") \
     X(436, close_range, sys_close_range, partial, "uux", "CLOSE_RANGE_UNSHARE copies a table shared with another process for every thread of the caller's process (Linux: the calling thread)") \
     X(437, openat2, sys_openat2, partial, "Fspu", "RESOLVE_* restrictions: EINVAL") \

@@ -186,6 +186,19 @@ struct DescriptorShare {
     }
 };
 
+/// Told once when the process it listens to has exited (it became a zombie): a pidfd's readiness.
+/// process_exited runs without the shim's locks held and must not block.
+class ExitListener {
+public:
+    virtual void process_exited() noexcept = 0;
+
+protected:
+    ExitListener() = default;
+    ExitListener(const ExitListener&) = default;
+    ExitListener& operator=(const ExitListener&) = default;
+    ~ExitListener() = default;
+};
+
 /// A guest process: its own state plus shared parts (descriptor table, fs context).
 template <platform::RawMutexProvider P>
 class Process {
@@ -278,8 +291,32 @@ public:
         });
     }
 
+    /// Whether the process has exited (every thread is gone and it is a zombie, or reaped).
+    [[nodiscard]] bool exited() const noexcept { return m_exited.load(std::memory_order_acquire); }
+    /// Tells `listener` when the process exits (at once if it has); held weakly.
+    void add_exit_listener(const std::shared_ptr<ExitListener>& listener) {
+        const bool now = m_exit_listeners.with_lock([&](std::vector<std::weak_ptr<ExitListener>>& listeners) {
+            if (exited()) return true;
+            std::erase_if(listeners, [](const std::weak_ptr<ExitListener>& l) { return l.expired(); });
+            listeners.push_back(listener);
+            return false;
+        });
+        if (now) listener->process_exited();
+    }
+    /// The process table marks the exit (once) and tells the listeners, outside its locks.
+    void mark_exited() {
+        auto listeners = m_exit_listeners.with_lock([&](std::vector<std::weak_ptr<ExitListener>>& l) {
+            m_exited.store(true, std::memory_order_release);
+            return std::exchange(l, {});
+        });
+        for (const auto& weak : listeners)
+            if (auto listener = weak.lock()) listener->process_exited();
+    }
+
 private:
     const int m_pid;
+    std::atomic<bool> m_exited{false};
+    sync::Mutex<P, std::vector<std::weak_ptr<ExitListener>>> m_exit_listeners;
     mutable sync::Mutex<P, std::shared_ptr<DescriptorShare<P>>> m_files;
     std::atomic<std::uint64_t> m_files_generation{0};
     std::shared_ptr<sync::Mutex<P, FsContext<P>>> m_fs;

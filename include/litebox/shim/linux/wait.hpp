@@ -5,6 +5,7 @@
 #include <climits>
 
 #include "kernel.hpp"
+#include "pidfd.hpp"
 
 namespace litebox::shim::linux_abi {
 
@@ -48,6 +49,7 @@ SyscallResult sys_waitid(ThreadContext<P>& t, const SyscallRequest& r) {
         abi::wnohang | abi::wnowait | abi::wexited | abi::wstopped | abi::wcontinued | abi::wnothread | abi::wclone | abi::wall;
     if ((options & ~known) != 0 || (options & (abi::wexited | abi::wstopped | abi::wcontinued)) == 0) return Errno::inval;
     WaitSelector selector{WaitSelector::Kind::any, 0, options};
+    bool nonblocking_pidfd = false;
     switch (which) {
     case abi::p_all: break;
     case abi::p_pid:
@@ -60,10 +62,25 @@ SyscallResult sys_waitid(ThreadContext<P>& t, const SyscallRequest& r) {
         selector.kind = WaitSelector::Kind::group;
         selector.id = id;
         break;
-    case abi::p_pidfd: t.kernel().unsupported(r.number, "P_PIDFD"); return Errno::inval;
+    case abi::p_pidfd: {
+        // The process the pidfd names, if it is still there under its pid (else, like a child
+        // that is gone: ECHILD); a O_NONBLOCK pidfd never waits (EAGAIN, as Linux).
+        std::shared_ptr<fd::OpenFile<P>> keep;
+        LITEBOX_TRY_ASSIGN(auto* pidfd, pidfd_of(t, id, keep));
+        auto target = pidfd_target(t, *pidfd);
+        if (!target) return Errno::child;
+        selector.kind = WaitSelector::Kind::pid;
+        selector.id = *target;
+        if (pidfd->nonblocking() && (options & abi::wnohang) == 0) {
+            selector.options |= abi::wnohang;
+            nonblocking_pidfd = true;
+        }
+        break;
+    }
     default: return Errno::inval;
     }
     LITEBOX_TRY_ASSIGN(const WaitOutcome child, t.kernel().tasks().wait(t.platform(), t.thread(), selector));
+    if (nonblocking_pidfd && child.pid == 0) return Errno::again;
     if (info_address != 0) {
         abi::siginfo info{};
         if (child.pid != 0) {

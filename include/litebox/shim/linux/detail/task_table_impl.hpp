@@ -218,6 +218,7 @@ void ProcessTable<P>::finish_exit(Process<P>& process, int wait_status, std::vec
             release_id(s, pid);
         }
     });
+    process.mark_exited();  // its pidfds become readable
     for (const auto& p : to_kill) post_to_process(*p, abi::sigkill);
     for (const auto& p : to_wake) wake_process(*p);
     if (parent) {
