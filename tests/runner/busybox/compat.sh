@@ -533,4 +533,55 @@ else
     fail "pidfd_send_signal flags: $out"
 fi
 
+# Scheduling policies (recorded by the box, reported back): sched_setscheduler/getscheduler,
+# sched_setparam/getparam, SCHED_RESET_ON_FORK in a forked child, sched_rr_get_interval,
+# sched_setattr/getattr through syscall(2), the errors, and util-linux chrt.
+script=$(cat <<'PYTHON'
+import ctypes, errno, os, struct, subprocess
+def err(f, *a):
+    try:
+        r = f(*a)
+        return 'ok' if r is None else r
+    except OSError as e:
+        return errno.errorcode[e.errno]
+print('start', os.sched_getscheduler(0), os.sched_getparam(0).sched_priority)
+print('batch', err(os.sched_setscheduler, 0, os.SCHED_BATCH, os.sched_param(0)), os.sched_getscheduler(0))
+print('batch prio 1', err(os.sched_setscheduler, 0, os.SCHED_BATCH, os.sched_param(1)))
+print('rr 5', err(os.sched_setscheduler, 0, os.SCHED_RR, os.sched_param(5)), os.sched_getscheduler(0), os.sched_getparam(0).sched_priority)
+print('interval', os.sched_rr_get_interval(0))
+print('setparam 7', err(os.sched_setparam, 0, os.sched_param(7)), os.sched_getparam(0).sched_priority)
+print('fifo 100', err(os.sched_setscheduler, 0, os.SCHED_FIFO, os.sched_param(100)))
+print('bad policy', err(os.sched_setscheduler, 0, 4, os.sched_param(0)), 'deadline', err(os.sched_setscheduler, 0, 6, os.sched_param(0)))
+print('no thread', err(os.sched_getscheduler, 999999), 'negative', err(os.sched_getscheduler, -1))
+print('reset', err(os.sched_setscheduler, 0, os.SCHED_FIFO | os.SCHED_RESET_ON_FORK, os.sched_param(3)), hex(os.sched_getscheduler(0)))
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.write(w, ('%d %d' % (os.sched_getscheduler(0), os.sched_getparam(0).sched_priority)).encode())
+    os._exit(0)
+os.waitpid(pid, 0)
+print('child after reset-on-fork', os.read(r, 50).decode())
+libc = ctypes.CDLL(None, use_errno=True)
+def setattr_(policy, prio, flags=0, nice=0, size=48):
+    buf = struct.pack('IIQiIQQQ', size, policy, flags, nice, prio, 0, 0, 0)
+    r = libc.syscall(314, 0, ctypes.c_char_p(buf), 0)
+    return r if r == 0 else errno.errorcode[ctypes.get_errno()]
+def getattr_(size=48):
+    buf = ctypes.create_string_buffer(size)
+    r = libc.syscall(315, 0, buf, size, 0)
+    if r != 0:
+        return errno.errorcode[ctypes.get_errno()]
+    return struct.unpack_from('IIQiI', buf.raw)
+print('setattr other nice 3', setattr_(0, 0, 0, 3), getattr_(), os.getpriority(os.PRIO_PROCESS, 0))
+print('setattr idle', setattr_(5, 0), getattr_()[:2])
+print('setattr rr 9', setattr_(2, 9), getattr_()[1::3])
+print('setattr bad size', setattr_(0, 0, 0, 0, 20), 'getattr small', getattr_(20))
+print('setattr bad flag', setattr_(0, 0, 0x100))
+os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+out = subprocess.run(['chrt', '-b', '0', 'sh', '-c', 'chrt -p $$ | sed "s/[0-9]*.s current/X current/"'], capture_output=True, text=True)
+print(out.stdout.strip(), out.returncode)
+PYTHON
+)
+python_same_as_native "sched_setscheduler, sched_setattr and chrt as native" "$script"
+
 exit $failures

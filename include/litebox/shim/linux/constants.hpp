@@ -185,6 +185,11 @@ inline constexpr int sched_rr = 2;
 inline constexpr int sched_batch = 3;
 inline constexpr int sched_idle = 5;
 inline constexpr int sched_deadline = 6;
+inline constexpr int sched_reset_on_fork = 0x40000000;
+/// sched_attr.sched_flags (sched_setattr).
+inline constexpr std::uint64_t sched_flag_reset_on_fork = 0x01, sched_flag_keep_policy = 0x08, sched_flag_keep_params = 0x10,
+                               sched_flag_util_clamp_min = 0x20, sched_flag_util_clamp_max = 0x40;
+inline constexpr std::uint32_t sched_attr_size_ver0 = 48, sched_attr_size_ver1 = 56;
 
 // getrandom.
 inline constexpr std::uint32_t grnd_nonblock = 0x1;

@@ -83,16 +83,6 @@ Result<std::shared_ptr<Thread<P>>> affinity_target(ThreadContext<P>& t, std::int
     return thread;
 }
 
-/// The process of the thread a sched_* call names (0: the caller). ESRCH for a negative or unknown
-/// id.
-template <typename P>
-Result<std::shared_ptr<Process<P>>> sched_target(ThreadContext<P>& t, std::int32_t tid) {
-    if (tid < 0) return Errno::srch;
-    if (tid == 0 || tid == t.tid()) return t.shared_process();
-    auto process = t.kernel().tasks().process_of_thread(tid);
-    if (!process) return Errno::srch;
-    return process;
-}
 }  // namespace process_detail
 
 /// Linux's order: the length (an unsigned int) first, then the thread, then the copy.
@@ -141,22 +131,6 @@ SyscallResult sys_getcpu(ThreadContext<P>&, const SyscallRequest& r) {
     return 0;
 }
 
-template <typename P>
-SyscallResult sys_sched_getscheduler(ThreadContext<P>& t, const SyscallRequest& r) {
-    if (r.i32(0) < 0) return Errno::inval;  // as Linux (the affinity calls say ESRCH)
-    LITEBOX_TRY(process_detail::sched_target(t, r.i32(0)));
-    return abi::sched_other;
-}
-
-template <typename P>
-SyscallResult sys_sched_getparam(ThreadContext<P>& t, const SyscallRequest& r) {
-    if (r.ptr(1) == 0 || r.i32(0) < 0) return Errno::inval;
-    LITEBOX_TRY(process_detail::sched_target(t, r.i32(0)));
-    const std::int32_t priority = 0;
-    LITEBOX_TRY(Guest<P>::write(r.ptr(1), priority));
-    return 0;
-}
-
 namespace process_detail {
 /// The priority range of a policy, as Linux: 1..99 for SCHED_FIFO and SCHED_RR, 0 for the others.
 inline Result<std::pair<int, int>> priority_range(std::int32_t policy) {
@@ -171,6 +145,196 @@ inline Result<std::pair<int, int>> priority_range(std::int32_t policy) {
     }
 }
 }  // namespace process_detail
+
+namespace process_detail {
+/// The thread a sched_* call names (0: the caller): EINVAL for a negative id (Linux checks it
+/// first), ESRCH for an unknown one.
+template <typename P>
+Result<std::shared_ptr<Thread<P>>> sched_thread(ThreadContext<P>& t, std::int32_t tid) {
+    if (tid < 0) return Errno::inval;
+    return affinity_target(t, tid);
+}
+
+/// Whether the caller may change `target`'s scheduling: its own, the same user's, or CAP_SYS_NICE
+/// (box root), as Linux's check_same_owner.
+template <typename P>
+bool may_reschedule(ThreadContext<P>& t, const Thread<P>& target) {
+    const Credentials mine = t.process().credentials();
+    if (&target.process() == &t.process() || mine.privileged()) return true;
+    const Credentials theirs = target.process().credentials();
+    return mine.euid == theirs.euid || mine.euid == theirs.ruid;
+}
+
+/// Sets `target`'s policy (with SCHED_RESET_ON_FORK in `policy`) and priority after Linux's checks
+/// (__sched_setscheduler): the priority range of the policy (EINVAL); then, unprivileged, a
+/// real-time policy within RLIMIT_RTPRIO, no SCHED_DEADLINE, no clearing of a reset-on-fork flag,
+/// and only the caller's user's threads (EPERM).
+template <typename P>
+Result<void> set_scheduling(ThreadContext<P>& t, Thread<P>& target, int policy, int priority) {
+    const int base = policy & ~abi::sched_reset_on_fork;
+    LITEBOX_TRY_ASSIGN(const auto range, priority_range(base));
+    if (priority < range.first || priority > range.second) return Errno::inval;
+    if (!t.process().credentials().privileged()) {
+        if (base == abi::sched_deadline) return Errno::perm;
+        if (base == abi::sched_fifo || base == abi::sched_rr) {
+            const auto rtprio = t.process().limit(abi::rlimit_rtprio).rlim_cur;
+            if (static_cast<std::uint64_t>(priority) > rtprio) return Errno::perm;
+        }
+        const int old = target.sched_policy.load(std::memory_order_relaxed);
+        if ((old & abi::sched_reset_on_fork) != 0 && (policy & abi::sched_reset_on_fork) == 0) return Errno::perm;
+    }
+    if (!may_reschedule(t, target)) return Errno::perm;
+    target.sched_policy.store(policy, std::memory_order_relaxed);
+    target.sched_priority.store(priority, std::memory_order_relaxed);
+    return ok();
+}
+
+/// struct sched_attr (sched_setattr, sched_getattr), SCHED_ATTR_SIZE_VER1.
+struct SchedAttr {
+    std::uint32_t size;
+    std::uint32_t policy;
+    std::uint64_t flags;
+    std::int32_t nice;
+    std::uint32_t priority;
+    std::uint64_t runtime, deadline, period;
+    std::uint32_t util_min, util_max;
+};
+static_assert(sizeof(SchedAttr) == abi::sched_attr_size_ver1);
+}  // namespace process_detail
+
+/// sched_getscheduler: the recorded policy, SCHED_RESET_ON_FORK included.
+template <typename P>
+SyscallResult sys_sched_getscheduler(ThreadContext<P>& t, const SyscallRequest& r) {
+    LITEBOX_TRY_ASSIGN(const auto target, process_detail::sched_thread(t, r.i32(0)));
+    return target->sched_policy.load(std::memory_order_relaxed);
+}
+
+template <typename P>
+SyscallResult sys_sched_getparam(ThreadContext<P>& t, const SyscallRequest& r) {
+    if (r.ptr(1) == 0 || r.i32(0) < 0) return Errno::inval;
+    LITEBOX_TRY_ASSIGN(const auto target, process_detail::sched_thread(t, r.i32(0)));
+    const std::int32_t priority = target->sched_priority.load(std::memory_order_relaxed);
+    LITEBOX_TRY(Guest<P>::write(r.ptr(1), priority));
+    return 0;
+}
+
+/// sched_setscheduler (policy -1: sched_setparam, the policy unchanged). Linux's order: the
+/// arguments, the copy of the priority, the thread, then set_scheduling's checks.
+template <typename P>
+SyscallResult sys_sched_setscheduler(ThreadContext<P>& t, const SyscallRequest& r) {
+    const std::int32_t tid = r.i32(0), policy = r.i32(1);
+    if (r.ptr(2) == 0 || tid < 0 || (policy < 0 && policy != -1)) return Errno::inval;
+    if (policy != -1 && (policy & ~abi::sched_reset_on_fork) == abi::sched_deadline) return Errno::inval;  // sched_setattr only
+    LITEBOX_TRY_ASSIGN(const std::int32_t priority, Guest<P>::template read<std::int32_t>(r.ptr(2)));
+    LITEBOX_TRY_ASSIGN(const auto target, process_detail::sched_thread(t, tid));
+    const int next = policy == -1 ? target->sched_policy.load(std::memory_order_relaxed) : policy;
+    LITEBOX_TRY(process_detail::set_scheduling(t, *target, next, priority));
+    return 0;
+}
+template <typename P>
+SyscallResult sys_sched_setparam(ThreadContext<P>& t, const SyscallRequest& r) {
+    SyscallRequest with_policy = r;
+    with_policy.args[2] = r.args[1];
+    with_policy.args[1] = static_cast<std::uint64_t>(-1);
+    return sys_sched_setscheduler(t, with_policy);
+}
+
+/// sched_rr_get_interval: SCHED_RR's quantum, Linux's default 100 ms; 0 for the other policies
+/// (what this host's EEVDF reports for SCHED_OTHER, and SCHED_FIFO's answer).
+template <typename P>
+SyscallResult sys_sched_rr_get_interval(ThreadContext<P>& t, const SyscallRequest& r) {
+    LITEBOX_TRY_ASSIGN(const auto target, process_detail::sched_thread(t, r.i32(0)));
+    const int policy = target->sched_policy.load(std::memory_order_relaxed) & ~abi::sched_reset_on_fork;
+    const abi::timespec interval{0, policy == abi::sched_rr ? 100'000'000 : 0};
+    LITEBOX_TRY(Guest<P>::write(r.ptr(1), interval));
+    return 0;
+}
+
+/// sched_setattr: the policy, priority and reset-on-fork flag as sched_setscheduler (SCHED_DEADLINE
+/// too, for box root, after Linux's parameter checks; recorded only), and the nice value of a
+/// SCHED_OTHER/BATCH attr as setpriority would set it (the box keeps it per process). A size
+/// other than 0 or 48..4096 is E2BIG, with the box's size written back; bytes past the box's
+/// struct must be zero (E2BIG).
+template <typename P>
+SyscallResult sys_sched_setattr(ThreadContext<P>& t, const SyscallRequest& r) {
+    using process_detail::SchedAttr;
+    const std::int32_t tid = r.i32(0);
+    const std::uintptr_t address = r.ptr(1);
+    if (address == 0 || tid < 0 || r.u32(2) != 0) return Errno::inval;
+    LITEBOX_TRY_ASSIGN(std::uint32_t size, Guest<P>::template read<std::uint32_t>(address));
+    if (size == 0) size = abi::sched_attr_size_ver0;
+    if (size < abi::sched_attr_size_ver0 || size > 4096) {
+        (void)Guest<P>::write(address, static_cast<std::uint32_t>(sizeof(SchedAttr)));
+        return Errno::toobig;
+    }
+    SchedAttr attr{};
+    const std::size_t known = std::min<std::size_t>(size, sizeof attr);
+    LITEBOX_TRY(Guest<P>::read_bytes(address, std::as_writable_bytes(std::span<SchedAttr, 1>(&attr, 1)).first(known)));
+    if (size > sizeof attr) {
+        LITEBOX_TRY_ASSIGN(const auto tail, Guest<P>::template read_array<std::uint8_t>(address + sizeof attr, size - sizeof attr));
+        for (const std::uint8_t byte : tail) {
+            if (byte != 0) {
+                (void)Guest<P>::write(address, static_cast<std::uint32_t>(sizeof(SchedAttr)));
+                return Errno::toobig;
+            }
+        }
+    }
+    constexpr std::uint64_t known_flags = abi::sched_flag_reset_on_fork | abi::sched_flag_keep_policy | abi::sched_flag_keep_params |
+                                          abi::sched_flag_util_clamp_min | abi::sched_flag_util_clamp_max;
+    if ((attr.flags & ~known_flags) != 0) return Errno::inval;
+    if ((attr.flags & (abi::sched_flag_util_clamp_min | abi::sched_flag_util_clamp_max)) != 0 &&
+        (size < abi::sched_attr_size_ver1 || attr.util_min > 1024 || attr.util_max > 1024 ||
+         ((attr.flags & abi::sched_flag_util_clamp_min) != 0 && (attr.flags & abi::sched_flag_util_clamp_max) != 0 &&
+          attr.util_min > attr.util_max)))
+        return Errno::inval;
+    LITEBOX_TRY_ASSIGN(const auto target, process_detail::sched_thread(t, tid));
+    int policy = static_cast<int>(attr.policy);
+    if ((attr.flags & abi::sched_flag_keep_policy) != 0) policy = target->sched_policy.load(std::memory_order_relaxed) & ~abi::sched_reset_on_fork;
+    if (attr.policy > static_cast<std::uint32_t>(abi::sched_deadline)) return Errno::inval;
+    int priority = static_cast<int>(attr.priority);
+    if ((attr.flags & abi::sched_flag_keep_params) != 0) priority = target->sched_priority.load(std::memory_order_relaxed);
+    if (policy == abi::sched_deadline) {
+        // Linux's __checkparam_dl: a runtime of at least 1024 ns, runtime <= deadline <= period.
+        const std::uint64_t period = attr.period != 0 ? attr.period : attr.deadline;
+        if (attr.deadline == 0 || attr.runtime < 1024 || attr.runtime > attr.deadline || attr.deadline > period ||
+            (attr.deadline & (1ULL << 63)) != 0 || (period & (1ULL << 63)) != 0)
+            return Errno::inval;
+    }
+    if ((attr.flags & abi::sched_flag_reset_on_fork) != 0) policy |= abi::sched_reset_on_fork;
+    LITEBOX_TRY(process_detail::set_scheduling(t, *target, policy, priority));
+    if ((policy & ~abi::sched_reset_on_fork) == abi::sched_other || (policy & ~abi::sched_reset_on_fork) == abi::sched_batch) {
+        const int nice = std::clamp(attr.nice, -20, 19);
+        const int old_nice = target->process().state().with_lock([](auto& st) { return st.nice; });
+        if (nice < old_nice && !t.process().credentials().privileged()) {
+            const auto nice_limit = t.process().limit(abi::rlimit_nice).rlim_cur;
+            if (static_cast<std::uint64_t>(20 - nice) > nice_limit) return Errno::perm;
+        }
+        target->process().state().with_lock([&](auto& st) { st.nice = nice; });
+    }
+    return 0;
+}
+
+/// sched_getattr: what sched_setattr recorded, `size` bytes at most (48 to 4096, else EINVAL), with
+/// sched_attr.size set to the bytes written; utilization clamps are reported as 0..1024.
+template <typename P>
+SyscallResult sys_sched_getattr(ThreadContext<P>& t, const SyscallRequest& r) {
+    using process_detail::SchedAttr;
+    const std::int32_t tid = r.i32(0);
+    const std::uintptr_t address = r.ptr(1);
+    const std::uint32_t size = r.u32(2);
+    if (address == 0 || tid < 0 || r.u32(3) != 0 || size < abi::sched_attr_size_ver0 || size > 4096) return Errno::inval;
+    LITEBOX_TRY_ASSIGN(const auto target, process_detail::sched_thread(t, tid));
+    const int policy = target->sched_policy.load(std::memory_order_relaxed);
+    SchedAttr attr{};
+    attr.size = static_cast<std::uint32_t>(std::min<std::size_t>(size, sizeof attr));
+    attr.policy = static_cast<std::uint32_t>(policy & ~abi::sched_reset_on_fork);
+    attr.flags = (policy & abi::sched_reset_on_fork) != 0 ? abi::sched_flag_reset_on_fork : 0;
+    attr.nice = target->process().state().with_lock([](auto& st) { return st.nice; });
+    attr.priority = static_cast<std::uint32_t>(target->sched_priority.load(std::memory_order_relaxed));
+    attr.util_max = 1024;
+    LITEBOX_TRY(Guest<P>::write_bytes(address, std::as_bytes(std::span<const SchedAttr, 1>(&attr, 1)).first(attr.size)));
+    return 0;
+}
 
 template <typename P>
 SyscallResult sys_sched_get_priority_max(ThreadContext<P>&, const SyscallRequest& r) {

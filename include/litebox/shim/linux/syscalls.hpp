@@ -162,13 +162,13 @@ namespace litebox::shim::linux_abi {
     X(139, sysfs, sys_nosys, enosys, "?", "") \
     X(140, getpriority, sys_getpriority, partial, "dd", "nice value per process (a tid names its process); returns 20 - nice (kernel ABI)") \
     X(141, setpriority, sys_setpriority, partial, "ddd", "nice value per process, kept by fork and exec; bookkeeping only: the host priority is unchanged") \
-    X(142, sched_setparam, sys_nosys, enosys, "?", "") \
-    X(143, sched_getparam, sys_sched_getparam, partial, "dp", "every task is SCHED_OTHER, priority 0") \
-    X(144, sched_setscheduler, sys_nosys, enosys, "?", "") \
-    X(145, sched_getscheduler, sys_sched_getscheduler, partial, "d", "every task is SCHED_OTHER, priority 0") \
+    X(142, sched_setparam, sys_sched_setparam, partial, "dp", "recorded per thread (reported back; the platform schedules)") \
+    X(143, sched_getparam, sys_sched_getparam, supported, "dp", "") \
+    X(144, sched_setscheduler, sys_sched_setscheduler, partial, "ddp", "recorded per thread (reported back; the platform schedules)") \
+    X(145, sched_getscheduler, sys_sched_getscheduler, supported, "d", "") \
     X(146, sched_get_priority_max, sys_sched_get_priority_max, supported, "d", "") \
     X(147, sched_get_priority_min, sys_sched_get_priority_min, supported, "d", "") \
-    X(148, sched_rr_get_interval, sys_nosys, enosys, "?", "") \
+    X(148, sched_rr_get_interval, sys_sched_rr_get_interval, partial, "dp", "100 ms for SCHED_RR, 0 otherwise") \
     X(149, mlock, sys_mlock, partial, "pu", "checked (RLIMIT_MEMLOCK per call, mapped range), host memory not locked (memlock.hpp)") \
     X(150, munlock, sys_munlock, partial, "pu", "checked, host memory not locked (memlock.hpp)") \
     X(151, mlockall, sys_mlockall, partial, "x", "checked (flags, RLIMIT_MEMLOCK), host memory not locked (memlock.hpp)") \
@@ -334,8 +334,8 @@ namespace litebox::shim::linux_abi {
     X(311, process_vm_writev, sys_nosys, enosys, "?", "") \
     X(312, kcmp, sys_nosys, enosys, "?", "") \
     X(313, finit_module, sys_nosys, enosys, "?", "") \
-    X(314, sched_setattr, sys_nosys, enosys, "?", "") \
-    X(315, sched_getattr, sys_nosys, enosys, "?", "") \
+    X(314, sched_setattr, sys_sched_setattr, partial, "dpx", "recorded per thread; utilization clamps checked, not kept") \
+    X(315, sched_getattr, sys_sched_getattr, supported, "dpux", "") \
     X(316, renameat2, sys_renameat2, supported, "FsFsx", "") \
     X(317, seccomp, sys_nosys, enosys, "?", "") \
     X(318, getrandom, sys_getrandom, supported, "pux", "ENOSYS when the platform has no CrngProvider") \

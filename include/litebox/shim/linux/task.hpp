@@ -109,6 +109,24 @@ public:
     /// sched_setaffinity's mask of box CPUs (0: all of them); a new thread or process starts with
     /// its creator's. Reported back only: where the thread runs is the platform's business.
     std::atomic<std::uint64_t> affinity{0};
+    /// sched_setscheduler / sched_setattr: the policy (with SCHED_RESET_ON_FORK) and the static
+    /// priority, inherited by new threads and processes (see inherit_scheduling). Reported back
+    /// only, like the affinity: the platform schedules the threads.
+    std::atomic<int> sched_policy{0};
+    std::atomic<int> sched_priority{0};
+    /// A new thread's or process's policy from its creator's: SCHED_RESET_ON_FORK makes a
+    /// real-time policy SCHED_OTHER (priority 0) in the child, and is not passed on.
+    void inherit_scheduling(const Thread& parent) noexcept {
+        constexpr int reset = 0x40000000;  // SCHED_RESET_ON_FORK
+        int policy = parent.sched_policy.load(std::memory_order_relaxed);
+        int priority = parent.sched_priority.load(std::memory_order_relaxed);
+        if ((policy & reset) != 0) {
+            policy &= ~reset;
+            if (policy == 1 || policy == 2 || policy == 6) policy = priority = 0;  // FIFO, RR, DEADLINE
+        }
+        sched_policy.store(policy, std::memory_order_relaxed);
+        sched_priority.store(priority, std::memory_order_relaxed);
+    }
     /// The temporary signal mask of the wait in progress (ppoll, pselect6, epoll_pwait), if any:
     /// a runtime whose host thread keeps its own mask meanwhile decides with it whether a signal
     /// ends the wait. `ran_with_temporary_mask` tells the runtime afterwards that the call had one.

@@ -67,6 +67,7 @@ auto ProcessTable<P>::clone(Thread<P>& parent, std::uint64_t flags) -> Result<Cr
             thread->signals().with_lock([&](auto& ts) { ts.blocked = parent_blocked; });
             thread->name().with_lock([&](std::string& n) { n = std::move(parent_name); });
             thread->affinity.store(parent.affinity.load(std::memory_order_relaxed), std::memory_order_relaxed);
+            thread->inherit_scheduling(parent);
             process->state().with_lock([&](auto& st) { st.threads.push_back(thread); });
             s.threads.emplace(tid, TidEntry{process, thread});
             return Created{std::move(process), std::move(thread)};
@@ -98,6 +99,7 @@ auto ProcessTable<P>::clone(Thread<P>& parent, std::uint64_t flags) -> Result<Cr
         thread->signals().with_lock([&](auto& ts) { ts.blocked = parent_blocked; });
         thread->name().with_lock([&](std::string& n) { n = std::move(parent_name); });
         thread->affinity.store(parent.affinity.load(std::memory_order_relaxed), std::memory_order_relaxed);
+        thread->inherit_scheduling(parent);
         const std::uint32_t uid = copied.credentials.ruid;
         copied.threads.push_back(thread);
         process->state().with_lock([&](auto& st) { st = std::move(copied); });
