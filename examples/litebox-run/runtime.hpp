@@ -234,8 +234,10 @@ public:
         // the exit (as Linux does); the parent's blocking call is interrupted after the wake-up.
         // A parent that reads SIGCHLD from a signalfd also gets Linux's siginfo for it (queue_child_exit).
         m_shim.tasks().set_child_exit_notifier([this](int parent, int sig, const auto& child) {
-            queue_child_exit(parent, sig, child);
-            return signal_then_interrupt(parent, sig);
+            const bool queued = queue_child_exit(parent, sig, child);
+            auto interrupt = signal_then_interrupt(parent, sig);
+            if (queued) confirm_queued(parent, sig, static_cast<bool>(interrupt));
+            return interrupt;
         });
         // A child's stop or continuation (reported by the tracer) raises SIGCHLD the same way. The
         // host kernel refuses a positive si_code (CLD_STOPPED) from another process, so the
@@ -867,21 +869,50 @@ private:
         const auto* signal_file = dynamic_cast<const SignalFd*>(file->get());
         if (signal_file == nullptr) return std::nullopt;
         if (nr == SYS_read) {
-            if (auto served = read_queued_signals(context, signal_file->mask(), args[1], args[2])) return *served;
+            if (auto served = read_queued_signals(context, thread.tid(), signal_file->mask(), args[1], args[2])) return *served;
         }
-        if (auto native = thread.read_natively_from(signal_file->host_descriptor()); !native) return neg(native.error());
+        std::lock_guard install(m_install_mutex);
         {
             std::lock_guard lock(m_mutex);
-            m_native_reads.insert(thread.tid());
+            m_native_reads[thread.tid()] = NativeRead{thread.pid(), static_cast<std::int32_t>(args[0])};
             m_native_reads_count.store(m_native_reads.size(), std::memory_order_relaxed);
+        }
+        if (auto native = thread.read_natively_from(signal_file->host_descriptor()); !native) {
+            forget_native_read(thread.tid());
+            return neg(native.error());
         }
         return 0;  // not seen: the kernel answers
     }
+    /// GuestThread::map_from (map_shared_from if `shared`) unless another thread of the same host
+    /// process has a native signalfd read in flight at that descriptor number (it was installed
+    /// for that read, which the kernel has not run yet or is running): then EAGAIN, so that the
+    /// read never meets a file installed for a mapping. m_install_mutex orders the two installs.
+    Result<void> install_for_map(sc::GuestThread& thread, int host_fd, bool shared) {
+        std::lock_guard install(m_install_mutex);
+        if (m_native_reads_count.load(std::memory_order_relaxed) != 0) {
+            std::lock_guard lock(m_mutex);
+            const auto number = static_cast<std::int32_t>(static_cast<std::uint32_t>(thread.call_argument(4)));  // mmap's fd
+            for (const auto& [tid, read] : m_native_reads) {
+                if (tid != thread.tid() && read.host_pid == thread.pid() && read.number == number) {
+                    m_shim.unsupported(SYS_mmap, "a file mapped at the descriptor number of another thread's signalfd read");
+                    return Errno::again;
+                }
+            }
+        }
+        return shared ? thread.map_shared_from(host_fd) : thread.map_from(host_fd);
+    }
+
     /// The thread's earlier native read has ended (it makes a new call).
     void forget_native_read(pid_t tid) {
         std::lock_guard lock(m_mutex);
         if (m_native_reads.erase(tid) != 0) m_native_reads_count.store(m_native_reads.size(), std::memory_order_relaxed);
     }
+
+    /// A siginfo the runtime holds for a box process's signalfds (queue_child_exit).
+    struct QueuedSignal {
+        signalfd_siginfo info;
+        bool confirmed;  // its host signal was sent
+    };
 
     /// SIGCHLD for a child's exit carries CLD_EXITED/KILLED/DUMPED, the child and its status; the
     /// host kernel lets no other process send those codes, so the parent's host signal says
@@ -890,12 +921,12 @@ private:
     /// signal (read_queued_signals). One per signal and process, as Linux keeps a standard signal.
     /// Runs under the process table's lock (ProcessTable::set_child_exit_notifier).
     template <typename ChildExit>
-    void queue_child_exit(int parent, int sig, const ChildExit& child) {
-        if (sig != SIGCHLD || m_signalfds_live.load(std::memory_order_relaxed) == 0) return;
+    bool queue_child_exit(int parent, int sig, const ChildExit& child) {
+        if (sig != SIGCHLD || m_signalfds_live.load(std::memory_order_relaxed) == 0) return false;
         const auto host = host_pid_of(parent);
-        if (!host) return;
+        if (!host) return false;
         const auto sets = lp::host_signal_sets(*host);
-        if (!sets || (sets->blocked & (1ULL << (SIGCHLD - 1))) == 0) return;
+        if (!sets || (sets->blocked & (1ULL << (SIGCHLD - 1))) == 0) return false;
         signalfd_siginfo info{};
         info.ssi_signo = SIGCHLD;
         info.ssi_code = child.code;
@@ -904,7 +935,20 @@ private:
         info.ssi_status = child.status;
         std::lock_guard lock(m_signalfd_mutex);
         auto& queued = m_queued_signals[parent];
-        if (queued.size() < 64) queued.emplace(SIGCHLD, info);  // kept if one is already queued
+        // An unconfirmed entry (its host signal is not sent yet) is never taken for stale.
+        return queued.size() < 64 && queued.emplace(SIGCHLD, QueuedSignal{info, false}).second;  // else one is queued already
+    }
+    /// The host signal that goes with a queued siginfo was sent (or not: the entry goes).
+    void confirm_queued(int pid, int sig, bool sent) {
+        std::lock_guard lock(m_signalfd_mutex);
+        const auto it = m_queued_signals.find(pid);
+        if (it == m_queued_signals.end()) return;
+        const auto entry = it->second.find(sig);
+        if (entry == it->second.end()) return;
+        if (sent)
+            entry->second.confirmed = true;
+        else
+            it->second.erase(entry);
     }
 
     /// The signals queued for the process of host thread `tid` (HostSignalFd's QueuedSignals).
@@ -914,19 +958,33 @@ private:
         std::lock_guard lock(m_signalfd_mutex);
         const auto it = m_queued_signals.find(context->pid());
         if (it == m_queued_signals.end()) return 0;
+        drop_consumed_signals(tid, it->second);
         std::uint64_t set = 0;
         for (const auto& [signo, info] : it->second) set |= 1ULL << (signo - 1);
         return set;
     }
 
+    /// A queued siginfo goes with the host's plain signal, sent at the same time: once the guest
+    /// consumed that one another way (a handler, sigwaitinfo, a native signalfd read), the siginfo
+    /// is stale and goes too. Called with m_signalfd_mutex held.
+    static void drop_consumed_signals(pid_t tid, std::map<int, QueuedSignal>& queued) {
+        const auto sets = lp::host_signal_sets(tid);
+        const std::uint64_t pending = sets ? sets->pending() : 0;
+        std::erase_if(queued, [&](const auto& entry) {
+            return entry.second.confirmed && (pending & (1ULL << (entry.first - 1))) == 0;
+        });
+    }
+
     /// A read(2) of a signalfd with `mask`, served from the signals queued for the caller's
     /// process (lowest signal first, as Linux dequeues): nullopt if none is queued for that mask.
-    std::optional<std::int64_t> read_queued_signals(Context& context, std::uint64_t mask, std::uintptr_t buffer, std::uint64_t size) {
+    std::optional<std::int64_t> read_queued_signals(Context& context, pid_t tid, std::uint64_t mask, std::uintptr_t buffer,
+                                                    std::uint64_t size) {
         std::vector<signalfd_siginfo> taken;
         {
             std::lock_guard lock(m_signalfd_mutex);
             const auto it = m_queued_signals.find(context.pid());
             if (it == m_queued_signals.end()) return std::nullopt;
+            drop_consumed_signals(tid, it->second);
             bool any = false;
             for (const auto& [signo, info] : it->second) any = any || (mask & (1ULL << (signo - 1))) != 0;
             if (!any) return std::nullopt;
@@ -936,7 +994,7 @@ private:
                     ++entry;
                     continue;
                 }
-                taken.push_back(entry->second);
+                taken.push_back(entry->second.info);
                 entry = it->second.erase(entry);
             }
             if (it->second.empty()) m_queued_signals.erase(it);
@@ -1005,13 +1063,13 @@ private:
             // A file of a host directory (--rootfs-dir, --mount): the host file itself, opened
             // read-only through the punchthrough -- no copy of its bytes.
             name_mapping((*host)->descriptor(), *open, *st);
-            if (auto mapped = thread.map_from((*host)->descriptor()); !mapped) return neg(mapped.error());
+            if (auto mapped = install_for_map(thread, (*host)->descriptor(), false); !mapped) return neg(mapped.error());
             return 0;
         }
         auto image = file_image(*open, *st, "litebox-mapped");
         if (!image) return neg(image.error());
         name_mapping((*image)->fd(), *open, *st);
-        if (auto mapped = thread.map_from((*image)->fd()); !mapped) return neg(mapped.error());
+        if (auto mapped = install_for_map(thread, (*image)->fd(), false); !mapped) return neg(mapped.error());
         return 0;  // the reply is CONTINUE: the kernel maps and answers
     }
 
@@ -1029,7 +1087,7 @@ private:
         auto memory = lp::MemfdStore::create("dev/zero");
         if (!memory) return neg(memory.error());
         if (auto sized = (*memory)->resize(offset + length); !sized) return neg(sized.error());
-        auto mapped = writable_shared ? thread.map_shared_from((*memory)->descriptor()) : thread.map_from((*memory)->descriptor());
+        auto mapped = install_for_map(thread, (*memory)->descriptor(), writable_shared);
         if (!mapped) return neg(mapped.error());
         return 0;
     }
@@ -1068,7 +1126,7 @@ private:
         if (memfd == nullptr) return std::nullopt;
         const int host_fd = writable_shared ? memfd->descriptor() : memfd->read_only_descriptor();
         name_mapping(host_fd, open, st);
-        auto mapped = writable_shared ? thread.map_shared_from(host_fd) : thread.map_from(host_fd);
+        auto mapped = install_for_map(thread, host_fd, writable_shared);
         if (!mapped) return neg(mapped.error());
         return 0;
     }
@@ -1312,10 +1370,21 @@ private:
                 targets = group_members(group);
             }
         }
-        // The shim found the targets: one whose host process is gone is a zombie, which Linux lets
-        // a signal reach (and discards it) -- success, as for the others.
-        for (const int target : targets) (void)raise_in(target, sig);
-        return 0;
+        // The shim's check passes if any target may be signalled: each one is checked again (a
+        // uid-1000 process's kill(-1) must not reach root's). A target whose host process is gone
+        // is a zombie, which Linux lets a signal reach (and discards it).
+        bool any = false;
+        for (const int target : targets) {
+            if (pid <= 0 && !tasks.kill(context.process(), target, 0)) continue;
+            any = raise_in(target, sig) || is_zombie(target) || any;
+        }
+        return any ? 0 : neg(Errno::srch);
+    }
+
+    /// Whether box process `pid` has exited and waits for its parent (a zombie).
+    bool is_zombie(int pid) {
+        const auto process = m_shim.tasks().find_process(pid);
+        return process && process->exited();
     }
 
     /// rt_sigqueueinfo (tgid -1: to process `id`) and rt_tgsigqueueinfo (to thread `id` of process
@@ -1334,8 +1403,7 @@ private:
             if (id <= 0) return neg(Errno::srch);
             if (auto checked = m_shim.tasks().kill(context.process(), id, 0); !checked) return neg(checked.error());
             if (sig == 0) return 0;
-            (void)raise_in(id, sig, &info);  // not sent: a zombie (see kill)
-            return 0;
+            return raise_in(id, sig, &info) || is_zombie(id) ? 0 : neg(Errno::srch);  // a zombie: see kill
         }
         if (tgid <= 0 || id <= 0) return neg(Errno::inval);
         if (auto checked = m_shim.tasks().kill_thread(context.process(), tgid, id, 0); !checked) return neg(checked.error());
@@ -1353,16 +1421,18 @@ private:
     std::int64_t pidfd_send_signal(Context& context, const sc::SyscallArgs& args) {
         const auto sig = static_cast<std::int32_t>(args[1]);
         const auto flags = static_cast<std::uint32_t>(args[3]);
-        if (!lx::valid_pidfd_signal_flags(flags) || sig < 0 || sig > 64) return neg(Errno::inval);
+        if (!lx::valid_pidfd_signal_flags(flags)) return neg(Errno::inval);
         std::shared_ptr<litebox::fd::OpenFile<Platform>> keep;
         auto pidfd = lx::pidfd_of(context, static_cast<std::int32_t>(args[0]), keep);
         if (!pidfd) return neg(pidfd.error());
+        if (sig < 0 || sig > 64) return neg(Errno::inval);
         auto pid = lx::pidfd_target(context, **pidfd);
         if (!pid) return neg(pid.error());
         if (args[2] != 0) {
             auto info = lx::Guest<Platform>::template read<siginfo_t>(args[2]);
             if (!info) return neg(info.error());
-            if (info->si_signo != sig) return neg(Errno::inval);
+            if (auto checked = lx::check_pidfd_siginfo(context, info->si_signo, info->si_code, sig, *pid, flags); !checked)
+                return neg(checked.error());
             if (flags == lx::pidfd_signal_thread) return sigqueueinfo(context, *pid, *pid, sig, args[2]);
             if (flags != lx::pidfd_signal_process_group) return sigqueueinfo(context, -1, *pid, sig, args[2]);
             // A process group with a siginfo: each member gets the plain signal (as the box's kill).
@@ -1763,8 +1833,13 @@ private:
     std::mutex m_signalfd_mutex;         // guards m_signalfds
     std::vector<std::weak_ptr<lp::HostSignalFd<Platform>>> m_signalfds;  // every signalfd made, until closed
     std::atomic<std::size_t> m_signalfds_live{0};     // m_signalfds.size() (a hint for the hot paths)
-    std::unordered_map<int, std::map<int, signalfd_siginfo>> m_queued_signals;  // box pid -> signo -> siginfo (m_signalfd_mutex)
-    std::unordered_set<pid_t> m_native_reads;         // host tids whose last call was a native signalfd read (m_mutex)
+    std::unordered_map<int, std::map<int, QueuedSignal>> m_queued_signals;  // box pid -> signo -> siginfo (m_signalfd_mutex)
+    struct NativeRead {
+        pid_t host_pid;
+        std::int32_t number;  // the descriptor read
+    };
+    std::mutex m_install_mutex;  // a native read's install and a mapping's (install_for_map)
+    std::unordered_map<pid_t, NativeRead> m_native_reads;  // host tid -> its last call, a native signalfd read (m_mutex)
     std::atomic<std::size_t> m_native_reads_count{0};
 
     std::mutex m_mutex;

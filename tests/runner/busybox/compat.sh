@@ -584,4 +584,41 @@ PYTHON
 )
 python_same_as_native "sched_setscheduler, sched_setattr and chrt as native" "$script"
 
+# kill(-1) and kill(-group) reach only the processes the sender may signal (box only: natively a
+# uid-1000 kill(-1) would reach the host's uid-1000 processes): a uid-1000 process's
+# kill(-1, SIGKILL) leaves root's processes alone (EPERM), and its own child is killed.
+script=$(cat <<'PYTHON'
+import errno, os, signal, time
+root_child = os.fork()
+if root_child == 0:
+    time.sleep(3)
+    os._exit(0)
+user = os.fork()
+if user == 0:
+    os.setgid(1000)
+    os.setuid(1000)
+    mine = os.fork()
+    if mine == 0:
+        time.sleep(3)
+        os._exit(0)
+    try:
+        os.kill(-1, signal.SIGKILL)
+        print('kill -1 ok', flush=True)
+    except OSError as e:
+        print('kill -1', errno.errorcode[e.errno], flush=True)
+    print('own child', os.waitpid(mine, 0)[1] & 0x7f, flush=True)
+    os._exit(0)
+os.waitpid(user, 0)
+print('root child alive', os.waitpid(root_child, os.WNOHANG) == (0, 0))
+os.kill(root_child, signal.SIGKILL)
+os.waitpid(root_child, 0)
+PYTHON
+)
+out=$("$run" --rootfs-dir / -- /usr/bin/python3 -c "$script" 2>&1 | quiet)
+if [ "$out" = "$(printf 'kill -1 ok\nown child 9\nroot child alive True')" ]; then
+    echo "ok: kill(-1) reaches only the processes the sender may signal"
+else
+    fail "kill(-1) by uid 1000: $out"
+fi
+
 exit $failures

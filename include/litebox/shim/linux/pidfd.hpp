@@ -48,6 +48,12 @@ Result<PidFd<P>*> pidfd_of(ThreadContext<P>& t, std::int32_t descriptor, std::sh
     return pidfd;
 }
 
+/// Linux's checks of a pidfd_send_signal siginfo: it names the signal sent (EINVAL), and a kernel
+/// code (si_code >= 0, or SI_TKILL) only from the target's own main thread to itself, never to a
+/// process group (EPERM).
+template <typename P>
+Result<void> check_pidfd_siginfo(ThreadContext<P>& t, int info_signal, int info_code, int signal, int pid, std::uint32_t flags);
+
 /// pidfd_send_signal's flags (Linux 6.9): one of them at most.
 inline constexpr std::uint32_t pidfd_signal_thread = 1, pidfd_signal_thread_group = 2, pidfd_signal_process_group = 4;
 inline constexpr bool valid_pidfd_signal_flags(std::uint32_t flags) noexcept {
@@ -100,6 +106,14 @@ Result<void> signal_group(ThreadContext<P>& t, int group, Send send) {
     return ok();
 }
 
+template <typename P>
+Result<void> check_pidfd_siginfo(ThreadContext<P>& t, int info_signal, int info_code, int signal, int pid, std::uint32_t flags) {
+    if (info_signal != signal) return Errno::inval;
+    constexpr int si_tkill = -6;
+    if ((info_code >= 0 || info_code == si_tkill) && (t.tid() != pid || flags == pidfd_signal_process_group)) return Errno::perm;
+    return ok();
+}
+
 /// pidfd_send_signal: the signal goes to the pidfd's process as kill(2) sends it -- or, with
 /// PIDFD_SIGNAL_THREAD, to its main thread (tgkill), with PIDFD_SIGNAL_PROCESS_GROUP to its
 /// process group. A siginfo must name the same signal (EINVAL) and may claim a kernel code
@@ -111,15 +125,13 @@ SyscallResult sys_pidfd_send_signal(ThreadContext<P>& t, const SyscallRequest& r
     const std::uintptr_t info_address = r.ptr(2);
     const std::uint32_t flags = r.u32(3);
     if (!valid_pidfd_signal_flags(flags)) return Errno::inval;
-    if (signal < 0 || signal > abi::signal_count) return Errno::inval;
     std::shared_ptr<fd::OpenFile<P>> keep;
     LITEBOX_TRY_ASSIGN(auto* pidfd, pidfd_of(t, r.i32(0), keep));
+    if (signal < 0 || signal > abi::signal_count) return Errno::inval;
     LITEBOX_TRY_ASSIGN(const int pid, pidfd_target(t, *pidfd));
     if (info_address != 0) {
         LITEBOX_TRY_ASSIGN(const abi::siginfo info, Guest<P>::template read<abi::siginfo>(info_address));
-        if (info.signo != signal) return Errno::inval;
-        constexpr std::int32_t si_tkill = -6;
-        if ((info.code >= 0 || info.code == si_tkill) && pid != t.process().pid()) return Errno::perm;
+        LITEBOX_TRY(check_pidfd_siginfo(t, info.signo, info.code, signal, pid, flags));
     }
     auto& tasks = t.kernel().tasks();
     if (flags == pidfd_signal_thread) {

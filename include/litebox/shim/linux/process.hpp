@@ -165,28 +165,46 @@ bool may_reschedule(ThreadContext<P>& t, const Thread<P>& target) {
     return mine.euid == theirs.euid || mine.euid == theirs.ruid;
 }
 
-/// Sets `target`'s policy (with SCHED_RESET_ON_FORK in `policy`) and priority after Linux's checks
-/// (__sched_setscheduler): the priority range of the policy (EINVAL); then, unprivileged, a
-/// real-time policy within RLIMIT_RTPRIO, no SCHED_DEADLINE, no clearing of a reset-on-fork flag,
-/// and only the caller's user's threads (EPERM).
+/// Linux's checks (__sched_setscheduler) of a new policy (with SCHED_RESET_ON_FORK in `policy`)
+/// and priority for `target`: the priority range of the policy (EINVAL); then, unprivileged, a
+/// real-time priority above the target's RLIMIT_RTPRIO only if it does not rise, no
+/// SCHED_DEADLINE, no clearing of a reset-on-fork flag, and only the caller's user's threads (EPERM).
 template <typename P>
-Result<void> set_scheduling(ThreadContext<P>& t, Thread<P>& target, int policy, int priority) {
+Result<void> check_scheduling(ThreadContext<P>& t, Thread<P>& target, int policy, int priority) {
     const int base = policy & ~abi::sched_reset_on_fork;
     LITEBOX_TRY_ASSIGN(const auto range, priority_range(base));
     if (priority < range.first || priority > range.second) return Errno::inval;
     if (!t.process().credentials().privileged()) {
+        const auto old = target.scheduling();
         if (base == abi::sched_deadline) return Errno::perm;
         if (base == abi::sched_fifo || base == abi::sched_rr) {
-            const auto rtprio = t.process().limit(abi::rlimit_rtprio).rlim_cur;
-            if (static_cast<std::uint64_t>(priority) > rtprio) return Errno::perm;
+            const auto rtprio = target.process().limit(abi::rlimit_rtprio).rlim_cur;
+            const int old_base = old.policy & ~abi::sched_reset_on_fork;
+            const bool was_rt = old_base == abi::sched_fifo || old_base == abi::sched_rr;
+            if (static_cast<std::uint64_t>(priority) > rtprio && (!was_rt || priority > old.priority)) return Errno::perm;
         }
-        const int old = target.sched_policy.load(std::memory_order_relaxed);
-        if ((old & abi::sched_reset_on_fork) != 0 && (policy & abi::sched_reset_on_fork) == 0) return Errno::perm;
+        if ((old.policy & abi::sched_reset_on_fork) != 0 && (policy & abi::sched_reset_on_fork) == 0) return Errno::perm;
     }
     if (!may_reschedule(t, target)) return Errno::perm;
-    target.sched_policy.store(policy, std::memory_order_relaxed);
-    target.sched_priority.store(priority, std::memory_order_relaxed);
     return ok();
+}
+template <typename P>
+Result<void> set_scheduling(ThreadContext<P>& t, Thread<P>& target, int policy, int priority) {
+    LITEBOX_TRY(check_scheduling(t, target, policy, priority));
+    target.set_scheduling({policy, priority});
+    return ok();
+}
+
+/// sched_setscheduler's work; `policy` -1: sched_setparam (the policy unchanged). Linux's order:
+/// the arguments, the copy of the priority, the thread, then set_scheduling's checks.
+template <typename P>
+SyscallResult setscheduler(ThreadContext<P>& t, std::int32_t tid, std::int32_t policy, std::uintptr_t param) {
+    if (param == 0 || tid < 0) return Errno::inval;
+    LITEBOX_TRY_ASSIGN(const std::int32_t priority, Guest<P>::template read<std::int32_t>(param));
+    LITEBOX_TRY_ASSIGN(const auto target, sched_thread(t, tid));
+    const int next = policy == -1 ? target->scheduling().policy : policy;
+    LITEBOX_TRY(set_scheduling(t, *target, next, priority));
+    return 0;
 }
 
 /// struct sched_attr (sched_setattr, sched_getattr), SCHED_ATTR_SIZE_VER1.
@@ -206,37 +224,28 @@ static_assert(sizeof(SchedAttr) == abi::sched_attr_size_ver1);
 template <typename P>
 SyscallResult sys_sched_getscheduler(ThreadContext<P>& t, const SyscallRequest& r) {
     LITEBOX_TRY_ASSIGN(const auto target, process_detail::sched_thread(t, r.i32(0)));
-    return target->sched_policy.load(std::memory_order_relaxed);
+    return target->scheduling().policy;
 }
 
 template <typename P>
 SyscallResult sys_sched_getparam(ThreadContext<P>& t, const SyscallRequest& r) {
     if (r.ptr(1) == 0 || r.i32(0) < 0) return Errno::inval;
     LITEBOX_TRY_ASSIGN(const auto target, process_detail::sched_thread(t, r.i32(0)));
-    const std::int32_t priority = target->sched_priority.load(std::memory_order_relaxed);
+    const std::int32_t priority = target->scheduling().priority;
     LITEBOX_TRY(Guest<P>::write(r.ptr(1), priority));
     return 0;
 }
 
-/// sched_setscheduler (policy -1: sched_setparam, the policy unchanged). Linux's order: the
-/// arguments, the copy of the priority, the thread, then set_scheduling's checks.
+/// sched_setscheduler: SCHED_DEADLINE only through sched_setattr (EINVAL).
 template <typename P>
 SyscallResult sys_sched_setscheduler(ThreadContext<P>& t, const SyscallRequest& r) {
-    const std::int32_t tid = r.i32(0), policy = r.i32(1);
-    if (r.ptr(2) == 0 || tid < 0 || (policy < 0 && policy != -1)) return Errno::inval;
-    if (policy != -1 && (policy & ~abi::sched_reset_on_fork) == abi::sched_deadline) return Errno::inval;  // sched_setattr only
-    LITEBOX_TRY_ASSIGN(const std::int32_t priority, Guest<P>::template read<std::int32_t>(r.ptr(2)));
-    LITEBOX_TRY_ASSIGN(const auto target, process_detail::sched_thread(t, tid));
-    const int next = policy == -1 ? target->sched_policy.load(std::memory_order_relaxed) : policy;
-    LITEBOX_TRY(process_detail::set_scheduling(t, *target, next, priority));
-    return 0;
+    const std::int32_t policy = r.i32(1);
+    if (policy < 0 || (policy & ~abi::sched_reset_on_fork) == abi::sched_deadline) return Errno::inval;
+    return process_detail::setscheduler(t, r.i32(0), policy, r.ptr(2));
 }
 template <typename P>
 SyscallResult sys_sched_setparam(ThreadContext<P>& t, const SyscallRequest& r) {
-    SyscallRequest with_policy = r;
-    with_policy.args[2] = r.args[1];
-    with_policy.args[1] = static_cast<std::uint64_t>(-1);
-    return sys_sched_setscheduler(t, with_policy);
+    return process_detail::setscheduler(t, r.i32(0), -1, r.ptr(1));
 }
 
 /// sched_rr_get_interval: SCHED_RR's quantum, Linux's default 100 ms; 0 for the other policies
@@ -244,7 +253,7 @@ SyscallResult sys_sched_setparam(ThreadContext<P>& t, const SyscallRequest& r) {
 template <typename P>
 SyscallResult sys_sched_rr_get_interval(ThreadContext<P>& t, const SyscallRequest& r) {
     LITEBOX_TRY_ASSIGN(const auto target, process_detail::sched_thread(t, r.i32(0)));
-    const int policy = target->sched_policy.load(std::memory_order_relaxed) & ~abi::sched_reset_on_fork;
+    const int policy = target->scheduling().policy & ~abi::sched_reset_on_fork;
     const abi::timespec interval{0, policy == abi::sched_rr ? 100'000'000 : 0};
     LITEBOX_TRY(Guest<P>::write(r.ptr(1), interval));
     return 0;
@@ -288,11 +297,15 @@ SyscallResult sys_sched_setattr(ThreadContext<P>& t, const SyscallRequest& r) {
           attr.util_min > attr.util_max)))
         return Errno::inval;
     LITEBOX_TRY_ASSIGN(const auto target, process_detail::sched_thread(t, tid));
+    const auto current = target->scheduling();
     int policy = static_cast<int>(attr.policy);
-    if ((attr.flags & abi::sched_flag_keep_policy) != 0) policy = target->sched_policy.load(std::memory_order_relaxed) & ~abi::sched_reset_on_fork;
-    if (attr.policy > static_cast<std::uint32_t>(abi::sched_deadline)) return Errno::inval;
+    if ((attr.flags & abi::sched_flag_keep_policy) != 0) {
+        policy = current.policy;  // with its reset-on-fork flag
+    } else if (attr.policy > static_cast<std::uint32_t>(abi::sched_deadline)) {
+        return Errno::inval;
+    }
     int priority = static_cast<int>(attr.priority);
-    if ((attr.flags & abi::sched_flag_keep_params) != 0) priority = target->sched_priority.load(std::memory_order_relaxed);
+    if ((attr.flags & abi::sched_flag_keep_params) != 0) priority = current.priority;
     if (policy == abi::sched_deadline) {
         // Linux's __checkparam_dl: a runtime of at least 1024 ns, runtime <= deadline <= period.
         const std::uint64_t period = attr.period != 0 ? attr.period : attr.deadline;
@@ -301,16 +314,18 @@ SyscallResult sys_sched_setattr(ThreadContext<P>& t, const SyscallRequest& r) {
             return Errno::inval;
     }
     if ((attr.flags & abi::sched_flag_reset_on_fork) != 0) policy |= abi::sched_reset_on_fork;
-    LITEBOX_TRY(process_detail::set_scheduling(t, *target, policy, priority));
-    if ((policy & ~abi::sched_reset_on_fork) == abi::sched_other || (policy & ~abi::sched_reset_on_fork) == abi::sched_batch) {
-        const int nice = std::clamp(attr.nice, -20, 19);
+    // Every check before any change: a refused call leaves the thread as it was.
+    LITEBOX_TRY(process_detail::check_scheduling(t, *target, policy, priority));
+    const int base = policy & ~abi::sched_reset_on_fork;
+    const bool fair = base == abi::sched_other || base == abi::sched_batch;
+    const int nice = std::clamp(attr.nice, -20, 19);
+    if (fair && !t.process().credentials().privileged()) {
         const int old_nice = target->process().state().with_lock([](auto& st) { return st.nice; });
-        if (nice < old_nice && !t.process().credentials().privileged()) {
-            const auto nice_limit = t.process().limit(abi::rlimit_nice).rlim_cur;
-            if (static_cast<std::uint64_t>(20 - nice) > nice_limit) return Errno::perm;
-        }
-        target->process().state().with_lock([&](auto& st) { st.nice = nice; });
+        const auto nice_limit = target->process().limit(abi::rlimit_nice).rlim_cur;
+        if (nice < old_nice && static_cast<std::uint64_t>(20 - nice) > nice_limit) return Errno::perm;
     }
+    target->set_scheduling({policy, priority});
+    if (fair) target->process().state().with_lock([&](auto& st) { st.nice = nice; });
     return 0;
 }
 
@@ -324,13 +339,16 @@ SyscallResult sys_sched_getattr(ThreadContext<P>& t, const SyscallRequest& r) {
     const std::uint32_t size = r.u32(2);
     if (address == 0 || tid < 0 || r.u32(3) != 0 || size < abi::sched_attr_size_ver0 || size > 4096) return Errno::inval;
     LITEBOX_TRY_ASSIGN(const auto target, process_detail::sched_thread(t, tid));
-    const int policy = target->sched_policy.load(std::memory_order_relaxed);
+    const auto current = target->scheduling();
+    const int policy = current.policy;
     SchedAttr attr{};
     attr.size = static_cast<std::uint32_t>(std::min<std::size_t>(size, sizeof attr));
     attr.policy = static_cast<std::uint32_t>(policy & ~abi::sched_reset_on_fork);
     attr.flags = (policy & abi::sched_reset_on_fork) != 0 ? abi::sched_flag_reset_on_fork : 0;
-    attr.nice = target->process().state().with_lock([](auto& st) { return st.nice; });
-    attr.priority = static_cast<std::uint32_t>(target->sched_priority.load(std::memory_order_relaxed));
+    const int base = policy & ~abi::sched_reset_on_fork;
+    if (base == abi::sched_other || base == abi::sched_batch || base == abi::sched_idle)
+        attr.nice = target->process().state().with_lock([](auto& st) { return st.nice; });
+    attr.priority = static_cast<std::uint32_t>(current.priority);
     attr.util_max = 1024;
     LITEBOX_TRY(Guest<P>::write_bytes(address, std::as_bytes(std::span<const SchedAttr, 1>(&attr, 1)).first(attr.size)));
     return 0;

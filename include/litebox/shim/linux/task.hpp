@@ -112,20 +112,29 @@ public:
     /// sched_setscheduler / sched_setattr: the policy (with SCHED_RESET_ON_FORK) and the static
     /// priority, inherited by new threads and processes (see inherit_scheduling). Reported back
     /// only, like the affinity: the platform schedules the threads.
-    std::atomic<int> sched_policy{0};
-    std::atomic<int> sched_priority{0};
+    /// Both in one word, so that a reader never sees one setter's policy with another's priority.
+    struct Scheduling {
+        int policy = 0;
+        int priority = 0;
+    };
+    [[nodiscard]] Scheduling scheduling() const noexcept {
+        const std::uint64_t word = m_scheduling.load(std::memory_order_relaxed);
+        return {static_cast<int>(static_cast<std::uint32_t>(word)), static_cast<int>(static_cast<std::uint32_t>(word >> 32))};
+    }
+    void set_scheduling(Scheduling s) noexcept {
+        m_scheduling.store(static_cast<std::uint32_t>(s.policy) | std::uint64_t{static_cast<std::uint32_t>(s.priority)} << 32,
+                           std::memory_order_relaxed);
+    }
     /// A new thread's or process's policy from its creator's: SCHED_RESET_ON_FORK makes a
     /// real-time policy SCHED_OTHER (priority 0) in the child, and is not passed on.
     void inherit_scheduling(const Thread& parent) noexcept {
         constexpr int reset = 0x40000000;  // SCHED_RESET_ON_FORK
-        int policy = parent.sched_policy.load(std::memory_order_relaxed);
-        int priority = parent.sched_priority.load(std::memory_order_relaxed);
-        if ((policy & reset) != 0) {
-            policy &= ~reset;
-            if (policy == 1 || policy == 2 || policy == 6) policy = priority = 0;  // FIFO, RR, DEADLINE
+        Scheduling s = parent.scheduling();
+        if ((s.policy & reset) != 0) {
+            s.policy &= ~reset;
+            if (s.policy == 1 || s.policy == 2 || s.policy == 6) s = {};  // FIFO, RR, DEADLINE
         }
-        sched_policy.store(policy, std::memory_order_relaxed);
-        sched_priority.store(priority, std::memory_order_relaxed);
+        set_scheduling(s);
     }
     /// The temporary signal mask of the wait in progress (ppoll, pselect6, epoll_pwait), if any:
     /// a runtime whose host thread keeps its own mask meanwhile decides with it whether a signal
@@ -179,6 +188,7 @@ private:
     std::atomic<std::uint64_t> m_temporary_mask{0};
     std::atomic<bool> m_temporary_mask_active{false};
     std::atomic<bool> m_killed{false};
+    std::atomic<std::uint64_t> m_scheduling{0};  // policy (low half), priority (high half)
 };
 
 /// A descriptor table and the processes that use it: clone with CLONE_FILES hands the child the
@@ -321,12 +331,12 @@ public:
         });
         if (now) listener->process_exited();
     }
-    /// The process table marks the exit (once) and tells the listeners, outside its locks.
-    void mark_exited() {
-        auto listeners = m_exit_listeners.with_lock([&](std::vector<std::weak_ptr<ExitListener>>& l) {
-            m_exited.store(true, std::memory_order_release);
-            return std::exchange(l, {});
-        });
+    /// The process table marks the exit as the process becomes a zombie (under its lock, before
+    /// the parent's exit signal, as Linux makes a pidfd readable first) ...
+    void mark_exited() noexcept { m_exited.store(true, std::memory_order_release); }
+    /// ... and then tells the listeners, outside its locks.
+    void notify_exit_listeners() {
+        auto listeners = m_exit_listeners.with_lock([&](std::vector<std::weak_ptr<ExitListener>>& l) { return std::exchange(l, {}); });
         for (const auto& weak : listeners)
             if (auto listener = weak.lock()) listener->process_exited();
     }

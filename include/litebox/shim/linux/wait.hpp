@@ -65,6 +65,7 @@ SyscallResult sys_waitid(ThreadContext<P>& t, const SyscallRequest& r) {
     case abi::p_pidfd: {
         // The process the pidfd names, if it is still there under its pid (else, like a child
         // that is gone: ECHILD); a O_NONBLOCK pidfd never waits (EAGAIN, as Linux).
+        if (id < 0) return Errno::inval;
         std::shared_ptr<fd::OpenFile<P>> keep;
         LITEBOX_TRY_ASSIGN(auto* pidfd, pidfd_of(t, id, keep));
         auto target = pidfd_target(t, *pidfd);

@@ -177,6 +177,7 @@ void ProcessTable<P>::finish_exit(Process<P>& process, int wait_status, std::vec
     int parent_signal = 0;
     std::function<void()> after_wake;
     m_state.with_lock([&](State& s) {
+        process.mark_exited();  // its pidfds are readable before the parent's signal
         Node* node = s.node(pid);
         if (!node) return;
         node->zombie = true;
@@ -220,7 +221,7 @@ void ProcessTable<P>::finish_exit(Process<P>& process, int wait_status, std::vec
             release_id(s, pid);
         }
     });
-    process.mark_exited();  // its pidfds become readable
+    process.notify_exit_listeners();  // wakes its pidfds' waiters
     for (const auto& p : to_kill) post_to_process(*p, abi::sigkill);
     for (const auto& p : to_wake) wake_process(*p);
     if (parent) {
