@@ -308,9 +308,18 @@ public:
     void set_max_signalfds(std::size_t limit) noexcept { m_max_signalfds = limit; }
     /// `restart_answer`: whether the supervisor answered a thread's last call -ERESTARTSYS itself
     /// (Supervisor::take_restart_answer). Set before the tracer starts.
+    /// Every signal they send wakes the box's signalfd waiters (wake_signalfds).
     void set_signallers(SignalProcess process, SignalThread thread, std::function<bool(pid_t host_tid)> restart_answer) {
-        m_signal_process = std::move(process);
-        m_signal_thread = std::move(thread);
+        m_signal_process = [this, send = std::move(process)](pid_t host_pid, int sig, const siginfo_t* info) {
+            auto sent = send(host_pid, sig, info);
+            if (sent) wake_signalfds();
+            return sent;
+        };
+        m_signal_thread = [this, send = std::move(thread)](pid_t host_pid, pid_t host_tid, int sig, const siginfo_t* info) {
+            auto sent = send(host_pid, host_tid, sig, info);
+            if (sent) wake_signalfds();
+            return sent;
+        };
         m_take_restart_answer = std::move(restart_answer);
     }
 
@@ -601,7 +610,7 @@ public:
                 return sigqueueinfo(*context, static_cast<std::int32_t>(args[0]), static_cast<std::int32_t>(args[1]),
                                     static_cast<std::int32_t>(args[2]), args[3]);
             case SYS_mmap: return map_file(thread, *context, args);  // the filter lets anonymous mmap run natively
-            case SYS_pidfd_send_signal: return pidfd_send_signal(*context, args);
+            case SYS_pidfd_send_signal: return pidfd_send_signal(*context, request);
             case SYS_signalfd: return signalfd(*context, static_cast<std::int32_t>(args[0]), args[1], args[2], 0);
             case SYS_signalfd4: return signalfd(*context, static_cast<std::int32_t>(args[0]), args[1], args[2], args[3]);
             case SYS_read:
@@ -926,7 +935,7 @@ private:
         const auto host = host_pid_of(parent);
         if (!host) return false;
         const auto sets = lp::host_signal_sets(*host);
-        if (!sets || (sets->blocked & (1ULL << (SIGCHLD - 1))) == 0) return false;
+        if (!sets || (sets->blocked & lx::signal_bit(SIGCHLD)) == 0) return false;
         signalfd_siginfo info{};
         info.ssi_signo = SIGCHLD;
         info.ssi_code = child.code;
@@ -960,7 +969,7 @@ private:
         if (it == m_queued_signals.end()) return 0;
         drop_consumed_signals(tid, it->second);
         std::uint64_t set = 0;
-        for (const auto& [signo, info] : it->second) set |= 1ULL << (signo - 1);
+        for (const auto& [signo, info] : it->second) set |= lx::signal_bit(signo);
         return set;
     }
 
@@ -971,7 +980,7 @@ private:
         const auto sets = lp::host_signal_sets(tid);
         const std::uint64_t pending = sets ? sets->pending() : 0;
         std::erase_if(queued, [&](const auto& entry) {
-            return entry.second.confirmed && (pending & (1ULL << (entry.first - 1))) == 0;
+            return entry.second.confirmed && (pending & lx::signal_bit(entry.first)) == 0;
         });
     }
 
@@ -985,12 +994,11 @@ private:
             const auto it = m_queued_signals.find(context.pid());
             if (it == m_queued_signals.end()) return std::nullopt;
             drop_consumed_signals(tid, it->second);
-            bool any = false;
-            for (const auto& [signo, info] : it->second) any = any || (mask & (1ULL << (signo - 1))) != 0;
-            if (!any) return std::nullopt;
+            const auto wanted = [&](const auto& entry) { return (mask & lx::signal_bit(entry.first)) != 0; };
+            if (std::none_of(it->second.begin(), it->second.end(), wanted)) return std::nullopt;
             if (size < sizeof(signalfd_siginfo)) return neg(Errno::inval);
             for (auto entry = it->second.begin(); entry != it->second.end() && taken.size() < size / sizeof(signalfd_siginfo);) {
-                if ((mask & (1ULL << (entry->first - 1))) == 0) {
+                if (!wanted(*entry)) {
                     ++entry;
                     continue;
                 }
@@ -1412,41 +1420,27 @@ private:
         const auto target = host_thread_of(tgid, id);
         if (!target || !m_signal_thread) return neg(Errno::srch);
         if (auto sent = m_signal_thread(target->first, target->second, sig, &info); !sent) return neg(sent.error());
-        wake_signalfds();
         return 0;
     }
 
     /// pidfd_send_signal: kill (or, with a siginfo, rt_sigqueueinfo) to the process the pidfd
     /// names -- the box's checks (lx::sys_pidfd_send_signal), the runtime's delivery.
-    std::int64_t pidfd_send_signal(Context& context, const sc::SyscallArgs& args) {
-        const auto sig = static_cast<std::int32_t>(args[1]);
-        const auto flags = static_cast<std::uint32_t>(args[3]);
-        if (!lx::valid_pidfd_signal_flags(flags)) return neg(Errno::inval);
-        std::shared_ptr<litebox::fd::OpenFile<Platform>> keep;
-        auto pidfd = lx::pidfd_of(context, static_cast<std::int32_t>(args[0]), keep);
-        if (!pidfd) return neg(pidfd.error());
-        if (sig < 0 || sig > 64) return neg(Errno::inval);
-        auto pid = lx::pidfd_target(context, **pidfd);
-        if (!pid) return neg(pid.error());
-        if (args[2] != 0) {
-            auto info = lx::Guest<Platform>::template read<siginfo_t>(args[2]);
-            if (!info) return neg(info.error());
-            if (auto checked = lx::check_pidfd_siginfo(context, info->si_signo, info->si_code, sig, *pid, flags); !checked)
-                return neg(checked.error());
-            if (flags == lx::pidfd_signal_thread) return sigqueueinfo(context, *pid, *pid, sig, args[2]);
-            if (flags != lx::pidfd_signal_process_group) return sigqueueinfo(context, -1, *pid, sig, args[2]);
-            // A process group with a siginfo: each member gets the plain signal (as the box's kill).
-        }
-        if (flags == lx::pidfd_signal_thread) return tgkill(context, *pid, *pid, sig);
-        if (flags == lx::pidfd_signal_process_group) {
-            auto group = m_shim.tasks().process_group_of(*pid);
-            if (!group) return neg(group.error());
-            auto sent = lx::signal_group(context, *group, [&](int member) {
+    std::int64_t pidfd_send_signal(Context& context, const lx::SyscallRequest& request) {
+        const auto checked = lx::checked_pidfd_signal(context, request);
+        if (!checked) return neg(checked.error());
+        const int pid = checked->pid, sig = checked->signal;
+        const bool thread = checked->flags == lx::pidfd_signal_thread, group = checked->flags == lx::pidfd_signal_process_group;
+        if (checked->info_address != 0 && !group) return sigqueueinfo(context, thread ? pid : -1, pid, sig, checked->info_address);
+        if (thread) return tgkill(context, pid, pid, sig);
+        if (group) {  // with or without a siginfo, each member gets the plain signal (as the box's kill)
+            auto pgid = m_shim.tasks().process_group_of(pid);
+            if (!pgid) return neg(pgid.error());
+            auto sent = lx::signal_group(context, *pgid, [&](int member) {
                 if (sig != 0) (void)raise_in(member, sig);
             });
             return sent ? 0 : neg(sent.error());
         }
-        return kill(context, *pid, sig);
+        return kill(context, pid, sig);
     }
 
     /// The live box processes of process group `group`.
@@ -1479,7 +1473,6 @@ private:
             if (!target || !m_signal_thread) return neg(Errno::srch);
             if (auto sent = m_signal_thread(target->first, target->second, sig, nullptr); !sent) return neg(sent.error());
         }
-        wake_signalfds();
         if (sig == SIGCONT) {
             if (const auto process = m_shim.tasks().process_of_thread(tid)) continued(process->pid());
         }
@@ -1506,7 +1499,6 @@ private:
             const auto target = host_thread_of(process.pid(), thread->tid());
             if (!target || !m_signal_thread || !m_signal_thread(target->first, target->second, signal.signo, with)) return;
         }
-        wake_signalfds();
         if (signal.signo == SIGCONT) continued(process.pid());
     }
 
@@ -1612,10 +1604,7 @@ private:
         const auto host = host_pid_of(box_pid);
         if (!host) return std::nullopt;
         if (m_signal_process) {
-            if (auto sent = m_signal_process(*host, sig, info)) {
-                wake_signalfds();
-                return std::move(*sent);
-            }
+            if (auto sent = m_signal_process(*host, sig, info)) return std::move(*sent);
         }
         std::shared_ptr<lp::UniqueFd> pidfd;
         {

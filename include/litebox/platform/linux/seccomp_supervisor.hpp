@@ -127,8 +127,7 @@ public:
     [[nodiscard]] std::uint64_t process_serial() const noexcept { return m_process.serial; }
     [[nodiscard]] std::uint64_t instruction_pointer() const noexcept { return m_call.instruction_pointer; }
     [[nodiscard]] std::uint64_t notification_id() const noexcept { return m_call.id; }
-    /// The call being served: its number and argument `i` (0-5, as the guest's registers held it).
-    [[nodiscard]] int call_number() const noexcept { return m_call.nr; }
+    /// Argument `i` (0-5) of the call being served, as the guest's registers held it.
     [[nodiscard]] std::uint64_t call_argument(std::size_t i) const noexcept { return i < 6 ? m_call.args[i] : 0; }
 
     /// False on the notification thread: the handler must return `would_block` instead of waiting.

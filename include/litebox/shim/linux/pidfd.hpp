@@ -48,12 +48,6 @@ Result<PidFd<P>*> pidfd_of(ThreadContext<P>& t, std::int32_t descriptor, std::sh
     return pidfd;
 }
 
-/// Linux's checks of a pidfd_send_signal siginfo: it names the signal sent (EINVAL), and a kernel
-/// code (si_code >= 0, or SI_TKILL) only from the target's own main thread to itself, never to a
-/// process group (EPERM).
-template <typename P>
-Result<void> check_pidfd_siginfo(ThreadContext<P>& t, int info_signal, int info_code, int signal, int pid, std::uint32_t flags);
-
 /// pidfd_send_signal's flags (Linux 6.9): one of them at most.
 inline constexpr std::uint32_t pidfd_signal_thread = 1, pidfd_signal_thread_group = 2, pidfd_signal_process_group = 4;
 inline constexpr bool valid_pidfd_signal_flags(std::uint32_t flags) noexcept {
@@ -106,12 +100,33 @@ Result<void> signal_group(ThreadContext<P>& t, int group, Send send) {
     return ok();
 }
 
+/// A pidfd_send_signal request after Linux's checks, in Linux's order: the flags, the descriptor
+/// (EBADF), the signal number, the process (ESRCH once reaped), then a siginfo's -- it names the
+/// signal sent (EINVAL), and claims a kernel code (si_code >= 0, or SI_TKILL) only from the
+/// target's own main thread to itself, never to a process group (EPERM). Shared by the shim's
+/// delivery and a runtime's (litebox-run).
+struct PidfdSignal {
+    int pid = 0;
+    int signal = 0;
+    std::uint32_t flags = 0;
+    std::uintptr_t info_address = 0;  // 0: no siginfo
+};
 template <typename P>
-Result<void> check_pidfd_siginfo(ThreadContext<P>& t, int info_signal, int info_code, int signal, int pid, std::uint32_t flags) {
-    if (info_signal != signal) return Errno::inval;
-    constexpr int si_tkill = -6;
-    if ((info_code >= 0 || info_code == si_tkill) && (t.tid() != pid || flags == pidfd_signal_process_group)) return Errno::perm;
-    return ok();
+Result<PidfdSignal> checked_pidfd_signal(ThreadContext<P>& t, const SyscallRequest& r) {
+    PidfdSignal request{0, r.i32(1), r.u32(3), r.ptr(2)};
+    if (!valid_pidfd_signal_flags(request.flags)) return Errno::inval;
+    std::shared_ptr<fd::OpenFile<P>> keep;
+    LITEBOX_TRY_ASSIGN(auto* pidfd, pidfd_of(t, r.i32(0), keep));
+    if (request.signal < 0 || request.signal > abi::signal_count) return Errno::inval;
+    LITEBOX_TRY_ASSIGN(request.pid, pidfd_target(t, *pidfd));
+    if (request.info_address != 0) {
+        LITEBOX_TRY_ASSIGN(const abi::siginfo info, Guest<P>::template read<abi::siginfo>(request.info_address));
+        if (info.signo != request.signal) return Errno::inval;
+        constexpr int si_tkill = -6;
+        if ((info.code >= 0 || info.code == si_tkill) && (t.tid() != request.pid || request.flags == pidfd_signal_process_group))
+            return Errno::perm;
+    }
+    return request;
 }
 
 /// pidfd_send_signal: the signal goes to the pidfd's process as kill(2) sends it -- or, with
@@ -121,18 +136,9 @@ Result<void> check_pidfd_siginfo(ThreadContext<P>& t, int info_signal, int info_
 /// see the signal, not that siginfo.
 template <typename P>
 SyscallResult sys_pidfd_send_signal(ThreadContext<P>& t, const SyscallRequest& r) {
-    const std::int32_t signal = r.i32(1);
-    const std::uintptr_t info_address = r.ptr(2);
-    const std::uint32_t flags = r.u32(3);
-    if (!valid_pidfd_signal_flags(flags)) return Errno::inval;
-    std::shared_ptr<fd::OpenFile<P>> keep;
-    LITEBOX_TRY_ASSIGN(auto* pidfd, pidfd_of(t, r.i32(0), keep));
-    if (signal < 0 || signal > abi::signal_count) return Errno::inval;
-    LITEBOX_TRY_ASSIGN(const int pid, pidfd_target(t, *pidfd));
-    if (info_address != 0) {
-        LITEBOX_TRY_ASSIGN(const abi::siginfo info, Guest<P>::template read<abi::siginfo>(info_address));
-        LITEBOX_TRY(check_pidfd_siginfo(t, info.signo, info.code, signal, pid, flags));
-    }
+    LITEBOX_TRY_ASSIGN(const PidfdSignal request, checked_pidfd_signal(t, r));
+    const int pid = request.pid, signal = request.signal;
+    const std::uint32_t flags = request.flags;
     auto& tasks = t.kernel().tasks();
     if (flags == pidfd_signal_thread) {
         LITEBOX_TRY(tasks.kill_thread(t.process(), pid, pid, signal));

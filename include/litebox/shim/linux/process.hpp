@@ -83,6 +83,15 @@ Result<std::shared_ptr<Thread<P>>> affinity_target(ThreadContext<P>& t, std::int
     return thread;
 }
 
+/// Whether the caller may change `target`'s scheduling or affinity: its own, the same user's, or
+/// CAP_SYS_NICE (box root), as Linux's check_same_owner.
+template <typename P>
+bool may_reschedule(ThreadContext<P>& t, const Thread<P>& target) {
+    const Credentials mine = t.process().credentials();
+    if (&target.process() == &t.process() || mine.privileged()) return true;
+    const Credentials theirs = target.process().credentials();
+    return mine.euid == theirs.euid || mine.euid == theirs.ruid;
+}
 }  // namespace process_detail
 
 /// Linux's order: the length (an unsigned int) first, then the thread, then the copy.
@@ -111,11 +120,7 @@ SyscallResult sys_sched_setaffinity(ThreadContext<P>& t, const SyscallRequest& r
         LITEBOX_TRY(Guest<P>::read_bytes(r.ptr(2), std::as_writable_bytes(std::span<std::uint64_t, 1>(&mask, 1)).first(copied)));
     }
     LITEBOX_TRY_ASSIGN(const auto target, process_detail::affinity_target(t, r.i32(0)));
-    const Credentials mine = t.process().credentials();
-    if (&target->process() != &t.process() && !mine.privileged()) {
-        const Credentials theirs = target->process().credentials();
-        if (mine.euid != theirs.euid && mine.euid != theirs.ruid) return Errno::perm;
-    }
+    if (!process_detail::may_reschedule(t, *target)) return Errno::perm;
     const std::uint64_t kept = mask & t.kernel().cpu_mask();
     if (kept == 0) return Errno::inval;
     target->affinity.store(kept, std::memory_order_relaxed);
@@ -144,9 +149,10 @@ inline Result<std::pair<int, int>> priority_range(std::int32_t policy) {
     default: return Errno::inval;
     }
 }
-}  // namespace process_detail
 
-namespace process_detail {
+/// A policy without SCHED_RESET_ON_FORK.
+constexpr int policy_base(int policy) noexcept { return policy & ~abi::sched_reset_on_fork; }
+
 /// The thread a sched_* call names (0: the caller): EINVAL for a negative id (Linux checks it
 /// first), ESRCH for an unknown one.
 template <typename P>
@@ -155,23 +161,13 @@ Result<std::shared_ptr<Thread<P>>> sched_thread(ThreadContext<P>& t, std::int32_
     return affinity_target(t, tid);
 }
 
-/// Whether the caller may change `target`'s scheduling: its own, the same user's, or CAP_SYS_NICE
-/// (box root), as Linux's check_same_owner.
-template <typename P>
-bool may_reschedule(ThreadContext<P>& t, const Thread<P>& target) {
-    const Credentials mine = t.process().credentials();
-    if (&target.process() == &t.process() || mine.privileged()) return true;
-    const Credentials theirs = target.process().credentials();
-    return mine.euid == theirs.euid || mine.euid == theirs.ruid;
-}
-
 /// Linux's checks (__sched_setscheduler) of a new policy (with SCHED_RESET_ON_FORK in `policy`)
 /// and priority for `target`: the priority range of the policy (EINVAL); then, unprivileged, a
 /// real-time priority above the target's RLIMIT_RTPRIO only if it does not rise, no
 /// SCHED_DEADLINE, no clearing of a reset-on-fork flag, and only the caller's user's threads (EPERM).
 template <typename P>
 Result<void> check_scheduling(ThreadContext<P>& t, Thread<P>& target, int policy, int priority) {
-    const int base = policy & ~abi::sched_reset_on_fork;
+    const int base = policy_base(policy);
     LITEBOX_TRY_ASSIGN(const auto range, priority_range(base));
     if (priority < range.first || priority > range.second) return Errno::inval;
     if (!t.process().credentials().privileged()) {
@@ -179,7 +175,7 @@ Result<void> check_scheduling(ThreadContext<P>& t, Thread<P>& target, int policy
         if (base == abi::sched_deadline) return Errno::perm;
         if (base == abi::sched_fifo || base == abi::sched_rr) {
             const auto rtprio = target.process().limit(abi::rlimit_rtprio).rlim_cur;
-            const int old_base = old.policy & ~abi::sched_reset_on_fork;
+            const int old_base = policy_base(old.policy);
             const bool was_rt = old_base == abi::sched_fifo || old_base == abi::sched_rr;
             if (static_cast<std::uint64_t>(priority) > rtprio && (!was_rt || priority > old.priority)) return Errno::perm;
         }
@@ -240,7 +236,7 @@ SyscallResult sys_sched_getparam(ThreadContext<P>& t, const SyscallRequest& r) {
 template <typename P>
 SyscallResult sys_sched_setscheduler(ThreadContext<P>& t, const SyscallRequest& r) {
     const std::int32_t policy = r.i32(1);
-    if (policy < 0 || (policy & ~abi::sched_reset_on_fork) == abi::sched_deadline) return Errno::inval;
+    if (policy < 0 || process_detail::policy_base(policy) == abi::sched_deadline) return Errno::inval;
     return process_detail::setscheduler(t, r.i32(0), policy, r.ptr(2));
 }
 template <typename P>
@@ -253,7 +249,7 @@ SyscallResult sys_sched_setparam(ThreadContext<P>& t, const SyscallRequest& r) {
 template <typename P>
 SyscallResult sys_sched_rr_get_interval(ThreadContext<P>& t, const SyscallRequest& r) {
     LITEBOX_TRY_ASSIGN(const auto target, process_detail::sched_thread(t, r.i32(0)));
-    const int policy = target->scheduling().policy & ~abi::sched_reset_on_fork;
+    const int policy = process_detail::policy_base(target->scheduling().policy);
     const abi::timespec interval{0, policy == abi::sched_rr ? 100'000'000 : 0};
     LITEBOX_TRY(Guest<P>::write(r.ptr(1), interval));
     return 0;
@@ -271,22 +267,18 @@ SyscallResult sys_sched_setattr(ThreadContext<P>& t, const SyscallRequest& r) {
     const std::uintptr_t address = r.ptr(1);
     if (address == 0 || tid < 0 || r.u32(2) != 0) return Errno::inval;
     LITEBOX_TRY_ASSIGN(std::uint32_t size, Guest<P>::template read<std::uint32_t>(address));
-    if (size == 0) size = abi::sched_attr_size_ver0;
-    if (size < abi::sched_attr_size_ver0 || size > 4096) {
+    const auto too_big = [&] {  // Linux writes the size it knows back
         (void)Guest<P>::write(address, static_cast<std::uint32_t>(sizeof(SchedAttr)));
         return Errno::toobig;
-    }
+    };
+    if (size == 0) size = abi::sched_attr_size_ver0;
+    if (size < abi::sched_attr_size_ver0 || size > 4096) return too_big();
     SchedAttr attr{};
     const std::size_t known = std::min<std::size_t>(size, sizeof attr);
     LITEBOX_TRY(Guest<P>::read_bytes(address, std::as_writable_bytes(std::span<SchedAttr, 1>(&attr, 1)).first(known)));
     if (size > sizeof attr) {
         LITEBOX_TRY_ASSIGN(const auto tail, Guest<P>::template read_array<std::uint8_t>(address + sizeof attr, size - sizeof attr));
-        for (const std::uint8_t byte : tail) {
-            if (byte != 0) {
-                (void)Guest<P>::write(address, static_cast<std::uint32_t>(sizeof(SchedAttr)));
-                return Errno::toobig;
-            }
-        }
+        if (std::any_of(tail.begin(), tail.end(), [](std::uint8_t byte) { return byte != 0; })) return too_big();
     }
     constexpr std::uint64_t known_flags = abi::sched_flag_reset_on_fork | abi::sched_flag_keep_policy | abi::sched_flag_keep_params |
                                           abi::sched_flag_util_clamp_min | abi::sched_flag_util_clamp_max;
@@ -316,7 +308,7 @@ SyscallResult sys_sched_setattr(ThreadContext<P>& t, const SyscallRequest& r) {
     if ((attr.flags & abi::sched_flag_reset_on_fork) != 0) policy |= abi::sched_reset_on_fork;
     // Every check before any change: a refused call leaves the thread as it was.
     LITEBOX_TRY(process_detail::check_scheduling(t, *target, policy, priority));
-    const int base = policy & ~abi::sched_reset_on_fork;
+    const int base = process_detail::policy_base(policy);
     const bool fair = base == abi::sched_other || base == abi::sched_batch;
     const int nice = std::clamp(attr.nice, -20, 19);
     if (fair && !t.process().credentials().privileged()) {
@@ -343,9 +335,9 @@ SyscallResult sys_sched_getattr(ThreadContext<P>& t, const SyscallRequest& r) {
     const int policy = current.policy;
     SchedAttr attr{};
     attr.size = static_cast<std::uint32_t>(std::min<std::size_t>(size, sizeof attr));
-    attr.policy = static_cast<std::uint32_t>(policy & ~abi::sched_reset_on_fork);
+    const int base = process_detail::policy_base(policy);
+    attr.policy = static_cast<std::uint32_t>(base);
     attr.flags = (policy & abi::sched_reset_on_fork) != 0 ? abi::sched_flag_reset_on_fork : 0;
-    const int base = policy & ~abi::sched_reset_on_fork;
     if (base == abi::sched_other || base == abi::sched_batch || base == abi::sched_idle)
         attr.nice = target->process().state().with_lock([](auto& st) { return st.nice; });
     attr.priority = static_cast<std::uint32_t>(current.priority);

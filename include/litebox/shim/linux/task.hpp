@@ -128,11 +128,10 @@ public:
     /// A new thread's or process's policy from its creator's: SCHED_RESET_ON_FORK makes a
     /// real-time policy SCHED_OTHER (priority 0) in the child, and is not passed on.
     void inherit_scheduling(const Thread& parent) noexcept {
-        constexpr int reset = 0x40000000;  // SCHED_RESET_ON_FORK
         Scheduling s = parent.scheduling();
-        if ((s.policy & reset) != 0) {
-            s.policy &= ~reset;
-            if (s.policy == 1 || s.policy == 2 || s.policy == 6) s = {};  // FIFO, RR, DEADLINE
+        if ((s.policy & abi::sched_reset_on_fork) != 0) {
+            s.policy &= ~abi::sched_reset_on_fork;
+            if (s.policy == abi::sched_fifo || s.policy == abi::sched_rr || s.policy == abi::sched_deadline) s = {};
         }
         set_scheduling(s);
     }
