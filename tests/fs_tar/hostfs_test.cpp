@@ -88,7 +88,7 @@ struct Mounted {
     AuditLog audit;
     HostDir host;
     std::unique_ptr<Fixture> f;
-    Mounted(bool read_only, bool use_openat2 = true) {
+    Mounted(bool read_only, bool use_openat2 = true, std::size_t max_held = fs::hostfs_max_held) {
         auto policy = lp::HostDirectoryPolicy::open(host.path.string(), read_only, audit.callback(), use_openat2);
         REQUIRE(policy);
         g_policy = *policy;
@@ -97,7 +97,7 @@ struct Mounted {
         REQUIRE(f->mkdir("/host"));
         REQUIRE(f->mkdir("/etc"));
         REQUIRE(f->write_file("/etc/passwd", "box passwd"));
-        auto hostfs = fs::HostFs<HostPlatform>::create(f->platform, read_only);
+        auto hostfs = fs::HostFs<HostPlatform>::create(f->platform, read_only, max_held);
         REQUIRE(hostfs);
         REQUIRE(f->vfs->mount(f->root, f->cwd, "/host", *hostfs));
     }
@@ -312,6 +312,126 @@ TEST_CASE("hostfs: under an overlay, the host file maps only until the file is c
     CHECK(err(early_regular->location().inode->host_file()) == Errno::opnotsupp);  // the upper layer holds it now
     CHECK(*f.read_file("/ov/hello.txt") == "changed in the box");
     CHECK(m.host.read("hello.txt") == "hello host");
+}
+
+TEST_CASE("hostfs: an open file stays its file after unlink or a rename over it", "[fs][hostfs]") {
+    const bool openat2 = GENERATE(true, false);
+    INFO("openat2 " << openat2);
+    Mounted m(/*read_only=*/false, openat2);
+    auto& f = *m.f;
+    const auto bytes = [](std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); };
+    const auto text_at = [](fd::OpenFile<HostPlatform>& file, std::uint64_t offset) {
+        char buffer[64] = {};
+        auto n = file.pread(std::as_writable_bytes(std::span(buffer)), offset);
+        REQUIRE(n);
+        return std::string(buffer, *n);
+    };
+    // The temp-file pattern: create, unlink, then write and read back through the descriptor.
+    auto temp = f.open("/host/temp", of::read_write | of::create, 0600);
+    REQUIRE(temp);
+    REQUIRE(f.vfs->unlink(f.root, f.cwd, "/host/temp"));
+    CHECK_FALSE(stdfs::exists(m.host.path / "temp"));
+    REQUIRE(*(*temp)->pwrite(bytes("kept after unlink"), 0) == 17);
+    CHECK(text_at(**temp, 0) == "kept after unlink");
+    auto st = (*temp)->stat();
+    REQUIRE(st);
+    CHECK(st->size == 17);
+    CHECK(st->link_count == 0);
+    REQUIRE((*temp)->truncate(4));
+    CHECK(text_at(**temp, 0) == "kept");
+    CHECK(m.audit.contains("hostfs grant hold 'temp'"));
+    CHECK(m.audit.contains("hostfs grant write 'temp' (held)"));
+    // A new file under the old name is another file: neither sees the other's bytes.
+    REQUIRE(f.write_file("/host/temp", "the new temp"));
+    CHECK(text_at(**temp, 0) == "kept");
+    CHECK(m.host.read("temp") == "the new temp");
+    auto temp_location = dynamic_cast<fs::RegularFile<HostPlatform>*>(temp->get())->location();
+    CHECK(err(temp_location.inode->host_file()) == Errno::opnotsupp);  // a runtime copies the bytes instead
+    // linkat(fd, "", ..., AT_EMPTY_PATH) of the unlinked file: ENOENT, as on Linux.
+    CHECK(err(f.vfs->link(f.root, temp_location, "", f.cwd, "/host/relinked", fs::at_flags::empty_path)) == Errno::noent);
+    CHECK_FALSE(stdfs::exists(m.host.path / "relinked"));
+
+    // A rename over an open file: the reader keeps the old contents.
+    std::ofstream(m.host.path / "config") << "old config";
+    auto reader = f.open("/host/config", of::read_only);
+    REQUIRE(reader);
+    REQUIRE(f.write_file("/host/config.new", "new config"));
+    REQUIRE(f.vfs->rename(f.root, f.cwd, "/host/config.new", f.cwd, "/host/config"));
+    CHECK(text_at(**reader, 0) == "old config");
+    CHECK(*f.read_file("/host/config") == "new config");
+
+    // A file nobody has open keeps no host descriptor; one with another link stays shared with
+    // that link.
+    const auto open_descriptors = [] {
+        return std::distance(stdfs::directory_iterator("/proc/self/fd"), stdfs::directory_iterator{});
+    };
+    REQUIRE(f.write_file("/host/unused", "x"));
+    const auto before = open_descriptors();
+    REQUIRE(f.vfs->unlink(f.root, f.cwd, "/host/unused"));
+    CHECK(open_descriptors() == before);
+    auto linked = f.open("/host/hello.txt", of::read_write);
+    REQUIRE(linked);
+    REQUIRE(f.vfs->link(f.root, f.cwd, "/host/hello.txt", f.cwd, "/host/other-name"));
+    REQUIRE(f.vfs->unlink(f.root, f.cwd, "/host/hello.txt"));
+    REQUIRE(*(*linked)->pwrite(bytes("HELLO"), 0) == 5);
+    CHECK(m.host.read("other-name") == "HELLO host");
+}
+
+TEST_CASE("hostfs: past the held-file limit an unlinked file fails, never reaching its name's next file", "[fs][hostfs]") {
+    Mounted m(/*read_only=*/false, true, /*max_held=*/1);
+    auto& f = *m.f;
+    const auto bytes = [](std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); };
+    auto first = f.open("/host/one", of::read_write | of::create, 0600);
+    auto second = f.open("/host/two", of::read_write | of::create, 0600);
+    REQUIRE(first);
+    REQUIRE(second);
+    REQUIRE(f.vfs->unlink(f.root, f.cwd, "/host/one"));
+    REQUIRE(f.vfs->unlink(f.root, f.cwd, "/host/two"));
+    CHECK(*(*first)->pwrite(bytes("held"), 0) == 4);
+    CHECK(err((*second)->pwrite(bytes("lost"), 0)) == Errno::stale);  // no host file to reach
+    REQUIRE(f.write_file("/host/two", "a new file"));
+    CHECK(err((*second)->pwrite(bytes("lost"), 0)) == Errno::stale);
+    CHECK(err((*second)->stat()) == Errno::stale);
+    CHECK(m.host.read("two") == "a new file");
+    // The slot is free again once the held file is closed.
+    first->reset();
+    auto third = f.open("/host/three", of::read_write | of::create, 0600);
+    REQUIRE(third);
+    REQUIRE(f.vfs->unlink(f.root, f.cwd, "/host/three"));
+    CHECK(*(*third)->pwrite(bytes("held"), 0) == 4);
+}
+
+TEST_CASE("hostfs: a policy acts only on the files it holds", "[fs][hostfs][security]") {
+    Mounted m(/*read_only=*/false);
+    Mounted other(/*read_only=*/false);
+    auto held = m.ask(HostOp::hold, "hello.txt");
+    REQUIRE(held);
+    REQUIRE(held->has_value());
+    auto file = held->value().file;
+    REQUIRE(file);
+    CHECK(failure_of(m.ask(HostOp::hold, "sub")) == Errno::isdir);  // regular files only
+    REQUIRE(::mkfifo((m.host.path / "fifo").c_str(), 0600) == 0);
+    CHECK(failure_of(m.ask(HostOp::hold, "fifo")) == Errno::acces);
+    CHECK(failure_of(m.ask(HostOp::hold, "../secret")) == Errno::perm);
+    // Another policy's file, a file of open_read, or an operation that takes no file: refused.
+    const auto with_file = [](Mounted& on, HostOp op, std::shared_ptr<const fs::hostfs::HostFileHandle> handle) {
+        HostFsRequest r;
+        r.op = op;
+        r.path = "hello.txt";
+        r.file = std::move(handle);
+        return failure_of(lp::request_punchthrough(on.f->platform, std::move(r)));
+    };
+    CHECK(with_file(m, HostOp::lstat, file) == Errno{});
+    CHECK(with_file(other, HostOp::lstat, file) == Errno::perm);
+    CHECK(other.audit.contains("hostfs deny lstat 'hello.txt' (held) (not a file this directory holds)"));
+    CHECK(with_file(m, HostOp::unlink, file) == Errno::perm);
+    auto mapped = m.ask(HostOp::open_read, "hello.txt");
+    REQUIRE(mapped);
+    REQUIRE(mapped->has_value());
+    CHECK(with_file(m, HostOp::write, mapped->value().file) == Errno::perm);
+    // A read-only policy holds nothing.
+    Mounted ro(/*read_only=*/true);
+    CHECK(failure_of(ro.ask(HostOp::hold, "hello.txt")) == Errno::perm);
 }
 
 }  // namespace LITEBOX_UNITY_ID

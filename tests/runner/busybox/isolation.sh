@@ -65,6 +65,10 @@ out=$("$run" --mount "$host_dir:/data" -- sh -c 'cat /data/in.txt; echo new > /d
     fail "--mount ro: '$out', host: $(ls "$host_dir")"
 "$run" --mount "$host_dir:/data:rw" -- sh -c 'echo kept > /data/kept.txt' > /dev/null 2>&1
 [ "$(cat "$host_dir/kept.txt" 2>/dev/null)" = kept ] && pass "--mount HOST:GUEST:rw writes reach the host directory" || fail "--mount rw did not write"
+# An open file outlives its name, as on Linux: written and read after rm, the host file gone.
+out=$("$run" --mount "$host_dir:/data:rw" -- sh -c 'exec 3<>/data/temp 4</data/temp; rm /data/temp; echo held >&3; cat <&4; echo >/data/temp new; cat <&4; cat /data/temp' 2>&1 | tr '\n' ' ')
+[ "$out" = "held new " ] && [ "$(cat "$host_dir/temp" 2>/dev/null)" = new ] && pass "--mount rw: an unlinked open file is still written and read" ||
+    fail "--mount rw, unlinked open file: '$out'"
 "$run" --mount "$host_dir:/data:rw" -- sh -c 'ln -s / /data/up; cat /data/up/etc/passwd' > /dev/null 2>&1
 out=$("$run" --mount "$host_dir:/data" -- cat /data/up/etc/shadow 2>&1)
 case "$out" in

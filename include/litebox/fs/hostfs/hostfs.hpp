@@ -14,11 +14,22 @@
 //   reads them and resolves their targets inside the box.
 // - readdir cookies are stable per directory Inode: each name gets the next number the first time
 //   it is listed, so entries that stay are reported once while others come and go.
+// - An open file stays the file it was: when a regular file whose Inode is in use (an open
+//   description holds it) is unlinked or replaced by a rename in the box, the inode first asks the
+//   platform to hold the host file (HostOp::hold), and from then on reads, writes, truncation,
+//   attribute changes and stat go to the held file instead of the path -- as on Linux, where the
+//   descriptor keeps the unlinked file. A held file cannot be linked again (ENOENT) or mapped by
+//   the host (host_file() is EOPNOTSUPP, so a runtime copies its bytes). At most max_held files of
+//   a mount are held at once (create(); hostfs_max_held by default). Every request by path on an
+//   existing file names the inode the box knows, so a file that is not held -- past the limit, or
+//   replaced on the host -- fails with ESTALE (or ENOENT) instead of reaching whatever file took
+//   its name.
 // - Limits: each read or write request moves at most hostfs_max_transfer bytes; a listing holds at
 //   most hostfs_max_entries names (EOVERFLOW beyond).
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -38,6 +49,9 @@ namespace litebox::fs {
 
 /// Largest read or write of one host request.
 inline constexpr std::size_t hostfs_max_transfer = 1u << 20;
+/// Files of one mount that the box holds at once after unlinking or replacing them while they are
+/// open (HostOp::hold): each keeps one host descriptor.
+inline constexpr std::size_t hostfs_max_held = 256;
 /// Largest host directory listing (names per directory).
 inline constexpr std::size_t hostfs_max_entries = hostfs::max_listing;
 
@@ -51,9 +65,11 @@ class HostInode;
 
 template <typename P>
 struct HostShared {
-    HostShared(const P& p, bool ro) : platform(p), read_only(ro) {}
+    HostShared(const P& p, bool ro, std::size_t held) : platform(p), read_only(ro), max_held(held) {}
     const P& platform;
     const bool read_only;
+    const std::size_t max_held;             // files held at once (HostOp::hold)
+    std::atomic<std::size_t> held_count{0};
     /// Live inodes by path; also guards every HostInode's path and cookie table.
     struct State {
         std::map<std::string, std::weak_ptr<HostInode<P>>, std::less<>> by_path;
@@ -89,6 +105,11 @@ public:
         : Inode<P>(st.inode, st.mode), m_shared(std::move(shared)), m_path(std::move(path)) {
         if (is_fifo(st.mode)) m_attachment = std::make_unique<Attachment<P>>();
     }
+    HostInode(const HostInode&) = delete;
+    HostInode& operator=(const HostInode&) = delete;
+    ~HostInode() override {
+        if (m_held) m_shared->held_count.fetch_sub(1, std::memory_order_relaxed);
+    }
 
     /// The inode for `path`: re-reads the host entry, reuses the live Inode if it is still the same.
     static Result<Ptr> get(const std::shared_ptr<Shared>& shared, const std::string& path) {
@@ -108,25 +129,25 @@ public:
     }
 
     Result<Stat> getattr() override {
-        auto r = request(hostfs::HostOp::lstat);
+        LITEBOX_TRY_ASSIGN(auto r, usable_request(hostfs::HostOp::lstat));
         LITEBOX_TRY_ASSIGN(hostfs::HostFsReply reply, m_shared->request(std::move(r)));
         reply.stat.device = 0;
         return reply.stat;
     }
     Result<void> setattr(const AttrChange& change) override {
         if (change.mode) {
-            auto r = request(hostfs::HostOp::chmod);
+            LITEBOX_TRY_ASSIGN(auto r, usable_request(hostfs::HostOp::chmod));
             r.mode = *change.mode & fd::mode::permissions;
             LITEBOX_TRY(m_shared->request(std::move(r)));
         }
         if (change.uid || change.gid) {
-            auto r = request(hostfs::HostOp::chown);
+            LITEBOX_TRY_ASSIGN(auto r, usable_request(hostfs::HostOp::chown));
             if (change.uid) r.uid = *change.uid;
             if (change.gid) r.gid = *change.gid;
             LITEBOX_TRY(m_shared->request(std::move(r)));
         }
         if (change.access_time || change.modify_time) {
-            auto r = request(hostfs::HostOp::utimens);
+            LITEBOX_TRY_ASSIGN(auto r, usable_request(hostfs::HostOp::utimens));
             if (change.access_time) r.atime = *change.access_time;
             if (change.modify_time) r.mtime = *change.modify_time;
             LITEBOX_TRY(m_shared->request(std::move(r)));
@@ -163,7 +184,8 @@ public:
     Result<void> link(std::string_view name, const Ptr& target) override {
         auto* t = dynamic_cast<HostInode*>(target.get());
         if (!t || t->m_shared != m_shared) return Errno::xdev;
-        auto r = t->request(hostfs::HostOp::link);
+        if (t->held() || t->stale()) return Errno::noent;  // Linux: no new link to a file without one
+        LITEBOX_TRY_ASSIGN(auto r, t->usable_request(hostfs::HostOp::link));
         r.path2 = host_join(path(), name);
         LITEBOX_TRY(m_shared->request(std::move(r)));
         return ok();
@@ -178,9 +200,14 @@ public:
         auto r = child_request(hostfs::HostOp::rename, old_name);
         r.path2 = to;
         r.flags = flags;
-        LITEBOX_TRY(m_shared->request(std::move(r)));
+        Victim victim = (flags & rename_flags::exchange) == 0 && from != to ? hold_if_in_use(to) : Victim{};
+        if (auto done = m_shared->request(std::move(r)); !done) {
+            release(victim);
+            return done.error();
+        }
         // Live inodes below the old name now live below the new one (and an exchange swaps).
         m_shared->state.with_lock([&](typename Shared::State& s) {
+            orphan(s, victim);
             const bool exchange = (flags & rename_flags::exchange) != 0;
             std::vector<std::pair<std::string, std::weak_ptr<HostInode>>> moved;
             for (auto it = s.by_path.begin(); it != s.by_path.end();) {
@@ -210,12 +237,13 @@ public:
     // ---- symlinks and data -------------------------------------------------------------------
     Result<std::string> readlink() override {
         if (!this->is_symlink()) return Errno::inval;
-        LITEBOX_TRY_ASSIGN(hostfs::HostFsReply reply, m_shared->request(request(hostfs::HostOp::readlink)));
+        LITEBOX_TRY_ASSIGN(auto request_, usable_request(hostfs::HostOp::readlink));
+        LITEBOX_TRY_ASSIGN(hostfs::HostFsReply reply, m_shared->request(std::move(request_)));
         return std::move(reply.text);
     }
     Result<std::size_t> read(std::span<std::byte> out, std::uint64_t offset) override {
         if (this->is_directory()) return Errno::isdir;
-        auto r = request(hostfs::HostOp::read);
+        LITEBOX_TRY_ASSIGN(auto r, usable_request(hostfs::HostOp::read));
         r.offset = offset;
         r.out = out.first(std::min(out.size(), hostfs_max_transfer));
         LITEBOX_TRY_ASSIGN(const hostfs::HostFsReply reply, m_shared->request(std::move(r)));
@@ -225,7 +253,7 @@ public:
         if (this->is_directory()) return Errno::isdir;
         std::size_t done = 0;
         while (done < in.size()) {
-            auto r = request(hostfs::HostOp::write);
+            LITEBOX_TRY_ASSIGN(auto r, usable_request(hostfs::HostOp::write));
             r.offset = offset + done;
             r.in = in.subspan(done, std::min(in.size() - done, hostfs_max_transfer));
             LITEBOX_TRY_ASSIGN(const hostfs::HostFsReply reply, m_shared->request(std::move(r)));
@@ -235,7 +263,7 @@ public:
         return done;
     }
     Result<void> truncate(std::uint64_t length) override {
-        auto r = request(hostfs::HostOp::truncate);
+        LITEBOX_TRY_ASSIGN(auto r, usable_request(hostfs::HostOp::truncate));
         r.offset = length;
         LITEBOX_TRY(m_shared->request(std::move(r)));
         return ok();
@@ -243,7 +271,9 @@ public:
 
     Result<std::shared_ptr<const hostfs::HostFileHandle>> host_file() override {
         if (!is_regular(this->type())) return Errno::acces;
-        LITEBOX_TRY_ASSIGN(hostfs::HostFsReply reply, m_shared->request(request(hostfs::HostOp::open_read)));
+        if (held()) return Errno::opnotsupp;
+        LITEBOX_TRY_ASSIGN(auto request_, usable_request(hostfs::HostOp::open_read));
+        LITEBOX_TRY_ASSIGN(hostfs::HostFsReply reply, m_shared->request(std::move(request_)));
         if (!reply.file) return Errno::opnotsupp;
         return std::move(reply.file);
     }
@@ -255,12 +285,91 @@ public:
     }
 
 private:
-    hostfs::HostFsRequest request(hostfs::HostOp op) const {
+    /// The request for `op` on this inode; `stale` tells whether the inode lost its host file.
+    hostfs::HostFsRequest request(hostfs::HostOp op, bool& stale) const {
         hostfs::HostFsRequest r;
         r.op = op;
-        r.path = path();
+        m_shared->state.with_lock([&](typename Shared::State&) {
+            r.path = m_path;
+            if (hostfs::host_op_takes_file(op)) r.file = m_held;
+            stale = m_stale;
+        });
+        // By path, the host checks that the name still leads to this file (else ESTALE).
+        if (!r.file && (hostfs::host_op_takes_file(op) || op == hostfs::HostOp::open_read)) r.inode = this->ino();
         return r;
     }
+    /// The request for `op`, or ESTALE for an inode that lost its host file.
+    Result<hostfs::HostFsRequest> usable_request(hostfs::HostOp op) const {
+        bool stale = false;
+        auto r = request(op, stale);
+        if (stale && (hostfs::host_op_takes_file(op) || op == hostfs::HostOp::open_read)) return Errno::stale;
+        return r;
+    }
+    [[nodiscard]] bool stale() const {
+        return m_shared->state.with_lock([&](typename Shared::State&) { return m_stale; });
+    }
+    [[nodiscard]] bool held() const {
+        return m_shared->state.with_lock([&](typename Shared::State&) { return m_held != nullptr; });
+    }
+
+    /// The live inode at `where` (if any), and whether hold_if_in_use held it just now.
+    struct Victim {
+        std::shared_ptr<HostInode> node;
+        bool held_now = false;
+    };
+    /// Before `where` is unlinked or replaced: a regular file in use there keeps its host file.
+    /// "In use" is any live Inode (the Vfs holds the victim while it unlinks, so in practice every
+    /// regular file: one more host open per unlink, closed when the last holder lets go). At most
+    /// max_held files of the mount are held at once; past that, or if the host refuses, the file
+    /// stays known by path and inode, and its operations fail with ESTALE or ENOENT once the name
+    /// is gone -- never reaching another file.
+    Victim hold_if_in_use(const std::string& where) {
+        Victim victim;
+        victim.node = m_shared->state.with_lock([&](typename Shared::State& s) -> std::shared_ptr<HostInode> {
+            const auto it = s.by_path.find(where);
+            return it == s.by_path.end() ? nullptr : it->second.lock();
+        });
+        const auto& live = victim.node;
+        // use_count 1: only this lookup holds it, nobody can use the file afterwards.
+        if (!live || !is_regular(live->type()) || live.use_count() <= 1 || live->held()) return victim;
+        if (m_shared->held_count.fetch_add(1, std::memory_order_relaxed) >= m_shared->max_held) {
+            m_shared->held_count.fetch_sub(1, std::memory_order_relaxed);
+            return victim;
+        }
+        hostfs::HostFsRequest r;
+        r.op = hostfs::HostOp::hold;
+        r.path = where;
+        r.inode = live->ino();
+        auto reply = m_shared->request(std::move(r));
+        const bool stored = reply && reply->file && m_shared->state.with_lock([&](typename Shared::State&) {
+            if (live->m_held) return false;
+            live->m_held = std::move(reply->file);
+            return true;
+        });
+        if (!stored) m_shared->held_count.fetch_sub(1, std::memory_order_relaxed);
+        victim.held_now = stored;
+        return victim;
+    }
+    /// The unlink or rename failed: a file held for it goes back to its name.
+    void release(Victim& victim) {
+        if (!victim.held_now) return;
+        std::shared_ptr<const hostfs::HostFileHandle> dropped;  // closed outside the lock
+        m_shared->state.with_lock([&](typename Shared::State&) { dropped = std::move(victim.node->m_held); });
+        m_shared->held_count.fetch_sub(1, std::memory_order_relaxed);
+    }
+    /// After `where` was unlinked or replaced: a victim that is not held has lost its way to the
+    /// host file (ESTALE from now on) ...
+    static void orphan(typename Shared::State&, const Victim& victim) {
+        if (victim.node && !victim.node->m_held && !victim.node->is_directory()) victim.node->m_stale = true;
+    }
+    /// ... and the entry goes, but not an inode made for a new file at that name meanwhile.
+    static void forget(typename Shared::State& s, const std::string& where, const Victim& victim) {
+        const auto it = s.by_path.find(where);
+        if (it == s.by_path.end()) return;
+        const auto current = it->second.lock();
+        if (!current || current == victim.node) s.by_path.erase(it);
+    }
+
     hostfs::HostFsRequest child_request(hostfs::HostOp op, std::string_view name) const {
         hostfs::HostFsRequest r;
         r.op = op;
@@ -275,13 +384,26 @@ private:
     Result<void> remove(hostfs::HostOp op, std::string_view name) {
         auto r = child_request(op, name);
         const std::string where = r.path;
-        LITEBOX_TRY(m_shared->request(std::move(r)));
-        m_shared->state.with_lock([&](typename Shared::State& s) { s.by_path.erase(where); });
+        Victim victim = op == hostfs::HostOp::unlink ? hold_if_in_use(where) : Victim{};
+        if (auto done = m_shared->request(std::move(r)); !done) {
+            release(victim);
+            return done.error();
+        }
+        m_shared->state.with_lock([&](typename Shared::State& s) {
+            if (op == hostfs::HostOp::unlink) {
+                orphan(s, victim);
+                forget(s, where, victim);
+            } else {
+                s.by_path.erase(where);
+            }
+        });
         return ok();
     }
 
     std::shared_ptr<Shared> m_shared;
     std::string m_path;  // guarded by m_shared->state
+    std::shared_ptr<const hostfs::HostFileHandle> m_held;  // guarded by m_shared->state
+    bool m_stale = false;  // guarded by m_shared->state: unlinked or replaced without being held
     std::unique_ptr<Attachment<P>> m_attachment;
     struct Cookies {
         std::map<std::string, std::uint64_t, std::less<>> by_name;
@@ -293,7 +415,8 @@ private:
 template <typename P>
 Result<void> HostInode<P>::readdir(std::uint64_t cookie, fd::DirectorySink& sink) {
     if (!this->is_directory()) return Errno::notdir;
-    LITEBOX_TRY_ASSIGN(hostfs::HostFsReply reply, m_shared->request(request(hostfs::HostOp::readdir)));
+    LITEBOX_TRY_ASSIGN(auto request_, usable_request(hostfs::HostOp::readdir));
+    LITEBOX_TRY_ASSIGN(hostfs::HostFsReply reply, m_shared->request(std::move(request_)));
     if (reply.entries.size() > hostfs_max_entries) return Errno::overflow;
     // Number new names, then list in number order from the cookie.
     struct Numbered {
@@ -328,8 +451,8 @@ class HostFs final : public FileSystem<P> {
 public:
     /// Mounts the platform's host directory. Fails with the platform's answer to the first lstat
     /// of the directory (EACCES when it refuses). The platform must outlive the file system.
-    static Result<std::shared_ptr<HostFs>> create(const P& platform, bool read_only) {
-        auto shared = std::make_shared<detail::HostShared<P>>(platform, read_only);
+    static Result<std::shared_ptr<HostFs>> create(const P& platform, bool read_only, std::size_t max_held = hostfs_max_held) {
+        auto shared = std::make_shared<detail::HostShared<P>>(platform, read_only, max_held);
         LITEBOX_TRY_ASSIGN(auto root, detail::HostInode<P>::get(shared, std::string()));
         if (!root->is_directory()) return Errno::notdir;
         return std::shared_ptr<HostFs>(new HostFs(std::move(shared), std::move(root)));

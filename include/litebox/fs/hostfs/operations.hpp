@@ -54,6 +54,9 @@ enum class HostOp : std::uint8_t {
     statfs,    // → statfs
     open_read, // path (a regular file) → a host descriptor open read-only (HostFileHandle), for
                // runtimes whose host kernel maps the file (litebox-run's file-backed mmap)
+    hold,      // path (a regular file) → a host descriptor (HostFileHandle) and its stat, kept by the
+               // box so that an open file goes on working once its name is unlinked or replaced:
+               // later requests name it in HostFsRequest::file instead of a path
 };
 
 constexpr std::string_view host_op_name(HostOp op) noexcept {
@@ -76,6 +79,7 @@ constexpr std::string_view host_op_name(HostOp op) noexcept {
         case HostOp::utimens: return "utimens";
         case HostOp::statfs: return "statfs";
         case HostOp::open_read: return "open_read";
+        case HostOp::hold: return "hold";
     }
     return "?";
 }
@@ -100,8 +104,9 @@ struct HostDirEntry {
     std::uint8_t type = fd::dirent_type::unknown;
 };
 
-/// A host file the platform opened read-only (HostOp::open_read); closed when the last reference
-/// goes. The descriptor is for the host kernel (to map the file), never for the guest to use.
+/// A host file the platform opened (HostOp::open_read: read-only, for the host kernel to map;
+/// HostOp::hold: for later requests); closed when the last reference goes. The descriptor is
+/// never for the guest to use.
 class HostFileHandle {
 public:
     HostFileHandle() = default;
@@ -114,13 +119,27 @@ public:
 
 /// What an executed request returns (the fields its operation fills).
 struct HostFsReply {
-    Stat stat;                         // lstat
+    Stat stat;                         // lstat, hold
     StatFs statfs;                     // statfs
     std::vector<HostDirEntry> entries; // readdir
     std::string text;                  // readlink
     std::size_t count = 0;             // read, write
-    std::shared_ptr<const HostFileHandle> file;  // open_read
+    std::shared_ptr<const HostFileHandle> file;  // open_read, hold
 };
+
+/// Operations that may name a held file (HostFsRequest::file) instead of a path.
+constexpr bool host_op_takes_file(HostOp op) noexcept {
+    switch (op) {
+        case HostOp::lstat:
+        case HostOp::read:
+        case HostOp::write:
+        case HostOp::truncate:
+        case HostOp::chmod:
+        case HostOp::chown:
+        case HostOp::utimens: return true;
+        default: return false;
+    }
+}
 
 /// The punchthrough operation. Buffers are the caller's and live until execute() returns.
 struct HostFsRequest {
@@ -140,6 +159,13 @@ struct HostFsRequest {
     std::uint32_t flags = 0;   // rename
     Timespec atime{0, utime_omit};
     Timespec mtime{0, utime_omit};
+    /// A file of HostOp::hold: the operation (host_op_takes_file) acts on it, not on `path` (which
+    /// only names it in audit lines). A policy refuses a handle it did not make.
+    std::shared_ptr<const HostFileHandle> file;
+    /// For an operation by path on an existing file (host_op_takes_file, open_read, hold): the
+    /// host inode number the box knows the file by; if `path` now names another file, the
+    /// operation fails with ESTALE instead of acting on it. 0: any.
+    std::uint64_t inode = 0;
 
     [[nodiscard]] bool is_write() const noexcept { return host_op_writes(op); }
     /// "lstat a/b", "rename a -> b": for audit lines.
@@ -148,6 +174,7 @@ struct HostFsRequest {
         s += " '";
         s += path;
         s += "'";
+        if (file) s += " (held)";
         if (op == HostOp::rename || op == HostOp::link) {
             s += " -> '";
             s += path2;

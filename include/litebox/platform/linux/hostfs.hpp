@@ -9,8 +9,10 @@
 //   symlink (absolute, relative, or planted on the host meanwhile), nor a /proc magic link leads
 //   outside. The final component is acted on with *at calls that do not follow it.
 // - Decisions: a request with an unclean path (absolute, ".", "..", empty components, NUL) is
-//   refused; a write on a read-only policy is refused; the rest is granted and executed. An escape
-//   found while executing fails with EACCES and is reported as a denial.
+//   refused; a write on a read-only policy is refused; a request naming a held file
+//   (HostFsRequest::file) is refused unless this policy made that file (HostOp::hold) and the
+//   operation may name one; the rest is granted and executed. An escape found while executing
+//   fails with EACCES and is reported as a denial.
 // - The optional audit callback receives one line per grant and one per denial:
 //   "hostfs grant lstat 'a/b'", "hostfs deny write 'x' (read-only)".
 // - LinuxHostFsPlatform without a policy refuses every request (as the std and minimal platforms,
@@ -25,6 +27,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <functional>
 #include <memory>
@@ -70,12 +73,19 @@ public:
             audit("deny", r, "read-only");
             return false;
         }
+        if (r.file) {
+            const auto* held = dynamic_cast<const hostfs_detail::HostFile*>(r.file.get());
+            if (!fs::hostfs::host_op_takes_file(r.op) || held == nullptr || held->owner() != m_id) {
+                audit("deny", r, "not a file this directory holds");
+                return false;
+            }
+        }
         return true;
     }
 
     /// Performs a granted request.
     Outcome execute(const Request& r) const {
-        hostfs_detail::Executor exec{m_root, m_use_openat2};
+        hostfs_detail::Executor exec{m_root, m_use_openat2, m_id};
         auto result = exec.run(r);
         if (!result.has_value() && exec.escaped) {
             audit("deny", r, "escapes the host directory");
@@ -104,6 +114,13 @@ private:
         m_audit(line);
     }
 
+    /// A number no other policy of this process has (marks the files it holds).
+    static std::uint64_t next_id() noexcept {
+        static std::atomic<std::uint64_t> counter{0};
+        return counter.fetch_add(1, std::memory_order_relaxed) + 1;
+    }
+
+    const std::uint64_t m_id = next_id();
     const int m_root;
     const bool m_read_only;
     const Audit m_audit;

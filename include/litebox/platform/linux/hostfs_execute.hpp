@@ -55,14 +55,17 @@ private:
     int m_fd = -1;
 };
 
-/// HostOp::open_read's reply on Linux.
+/// HostOp::open_read's and HostOp::hold's reply on Linux. `owner` is the id of the policy that
+/// made a held file (0 for open_read's): a policy acts only on the held files it made.
 class HostFile final : public fs::hostfs::HostFileHandle {
 public:
-    explicit HostFile(Fd fd) noexcept : m_fd(std::move(fd)) {}
+    explicit HostFile(Fd fd, std::uint64_t owner = 0) noexcept : m_fd(std::move(fd)), m_owner(owner) {}
     [[nodiscard]] int descriptor() const noexcept override { return m_fd.get(); }
+    [[nodiscard]] std::uint64_t owner() const noexcept { return m_owner; }
 
 private:
     Fd m_fd;
+    std::uint64_t m_owner;
 };
 
 inline fd::Timespec to_timespec(const struct timespec& t) noexcept { return {t.tv_sec, t.tv_nsec}; }
@@ -88,6 +91,7 @@ inline fd::Stat to_stat(const struct stat& st) noexcept {
 struct Executor {
     int root;
     bool use_openat2;
+    std::uint64_t owner = 0;  // the policy's id: marks the files it holds
     bool escaped = false;  // the host refused a resolution that would have left the directory
 
     using Request = fs::hostfs::HostFsRequest;
@@ -159,6 +163,18 @@ struct Executor {
         return std::pair<Fd, std::string>(std::move(dir), std::move(name));
     }
 
+    /// Opens `r.path` beneath the root and, when the request names an inode, checks that the path
+    /// still leads to it (ESTALE: the name now belongs to another file).
+    Result<Fd> open_expected(const Request& r, int flags) {
+        LITEBOX_TRY_ASSIGN(Fd fd, open_beneath(r.path, flags));
+        if (r.inode != 0) {
+            struct stat st {};
+            if (::fstat(fd.get(), &st) < 0) return last_errno();
+            if (st.st_ino != r.inode) return Errno::stale;
+        }
+        return fd;
+    }
+
     static Result<Reply> check(int rc, Reply reply = {}) {
         if (rc < 0) return last_errno();
         return reply;
@@ -166,10 +182,11 @@ struct Executor {
 
     Result<Reply> run(const Request& r) {
         using fs::hostfs::HostOp;
+        if (r.file) return run_held(r);
         Reply reply;
         switch (r.op) {
             case HostOp::lstat: {
-                LITEBOX_TRY_ASSIGN(Fd fd, open_beneath(r.path, O_PATH | O_NOFOLLOW));
+                LITEBOX_TRY_ASSIGN(Fd fd, open_expected(r, O_PATH | O_NOFOLLOW));
                 struct stat st {};
                 if (::fstat(fd.get(), &st) < 0) return last_errno();
                 reply.stat = to_stat(st);
@@ -190,7 +207,7 @@ struct Executor {
                 return reply;
             }
             case HostOp::read: {
-                LITEBOX_TRY_ASSIGN(Fd fd, open_beneath(r.path, O_RDONLY | O_NOFOLLOW));
+                LITEBOX_TRY_ASSIGN(Fd fd, open_expected(r, O_RDONLY | O_NOFOLLOW));
                 for (;;) {
                     const ssize_t n = ::pread(fd.get(), r.out.data(), r.out.size(), static_cast<off_t>(r.offset));
                     if (n >= 0) {
@@ -201,7 +218,7 @@ struct Executor {
                 }
             }
             case HostOp::write: {
-                LITEBOX_TRY_ASSIGN(Fd fd, open_beneath(r.path, O_WRONLY | O_NOFOLLOW));
+                LITEBOX_TRY_ASSIGN(Fd fd, open_expected(r, O_WRONLY | O_NOFOLLOW));
                 for (;;) {
                     const ssize_t n = ::pwrite(fd.get(), r.in.data(), r.in.size(), static_cast<off_t>(r.offset));
                     if (n >= 0) {
@@ -212,15 +229,30 @@ struct Executor {
                 }
             }
             case HostOp::open_read: {
-                LITEBOX_TRY_ASSIGN(Fd fd, open_beneath(r.path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK));
+                LITEBOX_TRY_ASSIGN(Fd fd, open_expected(r, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
                 struct stat st {};
                 if (::fstat(fd.get(), &st) < 0) return last_errno();
                 if (!S_ISREG(st.st_mode)) return Errno::acces;  // never a FIFO or device of the host
                 reply.file = std::make_shared<const HostFile>(std::move(fd));
                 return reply;
             }
+            case HostOp::hold: {
+                // Read-write when the host lets the runner, else whichever way it does: the box
+                // checked the guest's own access when the guest opened the file.
+                constexpr int how = O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
+                auto fd = open_expected(r, O_RDWR | how);
+                if (!fd && fd.error() == Errno::acces && !escaped) fd = open_expected(r, O_RDONLY | how);
+                if (!fd && fd.error() == Errno::acces && !escaped) fd = open_expected(r, O_WRONLY | how);
+                if (!fd) return fd.error();
+                struct stat st {};
+                if (::fstat(fd->get(), &st) < 0) return last_errno();
+                if (!S_ISREG(st.st_mode)) return Errno::acces;
+                reply.stat = to_stat(st);
+                reply.file = std::make_shared<const HostFile>(std::move(*fd), owner);
+                return reply;
+            }
             case HostOp::truncate: {
-                LITEBOX_TRY_ASSIGN(Fd fd, open_beneath(r.path, O_WRONLY | O_NOFOLLOW));
+                LITEBOX_TRY_ASSIGN(Fd fd, open_expected(r, O_WRONLY | O_NOFOLLOW));
                 return check(::ftruncate(fd.get(), static_cast<off_t>(r.offset)));
             }
             case HostOp::statfs: {
@@ -244,10 +276,45 @@ struct Executor {
         }
     }
 
+    /// An operation on a held file (the policy checked that it made it): the descriptor's calls.
+    Result<Reply> run_held(const Request& r) {
+        using fs::hostfs::HostOp;
+        const int fd = r.file->descriptor();
+        Reply reply;
+        for (;;) {
+            ssize_t n = 0;
+            switch (r.op) {
+                case HostOp::lstat: {
+                    struct stat st {};
+                    if (::fstat(fd, &st) < 0) return last_errno();
+                    reply.stat = to_stat(st);
+                    return reply;
+                }
+                case HostOp::read: n = ::pread(fd, r.out.data(), r.out.size(), static_cast<off_t>(r.offset)); break;
+                case HostOp::write: n = ::pwrite(fd, r.in.data(), r.in.size(), static_cast<off_t>(r.offset)); break;
+                case HostOp::truncate: return check(::ftruncate(fd, static_cast<off_t>(r.offset)));
+                case HostOp::chmod: return check(::fchmod(fd, static_cast<mode_t>(r.mode)));
+                case HostOp::chown: return check(::fchown(fd, r.uid, r.gid));
+                case HostOp::utimens: {
+                    const struct timespec times[2] = {
+                        {static_cast<time_t>(r.atime.seconds), static_cast<long>(r.atime.nanoseconds)},
+                        {static_cast<time_t>(r.mtime.seconds), static_cast<long>(r.mtime.nanoseconds)}};
+                    return check(::futimens(fd, times));
+                }
+                default: return Errno::opnotsupp;
+            }
+            if (n >= 0) {
+                reply.count = static_cast<std::size_t>(n);
+                return reply;
+            }
+            if (errno != EINTR) return last_errno();
+        }
+    }
+
     /// chmod/chown/utimens on the entry itself, through an O_PATH descriptor (never a symlink's target).
     Result<Reply> change_attributes(const Request& r) {
         using fs::hostfs::HostOp;
-        LITEBOX_TRY_ASSIGN(Fd fd, open_beneath(r.path, O_PATH | O_NOFOLLOW));
+        LITEBOX_TRY_ASSIGN(Fd fd, open_expected(r, O_PATH | O_NOFOLLOW));
         struct stat st {};
         if (::fstat(fd.get(), &st) < 0) return last_errno();
         const std::string self = "/proc/self/fd/" + std::to_string(fd.get());
