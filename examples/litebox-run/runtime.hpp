@@ -660,14 +660,17 @@ private:
 
     /// What Linux answers for a call a signal interrupted; the kernel then runs the handler and
     /// restarts the call or fails it with EINTR. -ERESTARTNOHAND (-514) for the calls Linux never
-    /// restarts after a handler, whatever SA_RESTART says (waits for readiness, sleeps, pause;
-    /// signal(7)); -ERESTARTSYS (-512, restarted under SA_RESTART) for the others.
+    /// restarts after a handler, whatever SA_RESTART says (waits for readiness, sleeps, pause,
+    /// System V message queues; signal(7)), EINTR itself for semop (also after a stop); -ERESTARTSYS (-512, restarted under SA_RESTART) for the others.
     static constexpr std::int64_t restart_code(int nr) noexcept {
         switch (nr) {
             case SYS_poll: case SYS_ppoll: case SYS_select: case SYS_pselect6:
             case SYS_epoll_wait: case SYS_epoll_pwait: case SYS_epoll_pwait2:
             case SYS_nanosleep: case SYS_clock_nanosleep: case SYS_pause:
+            case SYS_msgsnd: case SYS_msgrcv:
                 return -514;
+            case SYS_semop: case SYS_semtimedop:
+                return -4;  // Linux's semop answers EINTR itself: not restarted even without a handler
             default: return -512;
         }
     }

@@ -12,17 +12,7 @@ run=$1
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/python_compare.sh"
 
-# The script goes in on stdin: the box's tmpfs on /tmp hides a source tree under the host's /tmp.
-native=$(cd / && /usr/bin/python3 - <"$here/inotify.py" 2>&1)
-out=$("$run" --rootfs-dir / --tmpfs /tmp -- /usr/bin/python3 - <"$here/inotify.py" 2>&1 | quiet)
-if [ "$out" = "$native" ]; then
-    echo "ok: inotify events as native"
-else
-    fail "inotify events: the box printed:
-$out
-natively:
-$native"
-fi
+python_file_same_as_native "inotify events as native" "$here/inotify.py"
 
 if [ -x /usr/bin/tail ]; then
     out=$("$run" --rootfs-dir / --tmpfs /tmp -- /bin/sh -c \

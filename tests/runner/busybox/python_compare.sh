@@ -1,6 +1,7 @@
-# Sourced by compat.sh and pty.sh (after they set `run`): failure counting and
-# python_same_as_native, which runs a python3 script natively and in the box and compares, and
-# python_box_prints, for a script that only the box may run.
+# Sourced by compat.sh, pty.sh, inotify.sh, signalfd.sh and sysv_ipc.sh (after they set `run`): failure
+# counting and python_same_as_native (and python_file_same_as_native, for a script file), which
+# run a python3 script natively and in the box and compare, and python_box_prints, for a script
+# that only the box may run.
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 quiet() { grep -v '^litebox shim: '; }
@@ -8,6 +9,20 @@ quiet() { grep -v '^litebox shim: '; }
 python_same_as_native() {
     native=$(/usr/bin/python3 -c "$2" 2>&1)
     out=$("$run" --rootfs-dir / -- /usr/bin/python3 -c "$2" 2>&1 | quiet)
+    if [ "$out" = "$native" ]; then
+        echo "ok: $1"
+    else
+        fail "$1: the box printed:
+$out
+natively:
+$native"
+    fi
+}
+# Runs python3 script file $2 natively (from /) and in the box (fed on stdin: the box cannot see a
+# source tree under a --tmpfs): "ok: $1" when both print the same.
+python_file_same_as_native() {
+    native=$(cd / && env -u PYTHONUNBUFFERED /usr/bin/python3 - <"$2" 2>&1)
+    out=$("$run" --rootfs-dir / --tmpfs /tmp -- /usr/bin/python3 - <"$2" 2>&1 | quiet)
     if [ "$out" = "$native" ]; then
         echo "ok: $1"
     else

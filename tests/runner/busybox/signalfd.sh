@@ -12,17 +12,7 @@ run=$1
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/python_compare.sh"
 
-# The script goes in on stdin (the box cannot see a source tree under a --tmpfs).
-native=$(cd / && /usr/bin/python3 - <"$here/signalfd.py" 2>&1)
-out=$("$run" --rootfs-dir / --tmpfs /tmp -- /usr/bin/python3 - <"$here/signalfd.py" 2>&1 | quiet)
-if [ "$out" = "$native" ]; then
-    echo "ok: signalfd as native"
-else
-    fail "signalfd: the box printed:
-$out
-natively:
-$native"
-fi
+python_file_same_as_native "signalfd as native" "$here/signalfd.py"
 
 if [ -x /usr/bin/script ]; then
     out=$("$run" --rootfs-dir / --tmpfs /tmp -- /usr/bin/script -q -e -c 'echo inside; exit 3' /dev/null </dev/null 2>&1 | tr -d '\r' | quiet)

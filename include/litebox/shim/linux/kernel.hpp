@@ -96,6 +96,8 @@ inline std::uint64_t memfd_inode_limit(const ShimConfig& config) noexcept {
 }
 template <typename P>
 class ProcFs;
+template <typename P>
+class SysvIpc;  // sysv_ipc.hpp
 /// Mounts a ProcFs of `kernel` at /proc (procfs.hpp). Called by the Kernel when
 /// ShimConfig::mount_procfs is set.
 template <typename P>
@@ -205,6 +207,13 @@ public:
         std::string domainname;
     };
     [[nodiscard]] sync::Mutex<P, Uts>& uts() noexcept { return m_uts; }
+    /// The box's System V IPC namespace (sysv_ipc.hpp), made on first use.
+    SysvIpc<P>& sysv_ipc() {
+        return *m_sysv_ipc.with_lock([&](std::shared_ptr<SysvIpc<P>>& ipc) {
+            if (!ipc) ipc = std::make_shared<SysvIpc<P>>(m_config.sysv);
+            return ipc.get();
+        });
+    }
     /// The emulated settings of the box's terminal (terminal.hpp).
     [[nodiscard]] sync::Mutex<P, TerminalSettings>& terminal() noexcept { return m_terminal; }
     /// The box's pseudo-terminals (/dev/ptmx, /dev/pts; ShimConfig::max_ptys). Their signals
@@ -309,6 +318,7 @@ private:
     std::shared_ptr<fs::Tmpfs<P>> m_memfd_fs;
     fs::Location<P> m_memfd_root;
     sync::Mutex<P, Uts> m_uts;
+    sync::Mutex<P, std::shared_ptr<SysvIpc<P>>> m_sysv_ipc;
     sync::Mutex<P, TerminalSettings> m_terminal;
     std::shared_ptr<ProcFs<P>> m_procfs;
     std::shared_ptr<fs::FileSystem<P>> m_sysfs;  // null when not mounted

@@ -38,6 +38,20 @@ struct SyscallRequest {
 /// What a handler returns: the syscall's non-negative value, or an Errno.
 using SyscallResult = Result<std::int64_t>;
 
+/// Limits of the box's System V IPC (sysv_ipc.hpp; Linux's names in the comments, shown by
+/// semctl/msgctl IPC_INFO). ENOSPC when a new set, semaphore or queue would pass them.
+struct SysvIpcLimits {
+    std::size_t sem_sets = 128;                  // SEMMNI
+    std::size_t sems_per_set = 32000;            // SEMMSL
+    std::size_t sems_total = 65536;              // SEMMNS: semaphores in all sets
+    std::size_t ops_per_call = 500;              // SEMOPM (E2BIG beyond)
+    std::size_t msg_queues = 32;                 // MSGMNI
+    std::size_t msg_max = 8192;                  // MSGMAX: bytes of one message (EINVAL beyond)
+    std::size_t msg_queue_bytes = 16384;         // MSGMNB: a new queue's msg_qbytes
+    std::size_t msg_queue_bytes_max = 1u << 20;  // the most msg_qbytes IPC_SET may set, privileged or not
+    std::size_t msg_queue_messages = 16384;      // messages in one queue (Linux: as many as msg_qbytes)
+};
+
 /// Limits and identity of one Linux shim instance. Every guest-growable resource has a limit.
 struct ShimConfig {
     /// Box-wide limit on processes plus threads (pids and tids in use, zombies included).
@@ -114,6 +128,8 @@ struct ShimConfig {
     std::size_t max_inotify_instances = 128;
     std::size_t max_inotify_watches = 8192;
     std::size_t max_inotify_queued_events = 16384;
+    /// System V semaphores and message queues of the box.
+    SysvIpcLimits sysv;
 };
 
 /// Bytes one bounce-buffer chunk moves between guest memory and a file (read/write and friends).

@@ -42,6 +42,7 @@
 #include "stat.hpp"
 #include "stat_path.hpp"
 #include "syscalls.hpp"
+#include "sysv_ipc.hpp"
 #include "system.hpp"
 #include "time.hpp"
 #include "timerfd.hpp"

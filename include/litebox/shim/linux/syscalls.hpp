@@ -84,14 +84,14 @@ namespace litebox::shim::linux_abi {
     X(61, wait4, sys_wait4, supported, "dpxp", "stops and continuations as the runtime reports them (WUNTRACED, WCONTINUED)") \
     X(62, kill, sys_kill, supported, "dS", "") \
     X(63, uname, sys_uname, supported, "p", "") \
-    X(64, semget, sys_nosys, enosys, "?", "") \
-    X(65, semop, sys_nosys, enosys, "?", "") \
-    X(66, semctl, sys_nosys, enosys, "?", "") \
+    X(64, semget, sys_semget, supported, "ddx", "") \
+    X(65, semop, sys_semop, supported, "dpu", "") \
+    X(66, semctl, sys_semctl, supported, "dddx", "") \
     X(67, shmdt, sys_nosys, enosys, "?", "") \
-    X(68, msgget, sys_nosys, enosys, "?", "") \
-    X(69, msgsnd, sys_nosys, enosys, "?", "") \
-    X(70, msgrcv, sys_nosys, enosys, "?", "") \
-    X(71, msgctl, sys_nosys, enosys, "?", "") \
+    X(68, msgget, sys_msgget, supported, "dx", "") \
+    X(69, msgsnd, sys_msgsnd, supported, "dpux", "") \
+    X(70, msgrcv, sys_msgrcv, supported, "dpulx", "") \
+    X(71, msgctl, sys_msgctl, supported, "ddp", "") \
     X(72, fcntl, sys_fcntl, partial, "fdx", "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, record and OFD locks (released on every close route; F_SETLKW interruptible), F_GET/SETPIPE_SZ, F_ADD/GET_SEALS (tmpfs files and memfds)") \
     X(73, flock, sys_flock, partial, "fd", "own lock table, independent of fcntl locks (as Linux); no-op on pipes and sockets") \
     X(74, fsync, sys_fsync, supported, "f", "") \
@@ -240,7 +240,7 @@ namespace litebox::shim::linux_abi {
     X(217, getdents64, sys_getdents64, supported, "fpu", "") \
     X(218, set_tid_address, sys_set_tid_address, supported, "p", "") \
     X(219, restart_syscall, sys_nosys, enosys, "?", "") \
-    X(220, semtimedop, sys_nosys, enosys, "?", "") \
+    X(220, semtimedop, sys_semtimedop, supported, "dpup", "") \
     X(221, fadvise64, sys_fadvise64, supported, "fxxd", "") \
     X(222, timer_create, sys_timer_create, partial, "cpp", "CPU-time clocks: EINVAL") \
     X(223, timer_settime, sys_timer_settime, supported, "ddpp", "") \

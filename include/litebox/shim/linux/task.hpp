@@ -226,6 +226,36 @@ protected:
     ~ExitListener() = default;
 };
 
+/// Listeners told once, at one moment of a process's exit; held weakly.
+template <platform::RawMutexProvider P>
+class ExitListenerList {
+public:
+    /// Adds `listener` -- or tells it at once if `passed` (read under the list's lock) says the
+    /// moment has come.
+    void add(const std::shared_ptr<ExitListener>& listener, const std::atomic<bool>& passed) {
+        const bool now = m_listeners.with_lock([&](std::vector<std::weak_ptr<ExitListener>>& listeners) {
+            if (passed.load(std::memory_order_acquire)) return true;
+            std::erase_if(listeners, [](const std::weak_ptr<ExitListener>& l) { return l.expired(); });
+            listeners.push_back(listener);
+            return false;
+        });
+        if (now) listener->process_exited();
+    }
+    /// Tells the listeners added so far, outside the lock; `passed`, if given, is set under it
+    /// first (else the caller set it before).
+    void notify(std::atomic<bool>* passed) {
+        auto listeners = m_listeners.with_lock([&](std::vector<std::weak_ptr<ExitListener>>& l) {
+            if (passed != nullptr) passed->store(true, std::memory_order_release);
+            return std::exchange(l, {});
+        });
+        for (const auto& weak : listeners)
+            if (auto listener = weak.lock()) listener->process_exited();
+    }
+
+private:
+    sync::Mutex<P, std::vector<std::weak_ptr<ExitListener>>> m_listeners;
+};
+
 /// A guest process: its own state plus shared parts (descriptor table, fs context).
 template <platform::RawMutexProvider P>
 class Process {
@@ -321,29 +351,26 @@ public:
     /// Whether the process has exited (every thread is gone and it is a zombie, or reaped).
     [[nodiscard]] bool exited() const noexcept { return m_exited.load(std::memory_order_acquire); }
     /// Tells `listener` when the process exits (at once if it has); held weakly.
-    void add_exit_listener(const std::shared_ptr<ExitListener>& listener) {
-        const bool now = m_exit_listeners.with_lock([&](std::vector<std::weak_ptr<ExitListener>>& listeners) {
-            if (exited()) return true;
-            std::erase_if(listeners, [](const std::weak_ptr<ExitListener>& l) { return l.expired(); });
-            listeners.push_back(listener);
-            return false;
-        });
-        if (now) listener->process_exited();
-    }
+    void add_exit_listener(const std::shared_ptr<ExitListener>& listener) { m_exit_listeners.add(listener, m_exited); }
+    /// Tells `listener` as the process exits, before anyone can see it as a zombie (where Linux
+    /// undoes System V semaphore adjustments); at once if that point has passed. Held weakly.
+    void add_teardown_listener(const std::shared_ptr<ExitListener>& listener) { m_teardown_listeners.add(listener, m_tearing_down); }
+    /// Whether the process has begun its exit (its teardown listeners were or are being told).
+    [[nodiscard]] bool tearing_down() const noexcept { return m_tearing_down.load(std::memory_order_acquire); }
+    /// The process table calls this first as the process exits, outside its locks.
+    void notify_teardown() { m_teardown_listeners.notify(&m_tearing_down); }
     /// The process table marks the exit as the process becomes a zombie (under its lock, before
     /// the parent's exit signal, as Linux makes a pidfd readable first) ...
     void mark_exited() noexcept { m_exited.store(true, std::memory_order_release); }
     /// ... and then tells the listeners, outside its locks.
-    void notify_exit_listeners() {
-        auto listeners = m_exit_listeners.with_lock([&](std::vector<std::weak_ptr<ExitListener>>& l) { return std::exchange(l, {}); });
-        for (const auto& weak : listeners)
-            if (auto listener = weak.lock()) listener->process_exited();
-    }
+    void notify_exit_listeners() { m_exit_listeners.notify(nullptr); }
 
 private:
     const int m_pid;
     std::atomic<bool> m_exited{false};
-    sync::Mutex<P, std::vector<std::weak_ptr<ExitListener>>> m_exit_listeners;
+    ExitListenerList<P> m_exit_listeners;
+    std::atomic<bool> m_tearing_down{false};
+    ExitListenerList<P> m_teardown_listeners;
     mutable sync::Mutex<P, std::shared_ptr<DescriptorShare<P>>> m_files;
     std::atomic<std::uint64_t> m_files_generation{0};
     std::shared_ptr<sync::Mutex<P, FsContext<P>>> m_fs;

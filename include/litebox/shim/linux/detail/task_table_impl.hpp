@@ -164,6 +164,7 @@ void ProcessTable<P>::finish_exit(Process<P>& process, int wait_status, std::vec
     // table closes here unless another live process still uses it (CLONE_FILES), which then closes
     // it when it lets go (~DescriptorShare).
     (void)process.release_files();
+    process.notify_teardown();  // System V semaphore undo, before the parent can see the exit
     const int pid = process.pid();
     Usage usage;
     std::uint32_t uid = 0;
