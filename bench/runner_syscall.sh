@@ -15,6 +15,7 @@ if [ ! -f "$build/build.ninja" ]; then
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 fi
 ninja -C "$build" -j2 litebox_runner_bench litebox_guest_probe litebox-run >/dev/null
+build=$(cd "$build" && pwd)  # the probe's path must not be relative: litebox-run resolves it in the box
 echo "kernel $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%dT%H:%MZ)"
 # LITEBOX_BENCH_RT=1 runs the benchmark as SCHED_FIFO (root): on a machine busy with other work
 # the wall-clock numbers then show the round trip itself instead of the wait for a CPU.
