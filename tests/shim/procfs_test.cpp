@@ -128,6 +128,30 @@ TEST_CASE("procfs: a ps-like listing sees exactly the box processes", "[shim][pr
     CHECK(g.read_file(*f.init, "/proc/01/status") == "errno 2");
 }
 
+TEST_CASE("procfs: anonymous objects are named as on Linux, with their fdinfo lines", "[shim][procfs]") {
+    ShimFixture<> f;
+    Guest<ShimFixture<>> g{f};
+    auto child = f.fork(*f.init);
+    const auto event = f.call(lx::nr::eventfd2, 0x2a, 0);
+    const auto epoll = f.call(lx::nr::epoll_create1, 0);
+    const auto timer = f.call(lx::nr::timerfd_create, 1, 0);
+    const auto pidfd = f.call(lx::nr::pidfd_open, child->pid(), 0);
+    REQUIRE(event >= 0);
+    REQUIRE(epoll >= 0);
+    REQUIRE(timer >= 0);
+    REQUIRE(pidfd >= 0);
+    const auto link = [&](std::int64_t fd) { return g.readlink(*f.init, "/proc/self/fd/" + std::to_string(fd)); };
+    const auto info = [&](std::int64_t fd) { return g.read_file(*f.init, "/proc/self/fdinfo/" + std::to_string(fd)); };
+    CHECK(link(event) == "anon_inode:[eventfd]");
+    CHECK(link(epoll) == "anon_inode:[eventpoll]");
+    CHECK(link(timer) == "anon_inode:[timerfd]");
+    CHECK(link(pidfd) == "anon_inode:[pidfd]");
+    CHECK(info(event).find("\neventfd-count:               2a\neventfd-semaphore: 0\n") != std::string::npos);
+    CHECK(info(pidfd).find("\nPid:\t2\nNSpid:\t2\n") != std::string::npos);
+    f.call_on(*child, lx::nr::exit_group, 0);
+    CHECK(info(pidfd).find("\nPid:\t-1\nNSpid:\t-1\n") != std::string::npos);  // exited
+}
+
 TEST_CASE("procfs: a stopped process is T, one blocked in the shim S", "[shim][procfs][jobctl]") {
     ShimFixture<> f;
     Guest<ShimFixture<>> g{f};

@@ -98,6 +98,7 @@ public:
     [[nodiscard]] std::size_t watch_count();
 
     Result<fd::Stat> stat() override { return ipc::detail::anonymous_stat(m_inode, 0600); }
+    [[nodiscard]] std::string_view anonymous_name() const noexcept override { return "[eventpoll]"; }
     fd::Events poll(fd::Events interest) override;
     Pollee<P>* pollee() noexcept override { return &m_pollee; }
     std::optional<typename P::Instant> next_deadline() override;

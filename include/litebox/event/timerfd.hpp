@@ -125,6 +125,7 @@ public:
     }
 
     Result<fd::Stat> stat() override { return ipc::detail::anonymous_stat(m_inode, 0600); }
+    [[nodiscard]] std::string_view anonymous_name() const noexcept override { return "[timerfd]"; }
 
     fd::Events poll(fd::Events /*interest*/) override {
         const std::int64_t now = clock_ns();

@@ -23,6 +23,8 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
+#include <string_view>
 
 #include "../error.hpp"
 #include "directory.hpp"
@@ -92,6 +94,14 @@ public:
         const auto mode = status_flags() & open_flags::access_mode;
         return (status_flags() & open_flags::path) == 0 && (mode == open_flags::write_only || mode == open_flags::read_write);
     }
+
+    // ---- what /proc shows -------------------------------------------------------------------
+    /// The name of an anonymous-inode object as /proc/<pid>/fd shows it after "anon_inode:"
+    /// (Linux's: "[eventfd]", "[eventpoll]", "inotify", ...); empty for other objects.
+    [[nodiscard]] virtual std::string_view anonymous_name() const noexcept { return {}; }
+    /// The lines /proc/<pid>/fdinfo adds for this kind of object after pos, flags, mnt_id and ino
+    /// (Linux's format, each ending in a newline); empty if none.
+    [[nodiscard]] virtual std::string fdinfo_lines() { return {}; }
 
 private:
     std::atomic<std::uint32_t> m_status_flags;

@@ -376,6 +376,7 @@ public:
     }
     Result<std::size_t> write(std::span<const std::byte>) override { return Errno::inval; }
     Result<fd::Stat> stat() override { return ipc::detail::anonymous_stat(m_inode, 0600); }
+    [[nodiscard]] std::string_view anonymous_name() const noexcept override { return "inotify"; }
     fd::Events poll(fd::Events /*interest*/) override {
         return m_state.with_lock([](const State& s) { return s.queue.empty() ? fd::Events{0} : (fd::events::in | fd::events::rdnorm); });
     }

@@ -87,6 +87,18 @@ public:
     [[nodiscard]] bool semaphore() const noexcept { return m_semaphore; }
 
     Result<fd::Stat> stat() override { return detail::anonymous_stat(m_inode, 0600); }
+    [[nodiscard]] std::string_view anonymous_name() const noexcept override { return "[eventfd]"; }
+    [[nodiscard]] std::string fdinfo_lines() override {
+        // Linux's lines, the count as "%16llx" (its eventfd-id, a number of its own, is left out).
+        std::string hex(16, ' ');
+        std::uint64_t value = count();
+        std::size_t at = hex.size();
+        do {
+            hex[--at] = "0123456789abcdef"[value & 0xf];
+            value >>= 4;
+        } while (value != 0);
+        return "eventfd-count: " + hex + "\neventfd-semaphore: " + (m_semaphore ? "1" : "0") + "\n";
+    }
     fd::Events poll(fd::Events /*interest*/) override {
         const std::uint64_t c = count();
         fd::Events ev = 0;

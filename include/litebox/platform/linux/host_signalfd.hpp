@@ -128,6 +128,14 @@ public:
 
     Result<std::size_t> read(std::span<std::byte> /*out*/) override { return Errno::inval; }
     Result<fd::Stat> stat() override { return ipc::detail::anonymous_stat(m_inode, 0600); }
+    [[nodiscard]] std::string_view anonymous_name() const noexcept override { return "[signalfd]"; }
+    /// Linux's line: the mask as "%016llx" (SIGKILL and SIGSTOP never in it).
+    [[nodiscard]] std::string fdinfo_lines() override {
+        std::string hex(16, '0');
+        std::uint64_t value = mask();
+        for (std::size_t at = hex.size(); at-- > 0; value >>= 4) hex[at] = "0123456789abcdef"[value & 0xf];
+        return "sigmask:\t" + hex + "\n";
+    }
 
     fd::Events poll(fd::Events /*interest*/) override {
         const pid_t tid = served_thread_id;

@@ -27,6 +27,12 @@ public:
     [[nodiscard]] const ProcessPtr& process() const noexcept { return m_process; }
 
     Result<fd::Stat> stat() override { return ipc::detail::anonymous_stat(m_inode, 0600); }
+    [[nodiscard]] std::string_view anonymous_name() const noexcept override { return "[pidfd]"; }
+    /// Linux's lines: the pid, -1 once the process has exited.
+    [[nodiscard]] std::string fdinfo_lines() override {
+        const std::string pid = m_process->exited() ? std::string("-1") : std::to_string(m_process->pid());
+        return "Pid:\t" + pid + "\nNSpid:\t" + pid + "\n";
+    }
     fd::Events poll(fd::Events /*interest*/) override {
         return m_process->exited() ? (fd::events::in | fd::events::rdnorm) : fd::Events{0};
     }

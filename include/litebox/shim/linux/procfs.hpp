@@ -25,8 +25,9 @@
 //   writing, chmod, creating or removing anything fail with EROFS (for every caller; truncate(2)
 //   checks write permission first: EACCES for non-root).
 // - /proc/<pid>/fd/N reads as the path the file was opened by (via its directory's current path;
-//   " (deleted)" once unlinked), "pipe:[ino]", "socket:[ino]", "anon_inode:inotify" (an inotify instance, as Linux),
-//   "anon_inode:[ino]" (other anonymous objects) or, for a
+//   " (deleted)" once unlinked), "pipe:[ino]", "socket:[ino]", "anon_inode:NAME" for the objects
+//   Linux names so (OpenFile::anonymous_name: [eventfd], [timerfd], [eventpoll], [pidfd],
+//   [signalfd], inotify), "anon_inode:[ino]" (other anonymous objects) or, for a
 //   host stream the runtime opened with Kernel::open_stdio, "host:[ino]". Following fd/N is
 //   Linux's "magic link" jump (fs::Inode::jump_as), not a walk of that text: it leads to the
 //   object itself -- a file even after a rename or unlink, a directory, a device, a new end of an

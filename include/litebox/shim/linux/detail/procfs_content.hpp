@@ -202,7 +202,7 @@ Result<std::string> descriptor_link(Kernel<P>& kernel, const fd::OpenFile<P>& fi
             return path;
         }
     }
-    if (fs::inotify_of(const_cast<fd::OpenFile<P>&>(file)) != nullptr) return std::string("anon_inode:inotify");
+    if (const auto name = file.anonymous_name(); !name.empty()) return "anon_inode:" + std::string(name);
     LITEBOX_TRY_ASSIGN(const fd::Stat st, const_cast<fd::OpenFile<P>&>(file).stat());
     switch (st.mode & fd::mode::type_mask) {
     case fd::mode::fifo: return fmt::format("pipe:[{}]", st.inode);
@@ -220,6 +220,7 @@ Result<std::string> fdinfo_text(const fd::OpenFile<P>& file, bool close_on_exec)
     LITEBOX_TRY_ASSIGN(const fd::Stat st, mutable_file.stat());
     const std::uint32_t flags = file.status_flags() | (close_on_exec ? fd::open_flags::close_on_exec : 0u);
     std::string text = fmt::format("pos:\t{}\nflags:\t{:07o}\nmnt_id:\t{}\nino:\t{}\n", position, flags, fs::device_minor(st.device), st.inode);
+    text += mutable_file.fdinfo_lines();
     if (const auto* instance = fs::inotify_of(mutable_file)) {
         // Linux's lines without the file handle (sdev in the kernel's internal encoding).
         for (const auto& w : instance->watches()) {
