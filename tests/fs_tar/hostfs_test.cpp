@@ -377,6 +377,24 @@ TEST_CASE("hostfs: an open file stays its file after unlink or a rename over it"
     CHECK(m.host.read("other-name") == "HELLO host");
 }
 
+TEST_CASE("hostfs: a removed directory stays removed for those who hold it", "[fs][hostfs]") {
+    Mounted m(/*read_only=*/false);
+    auto& f = *m.f;
+    REQUIRE(f.mkdir("/host/gone"));
+    auto dir = f.open("/host/gone", of::read_only | of::directory);
+    REQUIRE(dir);
+    const auto* handle = dynamic_cast<const fs::FileHandle<HostPlatform>*>(dir->get());
+    REQUIRE(handle != nullptr);
+    const auto at = handle->location();
+    REQUIRE(f.vfs->rmdir(f.root, f.cwd, "/host/gone"));
+    REQUIRE(f.mkdir("/host/gone"));  // a new directory takes the name
+    // Linux: nothing can be made in, found in or listed from the removed one.
+    CHECK(err(f.vfs->open(f.root, at, "made", of::create | of::write_only, 0600)) == Errno::noent);
+    CHECK(err(f.vfs->mkdir(f.root, at, "sub", 0700)) == Errno::noent);
+    CHECK(f.list_open(**dir)->empty());
+    CHECK(stdfs::is_empty(m.host.path / "gone"));
+}
+
 TEST_CASE("hostfs: past the held-file limit an unlinked file fails, never reaching its name's next file", "[fs][hostfs]") {
     Mounted m(/*read_only=*/false, true, /*max_held=*/1);
     auto& f = *m.f;

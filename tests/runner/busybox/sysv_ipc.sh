@@ -4,7 +4,8 @@
 # IPC_NOWAIT, semtimedop's timeout, SETALL/GETALL, SEM_UNDO undone at exit, a waiter woken by
 # another process and counted by GETNCNT, EIDRM on removal, EINTR under SA_RESTART; msgrcv's type
 # rules, MSG_NOERROR, E2BIG, a blocked receiver and a blocked sender, IPC_STAT) must print the same
-# in the box as natively; util-linux ipcmk, ipcs and ipcrm work in the box.
+# in the box as natively; util-linux ipcmk, ipcs and ipcrm work in the box; --limits msg-queues
+# and sem-sets bound the box's objects.
 # Usage: sysv_ipc.sh LITEBOX_RUN
 set -u
 run=$1
@@ -27,5 +28,13 @@ else
     fail "ipcmk/ipcs/ipcrm printed:
 $out"
 fi
+
+# The box's limits: --limits msg-queues=1 leaves room for one queue (then ENOSPC).
+out=$("$run" --rootfs-dir / --tmpfs /tmp --limits msg-queues=1,sem-sets=1 -- /bin/sh -c \
+    'ipcmk -Q >/dev/null && ipcmk -Q; ipcmk -S 1 >/dev/null && ipcmk -S 1' 2>&1 | quiet)
+case "$out" in
+    *"No space left on device"*"No space left on device"*) echo "ok: --limits msg-queues=1,sem-sets=1: the second is ENOSPC" ;;
+    *) fail "--limits msg-queues/sem-sets printed: $out" ;;
+esac
 
 exit $failures

@@ -158,6 +158,7 @@ public:
     // ---- directories -------------------------------------------------------------------------
     Result<Ptr> lookup(std::string_view name) override {
         if (!this->is_directory()) return Errno::notdir;
+        if (stale()) return Errno::noent;  // a removed directory has no entries
         const std::string dir = path();
         if (name == "..") {
             const auto slash = dir.rfind('/');
@@ -184,7 +185,7 @@ public:
     Result<void> link(std::string_view name, const Ptr& target) override {
         auto* t = dynamic_cast<HostInode*>(target.get());
         if (!t || t->m_shared != m_shared) return Errno::xdev;
-        if (t->held() || t->stale()) return Errno::noent;  // Linux: no new link to a file without one
+        if (t->held() || t->stale() || stale()) return Errno::noent;  // Linux: no new link to a file without one
         LITEBOX_TRY_ASSIGN(auto r, t->usable_request(hostfs::HostOp::link));
         r.path2 = host_join(path(), name);
         LITEBOX_TRY(m_shared->request(std::move(r)));
@@ -195,6 +196,7 @@ public:
     Result<void> rename(std::string_view old_name, Inode<P>& new_dir, std::string_view new_name, std::uint32_t flags) override {
         auto* nd = dynamic_cast<HostInode*>(&new_dir);
         if (!nd || nd->m_shared != m_shared) return Errno::xdev;
+        if (stale() || nd->stale()) return Errno::noent;
         const std::string from = host_join(path(), old_name);
         const std::string to = host_join(nd->path(), new_name);
         auto r = child_request(hostfs::HostOp::rename, old_name);
@@ -207,7 +209,7 @@ public:
         }
         // Live inodes below the old name now live below the new one (and an exchange swaps).
         m_shared->state.with_lock([&](typename Shared::State& s) {
-            orphan(s, victim);
+            orphan(s, to, victim);
             const bool exchange = (flags & rename_flags::exchange) != 0;
             std::vector<std::pair<std::string, std::weak_ptr<HostInode>>> moved;
             for (auto it = s.by_path.begin(); it != s.by_path.end();) {
@@ -302,7 +304,7 @@ private:
     Result<hostfs::HostFsRequest> usable_request(hostfs::HostOp op) const {
         bool stale = false;
         auto r = request(op, stale);
-        if (stale && (hostfs::host_op_takes_file(op) || op == hostfs::HostOp::open_read)) return Errno::stale;
+        if (stale && !this->is_directory() && (hostfs::host_op_takes_file(op) || op == hostfs::HostOp::open_read)) return Errno::stale;
         return r;
     }
     [[nodiscard]] bool stale() const {
@@ -351,16 +353,26 @@ private:
         return victim;
     }
     /// The unlink or rename failed: a file held for it goes back to its name.
+    /// (Unless another unlink or rename that succeeded meanwhile relies on the hold.)
     void release(Victim& victim) {
         if (!victim.held_now) return;
         std::shared_ptr<const hostfs::HostFileHandle> dropped;  // closed outside the lock
-        m_shared->state.with_lock([&](typename Shared::State&) { dropped = std::move(victim.node->m_held); });
-        m_shared->held_count.fetch_sub(1, std::memory_order_relaxed);
+        m_shared->state.with_lock([&](typename Shared::State&) {
+            if (!victim.node->m_gone) dropped = std::move(victim.node->m_held);
+        });
+        if (dropped) m_shared->held_count.fetch_sub(1, std::memory_order_relaxed);
     }
-    /// After `where` was unlinked or replaced: a victim that is not held has lost its way to the
-    /// host file (ESTALE from now on) ...
-    static void orphan(typename Shared::State&, const Victim& victim) {
-        if (victim.node && !victim.node->m_held && !victim.node->is_directory()) victim.node->m_stale = true;
+    /// After `where` was unlinked or replaced (before its entry goes), if the victim is still the
+    /// inode there: a held file keeps its hold for good (m_gone); a regular file or directory that
+    /// is not held has lost its way to the host (m_stale: ESTALE for a file; for a directory
+    /// ENOENT for anything below it and an empty listing, as Linux treats a removed one) ...
+    static void orphan(typename Shared::State& s, const std::string& where, const Victim& victim) {
+        if (!victim.node) return;
+        const auto it = s.by_path.find(where);
+        if (it == s.by_path.end() || it->second.lock() != victim.node) return;  // moved meanwhile
+        auto& node = *victim.node;
+        if (node.m_held) node.m_gone = true;
+        else if (is_regular(node.type()) || node.is_directory()) node.m_stale = true;
     }
     /// ... and the entry goes, but not an inode made for a new file at that name meanwhile.
     static void forget(typename Shared::State& s, const std::string& where, const Victim& victim) {
@@ -377,25 +389,23 @@ private:
         return r;
     }
     Result<Ptr> make_child(hostfs::HostFsRequest r) {
+        if (stale()) return Errno::noent;  // nothing can be made in a removed directory
         std::string where = r.path;
         LITEBOX_TRY(m_shared->request(std::move(r)));
         return get(m_shared, where);
     }
     Result<void> remove(hostfs::HostOp op, std::string_view name) {
+        if (stale()) return Errno::noent;
         auto r = child_request(op, name);
         const std::string where = r.path;
-        Victim victim = op == hostfs::HostOp::unlink ? hold_if_in_use(where) : Victim{};
+        Victim victim = hold_if_in_use(where);  // holds regular files only
         if (auto done = m_shared->request(std::move(r)); !done) {
             release(victim);
             return done.error();
         }
         m_shared->state.with_lock([&](typename Shared::State& s) {
-            if (op == hostfs::HostOp::unlink) {
-                orphan(s, victim);
-                forget(s, where, victim);
-            } else {
-                s.by_path.erase(where);
-            }
+            orphan(s, where, victim);
+            forget(s, where, victim);
         });
         return ok();
     }
@@ -404,6 +414,7 @@ private:
     std::string m_path;  // guarded by m_shared->state
     std::shared_ptr<const hostfs::HostFileHandle> m_held;  // guarded by m_shared->state
     bool m_stale = false;  // guarded by m_shared->state: unlinked or replaced without being held
+    bool m_gone = false;   // guarded by m_shared->state: unlinked or replaced while held
     std::unique_ptr<Attachment<P>> m_attachment;
     struct Cookies {
         std::map<std::string, std::uint64_t, std::less<>> by_name;
@@ -415,6 +426,7 @@ private:
 template <typename P>
 Result<void> HostInode<P>::readdir(std::uint64_t cookie, fd::DirectorySink& sink) {
     if (!this->is_directory()) return Errno::notdir;
+    if (stale()) return ok();  // a removed directory lists nothing (the Vfs adds . and ..)
     LITEBOX_TRY_ASSIGN(auto request_, usable_request(hostfs::HostOp::readdir));
     LITEBOX_TRY_ASSIGN(hostfs::HostFsReply reply, m_shared->request(std::move(request_)));
     if (reply.entries.size() > hostfs_max_entries) return Errno::overflow;

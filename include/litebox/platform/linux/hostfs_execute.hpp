@@ -241,7 +241,7 @@ struct Executor {
                 // checked the guest's own access when the guest opened the file.
                 constexpr int how = O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
                 auto fd = open_expected(r, O_RDWR | how);
-                if (!fd && fd.error() == Errno::acces && !escaped) fd = open_expected(r, O_RDONLY | how);
+                if (!fd && (fd.error() == Errno::acces || fd.error() == Errno::txtbsy) && !escaped) fd = open_expected(r, O_RDONLY | how);
                 if (!fd && fd.error() == Errno::acces && !escaped) fd = open_expected(r, O_WRONLY | how);
                 if (!fd) return fd.error();
                 struct stat st {};

@@ -28,9 +28,10 @@ public:
 
     Result<fd::Stat> stat() override { return ipc::detail::anonymous_stat(m_inode, 0600); }
     [[nodiscard]] std::string_view anonymous_name() const noexcept override { return "[pidfd]"; }
-    /// Linux's lines: the pid, -1 once the process has exited.
+    /// Linux's lines: the pid (Linux shows -1 once the process is reaped; the pidfd cannot tell
+    /// a reaped process from a zombie, so it keeps the pid).
     [[nodiscard]] std::string fdinfo_lines() override {
-        const std::string pid = m_process->exited() ? std::string("-1") : std::to_string(m_process->pid());
+        const std::string pid = std::to_string(m_process->pid());
         return "Pid:\t" + pid + "\nNSpid:\t" + pid + "\n";
     }
     fd::Events poll(fd::Events /*interest*/) override {

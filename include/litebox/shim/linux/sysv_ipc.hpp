@@ -442,10 +442,11 @@ SyscallResult semtimedop(ThreadContext<P>& t, std::int32_t id, std::uintptr_t op
                 checked = true;
             }
             if (set->removed) return Errno::idrm;
+            // A process past the start of its exit has had its adjustments applied: a call of a
+            // dying thread that would need one more changes nothing.
+            if (undo && t.process().tearing_down()) return Errno::intr;
             std::vector<std::int32_t>* adjust = nullptr;
-            // A process past the start of its exit has had its adjustments applied: a call
-            // still finishing then records none.
-            if (undo && !t.process().tearing_down()) {
+            if (undo) {
                 auto& list = s.undo[pid][set->id];
                 list.resize(set->sems.size(), 0);
                 adjust = &list;

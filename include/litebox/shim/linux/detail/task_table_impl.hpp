@@ -160,11 +160,11 @@ template <platform::RawMutexProvider P>
 void ProcessTable<P>::finish_exit(Process<P>& process, int wait_status, std::vector<ThreadPtr> killed) {
     for (const auto& t : killed) t->kill();
     killed.clear();
+    process.notify_teardown();  // System V semaphore undo first, as Linux's exit_sem before exit_files
     // Descriptors are released outside every lock (their destructors may wake other threads): the
     // table closes here unless another live process still uses it (CLONE_FILES), which then closes
     // it when it lets go (~DescriptorShare).
     (void)process.release_files();
-    process.notify_teardown();  // System V semaphore undo, before the parent can see the exit
     const int pid = process.pid();
     Usage usage;
     std::uint32_t uid = 0;
