@@ -129,25 +129,25 @@ public:
     }
 
     Result<Stat> getattr() override {
-        LITEBOX_TRY_ASSIGN(auto r, usable_request(hostfs::HostOp::lstat));
+        LITEBOX_TRY_ASSIGN(auto r, request(hostfs::HostOp::lstat));
         LITEBOX_TRY_ASSIGN(hostfs::HostFsReply reply, m_shared->request(std::move(r)));
         reply.stat.device = 0;
         return reply.stat;
     }
     Result<void> setattr(const AttrChange& change) override {
         if (change.mode) {
-            LITEBOX_TRY_ASSIGN(auto r, usable_request(hostfs::HostOp::chmod));
+            LITEBOX_TRY_ASSIGN(auto r, request(hostfs::HostOp::chmod));
             r.mode = *change.mode & fd::mode::permissions;
             LITEBOX_TRY(m_shared->request(std::move(r)));
         }
         if (change.uid || change.gid) {
-            LITEBOX_TRY_ASSIGN(auto r, usable_request(hostfs::HostOp::chown));
+            LITEBOX_TRY_ASSIGN(auto r, request(hostfs::HostOp::chown));
             if (change.uid) r.uid = *change.uid;
             if (change.gid) r.gid = *change.gid;
             LITEBOX_TRY(m_shared->request(std::move(r)));
         }
         if (change.access_time || change.modify_time) {
-            LITEBOX_TRY_ASSIGN(auto r, usable_request(hostfs::HostOp::utimens));
+            LITEBOX_TRY_ASSIGN(auto r, request(hostfs::HostOp::utimens));
             if (change.access_time) r.atime = *change.access_time;
             if (change.modify_time) r.mtime = *change.modify_time;
             LITEBOX_TRY(m_shared->request(std::move(r)));
@@ -186,7 +186,7 @@ public:
         auto* t = dynamic_cast<HostInode*>(target.get());
         if (!t || t->m_shared != m_shared) return Errno::xdev;
         if (t->held() || t->stale() || stale()) return Errno::noent;  // Linux: no new link to a file without one
-        LITEBOX_TRY_ASSIGN(auto r, t->usable_request(hostfs::HostOp::link));
+        LITEBOX_TRY_ASSIGN(auto r, t->request(hostfs::HostOp::link));
         r.path2 = host_join(path(), name);
         LITEBOX_TRY(m_shared->request(std::move(r)));
         return ok();
@@ -239,13 +239,13 @@ public:
     // ---- symlinks and data -------------------------------------------------------------------
     Result<std::string> readlink() override {
         if (!this->is_symlink()) return Errno::inval;
-        LITEBOX_TRY_ASSIGN(auto request_, usable_request(hostfs::HostOp::readlink));
-        LITEBOX_TRY_ASSIGN(hostfs::HostFsReply reply, m_shared->request(std::move(request_)));
+        LITEBOX_TRY_ASSIGN(auto r, request(hostfs::HostOp::readlink));
+        LITEBOX_TRY_ASSIGN(hostfs::HostFsReply reply, m_shared->request(std::move(r)));
         return std::move(reply.text);
     }
     Result<std::size_t> read(std::span<std::byte> out, std::uint64_t offset) override {
         if (this->is_directory()) return Errno::isdir;
-        LITEBOX_TRY_ASSIGN(auto r, usable_request(hostfs::HostOp::read));
+        LITEBOX_TRY_ASSIGN(auto r, request(hostfs::HostOp::read));
         r.offset = offset;
         r.out = out.first(std::min(out.size(), hostfs_max_transfer));
         LITEBOX_TRY_ASSIGN(const hostfs::HostFsReply reply, m_shared->request(std::move(r)));
@@ -255,7 +255,7 @@ public:
         if (this->is_directory()) return Errno::isdir;
         std::size_t done = 0;
         while (done < in.size()) {
-            LITEBOX_TRY_ASSIGN(auto r, usable_request(hostfs::HostOp::write));
+            LITEBOX_TRY_ASSIGN(auto r, request(hostfs::HostOp::write));
             r.offset = offset + done;
             r.in = in.subspan(done, std::min(in.size() - done, hostfs_max_transfer));
             LITEBOX_TRY_ASSIGN(const hostfs::HostFsReply reply, m_shared->request(std::move(r)));
@@ -265,7 +265,7 @@ public:
         return done;
     }
     Result<void> truncate(std::uint64_t length) override {
-        LITEBOX_TRY_ASSIGN(auto r, usable_request(hostfs::HostOp::truncate));
+        LITEBOX_TRY_ASSIGN(auto r, request(hostfs::HostOp::truncate));
         r.offset = length;
         LITEBOX_TRY(m_shared->request(std::move(r)));
         return ok();
@@ -274,8 +274,8 @@ public:
     Result<std::shared_ptr<const hostfs::HostFileHandle>> host_file() override {
         if (!is_regular(this->type())) return Errno::acces;
         if (held()) return Errno::opnotsupp;
-        LITEBOX_TRY_ASSIGN(auto request_, usable_request(hostfs::HostOp::open_read));
-        LITEBOX_TRY_ASSIGN(hostfs::HostFsReply reply, m_shared->request(std::move(request_)));
+        LITEBOX_TRY_ASSIGN(auto r, request(hostfs::HostOp::open_read));
+        LITEBOX_TRY_ASSIGN(hostfs::HostFsReply reply, m_shared->request(std::move(r)));
         if (!reply.file) return Errno::opnotsupp;
         return std::move(reply.file);
     }
@@ -287,24 +287,22 @@ public:
     }
 
 private:
-    /// The request for `op` on this inode; `stale` tells whether the inode lost its host file.
-    hostfs::HostFsRequest request(hostfs::HostOp op, bool& stale) const {
+    /// The request for `op` on this inode: its held file, or its path -- with, for an operation on
+    /// the file itself, the inode the host must find there. ESTALE for a file that lost its way
+    /// to the host (unlinked or replaced without being held).
+    Result<hostfs::HostFsRequest> request(hostfs::HostOp op) const {
+        const bool on_file = hostfs::host_op_takes_file(op) || op == hostfs::HostOp::open_read;
         hostfs::HostFsRequest r;
         r.op = op;
+        bool stale = false;
         m_shared->state.with_lock([&](typename Shared::State&) {
             r.path = m_path;
             if (hostfs::host_op_takes_file(op)) r.file = m_held;
             stale = m_stale;
         });
-        // By path, the host checks that the name still leads to this file (else ESTALE).
-        if (!r.file && (hostfs::host_op_takes_file(op) || op == hostfs::HostOp::open_read)) r.inode = this->ino();
-        return r;
-    }
-    /// The request for `op`, or ESTALE for an inode that lost its host file.
-    Result<hostfs::HostFsRequest> usable_request(hostfs::HostOp op) const {
-        bool stale = false;
-        auto r = request(op, stale);
-        if (stale && !this->is_directory() && (hostfs::host_op_takes_file(op) || op == hostfs::HostOp::open_read)) return Errno::stale;
+        if (r.file || !on_file) return r;
+        if (stale && !this->is_directory()) return Errno::stale;
+        r.inode = this->ino();  // by path, the host checks that the name still leads to this file
         return r;
     }
     [[nodiscard]] bool stale() const {
@@ -427,8 +425,8 @@ template <typename P>
 Result<void> HostInode<P>::readdir(std::uint64_t cookie, fd::DirectorySink& sink) {
     if (!this->is_directory()) return Errno::notdir;
     if (stale()) return ok();  // a removed directory lists nothing (the Vfs adds . and ..)
-    LITEBOX_TRY_ASSIGN(auto request_, usable_request(hostfs::HostOp::readdir));
-    LITEBOX_TRY_ASSIGN(hostfs::HostFsReply reply, m_shared->request(std::move(request_)));
+    LITEBOX_TRY_ASSIGN(auto r, request(hostfs::HostOp::readdir));
+    LITEBOX_TRY_ASSIGN(hostfs::HostFsReply reply, m_shared->request(std::move(r)));
     if (reply.entries.size() > hostfs_max_entries) return Errno::overflow;
     // Number new names, then list in number order from the cookie.
     struct Numbered {

@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstddef>
 #include <string>
@@ -206,27 +207,10 @@ struct Executor {
                 ::closedir(dir);
                 return reply;
             }
-            case HostOp::read: {
-                LITEBOX_TRY_ASSIGN(Fd fd, open_expected(r, O_RDONLY | O_NOFOLLOW));
-                for (;;) {
-                    const ssize_t n = ::pread(fd.get(), r.out.data(), r.out.size(), static_cast<off_t>(r.offset));
-                    if (n >= 0) {
-                        reply.count = static_cast<std::size_t>(n);
-                        return reply;
-                    }
-                    if (errno != EINTR) return last_errno();
-                }
-            }
+            case HostOp::read:
             case HostOp::write: {
-                LITEBOX_TRY_ASSIGN(Fd fd, open_expected(r, O_WRONLY | O_NOFOLLOW));
-                for (;;) {
-                    const ssize_t n = ::pwrite(fd.get(), r.in.data(), r.in.size(), static_cast<off_t>(r.offset));
-                    if (n >= 0) {
-                        reply.count = static_cast<std::size_t>(n);
-                        return reply;
-                    }
-                    if (errno != EINTR) return last_errno();
-                }
+                LITEBOX_TRY_ASSIGN(Fd fd, open_expected(r, (r.op == HostOp::read ? O_RDONLY : O_WRONLY) | O_NOFOLLOW));
+                return transfer(fd.get(), r);
             }
             case HostOp::open_read: {
                 LITEBOX_TRY_ASSIGN(Fd fd, open_expected(r, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
@@ -280,35 +264,44 @@ struct Executor {
     Result<Reply> run_held(const Request& r) {
         using fs::hostfs::HostOp;
         const int fd = r.file->descriptor();
-        Reply reply;
-        for (;;) {
-            ssize_t n = 0;
-            switch (r.op) {
-                case HostOp::lstat: {
-                    struct stat st {};
-                    if (::fstat(fd, &st) < 0) return last_errno();
-                    reply.stat = to_stat(st);
-                    return reply;
-                }
-                case HostOp::read: n = ::pread(fd, r.out.data(), r.out.size(), static_cast<off_t>(r.offset)); break;
-                case HostOp::write: n = ::pwrite(fd, r.in.data(), r.in.size(), static_cast<off_t>(r.offset)); break;
-                case HostOp::truncate: return check(::ftruncate(fd, static_cast<off_t>(r.offset)));
-                case HostOp::chmod: return check(::fchmod(fd, static_cast<mode_t>(r.mode)));
-                case HostOp::chown: return check(::fchown(fd, r.uid, r.gid));
-                case HostOp::utimens: {
-                    const struct timespec times[2] = {
-                        {static_cast<time_t>(r.atime.seconds), static_cast<long>(r.atime.nanoseconds)},
-                        {static_cast<time_t>(r.mtime.seconds), static_cast<long>(r.mtime.nanoseconds)}};
-                    return check(::futimens(fd, times));
-                }
-                default: return Errno::opnotsupp;
+        switch (r.op) {
+            case HostOp::lstat: {
+                struct stat st {};
+                if (::fstat(fd, &st) < 0) return last_errno();
+                Reply reply;
+                reply.stat = to_stat(st);
+                return reply;
             }
+            case HostOp::read:
+            case HostOp::write: return transfer(fd, r);
+            case HostOp::truncate: return check(::ftruncate(fd, static_cast<off_t>(r.offset)));
+            case HostOp::chmod: return check(::fchmod(fd, static_cast<mode_t>(r.mode)));
+            case HostOp::chown: return check(::fchown(fd, r.uid, r.gid));
+            case HostOp::utimens: {
+                const auto times = times_of(r);
+                return check(::futimens(fd, times.data()));
+            }
+            default: return Errno::opnotsupp;
+        }
+    }
+
+    /// A read's pread or a write's pwrite on `fd` (again after EINTR).
+    static Result<Reply> transfer(int fd, const Request& r) {
+        for (;;) {
+            const ssize_t n = r.op == fs::hostfs::HostOp::read ? ::pread(fd, r.out.data(), r.out.size(), static_cast<off_t>(r.offset))
+                                                              : ::pwrite(fd, r.in.data(), r.in.size(), static_cast<off_t>(r.offset));
             if (n >= 0) {
+                Reply reply;
                 reply.count = static_cast<std::size_t>(n);
                 return reply;
             }
             if (errno != EINTR) return last_errno();
         }
+    }
+    /// utimens's two times as the kernel takes them.
+    static std::array<struct timespec, 2> times_of(const Request& r) noexcept {
+        return {{{static_cast<time_t>(r.atime.seconds), static_cast<long>(r.atime.nanoseconds)},
+                 {static_cast<time_t>(r.mtime.seconds), static_cast<long>(r.mtime.nanoseconds)}}};
     }
 
     /// chmod/chown/utimens on the entry itself, through an O_PATH descriptor (never a symlink's target).
@@ -321,9 +314,8 @@ struct Executor {
         if (r.op == HostOp::chown) return check(::fchownat(fd.get(), "", r.uid, r.gid, AT_EMPTY_PATH));
         if (S_ISLNK(st.st_mode)) return Errno::opnotsupp;  // chmod/utimes of a symlink itself
         if (r.op == HostOp::chmod) return check(::chmod(self.c_str(), static_cast<mode_t>(r.mode)));
-        const struct timespec times[2] = {{static_cast<time_t>(r.atime.seconds), static_cast<long>(r.atime.nanoseconds)},
-                                          {static_cast<time_t>(r.mtime.seconds), static_cast<long>(r.mtime.nanoseconds)}};
-        return check(::utimensat(AT_FDCWD, self.c_str(), times, 0));
+        const auto times = times_of(r);
+        return check(::utimensat(AT_FDCWD, self.c_str(), times.data(), 0));
     }
 
     /// Operations on a name in a directory: the directory is opened beneath the root, the name

@@ -115,7 +115,9 @@ struct Perm {
     std::uint32_t uid = 0, gid = 0, cuid = 0, cgid = 0;
     std::uint32_t mode = 0;  // the low 9 bits
 
-    [[nodiscard]] ipc64_perm to_abi(std::uint16_t seq) const noexcept {
+    /// The ABI form, for the object named `id` (its sequence number goes in `seq`).
+    [[nodiscard]] ipc64_perm to_abi(std::int32_t id) const noexcept {
+        const auto seq = static_cast<std::uint16_t>(static_cast<std::uint32_t>(id) / ipcmni);
         ipc64_perm p{};
         p.key = key;
         p.uid = uid;
@@ -125,6 +127,14 @@ struct Perm {
         p.mode = static_cast<std::uint16_t>(mode);
         p.seq = seq;
         return p;
+    }
+    /// IPC_SET's change: the owner and the mode bits; EINVAL for an owner of -1.
+    Result<void> update(const ipc64_perm& from) noexcept {
+        if (from.uid == no_id || from.gid == no_id) return Errno::inval;
+        uid = from.uid;
+        gid = from.gid;
+        mode = from.mode & 0777u;
+        return ok();
     }
 };
 
@@ -215,6 +225,30 @@ struct Table {
         object->id = static_cast<std::int32_t>(sequence * ipcmni + static_cast<std::uint32_t>(index));
         by_index.emplace(static_cast<std::uint32_t>(index), object);
         return true;
+    }
+    /// The object `id` names: EINVAL if none, EACCES without the `bits` permission (read_bits,
+    /// write_bits).
+    Result<std::shared_ptr<Object>> checked(std::int32_t id, const Credentials& c, std::uint32_t bits) const {
+        auto object = find_id(id);
+        if (!object) return Errno::inval;
+        if (!permits(c, object->perm, bits)) return Errno::acces;
+        return object;
+    }
+    /// The object IPC_STAT (`by_id`) or SEM_STAT/MSG_STAT (by index) names: EINVAL if none,
+    /// EACCES without read permission unless `any` (SEM_STAT_ANY, MSG_STAT_ANY).
+    Result<std::shared_ptr<Object>> stat_target(bool by_id, std::int32_t id, const Credentials& c, bool any) const {
+        auto object = by_id ? find_id(id) : find_index(id);
+        if (!object) return Errno::inval;
+        if (!any && !permits(c, object->perm, read_bits)) return Errno::acces;
+        return object;
+    }
+    /// The object `id` names, for IPC_SET or IPC_RMID: EINVAL if none, EPERM unless the caller
+    /// owns or made it (or is euid 0).
+    Result<std::shared_ptr<Object>> owned(std::int32_t id, const Credentials& c) const {
+        auto object = find_id(id);
+        if (!object) return Errno::inval;
+        if (!may_change(c, object->perm)) return Errno::perm;
+        return object;
     }
     void remove(const Object& object) { by_index.erase(static_cast<std::uint32_t>(object.id) % ipcmni); }
     [[nodiscard]] std::int32_t highest_index() const {
@@ -358,12 +392,17 @@ SyscallResult sys_semget(ThreadContext<P>& t, const SyscallRequest& r) {
 
 namespace sysv_detail {
 
-/// One attempt at a semop: all operations or none. Errno::again: it must wait (on the
-/// semaphore `*blocked_on`, for zero when `*for_zero`) -- or, when `*nowait` is set, fail with
-/// EAGAIN (the blocking operation has IPC_NOWAIT).
+/// Where a semop that cannot complete would wait.
+struct Blocked {
+    std::size_t sem = 0;  // the semaphore
+    bool zero = false;    // for it to be zero (else to grow)
+    bool nowait = false;  // that operation has IPC_NOWAIT: fail with EAGAIN instead
+};
+/// One attempt at a semop: all operations or none. Errno::again: it cannot complete (`blocked`
+/// says where it would wait).
 template <typename SemSetT>
 Result<void> try_semop(SemSetT& set, std::span<const sembuf> ops, std::vector<std::int32_t>* undo, std::int32_t pid, std::int64_t now,
-                       std::size_t* blocked_on, bool* for_zero, bool* nowait) {
+                       Blocked& blocked) {
     std::vector<int> values(set.sems.size());
     for (std::size_t i = 0; i < values.size(); ++i) values[i] = set.sems[i].value;
     std::vector<int> adjust = undo != nullptr ? std::vector<int>(undo->begin(), undo->end()) : std::vector<int>();
@@ -372,9 +411,7 @@ Result<void> try_semop(SemSetT& set, std::span<const sembuf> ops, std::vector<st
         int& value = values[op.sem_num];
         const int delta = op.sem_op;
         if ((delta == 0 && value != 0) || value + delta < 0) {
-            *nowait = (static_cast<std::uint16_t>(op.sem_flg) & ipc_nowait) != 0;
-            *blocked_on = op.sem_num;
-            *for_zero = delta == 0;
+            blocked = Blocked{op.sem_num, delta == 0, (static_cast<std::uint16_t>(op.sem_flg) & ipc_nowait) != 0};
             return Errno::again;
         }
         value += delta;
@@ -451,22 +488,21 @@ SyscallResult semtimedop(ThreadContext<P>& t, std::int32_t id, std::uintptr_t op
                 list.resize(set->sems.size(), 0);
                 adjust = &list;
             }
-            std::size_t blocked_on = 0;
-            bool for_zero = false, nowait = false;
-            auto done = sysv_detail::try_semop(*set, ops, adjust, pid, sysv_detail::now_seconds(t), &blocked_on, &for_zero, &nowait);
+            sysv_detail::Blocked blocked;
+            auto done = sysv_detail::try_semop(*set, ops, adjust, pid, sysv_detail::now_seconds(t), blocked);
             if (done) return 0;
             if (done.error() != Errno::again) return done.error();
-            if (nowait) {
+            if (blocked.nowait) {
                 failed_nowait = true;  // EAGAIN at once, without waiting
                 return 0;
             }
             if (counted.set == nullptr) {
                 counted.ipc = &ipc;
                 counted.set = set.get();
-                counted.sem = blocked_on;
-                counted.zero = for_zero;
-                auto& sem = set->sems[blocked_on];
-                (for_zero ? sem.waiting_zero : sem.waiting_more) += 1;
+                counted.sem = blocked.sem;
+                counted.zero = blocked.zero;
+                auto& sem = set->sems[blocked.sem];
+                (blocked.zero ? sem.waiting_zero : sem.waiting_more) += 1;
             }
             return Errno::again;
         });
@@ -520,11 +556,9 @@ SyscallResult sys_semctl(ThreadContext<P>& t, const SyscallRequest& r) {
         case sem_stat:
         case sem_stat_any: {
             auto got = ipc.state().with_lock([&](auto& s) -> Result<std::pair<semid64_ds, std::int32_t>> {
-                auto set = cmd == ipc_stat ? s.sems.find_id(id) : s.sems.find_index(id);
-                if (!set) return Errno::inval;
-                if (cmd != sem_stat_any && !permits(creds, set->perm, read_bits)) return Errno::acces;
+                LITEBOX_TRY_ASSIGN(const auto set, s.sems.stat_target(cmd == ipc_stat, id, creds, cmd == sem_stat_any));
                 semid64_ds ds{};
-                ds.sem_perm = set->perm.to_abi(static_cast<std::uint16_t>(static_cast<std::uint32_t>(set->id) / ipcmni));
+                ds.sem_perm = set->perm.to_abi(set->id);
                 ds.sem_otime = set->otime;
                 ds.sem_ctime = set->ctime;
                 ds.sem_nsems = set->sems.size();
@@ -537,13 +571,8 @@ SyscallResult sys_semctl(ThreadContext<P>& t, const SyscallRequest& r) {
         case ipc_set: {
             LITEBOX_TRY_ASSIGN(const semid64_ds ds, Guest<P>::template read<semid64_ds>(arg));
             return ipc.state().with_lock([&](auto& s) -> SyscallResult {
-                auto set = s.sems.find_id(id);
-                if (!set) return Errno::inval;
-                if (!may_change(creds, set->perm)) return Errno::perm;
-                if (ds.sem_perm.uid == no_id || ds.sem_perm.gid == no_id) return Errno::inval;
-                set->perm.uid = ds.sem_perm.uid;
-                set->perm.gid = ds.sem_perm.gid;
-                set->perm.mode = ds.sem_perm.mode & 0777u;
+                LITEBOX_TRY_ASSIGN(const auto set, s.sems.owned(id, creds));
+                LITEBOX_TRY(set->perm.update(ds.sem_perm));
                 set->ctime = sysv_detail::now_seconds(t);
                 return 0;
             });
@@ -551,9 +580,7 @@ SyscallResult sys_semctl(ThreadContext<P>& t, const SyscallRequest& r) {
         case ipc_rmid: {
             std::shared_ptr<SemSet<P>> removed;
             LITEBOX_TRY(ipc.state().with_lock([&](auto& s) -> Result<void> {
-                auto set = s.sems.find_id(id);
-                if (!set) return Errno::inval;
-                if (!may_change(creds, set->perm)) return Errno::perm;
+                LITEBOX_TRY_ASSIGN(auto set, s.sems.owned(id, creds));
                 set->removed = true;
                 s.sems.remove(*set);
                 s.sems_in_use -= set->sems.size();
@@ -589,12 +616,7 @@ SyscallResult sys_semctl(ThreadContext<P>& t, const SyscallRequest& r) {
         case sem_setall: {
             // A set's size is fixed for its life: check, read the guest's values, then apply.
             std::shared_ptr<SemSet<P>> set;
-            LITEBOX_TRY(ipc.state().with_lock([&](auto& s) -> Result<void> {
-                set = s.sems.find_id(id);
-                if (!set) return Errno::inval;
-                if (!permits(creds, set->perm, write_bits)) return Errno::acces;
-                return ok();
-            }));
+            LITEBOX_TRY_ASSIGN(set, ipc.state().with_lock([&](auto& s) { return s.sems.checked(id, creds, write_bits); }));
             LITEBOX_TRY_ASSIGN(const std::vector<std::uint16_t> values, Guest<P>::template read_array<std::uint16_t>(arg, set->sems.size()));
             for (const auto v : values)
                 if (v > semvmx) return Errno::range;
@@ -615,9 +637,7 @@ SyscallResult sys_semctl(ThreadContext<P>& t, const SyscallRequest& r) {
         }
         case sem_getall: {
             auto values = ipc.state().with_lock([&](auto& s) -> Result<std::vector<std::uint16_t>> {
-                auto set = s.sems.find_id(id);
-                if (!set) return Errno::inval;
-                if (!permits(creds, set->perm, read_bits)) return Errno::acces;
+                LITEBOX_TRY_ASSIGN(const auto set, s.sems.checked(id, creds, read_bits));
                 std::vector<std::uint16_t> out;
                 out.reserve(set->sems.size());
                 for (const auto& sem : set->sems) out.push_back(sem.value);
@@ -632,9 +652,7 @@ SyscallResult sys_semctl(ThreadContext<P>& t, const SyscallRequest& r) {
         case sem_getncnt:
         case sem_getzcnt:
             return ipc.state().with_lock([&](auto& s) -> SyscallResult {
-                auto set = s.sems.find_id(id);
-                if (!set) return Errno::inval;
-                if (!permits(creds, set->perm, read_bits)) return Errno::acces;
+                LITEBOX_TRY_ASSIGN(const auto set, s.sems.checked(id, creds, read_bits));
                 if (semnum < 0 || static_cast<std::size_t>(semnum) >= set->sems.size()) return Errno::inval;
                 const auto& sem = set->sems[static_cast<std::size_t>(semnum)];
                 switch (cmd) {
@@ -812,11 +830,9 @@ SyscallResult sys_msgctl(ThreadContext<P>& t, const SyscallRequest& r) {
         case msg_stat:
         case msg_stat_any: {
             auto got = ipc.state().with_lock([&](auto& s) -> Result<std::pair<msqid64_ds, std::int32_t>> {
-                auto queue = cmd == ipc_stat ? s.queues.find_id(id) : s.queues.find_index(id);
-                if (!queue) return Errno::inval;
-                if (cmd != msg_stat_any && !permits(creds, queue->perm, read_bits)) return Errno::acces;
+                LITEBOX_TRY_ASSIGN(const auto queue, s.queues.stat_target(cmd == ipc_stat, id, creds, cmd == msg_stat_any));
                 msqid64_ds ds{};
-                ds.msg_perm = queue->perm.to_abi(static_cast<std::uint16_t>(static_cast<std::uint32_t>(queue->id) / ipcmni));
+                ds.msg_perm = queue->perm.to_abi(queue->id);
                 ds.msg_stime = queue->stime;
                 ds.msg_rtime = queue->rtime;
                 ds.msg_ctime = queue->ctime;
@@ -835,19 +851,14 @@ SyscallResult sys_msgctl(ThreadContext<P>& t, const SyscallRequest& r) {
             LITEBOX_TRY_ASSIGN(const msqid64_ds ds, Guest<P>::template read<msqid64_ds>(arg));
             std::shared_ptr<MsgQueue<P>> changed;
             LITEBOX_TRY(ipc.state().with_lock([&](auto& s) -> Result<void> {
-                auto queue = s.queues.find_id(id);
-                if (!queue) return Errno::inval;
-                if (!may_change(creds, queue->perm)) return Errno::perm;
+                LITEBOX_TRY_ASSIGN(auto queue, s.queues.owned(id, creds));
                 if (ds.msg_qbytes > limits.msg_queue_bytes && !creds.privileged()) return Errno::perm;
                 if (ds.msg_qbytes > limits.msg_queue_bytes_max) {
                     t.kernel().unsupported(r.number, "msg_qbytes above the box's limit (ShimConfig::sysv.msg_queue_bytes_max)");
                     return Errno::perm;
                 }
-                if (ds.msg_perm.uid == no_id || ds.msg_perm.gid == no_id) return Errno::inval;
+                LITEBOX_TRY(queue->perm.update(ds.msg_perm));
                 queue->max_bytes = ds.msg_qbytes;
-                queue->perm.uid = ds.msg_perm.uid;
-                queue->perm.gid = ds.msg_perm.gid;
-                queue->perm.mode = ds.msg_perm.mode & 0777u;
                 queue->ctime = sysv_detail::now_seconds(t);
                 changed = std::move(queue);
                 return ok();
@@ -858,9 +869,7 @@ SyscallResult sys_msgctl(ThreadContext<P>& t, const SyscallRequest& r) {
         case ipc_rmid: {
             std::shared_ptr<MsgQueue<P>> removed;
             LITEBOX_TRY(ipc.state().with_lock([&](auto& s) -> Result<void> {
-                auto queue = s.queues.find_id(id);
-                if (!queue) return Errno::inval;
-                if (!may_change(creds, queue->perm)) return Errno::perm;
+                LITEBOX_TRY_ASSIGN(auto queue, s.queues.owned(id, creds));
                 queue->removed = true;
                 queue->messages.clear();
                 queue->bytes = 0;
