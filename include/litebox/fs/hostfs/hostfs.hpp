@@ -289,7 +289,7 @@ public:
 private:
     /// The request for `op` on this inode: its held file, or its path -- with, for an operation on
     /// the file itself, the inode the host must find there. ESTALE for a file that lost its way
-    /// to the host (unlinked or replaced without being held).
+    /// to the host (unlinked or replaced without being held), ENOENT for a removed directory.
     Result<hostfs::HostFsRequest> request(hostfs::HostOp op) const {
         const bool on_file = hostfs::host_op_takes_file(op) || op == hostfs::HostOp::open_read;
         hostfs::HostFsRequest r;
@@ -301,7 +301,10 @@ private:
             stale = m_stale;
         });
         if (r.file || !on_file) return r;
-        if (stale && !this->is_directory()) return Errno::stale;
+        // Stale: never by path, where another file or directory may now be, even one with the
+        // same inode number (the host reuses them). A removed directory is gone (ENOENT), a file
+        // unreachable (ESTALE).
+        if (stale) return this->is_directory() ? Errno::noent : Errno::stale;
         r.inode = this->ino();  // by path, the host checks that the name still leads to this file
         return r;
     }
