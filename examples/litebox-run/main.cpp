@@ -94,7 +94,7 @@ struct Options {
     std::vector<std::string> mounts;  // HOST:GUEST[:ro|rw]
     std::vector<std::string> tmpfs;   // GUEST[:SIZE]
     std::optional<std::uint64_t> max_processes, max_files, max_blocked_calls, max_memory, max_signalfds;  // --limits
-    std::optional<std::uint64_t> max_sem_sets, max_msg_queues;                                              // --limits
+    std::optional<std::uint64_t> max_sem_sets, max_msg_queues, max_shm_segments;                          // --limits
     std::string workdir = "/";
     std::string hostname = "litebox";
     std::uint32_t cpus = 0;  // 0: the host CPUs the runner may use (at most 64)
@@ -130,12 +130,14 @@ void usage(std::FILE* out) {
         "                       box's TCP listener on GUESTPORT\n"
         "  --uid U --gid G      the guest's credentials (default 0 0, root inside the box)\n"
         "  --env K=V            add to the guest's environment\n"
-        "  --limits processes=N,files=N,blocked-calls=N,signalfds=N,memory=SIZE,sem-sets=N,msg-queues=N\n"
+        "  --limits processes=N,files=N,blocked-calls=N,signalfds=N,memory=SIZE,sem-sets=N,msg-queues=N,\n"
+        "           shm-segments=N\n"
         "                       box processes and threads (default 512), open files per process\n"
         "                       (RLIMIT_NOFILE, default 1024/4096), calls blocked at once (256),\n"
         "                       signalfds open at once (128), address space per process\n"
         "                       (RLIMIT_AS, e.g. 512M; default: the runner's own), System V\n"
-        "                       semaphore sets (128) and message queues (32) in the box\n"
+        "                       semaphore sets (128), message queues (32) and shared memory\n"
+        "                       segments (128; 256 MiB in all) in the box\n"
         "  --trace              print one line per served system call\n"
         "  --audit              at exit, print the run's whole host interface: punchthrough\n"
         "                       grants and denials, served calls, processes\n"
@@ -184,7 +186,7 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
     return *number << shift;
 }
 
-/// --limits processes=N,files=N,blocked-calls=N,signalfds=N,memory=SIZE,sem-sets=N,msg-queues=N (each optional, N > 0; SIZE at
+/// --limits processes=N,files=N,blocked-calls=N,signalfds=N,memory=SIZE,sem-sets=N,msg-queues=N,shm-segments=N (each optional, N > 0; SIZE at
 /// least 1M, with a K/M/G suffix).
 bool parse_limits(std::string_view text, Options& options) {
     while (!text.empty()) {
@@ -208,6 +210,7 @@ bool parse_limits(std::string_view text, Options& options) {
         else if (key == "signalfds") options.max_signalfds = *number;
         else if (key == "sem-sets") options.max_sem_sets = *number;
         else if (key == "msg-queues") options.max_msg_queues = *number;
+        else if (key == "shm-segments") options.max_shm_segments = *number;
         else return false;
     }
     return true;
@@ -275,7 +278,7 @@ std::optional<Options> parse(int argc, char** argv, std::string& error) {
         } else if (arg == "--limits") {
             const auto v = value();
             if (!v || !parse_limits(*v, options)) {
-                error = "--limits needs KEY=N[,KEY=N...] with keys processes, files, blocked-calls, signalfds, memory, sem-sets, msg-queues";
+                error = "--limits needs KEY=N[,KEY=N...] with keys processes, files, blocked-calls, signalfds, memory, sem-sets, msg-queues, shm-segments";
                 return std::nullopt;
             }
         } else if (arg == "--mount" || arg == "--tmpfs") {
@@ -670,6 +673,7 @@ int run(int argc, char** argv) {
     if (options->max_files) spec.shim.nofile_soft = spec.shim.nofile_hard = *options->max_files;
     if (options->max_sem_sets) spec.shim.sysv.sem_sets = static_cast<std::size_t>(*options->max_sem_sets);
     if (options->max_msg_queues) spec.shim.sysv.msg_queues = static_cast<std::size_t>(*options->max_msg_queues);
+    if (options->max_shm_segments) spec.shim.sysv.shm_segments = static_cast<std::size_t>(*options->max_shm_segments);
     if (options->max_memory) spec.shim.max_address_space = *options->max_memory;
     static litebox_run::Platform platform(policy);
     litebox::fs::tar::ParseError tar_error{};

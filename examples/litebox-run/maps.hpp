@@ -61,6 +61,49 @@ inline bool keep_bracketed(std::string_view name) {
 }
 }  // namespace maps_detail
 
+/// One line of the host's /proc/PID/maps.
+struct HostMapping {
+    std::uint64_t start = 0, end = 0, offset = 0;
+    std::uint64_t device = 0;  // makedev(major, minor)
+    std::uint64_t inode = 0;
+    std::string_view perms, name;
+};
+
+/// The fields of one maps line; nullopt if it does not parse.
+inline std::optional<HostMapping> parse_maps_line(std::string_view line) {
+    const std::string_view range = maps_detail::field(line);
+    const std::string_view perms = maps_detail::field(line);
+    const std::string_view offset_text = maps_detail::field(line);
+    const std::string_view dev_text = maps_detail::field(line);
+    const std::string_view inode_text = maps_detail::field(line);
+    const auto name_start = line.find_first_not_of(' ');
+    HostMapping out;
+    out.perms = perms;
+    out.name = name_start == std::string_view::npos ? std::string_view{} : line.substr(name_start);
+    std::uint64_t major_number = 0, minor_number = 0;
+    const auto dash = range.find('-');
+    const auto colon = dev_text.find(':');
+    if (dash == std::string_view::npos || colon == std::string_view::npos || perms.size() != 4 ||
+        !maps_detail::hex(range.substr(0, dash), out.start) || !maps_detail::hex(range.substr(dash + 1), out.end) ||
+        !maps_detail::hex(offset_text, out.offset) || !maps_detail::hex(dev_text.substr(0, colon), major_number) ||
+        !maps_detail::hex(dev_text.substr(colon + 1), minor_number) || !maps_detail::number(inode_text, out.inode, 10)) {
+        return std::nullopt;
+    }
+    out.device = ::makedev(static_cast<unsigned>(major_number), static_cast<unsigned>(minor_number));
+    return out;
+}
+
+/// Calls `f(mapping)` for each line of maps text `text` that parses, in order.
+template <typename F>
+void for_each_mapping(std::string_view text, F&& f) {
+    while (!text.empty()) {
+        const auto newline = std::min(text.find('\n'), text.size());
+        const std::string_view line = text.substr(0, newline);
+        text.remove_prefix(std::min(newline + 1, text.size()));
+        if (auto mapping = parse_maps_line(line)) f(*mapping);
+    }
+}
+
 /// Rewrites the host's /proc/PID/maps text `host` for the box. `lookup(host_device, host_inode)`
 /// names the host files the runtime installed for mapping. Lines that do not parse are dropped.
 /// nullopt if the result would exceed `max_bytes` (box paths can be much longer than host names).
@@ -69,44 +112,25 @@ inline std::optional<std::string> box_maps(std::string_view host,
                                            std::size_t max_bytes) {
     std::string out;
     out.reserve(host.size());
-    while (!host.empty()) {
-        const auto newline = std::min(host.find('\n'), host.size());
-        std::string_view line = host.substr(0, newline);
-        host.remove_prefix(std::min(newline + 1, host.size()));
-
-        const std::string_view range = maps_detail::field(line);
-        const std::string_view perms = maps_detail::field(line);
-        const std::string_view offset_text = maps_detail::field(line);
-        const std::string_view dev_text = maps_detail::field(line);
-        const std::string_view inode_text = maps_detail::field(line);
-        const auto name_start = line.find_first_not_of(' ');
-        const std::string_view name = name_start == std::string_view::npos ? std::string_view{} : line.substr(name_start);
-
-        std::uint64_t start = 0, end = 0, offset = 0, major_number = 0, minor_number = 0, inode = 0;
-        const auto dash = range.find('-');
-        const auto colon = dev_text.find(':');
-        if (dash == std::string_view::npos || colon == std::string_view::npos || perms.size() != 4 ||
-            !maps_detail::hex(range.substr(0, dash), start) || !maps_detail::hex(range.substr(dash + 1), end) ||
-            !maps_detail::hex(offset_text, offset) || !maps_detail::hex(dev_text.substr(0, colon), major_number) ||
-            !maps_detail::hex(dev_text.substr(colon + 1), minor_number) || !maps_detail::number(inode_text, inode, 10)) {
-            continue;
-        }
-
+    bool too_long = false;
+    for_each_mapping(host, [&](const HostMapping& m) {
+        if (too_long) return;
+        const std::string_view name = m.name;
         std::string shown;
         std::uint64_t box_major = 0, box_minor = 0, box_inode = 0;
         if (!name.empty() && name.front() == '[') {
             if (maps_detail::keep_bracketed(name)) shown = std::string(name);
         } else if (name == "/dev/zero (deleted)") {
             shown = std::string(name);  // a shared anonymous mapping, as Linux names it
-        } else if (inode != 0) {
-            if (auto named = lookup(::makedev(static_cast<unsigned>(major_number), static_cast<unsigned>(minor_number)), inode)) {
+        } else if (m.inode != 0) {
+            if (auto named = lookup(m.device, m.inode)) {
                 shown = std::move(named->path);
                 box_major = ::major(named->device);
                 box_minor = ::minor(named->device);
                 box_inode = named->inode;
             }
         }
-        std::string prefix = fmt::format("{:08x}-{:08x} {} {:08x} {:02x}:{:02x} {} ", start, end, perms, offset, box_major, box_minor, box_inode);
+        std::string prefix = fmt::format("{:08x}-{:08x} {} {:08x} {:02x}:{:02x} {} ", m.start, m.end, m.perms, m.offset, box_major, box_minor, box_inode);
         if (!shown.empty()) {
             // Linux pads the fields to 72 columns, then one space, then the name -- with a
             // newline in it written as \012, so that a file name cannot forge lines.
@@ -117,10 +141,14 @@ inline std::optional<std::string> box_maps(std::string_view host,
                 else prefix += c;
             }
         }
-        if (out.size() + prefix.size() + 1 > max_bytes) return std::nullopt;
+        if (out.size() + prefix.size() + 1 > max_bytes) {
+            too_long = true;
+            return;
+        }
         out += prefix;
         out += '\n';
-    }
+    });
+    if (too_long) return std::nullopt;
     return out;
 }
 

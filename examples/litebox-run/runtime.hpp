@@ -256,6 +256,8 @@ public:
                 if (sig != SIGTSTP || !m_shim.tasks().in_orphaned_group(pid)) (void)raise_in(pid, sig);
         });
         m_shim.set_maps_source([this](int box_pid) { return maps_text(box_pid); });
+        // shm_nattch: the mappings of a segment's memfd in the guests' host address spaces.
+        m_shim.sysv_ipc().set_attach_counter([this](fs::Inode<Platform>& file) { return segment_mappings(file); });
         // The guest's own code runs on host threads: CPU time is the host's accounting of them.
         m_shim.set_cpu_time_source({[this](int pid) { return host_process_cpu(pid); },
                                     [this](int pid, int tid) { return host_thread_cpu(pid, tid); }});
@@ -526,6 +528,164 @@ public:
             m_replaced.erase(host_pid);
         }
         if (m_record_exit) m_record_exit(host_pid, wait_status);
+        // A segment removed with IPC_RMID goes once its last attachment has (this process's?).
+        if (m_shim.sysv_ipc().has_destroyed()) m_shim.sysv_ipc().collect_destroyed();
+    }
+
+    // ---- System V shared memory: shmat and shmdt, rewritten by the tracer ---------------------------
+    /// shmat becomes an mmap of the segment's memfd (MAP_SHARED, at the address shmat was given:
+    /// MAP_FIXED with SHM_REMAP, else MAP_FIXED_NOREPLACE, whose EEXIST is shmat's EINVAL), which
+    /// the filter sends back to the supervisor like any file mapping (map_segment installs the
+    /// memfd). shmdt becomes a munmap of the segment's mappings from its address on, found in the
+    /// host's map of the process. The box's checks (shm_attach) come first; nothing else is run.
+    CallRewrite on_traced_call(pid_t pid, pid_t tid, long nr, const std::array<std::uint64_t, 6>& args) override {
+        CallRewrite out;
+        const std::shared_ptr<Context> context = context_of(tid);
+        if (!context) {
+            out.result = neg(Errno::srch);
+            return out;
+        }
+        PendingSegmentCall pending;
+        if (nr == SYS_shmat) {
+            auto attach = lx::shm_attach(*context, static_cast<std::int32_t>(args[0]), args[1], static_cast<std::uint32_t>(args[2]));
+            if (!attach) {
+                out.result = neg(attach.error());
+                return out;
+            }
+            constexpr std::uint64_t map_shared = 0x01, map_fixed = 0x10, map_fixed_noreplace = 0x100000;
+            const std::uint64_t flags = map_shared | (attach->fixed ? (attach->replace ? map_fixed : map_fixed_noreplace) : 0);
+            out.nr = SYS_mmap;
+            out.args = {attach->address, attach->length, attach->prot, flags, segment_descriptor_number, 0};
+            pending.segment = std::move(attach->segment);
+            pending.read_only = attach->read_only;
+        } else if (nr == SYS_shmdt) {
+            auto found = attached_segment(pid, args[0]);
+            if (!found) {
+                out.result = neg(found.error());
+                return out;
+            }
+            out.nr = SYS_munmap;
+            out.args = {args[0], found->second, 0, 0, 0, 0};
+            pending.segment = std::move(found->first);
+        } else {
+            return out;
+        }
+        pending.call = out.args;
+        out.run = true;
+        std::lock_guard lock(m_segment_mutex);
+        m_segment_calls[tid] = std::move(pending);
+        return out;
+    }
+    std::int64_t on_traced_call_exit(pid_t tid, long nr, std::int64_t result) override {
+        PendingSegmentCall pending;
+        {
+            std::lock_guard lock(m_segment_mutex);
+            const auto it = m_segment_calls.find(tid);
+            if (it == m_segment_calls.end()) return result;
+            pending = std::move(it->second);
+            m_segment_calls.erase(it);
+        }
+        const std::shared_ptr<Context> context = context_of(tid);
+        if (nr == SYS_shmat) {
+            if (result == neg(Errno::exist)) return neg(Errno::inval);  // something is mapped there
+            if (result >= 0 && context) lx::shm_attached(*context, *pending.segment);
+        } else if (nr == SYS_shmdt && result == 0 && context) {
+            lx::shm_detached(*context, *pending.segment);
+        }
+        return result;
+    }
+
+    /// The mmap an shmat of host thread `thread` became (on_traced_call): the segment's memfd --
+    /// read-write, or its read-only descriptor for SHM_RDONLY, so that no mprotect can add
+    /// writing -- installed at the descriptor number the rewrite chose. nullopt for any other mmap.
+    std::optional<std::int64_t> map_segment(sc::GuestThread& thread, const sc::SyscallArgs& args) {
+        std::shared_ptr<lx::sysv::ShmSegment<Platform>> segment;
+        bool read_only = false;
+        {
+            std::lock_guard lock(m_segment_mutex);
+            const auto it = m_segment_calls.find(thread.tid());
+            if (it == m_segment_calls.end() || !std::equal(args.begin(), args.end(), it->second.call.begin())) return std::nullopt;
+            segment = it->second.segment;
+            read_only = it->second.read_only;
+        }
+        const fs::SharedStoreFactory make = []() -> Result<std::shared_ptr<fs::SharedStore>> {
+            LITEBOX_TRY_ASSIGN(auto store, lp::MemfdStore::create("litebox-shm"));
+            return std::shared_ptr<fs::SharedStore>(std::move(store));
+        };
+        auto store = segment->file->shared_store(make);
+        if (!store) return neg(store.error());
+        const auto* memfd = dynamic_cast<const lp::MemfdStore*>(store->get());
+        if (memfd == nullptr) return neg(Errno::nodev);
+        auto st = segment->file->getattr();
+        if (!st) return neg(st.error());
+        st->device = m_shim.memfd_fs().device();
+        const int host_fd = read_only ? memfd->read_only_descriptor() : memfd->descriptor();
+        // Linux names a segment's file SYSV and its key, deleted (it has no path).
+        name_mapping(host_fd, fmt::format("/SYSV{:08x} (deleted)", static_cast<std::uint32_t>(segment->name_key)), *st);
+        if (struct ::stat host {}; ::fstat(host_fd, &host) == 0) {
+            std::lock_guard lock(m_segment_mutex);
+            std::erase_if(m_segment_files, [](const auto& entry) { return entry.second.expired(); });
+            m_segment_files[HostId{static_cast<std::uint64_t>(host.st_dev), static_cast<std::uint64_t>(host.st_ino)}] = segment;
+        }
+        if (auto mapped = install_for_map(thread, host_fd, !read_only); !mapped) return neg(mapped.error());
+        return 0;  // the reply is CONTINUE: the kernel maps and answers
+    }
+
+    /// shmdt(address) in host process `host_pid`: the segment whose mapping starts at `address`
+    /// (offset 0) and the length of that mapping's run of consecutive pieces (an mprotect may
+    /// have split it); EINVAL if no segment is mapped there, as Linux.
+    Result<std::pair<std::shared_ptr<lx::sysv::ShmSegment<Platform>>, std::uint64_t>> attached_segment(pid_t host_pid, std::uint64_t address) {
+        if (address % lx::sysv::shm_page != 0) return Errno::inval;
+        const std::string text = read_host_maps(host_pid, nullptr).value_or(std::string());
+        std::shared_ptr<lx::sysv::ShmSegment<Platform>> segment;
+        HostId file{0, 0};
+        std::uint64_t end = 0, limit = 0;
+        bool done = false;
+        for_each_mapping(text, [&](const HostMapping& m) {
+            if (done) return;
+            if (segment) {  // the run goes on while the pieces follow each other in the file
+                if (m.start == end && m.end <= limit && HostId{m.device, m.inode} == file && m.offset == m.start - address)
+                    end = m.end;
+                else
+                    done = true;
+                return;
+            }
+            if (m.start != address || m.offset != 0 || m.inode == 0) return;
+            std::lock_guard lock(m_segment_mutex);
+            const auto it = m_segment_files.find(HostId{m.device, m.inode});
+            if (it == m_segment_files.end()) return;
+            segment = it->second.lock();
+            if (!segment) return;
+            file = HostId{m.device, m.inode};
+            end = m.end;
+            limit = address + segment->pages() * lx::sysv::shm_page;
+        });
+        if (!segment) return Errno::inval;
+        return std::pair{std::move(segment), end - address};
+    }
+
+    /// How many mappings of segment file `file` the guests' host processes have (shm_nattch):
+    /// the memfd's lines in each one's /proc/PID/maps, so that fork, exec, exit, munmap and a
+    /// split by mprotect all count as on Linux. 0 for a segment never mapped.
+    std::optional<std::uint64_t> segment_mappings(fs::Inode<Platform>& file) {
+        auto store = file.shared_store(fs::SharedStoreFactory{});
+        if (!store) return store.error() == Errno::nodata ? std::optional<std::uint64_t>(0) : std::nullopt;
+        const auto* memfd = dynamic_cast<const lp::MemfdStore*>(store->get());
+        struct ::stat host {};
+        if (memfd == nullptr || ::fstat(memfd->descriptor(), &host) != 0) return std::nullopt;
+        const HostId id{static_cast<std::uint64_t>(host.st_dev), static_cast<std::uint64_t>(host.st_ino)};
+        std::vector<std::pair<pid_t, std::shared_ptr<lp::UniqueFd>>> processes;
+        {
+            std::lock_guard lock(m_mutex);
+            for (const auto& [host_pid, pidfd] : m_pidfds) processes.emplace_back(host_pid, pidfd);
+        }
+        std::uint64_t count = 0;
+        for (const auto& [host_pid, pidfd] : processes) {
+            for_each_mapping(read_host_maps(host_pid, pidfd.get()).value_or(std::string()), [&](const HostMapping& m) {
+                if (HostId{m.device, m.inode} == id) ++count;
+            });
+        }
+        return count;
     }
     void on_process_stop(pid_t host_pid, int sig) override {
         std::lock_guard stop_lock(m_stop_mutex);
@@ -609,7 +769,9 @@ public:
             case SYS_rt_tgsigqueueinfo:
                 return sigqueueinfo(*context, static_cast<std::int32_t>(args[0]), static_cast<std::int32_t>(args[1]),
                                     static_cast<std::int32_t>(args[2]), args[3]);
-            case SYS_mmap: return map_file(thread, *context, args);  // the filter lets anonymous mmap run natively
+            case SYS_mmap:  // the filter lets anonymous mmap run natively
+                if (auto mapped = map_segment(thread, args)) return *mapped;  // an shmat the tracer rewrote
+                return map_file(thread, *context, args);
             case SYS_pidfd_send_signal: return pidfd_send_signal(*context, request);
             case SYS_signalfd: return signalfd(*context, static_cast<std::int32_t>(args[0]), args[1], args[2], 0);
             case SYS_signalfd4: return signalfd(*context, static_cast<std::int32_t>(args[0]), args[1], args[2], args[3]);
@@ -1302,6 +1464,27 @@ private:
         if (path) name_mapping(host_fd, std::move(*path), st);
     }
 
+    /// The host's /proc/<host_pid>/maps text (empty if the process is gone). With `pidfd` (the
+    /// process's), the file is opened first and the pidfd checked afterwards: a live (or unreaped)
+    /// process still owns its pid, so the text cannot be another process's. Without it the caller
+    /// knows the process is alive (the tracer thread, with one of its tasks stopped).
+    static Result<std::string> read_host_maps(pid_t host_pid, const lp::UniqueFd* pidfd) {
+        const std::string name = "/proc/" + std::to_string(host_pid) + "/maps";
+        lp::UniqueFd file(::open(name.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!file.valid()) return std::string();
+        if (pidfd != nullptr && ::syscall(SYS_pidfd_send_signal, pidfd->get(), 0, nullptr, 0) != 0) return std::string();
+        std::string raw;
+        char chunk[16384];
+        for (;;) {
+            const ssize_t n = ::read(file.get(), chunk, sizeof chunk);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            if (raw.size() + static_cast<std::size_t>(n) > max_maps_bytes) return Errno::nomem;
+            raw.append(chunk, static_cast<std::size_t>(n));
+        }
+        return raw;
+    }
+
     /// /proc/<box_pid>/maps: the kernel's map of the guest's host process, in box names
     /// (maps.hpp). The host file is opened first and the process's pidfd checked afterwards: a
     /// live (or unreaped) process still owns its pid, so the text cannot be another process's.
@@ -1316,19 +1499,7 @@ private:
             if (const auto it = m_pidfds.find(host_pid); it != m_pidfds.end()) pidfd = it->second;
         }
         if (!pidfd) return Errno::srch;
-        const std::string name = "/proc/" + std::to_string(host_pid) + "/maps";
-        lp::UniqueFd file(::open(name.c_str(), O_RDONLY | O_CLOEXEC));
-        if (!file.valid()) return std::string();
-        if (::syscall(SYS_pidfd_send_signal, pidfd->get(), 0, nullptr, 0) != 0) return std::string();
-        std::string raw;
-        char chunk[16384];
-        for (;;) {
-            const ssize_t n = ::read(file.get(), chunk, sizeof chunk);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) break;
-            if (raw.size() + static_cast<std::size_t>(n) > max_maps_bytes) return Errno::nomem;
-            raw.append(chunk, static_cast<std::size_t>(n));
-        }
+        LITEBOX_TRY_ASSIGN(const std::string raw, read_host_maps(host_pid, pidfd.get()));
         auto text = box_maps(
             raw,
             [&](std::uint64_t device, std::uint64_t inode) -> std::optional<MappedName> {
@@ -1846,6 +2017,19 @@ private:
     std::unordered_map<pid_t, std::shared_ptr<Context>> m_threads;  // by host tid
     std::unordered_map<int, pid_t> m_box_pid_host;                  // box pid -> host pid
     std::unordered_map<pid_t, std::shared_ptr<Context>> m_host_process;  // host pid -> main thread
+    /// An shmat or shmdt the tracer rewrote, from its entry to its exit (by host thread).
+    struct PendingSegmentCall {
+        std::shared_ptr<lx::sysv::ShmSegment<Platform>> segment;
+        std::array<std::uint64_t, 6> call{};  // the mmap or munmap it became
+        bool read_only = false;               // SHM_RDONLY
+    };
+    /// The descriptor number an shmat's mmap names: any number will do (the guest's real
+    /// descriptor table holds only what the supervisor installs for mappings and signalfd reads,
+    /// and install_for_map keeps clear of the latter).
+    static constexpr std::uint64_t segment_descriptor_number = 0;
+    std::mutex m_segment_mutex;  // guards the two maps below; never held with m_mutex
+    std::unordered_map<pid_t, PendingSegmentCall> m_segment_calls;
+    std::unordered_map<HostId, std::weak_ptr<lx::sysv::ShmSegment<Platform>>, HostIdHash> m_segment_files;  // memfd -> segment
     std::unordered_map<pid_t, std::shared_ptr<lp::UniqueFd>> m_pidfds;    // host pid -> its pidfd
     std::unordered_map<ImageKey, std::shared_ptr<const sc::GuestImage>, ImageKeyHash> m_images_cache;
     std::unordered_map<ImageKey, std::shared_ptr<const fs::hostfs::HostFileHandle>, ImageKeyHash> m_host_files;

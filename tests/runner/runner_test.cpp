@@ -152,6 +152,9 @@ TEST_CASE("The filter policy classifies calls", "[runner][filter]") {
     traced.traced_clone = true;
     CHECK(sc::disposition_of(SYS_clone, traced) == sc::Disposition::traced);
     CHECK(sc::disposition_of(SYS_set_tid_address, traced) == sc::Disposition::traced);  // the box's id is answered
+    CHECK(sc::disposition_of(SYS_shmat, traced) == sc::Disposition::traced);  // rewritten into an mmap
+    CHECK(sc::disposition_of(SYS_shmdt, traced) == sc::Disposition::traced);  // and a munmap
+    CHECK(sc::disposition_of(SYS_shmat, defaults) == sc::Disposition::served);
 
     for (const auto& options : {defaults, open, traced}) {
         const auto program = sc::build_filter(options);

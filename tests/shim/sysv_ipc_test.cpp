@@ -1,5 +1,7 @@
-// System V semaphores and message queues through raw syscalls: keys and ids, permissions,
-// atomic semop with SEM_UNDO and waiting, msgsnd/msgrcv's selection rules, limits.
+// System V semaphores, message queues and shared memory through raw syscalls: keys and ids,
+// permissions, atomic semop with SEM_UNDO and waiting, msgsnd/msgrcv's selection rules, shmat's
+// checks and removal while attached (the runtime's side: shm_attach, shm_attached,
+// shm_detached), limits.
 #include <chrono>
 #include <cstdint>
 #include <thread>
@@ -280,6 +282,112 @@ TEST_CASE("System V limits: sets, semaphores and queues are bounded (ENOSPC)", "
     CHECK(f.call(lx::nr::msgctl, 0, sv::ipc_info, info) == 0);
     CHECK(f.mem.get<sv::msginfo>(info).msgmni == 1);
     CHECK(f.mem.get<sv::msginfo>(info).msgmax == 8192);
+}
+
+TEST_CASE("shmget and shmctl: keys, sizes, IPC_STAT, attaching (the runtime's checks), removal while attached", "[shim][sysv]") {
+    ShimFixture<> f;
+    CHECK(f.call(lx::nr::shmget, 9, 100, 0600) == err(Errno::noent));
+    const auto id = f.call(lx::nr::shmget, 9, 5000, creat | 0600);
+    REQUIRE(id >= 0);
+    CHECK(f.call(lx::nr::shmget, 9, 5000, 0) == id);
+    CHECK(f.call(lx::nr::shmget, 9, 5001, 0) == err(Errno::inval));  // larger than the segment
+    CHECK(f.call(lx::nr::shmget, 9, 10, creat | excl) == err(Errno::exist));
+    CHECK(f.call(lx::nr::shmget, sv::ipc_private, 0, 0600) == err(Errno::inval));
+    CHECK(f.call(lx::nr::shmget, sv::ipc_private, 4096, sv::shm_hugetlb | 0600) == err(Errno::inval));
+    CHECK(f.call(lx::nr::shmat, id, 0, 0) == err(Errno::nosys));  // mapping is the runtime's
+    CHECK(f.call(lx::nr::shmdt, 0) == err(Errno::nosys));
+
+    const auto ds = f.mem.allocate(sizeof(sv::shmid64_ds));
+    CHECK(f.call(lx::nr::shmctl, id, sv::ipc_stat, ds) == 0);
+    auto st = f.mem.get<sv::shmid64_ds>(ds);
+    CHECK(st.shm_perm.key == 9);
+    CHECK(st.shm_perm.mode == 0600);
+    CHECK(st.shm_perm.uid == 1000);
+    CHECK(st.shm_segsz == 5000);
+    CHECK(st.shm_cpid == 1);
+    CHECK(st.shm_lpid == 0);
+    CHECK(st.shm_nattch == 0);
+    CHECK(st.shm_atime == 0);
+
+    // shmat's checks, in Linux's order: the address, then the segment and the permission.
+    CHECK(lx::shm_attach(*f.init, id, 4097, 0).error() == Errno::inval);  // unaligned, no SHM_RND
+    CHECK(lx::shm_attach(*f.init, id, 0, sv::shm_remap).error() == Errno::inval);
+    CHECK(lx::shm_attach(*f.init, id + 1, 0, 0).error() == Errno::inval);
+    auto rounded = lx::shm_attach(*f.init, id, 0x10005, sv::shm_rnd);
+    REQUIRE(rounded);
+    CHECK(rounded->address == 0x10000);
+    CHECK(rounded->fixed);
+    CHECK_FALSE(rounded->replace);
+    CHECK(rounded->length == 8192);  // whole pages
+    CHECK(rounded->prot == 3);
+    CHECK(lx::shm_attach(*f.init, id, 0, sv::shm_rdonly | sv::shm_exec).error() == Errno::acces);  // 0600: no x bit
+    auto read_only = lx::shm_attach(*f.init, id, 0, sv::shm_rdonly);
+    REQUIRE(read_only);
+    CHECK(read_only->prot == 1);
+    CHECK(read_only->read_only);
+    CHECK_FALSE(read_only->fixed);
+
+    // Attached twice (as the runtime reports), then removed: it stays, marked, with a private key.
+    lx::shm_attached(*f.init, *rounded->segment);
+    lx::shm_attached(*f.init, *read_only->segment);
+    CHECK(f.call(lx::nr::shmctl, id, sv::ipc_rmid, 0) == 0);
+    CHECK(f.call(lx::nr::shmctl, id, sv::ipc_stat, ds) == 0);
+    st = f.mem.get<sv::shmid64_ds>(ds);
+    CHECK(st.shm_nattch == 2);
+    CHECK(st.shm_perm.key == 0);
+    CHECK(st.shm_perm.mode == (0600 | sv::shm_dest));
+    CHECK(st.shm_lpid == 1);
+    CHECK(st.shm_atime != 0);
+    CHECK(f.call(lx::nr::shmget, 9, 100, 0) == err(Errno::noent));  // its key is gone
+    CHECK(lx::shm_attach(*f.init, id, 0, 0));                        // its id is not (Linux)
+    lx::shm_detached(*f.init, *rounded->segment);
+    CHECK(f.call(lx::nr::shmctl, id, sv::ipc_stat, ds) == 0);
+    lx::shm_detached(*f.init, *rounded->segment);  // the last one: it goes
+    CHECK(f.call(lx::nr::shmctl, id, sv::ipc_stat, ds) == err(Errno::inval));
+
+    // IPC_SET and permissions for another user; removal with nothing attached is at once.
+    const auto other = f.call(lx::nr::shmget, sv::ipc_private, 100, 0640);
+    REQUIRE(other >= 0);
+    CHECK(f.call(lx::nr::shmctl, other, sv::ipc_stat, ds) == 0);
+    st = f.mem.get<sv::shmid64_ds>(ds);
+    st.shm_perm.mode = 0400;
+    f.mem.put(ds, st);
+    CHECK(f.call(lx::nr::shmctl, other, sv::ipc_set, ds) == 0);
+    CHECK(lx::shm_attach(*f.init, other, 0, 0).error() == Errno::acces);  // read-write needs write
+    CHECK(lx::shm_attach(*f.init, other, 0, sv::shm_rdonly));
+    CHECK(f.call(lx::nr::shmctl, other, sv::shm_lock, 0) == 0);
+    CHECK(f.call(lx::nr::shmctl, other, sv::ipc_stat, ds) == 0);
+    CHECK(f.mem.get<sv::shmid64_ds>(ds).shm_perm.mode == (0400 | sv::shm_locked));
+    CHECK(f.call(lx::nr::shmctl, other, sv::ipc_rmid, 0) == 0);
+    CHECK(f.call(lx::nr::shmctl, other, sv::ipc_stat, ds) == err(Errno::inval));
+    CHECK(f.call(lx::nr::shmctl, other, 99, ds) == err(Errno::inval));
+}
+
+TEST_CASE("System V shared memory limits: segments, segment size and all segments together", "[shim][sysv]") {
+    lx::ShimConfig config;
+    config.sysv.shm_segments = 3;
+    config.sysv.shm_segment_bytes = 64 * 1024;
+    config.sysv.shm_total_bytes = 96 * 1024;
+    ShimFixture<> f(config);
+    CHECK(f.call(lx::nr::shmget, sv::ipc_private, 64 * 1024 + 1, 0600) == err(Errno::inval));
+    CHECK(f.call(lx::nr::shmget, sv::ipc_private, 64 * 1024, 0600) >= 0);
+    CHECK(f.call(lx::nr::shmget, sv::ipc_private, 32 * 1024 + 1, 0600) == err(Errno::nospc));  // 9 pages
+    const auto small = f.call(lx::nr::shmget, sv::ipc_private, 1, 0600);  // one page
+    CHECK(small >= 0);
+    CHECK(f.call(lx::nr::shmget, sv::ipc_private, 1, 0600) >= 0);
+    CHECK(f.call(lx::nr::shmget, sv::ipc_private, 1, 0600) == err(Errno::nospc));  // 3 segments
+    CHECK(f.call(lx::nr::shmctl, small, sv::ipc_rmid, 0) == 0);
+    CHECK(f.call(lx::nr::shmget, sv::ipc_private, 1, 0600) >= 0);  // room again
+    const auto info = f.mem.allocate(sizeof(sv::shminfo64));
+    CHECK(f.call(lx::nr::shmctl, 0, sv::ipc_info, info) == 3);  // the highest index in use (indices cycle on)
+    const auto limits = f.mem.get<sv::shminfo64>(info);
+    CHECK(limits.shmmni == 3);
+    CHECK(limits.shmmax == 64 * 1024);
+    CHECK(limits.shmall == 24);
+    const auto usage = f.mem.allocate(sizeof(sv::shm_info_ds));
+    CHECK(f.call(lx::nr::shmctl, 0, sv::shm_info, usage) == 3);
+    CHECK(f.mem.get<sv::shm_info_ds>(usage).used_ids == 3);
+    CHECK(f.mem.get<sv::shm_info_ds>(usage).shm_tot == 18);
 }
 
 }  // namespace LITEBOX_UNITY_ID

@@ -20,6 +20,8 @@
 //     objects no box can own (ptrace, process_vm_*, bpf, perf_event_open, io_uring_*, userfaultfd,
 //     mount family, unshare, setns, keys, handles, kexec, modules, seccomp, personality other than
 //     the query and PER_LINUX, ...).
+//   * Stopped for the tracer (FilterOptions::traced_clone): clone, fork, vfork, set_tid_address,
+//     shmat and shmdt (rewritten into an mmap of the segment's memfd, served, and a munmap).
 //   * Everything else -- including every call that names a path, a descriptor, another process,
 //     a clock, or a number this table does not know yet -- is served by the supervisor.
 #pragma once
@@ -64,7 +66,9 @@ struct FilterOptions {
     /// id (seccomp_tracer.hpp). Without a tracer attached the calls fail with ENOSYS, as Linux
     /// does for RET_TRACE. Takes precedence over native_clone. set_tid_address stops the same way:
     /// the kernel records the address (and clears it at the thread's exit) but the tracer makes
-    /// the returned id the box's, which the C library keeps as the thread's id.
+    /// the returned id the box's, which the C library keeps as the thread's id. shmat and shmdt
+    /// stop too: the tracer turns them into an mmap of the segment's file (served like any file
+    /// mapping) and a munmap.
     bool traced_clone = false;
 };
 
@@ -197,7 +201,8 @@ inline Disposition disposition_of(int nr, const FilterOptions& options) noexcept
     if (nr < 0 || (nr & detail::nr_x32_bit) != 0) return Disposition::refused;
     if (nr == SYS_mmap || nr == SYS_madvise || nr == SYS_arch_prctl) return Disposition::native;
     if (nr == SYS_personality) return Disposition::served;  // the query and PER_LINUX only
-    if (options.traced_clone && (nr == SYS_clone || nr == SYS_fork || nr == SYS_vfork || nr == SYS_set_tid_address))
+    if (options.traced_clone && (nr == SYS_clone || nr == SYS_fork || nr == SYS_vfork || nr == SYS_set_tid_address ||
+                                 nr == SYS_shmat || nr == SYS_shmdt))
         return Disposition::traced;
     if (options.native_clone && (nr == SYS_clone || nr == SYS_fork || nr == SYS_vfork)) return Disposition::native;
     if (options.native_pid_queries && (nr == SYS_getpid || nr == SYS_gettid || nr == SYS_getppid))
@@ -302,7 +307,11 @@ inline std::vector<sock_filter> build_filter(const FilterOptions& options) {
         b.load_nr();
         b.if_equal_return(SYS_fork, action);
         b.if_equal_return(SYS_vfork, action);
-        if (options.traced_clone) b.if_equal_return(SYS_set_tid_address, SECCOMP_RET_TRACE);
+        if (options.traced_clone) {
+            b.if_equal_return(SYS_set_tid_address, SECCOMP_RET_TRACE);
+            b.if_equal_return(SYS_shmat, SECCOMP_RET_TRACE);
+            b.if_equal_return(SYS_shmdt, SECCOMP_RET_TRACE);
+        }
     }
     b.load_nr();
     if (options.native_pid_queries) {

@@ -121,6 +121,31 @@ public:
         return false;
     }
 
+    /// Host thread `tid` (of host process `pid`) enters a call the filter stops for the tracer
+    /// besides clone and set_tid_address (shmat, shmdt) with `args`. The answer is the call to run
+    /// instead (`nr` and `args`; the filter judges it again), or a result to return at once.
+    /// The default refuses with ENOSYS.
+    struct CallRewrite {
+        bool run = false;         // false: return `result` without running anything
+        std::int64_t result = -ENOSYS;
+        long nr = -1;
+        std::array<std::uint64_t, 6> args{};
+    };
+    virtual CallRewrite on_traced_call(pid_t pid, pid_t tid, long nr, const std::array<std::uint64_t, 6>& args) {
+        (void)pid;
+        (void)tid;
+        (void)nr;
+        (void)args;
+        return CallRewrite{};
+    }
+    /// The call run instead of `nr` for `tid` ended with `result` (-errno; -ESRCH if the thread
+    /// died first): the value the guest's call returns. The default passes it on.
+    virtual std::int64_t on_traced_call_exit(pid_t tid, long nr, std::int64_t result) {
+        (void)tid;
+        (void)nr;
+        return result;
+    }
+
 protected:
     TraceEvents() = default;
     TraceEvents(const TraceEvents&) = default;
@@ -275,6 +300,11 @@ private:
         bool restore = false;             // give back the argument registers the rewrite changed
         std::array<unsigned long long, 5> arguments{};  // rdi, rsi, rdx, r10, r8 as the guest set them
     };
+    /// A call the owner rewrote (on_traced_call): what the guest asked for, given back at its exit.
+    struct RewrittenCall {
+        long nr = -1;
+        std::array<unsigned long long, 6> arguments{};  // rdi, rsi, rdx, r10, r8, r9
+    };
     struct PendingClone {
         std::int64_t box_id = 0;
         std::uint64_t flags = 0;
@@ -420,6 +450,11 @@ private:
             if (it != m_tasks.end()) m_tasks.erase(it);
             m_pending.erase(tid);
             m_box_tid_answers.erase(tid);
+            if (const auto call = m_rewritten.find(tid); call != m_rewritten.end()) {
+                const long nr = call->second.nr;
+                m_rewritten.erase(call);
+                (void)m_events.on_traced_call_exit(tid, nr, -ESRCH);
+            }
             if (leader) {
                 m_stopped_groups.erase(tid);
                 if (const auto stopping = m_taking_stop.find(tid); stopping != m_taking_stop.end()) {
@@ -541,6 +576,7 @@ private:
             }
             return;
         }
+        if (nr == SYS_shmat || nr == SYS_shmdt) return rewrite_call(tid, regs, nr);
         std::uint64_t flags;
         if (nr == SYS_clone) flags = regs.rdi;
         else if (nr == SYS_fork) flags = SIGCHLD;
@@ -573,6 +609,57 @@ private:
         regs.rdi = flags | (((flags & CLONE_THREAD) == 0) ? CLONE_PARENT : 0);
         (void)::ptrace(PTRACE_SETREGS, tid, nullptr, &regs);
         resume(tid, PTRACE_SYSCALL);
+    }
+
+    /// The six argument registers of a call.
+    template <typename Word>
+    static void put_call_arguments(struct user_regs_struct& regs, const std::array<Word, 6>& args) noexcept {
+        regs.rdi = args[0];
+        regs.rsi = args[1];
+        regs.rdx = args[2];
+        regs.r10 = args[3];
+        regs.r8 = args[4];
+        regs.r9 = args[5];
+    }
+
+    /// A traced call the owner answers or turns into another (on_traced_call).
+    void rewrite_call(pid_t tid, struct user_regs_struct& regs, long nr) {
+        const auto it = m_tasks.find(tid);
+        const pid_t tgid = it != m_tasks.end() ? it->second.tgid : tid;
+        const RewrittenCall original{nr, {regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9}};
+        const std::array<std::uint64_t, 6> args{regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9};
+        const TraceEvents::CallRewrite rewrite = m_events.on_traced_call(tgid, tid, nr, args);
+        if (!rewrite.run) {
+            regs.orig_rax = static_cast<unsigned long long>(-1);  // skip the call...
+            regs.rax = static_cast<unsigned long long>(rewrite.result);  // ...returning this
+            (void)::ptrace(PTRACE_SETREGS, tid, nullptr, &regs);
+            resume(tid);
+            return;
+        }
+        m_rewritten[tid] = original;
+        regs.orig_rax = static_cast<unsigned long long>(rewrite.nr);
+        put_call_arguments(regs, rewrite.args);
+        (void)::ptrace(PTRACE_SETREGS, tid, nullptr, &regs);
+        resume(tid, PTRACE_SYSCALL);
+    }
+
+    /// The exit of a rewritten call: the owner's result, the guest's own argument registers back
+    /// (the kernel preserves them across a call), and the guest's call number if the result asks
+    /// for a restart (the kernel restarts the number in orig_rax: the guest's call, trapped again).
+    void finish_rewritten_call(pid_t tid, const RewrittenCall& call) {
+        struct user_regs_struct regs {};
+        if (::ptrace(PTRACE_GETREGS, tid, nullptr, &regs) != 0) {
+            (void)m_events.on_traced_call_exit(tid, call.nr, -ESRCH);
+            resume(tid);
+            return;
+        }
+        const std::int64_t result = m_events.on_traced_call_exit(tid, call.nr, static_cast<std::int64_t>(regs.rax));
+        regs.rax = static_cast<unsigned long long>(result);
+        put_call_arguments(regs, call.arguments);
+        if (result == -restart_sys || result == -restart_no_intr || result == -restart_no_hand)
+            regs.orig_rax = static_cast<unsigned long long>(call.nr);
+        (void)::ptrace(PTRACE_SETREGS, tid, nullptr, &regs);
+        resume(tid);
     }
 
     void on_clone_event(pid_t tid) {
@@ -609,6 +696,12 @@ private:
     }
 
     void on_syscall_exit(pid_t tid) {
+        if (const auto call = m_rewritten.find(tid); call != m_rewritten.end()) {
+            const RewrittenCall original = call->second;
+            m_rewritten.erase(call);
+            finish_rewritten_call(tid, original);
+            return;
+        }
         if (m_box_tid_answers.erase(tid) != 0) {
             struct user_regs_struct regs {};
             const auto it = m_tasks.find(tid);
@@ -653,6 +746,7 @@ private:
     // Tracer thread only.
     std::unordered_map<pid_t, Task> m_tasks;
     std::unordered_map<pid_t, PendingClone> m_pending;  // by the cloning thread
+    std::unordered_map<pid_t, RewrittenCall> m_rewritten;  // by the calling thread, until its exit stop
     std::unordered_set<pid_t> m_box_tid_answers;         // in set_tid_address, to answer the box id
     std::unordered_set<pid_t> m_stopped_groups;          // host processes reported stopped (on_process_stop)
     std::unordered_map<pid_t, int> m_taking_stop;        // host process -> the stop signal it takes (deliver_stop_signal)

@@ -50,6 +50,9 @@ struct SysvIpcLimits {
     std::size_t msg_queue_bytes = 16384;         // MSGMNB: a new queue's msg_qbytes
     std::size_t msg_queue_bytes_max = 1u << 20;  // the most msg_qbytes IPC_SET may set, privileged or not
     std::size_t msg_queue_messages = 16384;      // messages in one queue (Linux: as many as msg_qbytes)
+    std::size_t shm_segments = 128;              // SHMMNI
+    std::uint64_t shm_segment_bytes = 256u << 20;  // SHMMAX: the largest segment (EINVAL beyond)
+    std::uint64_t shm_total_bytes = 256u << 20;    // SHMALL (in bytes here): all segments, in whole pages
 };
 
 /// Limits and identity of one Linux shim instance. Every guest-growable resource has a limit.

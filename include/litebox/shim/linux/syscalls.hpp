@@ -49,9 +49,9 @@ namespace litebox::shim::linux_abi {
     X(26, msync, sys_nosys, runtime, "?", "address space and thread state: the runtime handles it") \
     X(27, mincore, sys_nosys, runtime, "?", "address space and thread state: the runtime handles it") \
     X(28, madvise, sys_nosys, runtime, "pud", "address space and thread state: the runtime handles it") \
-    X(29, shmget, sys_nosys, enosys, "?", "") \
-    X(30, shmat, sys_nosys, enosys, "?", "") \
-    X(31, shmctl, sys_nosys, enosys, "?", "") \
+    X(29, shmget, sys_shmget, partial, "dux", "SHM_HUGETLB: EINVAL") \
+    X(30, shmat, sys_nosys, runtime, "dpx", "maps memory: the runtime handles it (shm_attach; litebox-run maps the segment)") \
+    X(31, shmctl, sys_shmctl, supported, "ddp", "") \
     X(32, dup, sys_dup, supported, "f", "") \
     X(33, dup2, sys_dup2, supported, "ff", "") \
     X(34, pause, sys_nosys, runtime, "", "waits for a signal: the runtime delivers signals, so it waits on the host") \
@@ -87,7 +87,7 @@ namespace litebox::shim::linux_abi {
     X(64, semget, sys_semget, supported, "ddx", "") \
     X(65, semop, sys_semop, supported, "dpu", "") \
     X(66, semctl, sys_semctl, supported, "dddx", "") \
-    X(67, shmdt, sys_nosys, enosys, "?", "") \
+    X(67, shmdt, sys_nosys, runtime, "p", "unmaps memory: the runtime handles it (shm_detached; litebox-run unmaps the segment)") \
     X(68, msgget, sys_msgget, supported, "dx", "") \
     X(69, msgsnd, sys_msgsnd, supported, "dpux", "") \
     X(70, msgrcv, sys_msgrcv, supported, "dpulx", "") \

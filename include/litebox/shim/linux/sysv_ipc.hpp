@@ -20,8 +20,16 @@
 //   the default needs euid 0, as CAP_SYS_RESOURCE; above the largest nobody may), messages per
 //   queue -- the box's bound on what a guest can keep queued. ENOSPC when the box has no room for
 //   another object.
-// - Shared memory (shmget, shmat, shmdt, shmctl) is not here: attaching needs the runtime to map
-//   memory (ENOSYS, traced).
+// - Shared memory: shmget and shmctl are here; a segment's bytes are a file of the kernel's memfd
+//   tmpfs (its quota counts them), created at the segment's size. Attaching maps memory, which only
+//   a runtime can do: shmat and shmdt are the runtime's (litebox-run rewrites them into an mmap of
+//   the segment's file and a munmap), through shm_attach, shm_attached and shm_detached here. How
+//   many attachments a segment has (shm_nattch) is what the runtime's counter says (it counts the
+//   host's mappings, so fork, exec, exit and munmap are all seen), or else what the runtime
+//   reported. A segment removed while attached keeps its id, with SHM_DEST and a private key,
+//   until its last detach (collect_destroyed).
+// - Shared memory limits: segments, the largest segment and all segments together (in whole
+//   pages), plus the memfd tmpfs quota.
 #pragma once
 
 #include <algorithm>
@@ -29,6 +37,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -36,6 +45,7 @@
 #include <vector>
 
 #include "../../event/blocking.hpp"
+#include "../../fs/tmpfs.hpp"
 #include "../../event/pollee.hpp"
 #include "../../sync/mutex.hpp"
 #include "kernel.hpp"
@@ -52,6 +62,11 @@ inline constexpr std::int32_t ipc_rmid = 0, ipc_set = 1, ipc_stat = 2, ipc_info 
 inline constexpr std::int32_t sem_getpid = 11, sem_getval = 12, sem_getall = 13, sem_getncnt = 14, sem_getzcnt = 15,
                               sem_setval = 16, sem_setall = 17, sem_stat = 18, sem_info = 19, sem_stat_any = 20;
 inline constexpr std::int32_t msg_stat = 11, msg_info = 12, msg_stat_any = 13;
+inline constexpr std::int32_t shm_lock = 11, shm_unlock = 12, shm_stat = 13, shm_info = 14, shm_stat_any = 15;
+inline constexpr std::uint32_t shm_hugetlb = 04000, shm_noreserve = 010000;  // shmget
+inline constexpr std::uint32_t shm_rdonly = 010000, shm_rnd = 020000, shm_remap = 040000, shm_exec = 0100000;  // shmat
+inline constexpr std::uint32_t shm_dest = 01000, shm_locked = 02000;  // in shm_perm.mode
+inline constexpr std::uint64_t shm_page = 4096;  // PAGE_SIZE, and SHMLBA on x86-64
 inline constexpr std::uint32_t sem_undo = 0x1000;
 inline constexpr std::uint32_t msg_noerror = 010000, msg_except = 020000, msg_copy = 040000;
 inline constexpr int semvmx = 32767;  // largest semaphore value
@@ -90,6 +105,29 @@ struct msqid64_ds {
     std::uint64_t unused4, unused5;
 };
 static_assert(sizeof(msqid64_ds) == 120);
+
+struct shmid64_ds {
+    ipc64_perm shm_perm;
+    std::uint64_t shm_segsz;
+    std::int64_t shm_atime, shm_dtime, shm_ctime;
+    std::int32_t shm_cpid, shm_lpid;
+    std::uint64_t shm_nattch;
+    std::uint64_t unused4, unused5;
+};
+static_assert(sizeof(shmid64_ds) == 112);
+
+struct shminfo64 {
+    std::uint64_t shmmax, shmmin, shmmni, shmseg, shmall;
+    std::uint64_t unused1, unused2, unused3, unused4;
+};
+static_assert(sizeof(shminfo64) == 72);
+
+/// struct shm_info (SHM_INFO's answer; the name is the command's here).
+struct shm_info_ds {
+    std::int32_t used_ids;
+    std::uint64_t shm_tot, shm_rss, shm_swp, swap_attempts, swap_successes;
+};
+static_assert(sizeof(shm_info_ds) == 48);
 
 struct seminfo {
     std::int32_t semmap, semmni, semmns, semmnu, semmsl, semopm, semume, semusz, semvmx, semaem;
@@ -186,6 +224,28 @@ struct MsgQueue {
     event::Pollee<P> pollee;
 };
 
+/// A shared memory segment: its bytes are `file`, an unnamed file of the memfd tmpfs.
+template <typename P>
+struct ShmSegment {
+    Perm perm;
+    std::int32_t id = 0;
+    std::uint64_t size = 0;  // shm_segsz, as asked (mappings cover whole pages)
+    typename fs::Inode<P>::Ptr file;
+    std::int32_t name_key = 0;  // the key it was made with: its file's name, /SYSV%08x (IPC_RMID clears perm.key)
+    std::int32_t creator_pid = 0, last_pid = 0;
+    std::int64_t atime = 0, dtime = 0, ctime = 0;
+    std::uint64_t attached = 0;  // as the runtime reported (shm_attached, shm_detached)
+    bool destroyed = false;      // IPC_RMID while attached: SHM_DEST, the key is private
+    bool locked = false;         // SHM_LOCK (the box never swaps: a flag only)
+
+    [[nodiscard]] std::uint64_t pages() const noexcept { return size / shm_page + (size % shm_page != 0 ? 1 : 0); }
+    [[nodiscard]] ipc64_perm abi_perm() const noexcept {
+        ipc64_perm p = perm.to_abi(id);
+        p.mode = static_cast<std::uint16_t>(p.mode | (destroyed ? shm_dest : 0) | (locked ? shm_locked : 0));
+        return p;
+    }
+};
+
 /// The objects of one kind, by index, with Linux's id numbering.
 template <typename Object>
 struct Table {
@@ -250,6 +310,14 @@ struct Table {
         if (!may_change(c, object->perm)) return Errno::perm;
         return object;
     }
+    /// IPC_SET of the owner and mode bits (semctl, shmctl): the checks of `owned`, then
+    /// Perm::update; the change time becomes `now`.
+    Result<void> set_perm(std::int32_t id, const Credentials& c, const ipc64_perm& from, std::int64_t now) {
+        LITEBOX_TRY_ASSIGN(auto object, owned(id, c));
+        LITEBOX_TRY(object->perm.update(from));
+        object->ctime = now;
+        return ok();
+    }
     void remove(const Object& object) { by_index.erase(static_cast<std::uint32_t>(object.id) % ipcmni); }
     [[nodiscard]] std::int32_t highest_index() const {
         return by_index.empty() ? 0 : static_cast<std::int32_t>(by_index.rbegin()->first);
@@ -264,6 +332,11 @@ class SysvIpc : public std::enable_shared_from_this<SysvIpc<P>> {
 public:
     using SemSet = sysv::SemSet<P>;
     using MsgQueue = sysv::MsgQueue<P>;
+    using ShmSegment = sysv::ShmSegment<P>;
+    /// How many mappings of a segment's file exist in the box's address spaces (shm_nattch), as
+    /// a runtime that maps memory knows it; nullopt: it cannot tell (the reported count is used).
+    /// Called without the namespace's lock held.
+    using AttachCounter = std::function<std::optional<std::uint64_t>(fs::Inode<P>& file)>;
 
     explicit SysvIpc(SysvIpcLimits limits) : m_limits(limits) {}
     [[nodiscard]] const SysvIpcLimits& limits() const noexcept { return m_limits; }
@@ -271,7 +344,10 @@ public:
     struct State {
         sysv::Table<SemSet> sems;
         sysv::Table<MsgQueue> queues;
+        sysv::Table<ShmSegment> shms;
         std::size_t sems_in_use = 0;
+        std::uint64_t shm_pages = 0;  // of all segments
+        AttachCounter counter;
         /// SEM_UNDO adjustments by process (pid), then set id, then semaphore.
         std::map<std::int32_t, std::map<std::int32_t, std::vector<std::int32_t>>> undo;
         /// The exit listeners of the processes that used SEM_UNDO, by pid.
@@ -323,6 +399,52 @@ public:
         auto listener = std::make_shared<Listener>(this->weak_from_this(), pid);
         const bool fresh = m_state.with_lock([&](State& s) { return s.watched.emplace(pid, listener).second; });
         if (fresh) process->add_teardown_listener(listener);  // runs it at once if the exit has begun
+    }
+
+    /// Installs the runtime's attachment counter (before the box's first shm call).
+    void set_attach_counter(AttachCounter counter) {
+        m_state.with_lock([&](State& s) { s.counter = std::move(counter); });
+    }
+
+    /// A segment's attachments: the counter's answer, else the count the runtime reported.
+    std::uint64_t attachments(const std::shared_ptr<ShmSegment>& segment) {
+        const AttachCounter counter = m_state.with_lock([](State& s) { return s.counter; });
+        std::optional<std::uint64_t> counted;
+        if (counter) counted = counter(*segment->file);
+        return counted ? *counted : m_state.with_lock([&](State&) { return segment->attached; });
+    }
+
+    /// Frees the segments removed with IPC_RMID that nothing has attached any more (Linux frees
+    /// one at its last detach; here also at the next shm call or process exit after it).
+    void collect_destroyed() {
+        std::vector<std::shared_ptr<ShmSegment>> removed;
+        AttachCounter counter;
+        m_state.with_lock([&](State& s) {
+            for (const auto& [index, segment] : s.shms.by_index)
+                if (segment->destroyed) removed.push_back(segment);
+            counter = s.counter;
+        });
+        if (removed.empty()) return;
+        std::vector<std::optional<std::uint64_t>> counted(removed.size());
+        if (counter)
+            for (std::size_t i = 0; i < removed.size(); ++i) counted[i] = counter(*removed[i]->file);
+        std::vector<std::shared_ptr<ShmSegment>> freed;  // their files are released after the lock
+        m_state.with_lock([&](State& s) {
+            for (std::size_t i = 0; i < removed.size(); ++i) {
+                const auto& segment = removed[i];
+                if ((counted[i] ? *counted[i] : segment->attached) != 0 || s.shms.find_id(segment->id) != segment) continue;
+                s.shms.remove(*segment);
+                s.shm_pages -= segment->pages();
+                freed.push_back(segment);
+            }
+        });
+    }
+
+    /// Whether any removed segment waits for its last detach (cheap; for a runtime's exit path).
+    bool has_destroyed() {
+        return m_state.with_lock([](State& s) {
+            return std::any_of(s.shms.by_index.begin(), s.shms.by_index.end(), [](const auto& e) { return e.second->destroyed; });
+        });
     }
 
 private:
@@ -570,12 +692,9 @@ SyscallResult sys_semctl(ThreadContext<P>& t, const SyscallRequest& r) {
         }
         case ipc_set: {
             LITEBOX_TRY_ASSIGN(const semid64_ds ds, Guest<P>::template read<semid64_ds>(arg));
-            return ipc.state().with_lock([&](auto& s) -> SyscallResult {
-                LITEBOX_TRY_ASSIGN(const auto set, s.sems.owned(id, creds));
-                LITEBOX_TRY(set->perm.update(ds.sem_perm));
-                set->ctime = sysv_detail::now_seconds(t);
-                return 0;
-            });
+            const std::int64_t now = sysv_detail::now_seconds(t);
+            LITEBOX_TRY(ipc.state().with_lock([&](auto& s) { return s.sems.set_perm(id, creds, ds.sem_perm, now); }));
+            return 0;
         }
         case ipc_rmid: {
             std::shared_ptr<SemSet<P>> removed;
@@ -882,6 +1001,222 @@ SyscallResult sys_msgctl(ThreadContext<P>& t, const SyscallRequest& r) {
         }
         default: return Errno::inval;
     }
+}
+
+// ---- shared memory ----------------------------------------------------------------------------
+
+template <typename P>
+SyscallResult sys_shmget(ThreadContext<P>& t, const SyscallRequest& r) {
+    using namespace sysv;
+    auto& ipc = t.kernel().sysv_ipc();
+    const std::int32_t key = r.i32(0);
+    const std::uint64_t size = r.u64(1);
+    const std::uint32_t flags = r.u32(2);
+    const auto& limits = ipc.limits();
+    if ((flags & shm_hugetlb) != 0) {
+        t.kernel().unsupported(r.number, "SHM_HUGETLB (no huge pages in the box)");
+        return Errno::inval;
+    }
+    ipc.collect_destroyed();
+    auto& kernel = t.kernel();
+    return ipc.state().with_lock([&](auto& s) -> SyscallResult {
+        auto make = [&]() -> Result<std::shared_ptr<ShmSegment<P>>> {
+            if (size < 1 || size > limits.shm_segment_bytes) return Errno::inval;
+            auto segment = std::make_shared<ShmSegment<P>>();
+            segment->size = size;
+            const std::uint64_t pages = segment->pages();
+            if (s.shm_pages + pages > limits.shm_total_bytes / shm_page) return Errno::nospc;
+            const auto creds = t.process().credentials();
+            const fs::NewNode node{fd::mode::regular | (flags & 0777), creds.euid, creds.egid, 0};
+            LITEBOX_TRY_ASSIGN(segment->file, kernel.memfd_fs().create_anonymous(node));
+            LITEBOX_TRY(segment->file->truncate(size));
+            segment->creator_pid = t.pid();
+            segment->name_key = key;
+            if (!s.shms.add(segment, limits.shm_segments)) return Errno::nospc;
+            s.shm_pages += pages;
+            return segment;
+        };
+        auto more = [&](const ShmSegment<P>& segment) -> Result<void> {
+            if (segment.size < size) return Errno::inval;
+            return ok();
+        };
+        LITEBOX_TRY_ASSIGN(const std::int32_t id, sysv_detail::get_object(t, s.shms, key, flags, make, more));
+        return id;
+    });
+}
+
+template <typename P>
+SyscallResult sys_shmctl(ThreadContext<P>& t, const SyscallRequest& r) {
+    using namespace sysv;
+    auto& ipc = t.kernel().sysv_ipc();
+    const std::int32_t id = r.i32(0), cmd = r.i32(1);
+    const std::uintptr_t arg = r.ptr(2);
+    if (id < 0 || cmd < 0) return Errno::inval;
+    const auto creds = t.process().credentials();
+    const auto& limits = ipc.limits();
+    ipc.collect_destroyed();
+    switch (cmd) {
+        case ipc_info: {
+            shminfo64 info{};
+            info.shmmax = limits.shm_segment_bytes;
+            info.shmmin = 1;
+            info.shmmni = limits.shm_segments;
+            info.shmseg = limits.shm_segments;
+            info.shmall = limits.shm_total_bytes / shm_page;
+            const std::int32_t highest = ipc.state().with_lock([](auto& s) { return s.shms.highest_index(); });
+            LITEBOX_TRY(Guest<P>::write(arg, info));
+            return highest;
+        }
+        case shm_info: {
+            shm_info_ds info{};
+            std::vector<std::shared_ptr<ShmSegment<P>>> segments;
+            const std::int32_t highest = ipc.state().with_lock([&](auto& s) {
+                for (const auto& [index, segment] : s.shms.by_index) segments.push_back(segment);
+                info.shm_tot = s.shm_pages;
+                return s.shms.highest_index();
+            });
+            info.used_ids = static_cast<std::int32_t>(segments.size());
+            // Resident pages: what the segments' files hold (the box never swaps).
+            for (const auto& segment : segments) {
+                if (auto st = segment->file->getattr())
+                    info.shm_rss += std::min<std::uint64_t>(static_cast<std::uint64_t>(st->blocks) * 512 / shm_page, segment->pages());
+            }
+            LITEBOX_TRY(Guest<P>::write(arg, info));
+            return highest;
+        }
+        case ipc_stat:
+        case shm_stat:
+        case shm_stat_any: {
+            LITEBOX_TRY_ASSIGN(const auto segment, ipc.state().with_lock([&](auto& s) {
+                return s.shms.stat_target(cmd == ipc_stat, id, creds, cmd == shm_stat_any);
+            }));
+            const std::uint64_t attached = ipc.attachments(segment);
+            const shmid64_ds ds = ipc.state().with_lock([&](auto&) {
+                shmid64_ds out{};
+                out.shm_perm = segment->abi_perm();
+                out.shm_segsz = segment->size;
+                out.shm_atime = segment->atime;
+                out.shm_dtime = segment->dtime;
+                out.shm_ctime = segment->ctime;
+                out.shm_cpid = segment->creator_pid;
+                out.shm_lpid = segment->last_pid;
+                out.shm_nattch = attached;
+                return out;
+            });
+            LITEBOX_TRY(Guest<P>::write(arg, ds));
+            return cmd == ipc_stat ? 0 : segment->id;
+        }
+        case ipc_set: {
+            LITEBOX_TRY_ASSIGN(const shmid64_ds ds, Guest<P>::template read<shmid64_ds>(arg));
+            const std::int64_t now = sysv_detail::now_seconds(t);
+            LITEBOX_TRY(ipc.state().with_lock([&](auto& s) { return s.shms.set_perm(id, creds, ds.shm_perm, now); }));
+            return 0;
+        }
+        case shm_lock:
+        case shm_unlock:
+            return ipc.state().with_lock([&](auto& s) -> SyscallResult {
+                auto segment = s.shms.find_id(id);
+                if (!segment) return Errno::inval;
+                // Linux: CAP_IPC_LOCK, or the owner or creator (whose RLIMIT_MEMLOCK Linux
+                // checks at lock time; the box never swaps, so nothing is pinned here).
+                if (!may_change(creds, segment->perm)) return Errno::perm;
+                segment->locked = cmd == shm_lock;
+                return 0;
+            });
+        case ipc_rmid: {
+            LITEBOX_TRY(ipc.state().with_lock([&](auto& s) -> Result<void> {
+                LITEBOX_TRY_ASSIGN(auto segment, s.shms.owned(id, creds));
+                segment->destroyed = true;
+                segment->perm.key = ipc_private;
+                return ok();
+            }));
+            ipc.collect_destroyed();  // at once when nothing is attached
+            return 0;
+        }
+        default: return Errno::inval;
+    }
+}
+
+/// What shmat maps, as Linux's do_shmat decides it: a shared mapping of the whole segment
+/// (whole pages) at `address` (0: where the kernel likes), fixed when an address was given --
+/// replacing what is there only with SHM_REMAP, else refused (EINVAL) if anything is there.
+template <typename P>
+struct ShmAttachment {
+    std::shared_ptr<sysv::ShmSegment<P>> segment;
+    std::uintptr_t address = 0;
+    std::uint64_t length = 0;  // whole pages
+    std::uint32_t prot = 0;    // PROT_READ 1, PROT_WRITE 2, PROT_EXEC 4
+    bool fixed = false;        // an address was given
+    bool replace = false;      // SHM_REMAP: MAP_FIXED (else the mapping must not replace anything)
+    bool read_only = false;    // SHM_RDONLY: a read-only descriptor, so no mprotect can add writing
+};
+
+/// shmat's checks, in Linux's order (for a runtime that maps memory; nothing changes here).
+template <typename P>
+Result<ShmAttachment<P>> shm_attach(ThreadContext<P>& t, std::int32_t id, std::uintptr_t address, std::uint32_t flags) {
+    using namespace sysv;
+    if (id < 0) return Errno::inval;
+    ShmAttachment<P> out;
+    if (address != 0) {
+        if (address % shm_page != 0) {
+            if ((flags & shm_rnd) == 0) return Errno::inval;
+            address -= address % shm_page;
+            if (address == 0 && (flags & shm_remap) != 0) return Errno::inval;
+        }
+        out.fixed = true;  // even if rounded down to 0, as Linux (whose mmap then refuses page 0)
+    } else if ((flags & shm_remap) != 0) {
+        return Errno::inval;
+    }
+    out.address = address;
+    out.replace = (flags & shm_remap) != 0;
+    out.read_only = (flags & shm_rdonly) != 0;
+    out.prot = out.read_only ? 1u : 3u;
+    std::uint32_t wanted = out.read_only ? read_bits : read_bits | write_bits;
+    if ((flags & shm_exec) != 0) {
+        out.prot |= 4u;
+        wanted |= 0111;
+    }
+    auto& ipc = t.kernel().sysv_ipc();
+    const auto creds = t.process().credentials();
+    LITEBOX_TRY_ASSIGN(out.segment, ipc.state().with_lock([&](auto& s) { return s.shms.checked(id, creds, wanted); }));
+    out.length = out.segment->pages() * shm_page;
+    if (out.fixed && address > ~std::uint64_t{0} - out.length) return Errno::inval;
+    return out;
+}
+
+/// The runtime mapped `segment` for the calling process (shm_lpid, shm_atime; the reported count).
+template <typename P>
+void shm_attached(ThreadContext<P>& t, sysv::ShmSegment<P>& segment) {
+    const std::int64_t now = sysv_detail::now_seconds(t);
+    t.kernel().sysv_ipc().state().with_lock([&](auto&) {
+        segment.last_pid = t.pid();
+        segment.atime = now;
+        ++segment.attached;
+    });
+}
+
+/// The segment whose file is `file`, if one is (shmdt's lookup).
+template <typename P>
+std::shared_ptr<sysv::ShmSegment<P>> shm_segment_of(Kernel<P>& kernel, const fs::Inode<P>& file) {
+    return kernel.sysv_ipc().state().with_lock([&](auto& s) -> std::shared_ptr<sysv::ShmSegment<P>> {
+        for (const auto& [index, segment] : s.shms.by_index)
+            if (segment->file.get() == &file) return segment;
+        return nullptr;
+    });
+}
+
+/// The runtime unmapped `segment` for the calling process at its shmdt (shm_lpid, shm_dtime); a
+/// segment removed with IPC_RMID goes with its last attachment.
+template <typename P>
+void shm_detached(ThreadContext<P>& t, sysv::ShmSegment<P>& segment) {
+    const std::int64_t now = sysv_detail::now_seconds(t);
+    auto& ipc = t.kernel().sysv_ipc();
+    ipc.state().with_lock([&](auto&) {
+        segment.last_pid = t.pid();
+        segment.dtime = now;
+        if (segment.attached > 0) --segment.attached;
+    });
+    ipc.collect_destroyed();
 }
 
 }  // namespace litebox::shim::linux_abi
