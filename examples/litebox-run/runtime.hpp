@@ -12,6 +12,7 @@
 // platform) and the one call that acts before it waits (connect) are sent to a waiter up front.
 #pragma once
 
+#include <dirent.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
@@ -966,19 +967,33 @@ private:
                 }
             }
             const auto carried = sc::detail::signal_state(thread.pid(), thread.tid());
-            const bool stop_pending = carried && (carried->pending & (std::uint64_t{1} << (SIGSTOP - 1))) != 0;
+            std::uint64_t pending = carried ? carried->pending : 0;
+            // A stop signal sent to the box process may also wait on another thread: the
+            // supervisor sends a process-directed signal to a thread blocked in a served call it
+            // interrupts, and that thread may not have taken it yet (its call is interrupted only
+            // after the send). Taken or not, it stops the whole process, as on Linux.
+            if (threaded) pending |= pending_stop_signals(thread.pid());
+            const bool stop_pending = (pending & (std::uint64_t{1} << (SIGSTOP - 1))) != 0;
+            bool stop_sent = false;
             if (new_pidfd) {
                 // The stop first: a SIGCONT pending with it came later (each discards the other
                 // when it is sent) and ends it.
-                if (stopped || stop_pending) (void)::syscall(SYS_pidfd_send_signal, new_pidfd->get(), SIGSTOP, nullptr, 0);
-                for (int sig = 1; carried && sig <= 64; ++sig) {
-                    if (sig == SIGKILL || sig == SIGSTOP || (carried->pending & (std::uint64_t{1} << (sig - 1))) == 0) continue;
+                if (stopped || stop_pending) {
+                    (void)::syscall(SYS_pidfd_send_signal, new_pidfd->get(), SIGSTOP, nullptr, 0);
+                    stop_sent = true;
+                }
+                for (int sig = 1; sig <= 64; ++sig) {
+                    if (sig == SIGKILL || sig == SIGSTOP || (pending & (std::uint64_t{1} << (sig - 1))) == 0) continue;
                     (void)::syscall(SYS_pidfd_send_signal, new_pidfd->get(), sig, nullptr, 0);
+                    if (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) stop_sent = true;
                 }
             }
             // A stop already reported stays reported; the new image's own report adds nothing.
             if (stopped && new_pidfd) m_stop_passed.insert(context.pid());
-            m_replaced[thread.pid()] = context.pid();
+            // A stop the new image was sent here is its own: should the old image still take it
+            // (another thread, before the kill), that stop is not passed on a second time -- a
+            // second SIGSTOP arriving after the box's SIGCONT would stop the new image again.
+            m_replaced[thread.pid()] = Replaced{context.pid(), stop_sent};
         }
         // Another thread of the old image may have taken a stop the tracer has not seen yet; the
         // kill would end it unseen. (The thread in this call cannot take one.)
@@ -1815,6 +1830,8 @@ private:
     /// took it, and the process stopped or was killed first): the stop is the box process's, and
     /// its new image takes it. Called with m_stop_mutex held.
     void pass_stop(pid_t host_pid, int sig) {
+        if (const auto it = m_replaced.find(host_pid); it != m_replaced.end() && it->second.stop_sent)
+            return;  // the switch sent the new image the stop: it reports it itself
         const auto context = replaced_by(host_pid);
         if (!context) return;
         if (auto sent = signal_box_process(context->pid(), SIGSTOP)) sent->fire();
@@ -1822,12 +1839,32 @@ private:
         m_shim.tasks().report_stop(context->process(), sig);
     }
 
+    /// The stop signals (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) pending on any thread of host process
+    /// `pid` (each thread's own pending set and the process's).
+    static std::uint64_t pending_stop_signals(pid_t pid) {
+        constexpr std::uint64_t stops = (std::uint64_t{1} << (SIGSTOP - 1)) | (std::uint64_t{1} << (SIGTSTP - 1)) |
+                                        (std::uint64_t{1} << (SIGTTIN - 1)) | (std::uint64_t{1} << (SIGTTOU - 1));
+        char path[64];
+        std::snprintf(path, sizeof path, "/proc/%d/task", static_cast<int>(pid));
+        DIR* dir = ::opendir(path);
+        if (dir == nullptr) return 0;
+        std::uint64_t pending = 0;
+        while (const dirent* entry = ::readdir(dir)) {
+            char* end = nullptr;
+            const long tid = std::strtol(entry->d_name, &end, 10);
+            if (tid <= 0 || end == entry->d_name || *end != '\0') continue;
+            if (const auto state = sc::detail::signal_state(pid, static_cast<pid_t>(tid))) pending |= state->pending & stops;
+        }
+        ::closedir(dir);
+        return pending;
+    }
+
     /// The box process whose old host process (replaced by an execve, not reaped yet) `host_pid`
     /// is: its main thread. Called with m_stop_mutex held.
     std::shared_ptr<Context> replaced_by(pid_t host_pid) {
         const auto it = m_replaced.find(host_pid);
         if (it == m_replaced.end()) return nullptr;
-        const auto host = host_pid_of(it->second);
+        const auto host = host_pid_of(it->second.box_pid);
         return host ? process_context(*host) : nullptr;
     }
 
@@ -2012,7 +2049,11 @@ private:
     /// Held while a stop or continuation is reported to the process table and while execve moves
     /// a box process (then before m_signal_mutex); guards the two sets below.
     std::mutex m_stop_mutex;
-    std::unordered_map<pid_t, int> m_replaced;  // old host process of an execve -> its box pid, until reaped
+    struct Replaced {
+        int box_pid = 0;
+        bool stop_sent = false;  // the switch sent the new image a stop (carried or already taken)
+    };
+    std::unordered_map<pid_t, Replaced> m_replaced;  // old host process of an execve -> its box process, until reaped
     std::unordered_set<int> m_stop_passed;      // box pids stopped before an execve, whose new image has not stopped yet
     std::unordered_map<pid_t, std::shared_ptr<Context>> m_threads;  // by host tid
     std::unordered_map<int, pid_t> m_box_pid_host;                  // box pid -> host pid

@@ -914,10 +914,20 @@ void* idle_thread(void*) {
     for (;;) pause();
 }
 
-// `exec-chain QUIT PROGRESS [threaded]` (for `exec-stop`): one step of an endless chain of execve
-// calls of this program. Each step writes one byte to descriptor PROGRESS and ends the chain
+// A second thread that waits in a served call (a read of an empty box pipe): a stop sent to the
+// process goes to this thread (the supervisor interrupts its call).
+void* reading_thread(void*) {
+    int fds[2];
+    if (pipe(fds) != 0) for (;;) pause();
+    char byte;
+    for (;;) (void)!read(fds[0], &byte, 1);
+}
+
+// `exec-chain QUIT PROGRESS [threaded|blocked]` (for `exec-stop`): one step of an endless chain of
+// execve calls of this program. Each step writes one byte to descriptor PROGRESS and ends the chain
 // (exit 0) once descriptor QUIT (a non-blocking pipe) is at end of file. `threaded`: each step
-// starts a second thread first, which takes a stop while the main thread is in its execve.
+// starts a second thread first, which takes a stop while the main thread is in its execve;
+// `blocked`: that thread waits in a served call (reading_thread).
 int exec_chain(char** argv) {
     const int quit = atoi(argv[2]);
     const int progress = atoi(argv[3]);
@@ -925,7 +935,8 @@ int exec_chain(char** argv) {
     char byte;
     if (read(quit, &byte, 1) == 0) return 0;
     pthread_t idle;
-    if (argv[4] != nullptr && pthread_create(&idle, nullptr, idle_thread, nullptr) != 0) return 4;
+    void* (*second)(void*) = argv[4] != nullptr && strcmp(argv[4], "blocked") == 0 ? reading_thread : idle_thread;
+    if (argv[4] != nullptr && pthread_create(&idle, nullptr, second, nullptr) != 0) return 4;
     execv("/proc/self/exe", argv);
     return 3;
 }
@@ -948,12 +959,13 @@ long drain(int fd) {
     }
 }
 
-// `exec-stop ROUNDS [threaded]` (for litebox-run): a child that does nothing but execve itself
-// (exec-chain) is stopped by SIGSTOP at a varying moment, most often while an execve is under way.
+// `exec-stop ROUNDS [threaded|blocked]` (for litebox-run): a child that does nothing but execve
+// itself (exec-chain) is stopped by SIGSTOP at a varying moment, most often while an execve is under way.
 // Linux stops it before or after the exec: the parent's waitpid(WUNTRACED) sees it stopped (never
 // exited), it makes no progress while stopped, and SIGCONT lets it go on until it is told to end.
-// `threaded`: the child has a second thread, which takes the stop.
-int exec_stop(long rounds, bool threaded) {
+// `threaded`: the child has a second thread, which takes the stop; `blocked`: that thread waits in a
+// served call, so the stop is sent to it (exec-chain).
+int exec_stop(long rounds, const char* variant) {
     long stopped = 0, frozen = 0, finished = 0, escaped = 0;
     for (long round = 0; round < rounds; ++round) {
         int quit[2], progress[2];
@@ -963,10 +975,11 @@ int exec_stop(long rounds, bool threaded) {
         const pid_t child = fork();
         if (child < 0) return 2;
         if (child == 0) {
-            char arg0[] = "probe", arg1[] = "exec-chain", arg2[16], arg3[16], arg4[] = "threaded";
+            char arg0[] = "probe", arg1[] = "exec-chain", arg2[16], arg3[16], arg4[16] = {};
             snprintf(arg2, sizeof arg2, "%d", quit[0]);
             snprintf(arg3, sizeof arg3, "%d", progress[1]);
-            char* args[] = {arg0, arg1, arg2, arg3, threaded ? arg4 : nullptr, nullptr};
+            if (variant != nullptr) snprintf(arg4, sizeof arg4, "%s", variant);
+            char* args[] = {arg0, arg1, arg2, arg3, variant != nullptr ? arg4 : nullptr, nullptr};
             execv("/proc/self/exe", args);
             _exit(3);
         }
@@ -983,10 +996,11 @@ int exec_stop(long rounds, bool threaded) {
         const struct timespec delay {0, (round % 7) * 300'000};
         nanosleep(&delay, nullptr);
         kill(child, SIGSTOP);
-        // A lost stop never shows: give the report 5 s.
+        // A lost stop never shows: give the report 30 s (on a loaded machine the execve under way,
+        // which the stop waits for, took up to 9 s).
         int status = 0;
         pid_t waited = 0;
-        for (const long asked = now_ms(); waited == 0 && now_ms() - asked < 5000;) {
+        for (const long asked = now_ms(); waited == 0 && now_ms() - asked < 30000;) {
             waited = waitpid(child, &status, WUNTRACED | WNOHANG);
             const struct timespec slice {0, 1'000'000};
             if (waited == 0) nanosleep(&slice, nullptr);
@@ -1398,7 +1412,7 @@ int main(int argc, char** argv) {
     if (strcmp(mode, "exec-chain") == 0 && argc > 3) return exec_chain(argv);
     if (strcmp(mode, "jobctl-tstp") == 0) return jobctl_tstp();
     if (strcmp(mode, "foreground-job") == 0) return foreground_job();
-    if (strcmp(mode, "exec-stop") == 0) return exec_stop(argc > 2 ? atol(argv[2]) : 20, argc > 3 && strcmp(argv[3], "threaded") == 0);
+    if (strcmp(mode, "exec-stop") == 0) return exec_stop(argc > 2 ? atol(argv[2]) : 20, argc > 3 && strcmp(argv[3], "single") != 0 ? argv[3] : nullptr);
     if (strcmp(mode, "join-threads") == 0) return join_threads_mode(argc > 2 ? atol(argv[2]) : 100);
     if (strcmp(mode, "getppid") == 0) return getppid_loop(argc > 2 ? atol(argv[2]) : 100000, argc > 3 ? atoi(argv[3]) : 11);
     if (strcmp(mode, "call-costs") == 0) return call_costs(argc > 2 ? atol(argv[2]) : 20000, argc > 3 ? atoi(argv[3]) : 11);
