@@ -147,6 +147,7 @@ TEST_CASE("procfs: anonymous objects are named as on Linux, with their fdinfo li
     CHECK(link(timer) == "anon_inode:[timerfd]");
     CHECK(link(pidfd) == "anon_inode:[pidfd]");
     CHECK(info(event).find("\neventfd-count:               2a\neventfd-semaphore: 0\n") != std::string::npos);
+    CHECK(info(timer).find("\nclockid: 1\nticks: 0\nsettime flags: 00\nit_value: (0, 0)\nit_interval: (0, 0)\n") != std::string::npos);
     CHECK(info(pidfd).find("\nPid:\t2\nNSpid:\t2\n") != std::string::npos);
     f.call_on(*child, lx::nr::exit_group, 0);
     CHECK(info(pidfd).find("\nPid:\t2\nNSpid:\t2\n") != std::string::npos);  // a zombie keeps its pid
@@ -465,6 +466,7 @@ TEST_CASE("procfs: global files", "[shim][procfs]") {
     ShimFixture<> f(config);
     Guest<ShimFixture<>> g{f};
     CHECK(g.read_file(*f.init, "/proc/meminfo").rfind("MemTotal:          65536 kB\n", 0) == 0);
+    CHECK(g.read_file(*f.init, "/proc/vmstat") == "nr_free_pages 16384\npgpgin 0\npgpgout 0\npswpin 0\npswpout 0\n");
     CHECK(g.read_file(*f.init, "/proc/cpuinfo").rfind("processor\t: 0\n", 0) == 0);
     CHECK(g.read_file(*f.init, "/proc/loadavg") == "0.00 0.00 0.00 1/1 1\n");
     CHECK(g.read_file(*f.init, "/proc/stat").rfind("cpu  ", 0) == 0);

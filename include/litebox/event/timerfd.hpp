@@ -21,6 +21,8 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
+#include <tuple>
 
 #include "../error.hpp"
 #include "../fd/open_file.hpp"
@@ -79,7 +81,7 @@ public:
 
     TimerFd(const P& platform, ClockId clock, std::uint32_t flags, Instant monotonic_origin)
         : fd::OpenFile<P>(fd::open_flags::read_write | (flags & timerfd_flags::nonblock)), m_platform(&platform),
-          m_realtime(clock == ClockId::realtime), m_origin(monotonic_origin), m_pollee(this, owner_of(this)),
+          m_clock(clock), m_realtime(clock == ClockId::realtime), m_origin(monotonic_origin), m_pollee(this, owner_of(this)),
           m_inode(ipc::detail::allocate_anonymous_inode()) {}
 
     /// timerfd_settime(2): returns the old setting.
@@ -94,6 +96,7 @@ public:
             s.ticks = s.notified_ticks = 0;
             s.armed = value != 0;
             s.interval = interval;
+            s.settime_flags = flags;
             if (s.armed) s.next = (flags & timerfd_flags::absolute) != 0 ? value : detail::saturating_add(now, value);
             return previous;
         });
@@ -126,6 +129,20 @@ public:
 
     Result<fd::Stat> stat() override { return ipc::detail::anonymous_stat(m_inode, 0600); }
     [[nodiscard]] std::string_view anonymous_name() const noexcept override { return "[timerfd]"; }
+    /// Linux's lines: clock, unread expirations, the last settime's flags (octal), and the setting.
+    [[nodiscard]] std::string fdinfo_lines() override {
+        const std::int64_t now = clock_ns();
+        const auto [ticks, flags, spec] = m_state.with_lock([&](State& s) {
+            s.update(now);
+            return std::tuple{s.ticks, s.settime_flags, s.spec(now)};
+        });
+        const auto pair = [](const fd::Timespec& t) {
+            return "(" + std::to_string(t.seconds) + ", " + std::to_string(t.nanoseconds) + ")";
+        };
+        return "clockid: " + std::to_string(static_cast<int>(m_clock)) + "\nticks: " + std::to_string(ticks) +
+               "\nsettime flags: 0" + std::to_string(flags & 07) + "\nit_value: " + pair(spec.value) +
+               "\nit_interval: " + pair(spec.interval) + "\n";
+    }
 
     fd::Events poll(fd::Events /*interest*/) override {
         const std::int64_t now = clock_ns();
@@ -164,6 +181,7 @@ private:
         std::int64_t interval = 0;   // 0: one-shot
         std::uint64_t ticks = 0;     // expirations not yet read
         std::uint64_t notified_ticks = 0;
+        std::uint32_t settime_flags = 0;
 
         void update(std::int64_t now) noexcept {
             if (!armed || now < next) return;
@@ -200,6 +218,7 @@ private:
     }
 
     const P* m_platform;
+    const ClockId m_clock;
     const bool m_realtime;
     const Instant m_origin;
     sync::Mutex<P, State> m_state;

@@ -364,6 +364,13 @@ std::string meminfo_text(Kernel<P>& kernel) {
         kib, kib, kib);
 }
 
+/// /proc/vmstat in the model meminfo and stat give: every page free, no block device or swap, so
+/// nothing paged in or out (the counters vmstat(8) reads; the box keeps no others).
+template <typename P>
+std::string vmstat_text(Kernel<P>& kernel) {
+    return fmt::format("nr_free_pages {}\npgpgin 0\npgpgout 0\npswpin 0\npswpout 0\n", kernel.config().total_memory_bytes / 4096);
+}
+
 /// One paragraph per box CPU (ShimConfig::cpus), all cores of one package.
 inline std::string cpuinfo_text(std::uint32_t cpus) {
     std::string text;

@@ -603,7 +603,7 @@ inline constexpr std::uint64_t self = 2, mounts = 3, cpuinfo = 4, meminfo = 5, u
                                sys = 10, sys_kernel = 11, hostname = 12, ostype = 13, osrelease = 14, version = 15, pid_max = 16,
                                sys_random = 17, uuid = 18, sys_vm = 19, overcommit_memory = 20, sys_fs = 21, file_max = 22,
                                net = 23, net_dev = 24, net_route = 25, sys_fs_inotify = 26, inotify_instances = 27,
-                               inotify_watches = 28, inotify_queued = 29;
+                               inotify_watches = 28, inotify_queued = 29, vmstat = 30;
 }
 
 /// A fixed subdirectory maker.
@@ -714,6 +714,7 @@ public:
             {"uptime", ino::uptime, dt_reg, global_text<P>(ino::uptime, [](Kernel<P>& k) { return uptime_text(k); })},
             {"loadavg", ino::loadavg, dt_reg, global_text<P>(ino::loadavg, [](Kernel<P>& k) { return loadavg_text(k); })},
             {"stat", ino::stat, dt_reg, global_text<P>(ino::stat, [](Kernel<P>& k) { return stat_global_text(k); })},
+            {"vmstat", ino::vmstat, dt_reg, global_text<P>(ino::vmstat, [](Kernel<P>& k) { return vmstat_text(k); })},
             {"filesystems", ino::filesystems, dt_reg, global_text<P>(ino::filesystems, [](Kernel<P>&) { return filesystems_text(); })},
             {"sys", ino::sys, dt_dir, static_directory<P>(ino::sys, [] { return sys_children<P>(); })},
             {"version", ino::version, dt_reg, global_text<P>(ino::version, [](Kernel<P>& k) { return version_text(k.config()); })},
