@@ -467,6 +467,15 @@ TEST_CASE("procfs: global files", "[shim][procfs]") {
     Guest<ShimFixture<>> g{f};
     CHECK(g.read_file(*f.init, "/proc/meminfo").rfind("MemTotal:          65536 kB\n", 0) == 0);
     CHECK(g.read_file(*f.init, "/proc/vmstat") == "nr_free_pages 16384\npgpgin 0\npgpgout 0\npswpin 0\npswpout 0\n");
+    // /proc/sysvipc lists the box's System V objects as Linux does (key, id, mode, sizes, owners, times).
+    REQUIRE(f.call(lx::nr::semget, 5, 2, lx::sysv::ipc_creat | 0600) == 0);
+    REQUIRE(f.call(lx::nr::msgget, 6, lx::sysv::ipc_creat | 0640) == 0);
+    REQUIRE(f.call(lx::nr::shmget, 7, 5000, lx::sysv::ipc_creat | 0600) == 0);
+    const auto sem = g.read_file(*f.init, "/proc/sysvipc/sem");
+    CHECK(sem.rfind("       key      semid perms      nsems   uid   gid  cuid  cgid      otime      ctime\n", 0) == 0);
+    CHECK(sem.find("\n         5          0   600          2  1000  1000  1000  1000          0 ") != std::string::npos);
+    CHECK(g.read_file(*f.init, "/proc/sysvipc/msg").find("\n         6          0   640           0          0     0     0  1000  1000  1000  1000          0          0 ") != std::string::npos);
+    CHECK(g.read_file(*f.init, "/proc/sysvipc/shm").find("\n         7          0   600                  5000     1     0      0  1000  1000  1000  1000          0          0 ") != std::string::npos);
     CHECK(g.read_file(*f.init, "/proc/cpuinfo").rfind("processor\t: 0\n", 0) == 0);
     CHECK(g.read_file(*f.init, "/proc/loadavg") == "0.00 0.00 0.00 1/1 1\n");
     CHECK(g.read_file(*f.init, "/proc/stat").rfind("cpu  ", 0) == 0);

@@ -4,7 +4,8 @@
 // Contract:
 // - Tree: /proc/self (symlink to the caller's pid), /proc/mounts (-> self/mounts), cpuinfo,
 //   meminfo (ShimConfig::total_memory_bytes), uptime (Kernel::uptime, the platform clock), loadavg,
-//   stat, vmstat (free pages as meminfo, no paging or swap), filesystems, version (ShimConfig release/version), sys/kernel/{hostname,ostype,osrelease,
+//   stat, vmstat (free pages as meminfo, no paging or swap), sysvipc/{msg,sem,shm} (the box's System V
+//   IPC objects, Linux's format), filesystems, version (ShimConfig release/version), sys/kernel/{hostname,ostype,osrelease,
 //   pid_max}, sys/kernel/random/uuid (only with a CrngProvider: a fresh UUID per open),
 //   sys/vm/overcommit_memory ("0"), sys/fs/file-max (fd::max_descriptor_limit),
 //   sys/fs/inotify/{max_user_instances,max_user_watches,max_queued_events} (ShimConfig), net/{dev,route}

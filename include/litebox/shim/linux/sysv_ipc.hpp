@@ -32,6 +32,8 @@
 //   pages), plus the memfd tmpfs quota.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <climits>
 #include <cstddef>
@@ -42,6 +44,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "../../event/blocking.hpp"
@@ -1217,6 +1220,60 @@ void shm_detached(ThreadContext<P>& t, sysv::ShmSegment<P>& segment) {
         if (segment.attached > 0) --segment.attached;
     });
     ipc.collect_destroyed();
+}
+
+// ---- /proc/sysvipc ------------------------------------------------------------------------------
+
+/// /proc/sysvipc/sem: one line per semaphore set of the box, in Linux's format.
+template <typename P>
+std::string sysvipc_sem_text(Kernel<P>& kernel) {
+    std::string out = "       key      semid perms      nsems   uid   gid  cuid  cgid      otime      ctime\n";
+    kernel.sysv_ipc().state().with_lock([&](auto& s) {
+        for (const auto& [index, set] : s.sems.by_index)
+            out += fmt::format("{:10} {:10}  {:4o} {:10} {:5} {:5} {:5} {:5} {:10} {:10}\n", set->perm.key, set->id, set->perm.mode,
+                               set->sems.size(), set->perm.uid, set->perm.gid, set->perm.cuid, set->perm.cgid, set->otime, set->ctime);
+    });
+    return out;
+}
+
+/// /proc/sysvipc/msg: one line per message queue of the box, in Linux's format.
+template <typename P>
+std::string sysvipc_msg_text(Kernel<P>& kernel) {
+    std::string out = "       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid  cgid      stime      rtime      ctime\n";
+    kernel.sysv_ipc().state().with_lock([&](auto& s) {
+        for (const auto& [index, q] : s.queues.by_index)
+            out += fmt::format("{:10} {:10}  {:4o}  {:10} {:10} {:5} {:5} {:5} {:5} {:5} {:5} {:10} {:10} {:10}\n", q->perm.key, q->id,
+                               q->perm.mode, q->bytes, q->messages.size(), q->last_send_pid, q->last_receive_pid, q->perm.uid, q->perm.gid,
+                               q->perm.cuid, q->perm.cgid, q->stime, q->rtime, q->ctime);
+    });
+    return out;
+}
+
+/// /proc/sysvipc/shm: one line per shared memory segment of the box, in Linux's format (rss: the
+/// bytes its file holds; the box never swaps).
+template <typename P>
+std::string sysvipc_shm_text(Kernel<P>& kernel) {
+    auto& ipc = kernel.sysv_ipc();
+    std::vector<std::shared_ptr<sysv::ShmSegment<P>>> segments;
+    ipc.state().with_lock([&](auto& s) {
+        for (const auto& [index, segment] : s.shms.by_index) segments.push_back(segment);
+    });
+    std::string out =
+        "       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  cgid      atime      dtime      ctime"
+        "                   rss                  swap\n";
+    for (const auto& segment : segments) {
+        const std::uint64_t attached = ipc.attachments(segment);
+        std::uint64_t rss = 0;
+        if (auto st = segment->file->getattr())
+            rss = std::min<std::uint64_t>(static_cast<std::uint64_t>(st->blocks) * 512, segment->pages() * sysv::shm_page);
+        ipc.state().with_lock([&](auto&) {
+            const auto perm = segment->abi_perm();
+            out += fmt::format("{:10} {:10}  {:4o} {:21} {:5} {:5}  {:5} {:5} {:5} {:5} {:5} {:10} {:10} {:10} {:21} {:21}\n", perm.key,
+                               segment->id, perm.mode, segment->size, segment->creator_pid, segment->last_pid, attached, perm.uid,
+                               perm.gid, perm.cuid, perm.cgid, segment->atime, segment->dtime, segment->ctime, rss, 0);
+        });
+    }
+    return out;
 }
 
 }  // namespace litebox::shim::linux_abi

@@ -19,6 +19,19 @@
 #include "net_interface_list.hpp"
 #include "procfs_content.hpp"
 
+namespace litebox::shim::linux_abi {
+
+// Defined in sysv_ipc.hpp (which includes poll.hpp, and so cannot be included here); shim.hpp
+// includes both.
+template <typename P>
+std::string sysvipc_msg_text(Kernel<P>& kernel);
+template <typename P>
+std::string sysvipc_sem_text(Kernel<P>& kernel);
+template <typename P>
+std::string sysvipc_shm_text(Kernel<P>& kernel);
+
+}  // namespace litebox::shim::linux_abi
+
 namespace litebox::shim::linux_abi::procfs_detail {
 
 template <typename P>
@@ -603,7 +616,8 @@ inline constexpr std::uint64_t self = 2, mounts = 3, cpuinfo = 4, meminfo = 5, u
                                sys = 10, sys_kernel = 11, hostname = 12, ostype = 13, osrelease = 14, version = 15, pid_max = 16,
                                sys_random = 17, uuid = 18, sys_vm = 19, overcommit_memory = 20, sys_fs = 21, file_max = 22,
                                net = 23, net_dev = 24, net_route = 25, sys_fs_inotify = 26, inotify_instances = 27,
-                               inotify_watches = 28, inotify_queued = 29, vmstat = 30;
+                               inotify_watches = 28, inotify_queued = 29, vmstat = 30,
+                               sysvipc = 31, sysvipc_msg = 32, sysvipc_sem = 33, sysvipc_shm = 34;
 }
 
 /// A fixed subdirectory maker.
@@ -688,6 +702,16 @@ std::vector<typename StaticDirectory<P>::Child> net_children() {
     };
 }
 
+/// /proc/sysvipc: the box's System V IPC objects (sysv_ipc.hpp), as Linux lists them.
+template <typename P>
+std::vector<typename StaticDirectory<P>::Child> sysvipc_children() {
+    return {
+        {"msg", ino::sysvipc_msg, dt_reg, global_text<P>(ino::sysvipc_msg, [](Kernel<P>& k) { return sysvipc_msg_text(k); })},
+        {"sem", ino::sysvipc_sem, dt_reg, global_text<P>(ino::sysvipc_sem, [](Kernel<P>& k) { return sysvipc_sem_text(k); })},
+        {"shm", ino::sysvipc_shm, dt_reg, global_text<P>(ino::sysvipc_shm, [](Kernel<P>& k) { return sysvipc_shm_text(k); })},
+    };
+}
+
 /// The root: fixed entries, then one directory per live box process (keys 64 + pid).
 template <typename P>
 class RootDirectory final : public Directory<P> {
@@ -719,6 +743,7 @@ public:
             {"sys", ino::sys, dt_dir, static_directory<P>(ino::sys, [] { return sys_children<P>(); })},
             {"version", ino::version, dt_reg, global_text<P>(ino::version, [](Kernel<P>& k) { return version_text(k.config()); })},
             {"net", ino::net, dt_dir, static_directory<P>(ino::net, [] { return net_children<P>(); })},
+            {"sysvipc", ino::sysvipc, dt_dir, static_directory<P>(ino::sysvipc, [] { return sysvipc_children<P>(); })},
         };
     }
 
