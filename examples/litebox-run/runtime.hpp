@@ -258,7 +258,8 @@ public:
         });
         m_shim.set_maps_source([this](int box_pid) { return maps_text(box_pid); });
         // shm_nattch: the mappings of a segment's memfd in the guests' host address spaces.
-        m_shim.sysv_ipc().set_attach_counter([this](fs::Inode<Platform>& file) { return segment_mappings(file); });
+        m_shim.sysv_ipc().set_attach_counter(
+            [this](const std::vector<fs::Inode<Platform>*>& files, bool holding) { return segment_mappings(files, holding); });
         // The guest's own code runs on host threads: CPU time is the host's accounting of them.
         m_shim.set_cpu_time_source({[this](int pid) { return host_process_cpu(pid); },
                                     [this](int pid, int tid) { return host_thread_cpu(pid, tid); }});
@@ -665,28 +666,57 @@ public:
         return std::pair{std::move(segment), end - address};
     }
 
-    /// How many mappings of segment file `file` the guests' host processes have (shm_nattch):
-    /// the memfd's lines in each one's /proc/PID/maps, so that fork, exec, exit, munmap and a
-    /// split by mprotect all count as on Linux. 0 for a segment never mapped.
-    std::optional<std::uint64_t> segment_mappings(fs::Inode<Platform>& file) {
-        auto store = file.shared_store(fs::SharedStoreFactory{});
-        if (!store) return store.error() == Errno::nodata ? std::optional<std::uint64_t>(0) : std::nullopt;
-        const auto* memfd = dynamic_cast<const lp::MemfdStore*>(store->get());
-        struct ::stat host {};
-        if (memfd == nullptr || ::fstat(memfd->descriptor(), &host) != 0) return std::nullopt;
-        const HostId id{static_cast<std::uint64_t>(host.st_dev), static_cast<std::uint64_t>(host.st_ino)};
+    /// For each segment file of `files`: how many mappings of its memfd the guests' host processes
+    /// have (shm_nattch) -- its lines in each one's /proc/PID/maps, so that fork, exec, exit,
+    /// munmap and a split by mprotect all count as on Linux -- and an shmat under way; 0 for a
+    /// segment never mapped. With `holding`, also a process that still has its memfd at
+    /// segment_descriptor_number (the installed descriptor stays until replaced), which keeps a
+    /// removed segment's bytes alive. Each process's map is read once; nullopt for every file if
+    /// one cannot be read.
+    std::vector<std::optional<std::uint64_t>> segment_mappings(const std::vector<fs::Inode<Platform>*>& files, bool holding) {
+        std::vector<std::optional<std::uint64_t>> counts(files.size(), std::uint64_t{0});
+        std::unordered_map<HostId, std::size_t, HostIdHash> wanted;
+        for (std::size_t i = 0; i < files.size(); ++i) {
+            auto store = files[i]->shared_store(fs::SharedStoreFactory{});
+            if (!store) {
+                if (store.error() != Errno::nodata) counts[i] = std::nullopt;
+                continue;  // never mapped
+            }
+            const auto* memfd = dynamic_cast<const lp::MemfdStore*>(store->get());
+            struct ::stat host {};
+            if (memfd == nullptr || ::fstat(memfd->descriptor(), &host) != 0) {
+                counts[i] = std::nullopt;
+                continue;
+            }
+            wanted.emplace(HostId{static_cast<std::uint64_t>(host.st_dev), static_cast<std::uint64_t>(host.st_ino)}, i);
+        }
+        const auto unknown = [&] { return std::vector<std::optional<std::uint64_t>>(files.size()); };
+        {  // an shmat under way counts (Linux counts it from its check on)
+            std::lock_guard lock(m_segment_mutex);
+            for (const auto& [tid, call] : m_segment_calls)
+                for (std::size_t i = 0; i < files.size(); ++i)
+                    if (counts[i] && call.segment->file.get() == files[i]) ++*counts[i];
+        }
+        if (wanted.empty()) return counts;
         std::vector<std::pair<pid_t, std::shared_ptr<lp::UniqueFd>>> processes;
         {
             std::lock_guard lock(m_mutex);
             for (const auto& [host_pid, pidfd] : m_pidfds) processes.emplace_back(host_pid, pidfd);
         }
-        std::uint64_t count = 0;
         for (const auto& [host_pid, pidfd] : processes) {
-            for_each_mapping(read_host_maps(host_pid, pidfd.get()).value_or(std::string()), [&](const HostMapping& m) {
-                if (HostId{m.device, m.inode} == id) ++count;
+            auto text = read_host_maps(host_pid, pidfd.get());
+            if (!text) return unknown();
+            for_each_mapping(*text, [&](const HostMapping& m) {
+                if (const auto it = wanted.find(HostId{m.device, m.inode}); it != wanted.end() && counts[it->second]) ++*counts[it->second];
             });
+            if (!holding) continue;
+            const std::string held = "/proc/" + std::to_string(host_pid) + "/fd/" + std::to_string(segment_descriptor_number);
+            if (struct ::stat st {}; ::stat(held.c_str(), &st) == 0) {
+                const auto it = wanted.find(HostId{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)});
+                if (it != wanted.end() && counts[it->second]) ++*counts[it->second];
+            }
         }
-        return count;
+        return counts;
     }
     void on_process_stop(pid_t host_pid, int sig) override {
         std::lock_guard stop_lock(m_stop_mutex);

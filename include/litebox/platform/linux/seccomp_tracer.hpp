@@ -632,14 +632,22 @@ private:
         if (!rewrite.run) {
             regs.orig_rax = static_cast<unsigned long long>(-1);  // skip the call...
             regs.rax = static_cast<unsigned long long>(rewrite.result);  // ...returning this
-            (void)::ptrace(PTRACE_SETREGS, tid, nullptr, &regs);
+        } else {
+            regs.orig_rax = static_cast<unsigned long long>(rewrite.nr);
+            put_call_arguments(regs, rewrite.args);
+        }
+        // Resumed unchanged, the call would run on the host (the filter lets a traced call through
+        // after the stop): a task whose registers cannot be written dies instead.
+        if (::ptrace(PTRACE_SETREGS, tid, nullptr, &regs) != 0) {
+            (void)::syscall(SYS_tgkill, tgid, tid, SIGKILL);
+            resume(tid);
+            return;
+        }
+        if (!rewrite.run) {
             resume(tid);
             return;
         }
         m_rewritten[tid] = original;
-        regs.orig_rax = static_cast<unsigned long long>(rewrite.nr);
-        put_call_arguments(regs, rewrite.args);
-        (void)::ptrace(PTRACE_SETREGS, tid, nullptr, &regs);
         resume(tid, PTRACE_SYSCALL);
     }
 

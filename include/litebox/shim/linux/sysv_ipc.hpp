@@ -336,10 +336,12 @@ public:
     using SemSet = sysv::SemSet<P>;
     using MsgQueue = sysv::MsgQueue<P>;
     using ShmSegment = sysv::ShmSegment<P>;
-    /// How many mappings of a segment's file exist in the box's address spaces (shm_nattch), as
-    /// a runtime that maps memory knows it; nullopt: it cannot tell (the reported count is used).
-    /// Called without the namespace's lock held.
-    using AttachCounter = std::function<std::optional<std::uint64_t>(fs::Inode<P>& file)>;
+    /// For each of `files` (segments' files): how many mappings of it exist in the box's address
+    /// spaces (shm_nattch), as a runtime that maps memory knows it; with `holding`, also what else
+    /// still holds it (an attach under way, a host descriptor), which keeps a removed segment from
+    /// being freed. nullopt: it cannot tell (shm_nattch then shows the reported count; a removed
+    /// segment is kept). Called without the namespace's lock held, once for all the files.
+    using AttachCounter = std::function<std::vector<std::optional<std::uint64_t>>(const std::vector<fs::Inode<P>*>& files, bool holding)>;
 
     explicit SysvIpc(SysvIpcLimits limits) : m_limits(limits) {}
     [[nodiscard]] const SysvIpcLimits& limits() const noexcept { return m_limits; }
@@ -349,7 +351,10 @@ public:
         sysv::Table<MsgQueue> queues;
         sysv::Table<ShmSegment> shms;
         std::size_t sems_in_use = 0;
-        std::uint64_t shm_pages = 0;  // of all segments
+        std::uint64_t shm_pages = 0;  // of all segments, lingering ones included
+        /// Removed segments gone from the table whose bytes something still holds (the counter's
+        /// `holding`): still charged to shm_pages (and the memfd quota) until it lets go.
+        std::vector<std::shared_ptr<ShmSegment>> lingering;
         AttachCounter counter;
         /// SEM_UNDO adjustments by process (pid), then set id, then semaphore.
         std::map<std::int32_t, std::map<std::int32_t, std::vector<std::int32_t>>> undo;
@@ -413,40 +418,66 @@ public:
     std::uint64_t attachments(const std::shared_ptr<ShmSegment>& segment) {
         const AttachCounter counter = m_state.with_lock([](State& s) { return s.counter; });
         std::optional<std::uint64_t> counted;
-        if (counter) counted = counter(*segment->file);
+        if (counter) {
+            const auto counts = counter({segment->file.get()}, false);
+            if (counts.size() == 1) counted = counts.front();
+        }
         return counted ? *counted : m_state.with_lock([&](State&) { return segment->attached; });
     }
 
     /// Frees the segments removed with IPC_RMID that nothing has attached any more (Linux frees
-    /// one at its last detach; here also at the next shm call or process exit after it).
+    /// one at its last detach; here also at the next shm call or process exit after it): the id
+    /// goes at once, the bytes stay charged while the runtime says something still holds them.
     void collect_destroyed() {
-        std::vector<std::shared_ptr<ShmSegment>> removed;
+        std::vector<std::shared_ptr<ShmSegment>> removed, lingering;
         AttachCounter counter;
         m_state.with_lock([&](State& s) {
             for (const auto& [index, segment] : s.shms.by_index)
                 if (segment->destroyed) removed.push_back(segment);
+            lingering = s.lingering;
             counter = s.counter;
         });
-        if (removed.empty()) return;
-        std::vector<std::optional<std::uint64_t>> counted(removed.size());
-        if (counter)
-            for (std::size_t i = 0; i < removed.size(); ++i) counted[i] = counter(*removed[i]->file);
+        if (removed.empty() && lingering.empty()) return;
+        const auto count = [&](const std::vector<std::shared_ptr<ShmSegment>>& segments, bool holding) {
+            std::vector<std::optional<std::uint64_t>> counted(segments.size());
+            if (!counter || segments.empty()) return counted;
+            std::vector<fs::Inode<P>*> files;
+            for (const auto& segment : segments) files.push_back(segment->file.get());
+            auto answer = counter(files, holding);
+            if (answer.size() == segments.size()) counted = std::move(answer);
+            return counted;
+        };
+        const auto attached = count(removed, false);
+        const auto held = count(lingering, true);
         std::vector<std::shared_ptr<ShmSegment>> freed;  // their files are released after the lock
         m_state.with_lock([&](State& s) {
             for (std::size_t i = 0; i < removed.size(); ++i) {
                 const auto& segment = removed[i];
-                if ((counted[i] ? *counted[i] : segment->attached) != 0 || s.shms.find_id(segment->id) != segment) continue;
+                if (counter && !attached[i]) continue;  // unknown: kept
+                if ((attached[i] ? *attached[i] : segment->attached) != 0 || s.shms.find_id(segment->id) != segment) continue;
                 s.shms.remove(*segment);
-                s.shm_pages -= segment->pages();
-                freed.push_back(segment);
+                if (counter) s.lingering.push_back(segment);  // until the runtime lets go of its bytes
+                else {
+                    s.shm_pages -= segment->pages();
+                    freed.push_back(segment);
+                }
+            }
+            for (std::size_t i = 0; i < lingering.size(); ++i) {
+                if (!held[i] || *held[i] != 0) continue;
+                const auto it = std::find(s.lingering.begin(), s.lingering.end(), lingering[i]);
+                if (it == s.lingering.end()) continue;
+                s.shm_pages -= lingering[i]->pages();
+                freed.push_back(lingering[i]);
+                s.lingering.erase(it);
             }
         });
     }
 
-    /// Whether any removed segment waits for its last detach (cheap; for a runtime's exit path).
+    /// Whether any removed segment waits for its last detach or lingers (cheap; for a runtime's exit path).
     bool has_destroyed() {
         return m_state.with_lock([](State& s) {
-            return std::any_of(s.shms.by_index.begin(), s.shms.by_index.end(), [](const auto& e) { return e.second->destroyed; });
+            return !s.lingering.empty() ||
+                   std::any_of(s.shms.by_index.begin(), s.shms.by_index.end(), [](const auto& e) { return e.second->destroyed; });
         });
     }
 
