@@ -242,6 +242,11 @@ struct ShmSegment {
     bool locked = false;         // SHM_LOCK (the box never swaps: a flag only)
 
     [[nodiscard]] std::uint64_t pages() const noexcept { return size / shm_page + (size % shm_page != 0 ? 1 : 0); }
+    /// The bytes its file holds (shm_rss; the box never swaps).
+    [[nodiscard]] std::uint64_t resident_bytes() const {
+        auto st = file->getattr();
+        return st ? std::min<std::uint64_t>(static_cast<std::uint64_t>(st->blocks) * 512, pages() * shm_page) : 0;
+    }
     [[nodiscard]] ipc64_perm abi_perm() const noexcept {
         ipc64_perm p = perm.to_abi(id);
         p.mode = static_cast<std::uint16_t>(p.mode | (destroyed ? shm_dest : 0) | (locked ? shm_locked : 0));
@@ -417,11 +422,7 @@ public:
     /// A segment's attachments: the counter's answer, else the count the runtime reported.
     std::uint64_t attachments(const std::shared_ptr<ShmSegment>& segment) {
         const AttachCounter counter = m_state.with_lock([](State& s) { return s.counter; });
-        std::optional<std::uint64_t> counted;
-        if (counter) {
-            const auto counts = counter({segment->file.get()}, false);
-            if (counts.size() == 1) counted = counts.front();
-        }
+        const std::optional<std::uint64_t> counted = count(counter, {segment}, false).front();
         return counted ? *counted : m_state.with_lock([&](State&) { return segment->attached; });
     }
 
@@ -438,17 +439,8 @@ public:
             counter = s.counter;
         });
         if (removed.empty() && lingering.empty()) return;
-        const auto count = [&](const std::vector<std::shared_ptr<ShmSegment>>& segments, bool holding) {
-            std::vector<std::optional<std::uint64_t>> counted(segments.size());
-            if (!counter || segments.empty()) return counted;
-            std::vector<fs::Inode<P>*> files;
-            for (const auto& segment : segments) files.push_back(segment->file.get());
-            auto answer = counter(files, holding);
-            if (answer.size() == segments.size()) counted = std::move(answer);
-            return counted;
-        };
-        const auto attached = count(removed, false);
-        const auto held = count(lingering, true);
+        const auto attached = count(counter, removed, false);
+        const auto held = count(counter, lingering, true);
         std::vector<std::shared_ptr<ShmSegment>> freed;  // their files are released after the lock
         m_state.with_lock([&](State& s) {
             for (std::size_t i = 0; i < removed.size(); ++i) {
@@ -482,6 +474,18 @@ public:
     }
 
 private:
+    /// The counter's answer for `segments` (all unknown without a counter, or if it answers amiss).
+    static std::vector<std::optional<std::uint64_t>> count(const AttachCounter& counter,
+                                                           const std::vector<std::shared_ptr<ShmSegment>>& segments, bool holding) {
+        std::vector<std::optional<std::uint64_t>> counted(segments.size());
+        if (!counter || segments.empty()) return counted;
+        std::vector<fs::Inode<P>*> files;
+        for (const auto& segment : segments) files.push_back(segment->file.get());
+        auto answer = counter(files, holding);
+        if (answer.size() == segments.size()) counted = std::move(answer);
+        return counted;
+    }
+
     SysvIpcLimits m_limits;
     sync::Mutex<P, State> m_state;
 };
@@ -1111,10 +1115,7 @@ SyscallResult sys_shmctl(ThreadContext<P>& t, const SyscallRequest& r) {
             });
             info.used_ids = static_cast<std::int32_t>(segments.size());
             // Resident pages: what the segments' files hold (the box never swaps).
-            for (const auto& segment : segments) {
-                if (auto st = segment->file->getattr())
-                    info.shm_rss += std::min<std::uint64_t>(static_cast<std::uint64_t>(st->blocks) * 512 / shm_page, segment->pages());
-            }
+            for (const auto& segment : segments) info.shm_rss += segment->resident_bytes() / shm_page;
             LITEBOX_TRY(Guest<P>::write(arg, info));
             return highest;
         }
@@ -1229,16 +1230,6 @@ void shm_attached(ThreadContext<P>& t, sysv::ShmSegment<P>& segment) {
     });
 }
 
-/// The segment whose file is `file`, if one is (shmdt's lookup).
-template <typename P>
-std::shared_ptr<sysv::ShmSegment<P>> shm_segment_of(Kernel<P>& kernel, const fs::Inode<P>& file) {
-    return kernel.sysv_ipc().state().with_lock([&](auto& s) -> std::shared_ptr<sysv::ShmSegment<P>> {
-        for (const auto& [index, segment] : s.shms.by_index)
-            if (segment->file.get() == &file) return segment;
-        return nullptr;
-    });
-}
-
 /// The runtime unmapped `segment` for the calling process at its shmdt (shm_lpid, shm_dtime); a
 /// segment removed with IPC_RMID goes with its last attachment.
 template <typename P>
@@ -1294,9 +1285,7 @@ std::string sysvipc_shm_text(Kernel<P>& kernel) {
         "                   rss                  swap\n";
     for (const auto& segment : segments) {
         const std::uint64_t attached = ipc.attachments(segment);
-        std::uint64_t rss = 0;
-        if (auto st = segment->file->getattr())
-            rss = std::min<std::uint64_t>(static_cast<std::uint64_t>(st->blocks) * 512, segment->pages() * sysv::shm_page);
+        const std::uint64_t rss = segment->resident_bytes();
         ipc.state().with_lock([&](auto&) {
             const auto perm = segment->abi_perm();
             out += fmt::format("{:10} {:10}  {:4o} {:21} {:5} {:5}  {:5} {:5} {:5} {:5} {:5} {:10} {:10} {:10} {:21} {:21}\n", perm.key,
