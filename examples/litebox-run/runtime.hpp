@@ -256,6 +256,12 @@ public:
             for (const int pid : group_members(-target))
                 if (sig != SIGTSTP || !m_shim.tasks().in_orphaned_group(pid)) (void)raise_in(pid, sig);
         });
+        // An exit that orphans a group with a stopped job: SIGHUP to every member, then SIGCONT
+        // (which really continues the stopped host processes), as Linux's kill_orphaned_pgrp.
+        m_shim.tasks().set_orphaned_group_hangup([this](int, const std::vector<int>& members) {
+            for (const int pid : members) (void)raise_in(pid, SIGHUP);
+            for (const int pid : members) (void)raise_in(pid, SIGCONT);
+        });
         m_shim.set_maps_source([this](int box_pid) { return maps_text(box_pid); });
         // shm_nattch: the mappings of a segment's memfd in the guests' host address spaces.
         m_shim.sysv_ipc().set_attach_counter(

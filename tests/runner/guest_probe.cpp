@@ -1169,6 +1169,131 @@ int jobctl_tstp() {
     _exit(0);
 }
 
+// For `orphaned-pgrp`: a job that writes 'h' for SIGHUP and 'c' for SIGCONT when `handled`
+// (else both keep their default actions), 's' and its pid once ready, stops itself when `stop`,
+// and writes 'e' before it exits once it runs again (after `linger_ms` of sleep: long enough for
+// a hangup that should not come to arrive first).
+int g_orphan_fd = -1;
+void on_orphan_signal(int sig) {
+    const char c = sig == SIGHUP ? 'h' : 'c';
+    (void)!write(g_orphan_fd, &c, 1);
+}
+[[noreturn]] void orphan_job(int fd, bool handled, bool stop, int linger_ms) {
+    g_orphan_fd = fd;
+    if (handled) {
+        struct sigaction action {};
+        action.sa_handler = on_orphan_signal;
+        sigemptyset(&action.sa_mask);
+        sigaction(SIGHUP, &action, nullptr);
+        sigaction(SIGCONT, &action, nullptr);
+    }
+    char ready[1 + sizeof(pid_t)] = {'s'};
+    const pid_t self = getpid();
+    memcpy(ready + 1, &self, sizeof self);
+    (void)!write(fd, ready, sizeof ready);
+    if (stop) kill(self, SIGSTOP);
+    const struct timespec linger {0, static_cast<long>(linger_ms) * 1'000'000};
+    nanosleep(&linger, nullptr);
+    (void)!write(fd, "e", 1);
+    _exit(0);
+}
+
+// One `orphaned-pgrp` case: a new session whose leader starts a job in a group of its own (with
+// `member`, the job's leader forks the job and exits once it stopped, the session leader staying);
+// without `member`, the session leader exits once the job stopped (or at once when it does not
+// stop). Says what the job wrote: hup, cont, ran_on (it ran after the exit) and gone (its end of
+// the pipe closed within 5 s: it exited or was killed).
+void orphan_case(const char* name, bool handled, bool stop, bool member) {
+    int marks[2], hold[2];
+    if (pipe(marks) != 0 || pipe(hold) != 0) _exit(2);
+    const pid_t leader = fork();
+    if (leader == 0) {
+        close(marks[0]);
+        close(hold[1]);
+        if (setsid() < 0) _exit(2);
+        const pid_t group_leader = fork();
+        if (group_leader == 0) {
+            close(hold[0]);
+            setpgid(0, 0);
+            if (!member) orphan_job(marks[1], handled, stop, stop ? 0 : 300);
+            const pid_t job = fork();
+            if (job == 0) orphan_job(marks[1], handled, stop, 0);
+            close(marks[1]);
+            (void)stop_signal_of(job);  // stopped (WUNTRACED): now leave it
+            _exit(0);
+        }
+        close(marks[1]);
+        setpgid(group_leader, group_leader);
+        if (member) {
+            int status = 0;
+            (void)waitpid(group_leader, &status, 0);
+            char c = 0;
+            while (read(hold[0], &c, 1) > 0) {  // until the probe has seen the job end
+            }
+        } else if (stop) {
+            (void)stop_signal_of(group_leader);
+        }
+        _exit(0);
+    }
+    close(marks[1]);
+    close(hold[0]);
+    char ready[1 + sizeof(pid_t)] = {};
+    std::size_t got = 0;
+    while (got < sizeof ready) {
+        struct pollfd p {marks[0], POLLIN, 0};
+        if (poll(&p, 1, 5000) != 1) break;
+        const ssize_t n = read(marks[0], ready + got, sizeof ready - got);
+        if (n <= 0) break;
+        got += static_cast<std::size_t>(n);
+    }
+    pid_t job = -1;
+    if (got == sizeof ready && ready[0] == 's') memcpy(&job, ready + 1, sizeof job);
+    if (!member) {
+        int status = 0;
+        (void)waitpid(leader, &status, 0);
+    }
+    int hup = 0, cont = 0, ran_on = 0, gone = 0;
+    for (;;) {
+        struct pollfd p {marks[0], POLLIN, 0};
+        if (poll(&p, 1, 5000) != 1) break;
+        char c = 0;
+        const ssize_t n = read(marks[0], &c, 1);
+        if (n <= 0) {
+            gone = 1;
+            break;
+        }
+        hup += c == 'h';
+        cont += c == 'c';
+        ran_on += c == 'e';
+    }
+    if (!gone && job > 0) kill(job, SIGKILL);  // still stopped: no hangup came
+    close(hold[1]);
+    close(marks[0]);
+    if (member) {
+        int status = 0;
+        (void)waitpid(leader, &status, 0);
+    }
+    const char* const what[] = {"hup", "cont", "ran_on", "gone"};
+    const int value[] = {hup, cont, ran_on, gone};
+    for (int i = 0; i < 4; ++i) {
+        char key[64];
+        snprintf(key, sizeof key, "%s_%s", name, what[i]);
+        say(key, value[i]);
+    }
+}
+
+// `orphaned-pgrp` (for litebox-run): an exit that orphans a process group with a stopped member
+// sends every member SIGHUP then SIGCONT (POSIX; Linux's kill_orphaned_pgrp): when a session
+// leader exits and its job's group loses its last parent in the session, and when a job's group
+// leader exits and leaves its stopped child. A stopped job with the default action dies of the
+// SIGHUP; a job that is not stopped hears nothing.
+int orphaned_pgrp() {
+    orphan_case("stopped_job", true, true, false);
+    orphan_case("running_job", true, false, false);
+    orphan_case("stopped_default", false, true, false);
+    orphan_case("stopped_member", true, true, true);
+    return 0;
+}
 
 // `foreground-job` (for litebox-run on a terminal): a child in a process group of its own is made
 // the terminal's foreground group; the host's ^Z then stops it with SIGTSTP (the group is not
@@ -1412,6 +1537,7 @@ int main(int argc, char** argv) {
     if (strcmp(mode, "exec-chain") == 0 && argc > 3) return exec_chain(argv);
     if (strcmp(mode, "jobctl-tstp") == 0) return jobctl_tstp();
     if (strcmp(mode, "foreground-job") == 0) return foreground_job();
+    if (strcmp(mode, "orphaned-pgrp") == 0) return orphaned_pgrp();
     if (strcmp(mode, "exec-stop") == 0) return exec_stop(argc > 2 ? atol(argv[2]) : 20, argc > 3 && strcmp(argv[3], "single") != 0 ? argv[3] : nullptr);
     if (strcmp(mode, "join-threads") == 0) return join_threads_mode(argc > 2 ? atol(argv[2]) : 100);
     if (strcmp(mode, "getppid") == 0) return getppid_loop(argc > 2 ? atol(argv[2]) : 100000, argc > 3 ? atoi(argv[3]) : 11);

@@ -361,6 +361,62 @@ TEST_CASE("a process group is orphaned unless a member's parent is in another gr
     (void)sibling;
 }
 
+TEST_CASE("an exit that orphans a process group with a stopped member sends it SIGHUP and SIGCONT", "[shim][process][jobctl]") {
+    ShimFixture<> f;
+    auto& tasks = f.shim.tasks();
+    const auto hup = [](auto& context) {
+        auto signal = context->dequeue_signal();
+        return signal && signal->first == lx::abi::sighup;
+    };
+    // A session leader (2) with a job in a group of its own (3, with its child 4): when the leader
+    // exits, the job goes to pid 1, in another session, and nothing connects the group any more.
+    auto shell = f.fork(*f.init);
+    CHECK(f.call_on(*shell, lx::nr::setsid) == 2);
+    auto job = f.fork(*shell);
+    CHECK(f.call_on(*job, lx::nr::setpgid, 0, 0) == 0);
+    auto member = f.fork(*job);  // 4, in group 3
+    tasks.report_stop(member->process(), lx::abi::sigstop);
+    std::vector<std::pair<int, std::vector<int>>> hangups;
+    tasks.set_orphaned_group_hangup([&](int group, const std::vector<int>& members) { hangups.emplace_back(group, members); });
+    f.call_on(*shell, lx::nr::exit_group, 0);
+    REQUIRE(hangups.size() == 1);
+    CHECK(hangups[0].first == 3);
+    CHECK(hangups[0].second == std::vector<int>{3, 4});
+    // Without a runtime's hook the signals go to the shim's books (SIGCONT's default is to ignore).
+    tasks.set_orphaned_group_hangup(nullptr);
+    tasks.report_continue(member->process());
+
+    // The job leader's own exit orphans its group (its parent was in another group of the
+    // session; the member's new parent, pid 1, is in another session).
+    auto shell2 = f.fork(*f.init);  // 5
+    CHECK(f.call_on(*shell2, lx::nr::setsid) == 5);
+    auto leader = f.fork(*shell2);  // 6
+    CHECK(f.call_on(*leader, lx::nr::setpgid, 0, 0) == 0);
+    auto stopped = f.fork(*leader);  // 7, in group 6
+    auto running = f.fork(*leader);  // 8, in group 6
+    tasks.report_stop(stopped->process(), lx::abi::sigstop);
+    f.call_on(*leader, lx::nr::exit_group, 0);
+    CHECK(hup(stopped));
+    CHECK(hup(running));  // every member, stopped or not
+    tasks.report_continue(stopped->process());
+
+    // Not orphaned: another member's parent (the session leader) is still in the session.
+    auto first = f.fork(*shell2);   // 9
+    auto second = f.fork(*shell2);  // 10
+    CHECK(f.call_on(*first, lx::nr::setpgid, 0, 0) == 0);
+    CHECK(f.call_on(*second, lx::nr::setpgid, 10, 9) == 0);
+    auto grandchild = f.fork(*first);  // 11, in group 9
+    tasks.report_stop(grandchild->process(), lx::abi::sigstop);
+    f.call_on(*first, lx::nr::exit_group, 0);
+    CHECK(!grandchild->dequeue_signal());
+    CHECK(!second->dequeue_signal());
+    tasks.report_continue(grandchild->process());
+    // Orphaned but nothing stopped: no signal.
+    f.call_on(*second, lx::nr::exit_group, 0);  // group 9 now only 11, its parent pid 1
+    CHECK(!grandchild->dequeue_signal());
+    (void)running;
+}
+
 TEST_CASE("orphans are re-parented to pid 1 and pid 1 reaps them", "[shim][process]") {
     ShimFixture<> f;
     auto middle = f.fork(*f.init);

@@ -9,7 +9,8 @@
 //   when no other process shares them, turns it into a zombie holding its wait status, hands its
 //   children to pid 1, posts its exit signal to the parent and wakes the parent's waiters. A
 //   parent that ignores SIGCHLD (or set SA_NOCLDWAIT) never sees zombies. When pid 1 exits, every
-//   other process is killed (as when a pid namespace's init dies).
+//   other process is killed (as when a pid namespace's init dies). An exit that orphans a process
+//   group with a stopped member sends the group SIGHUP and SIGCONT (Linux's kill_orphaned_pgrp).
 // - wait blocks on the caller's Waiter: interruptible (EINTR), WNOHANG returns at once.
 // - Job control: the shim cannot stop a guest; a runtime that does (litebox-run's tracer sees
 //   the host's group-stops) reports each stop and continuation of a whole process here. A stop
@@ -21,6 +22,7 @@
 //   as pending and interrupts a thread that does not block it.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -129,6 +131,16 @@ public:
     /// container's init. True for a pid that is not a live process.
     [[nodiscard]] bool in_orphaned_group(int pid) const;
 
+    /// Linux's kill_orphaned_pgrp: when an exit orphans a process group (its own, or a child's
+    /// group in the same session) that has a stopped member, every live member of that group gets
+    /// SIGHUP and then SIGCONT, so that a stopped job nobody can continue any more is woken to
+    /// hear of it (and, by default, dies). A runtime that delivers signals itself sends them here
+    /// (called without this table's lock, with the group and its live members; it must send
+    /// SIGHUP to all of them before SIGCONT to any); without one they are posted to the shim's
+    /// books. Set it before any process exits.
+    using OrphanedGroupHangup = std::function<void(int pgid, const std::vector<int>& members)>;
+    void set_orphaned_group_hangup(OrphanedGroupHangup hangup) { m_orphaned_hangup = std::move(hangup); }
+
     /// A runtime that delivers signals itself learns of every stop and continuation SIGCHLD here,
     /// like the exit notifier: `code` is CLD_STOPPED or CLD_CONTINUED, `status` the stop signal or
     /// SIGCONT. Called under this table's lock, only when the parent's SIGCHLD action (as the
@@ -214,12 +226,18 @@ private:
     static bool ignored(const typename Process<P>::Signals& sig, int signal) noexcept;
     void wake_process(Process<P>& process);
     void notify_job_change(Process<P>& process, bool stopped, int signal);
+    /// POSIX's orphaned process group: no live member has a live parent in another group of the
+    /// same session (Linux's will_become_orphaned_pgrp once the exiting process is a zombie).
+    static bool group_orphaned(State& s, int group);
+    /// Some live member of `group` is in a group-stop (Linux's has_stopped_jobs).
+    static bool group_has_stopped(const State& s, int group);
 
     const std::size_t m_max_tasks;
     const int m_pid_max;
     mutable sync::Mutex<P, State> m_state;
     ChildExitNotifier m_child_exit;
     ChildStopNotifier m_child_stop;
+    OrphanedGroupHangup m_orphaned_hangup;
 };
 
 }  // namespace litebox::shim::linux_abi

@@ -174,6 +174,7 @@ void ProcessTable<P>::finish_exit(Process<P>& process, int wait_status, std::vec
     });
     std::vector<ProcessPtr> to_wake;
     std::vector<ProcessPtr> to_kill;
+    std::vector<std::pair<int, std::vector<int>>> hangups;  // orphaned groups with a stopped member
     ProcessPtr parent;
     int parent_signal = 0;
     std::function<void()> after_wake;
@@ -189,16 +190,32 @@ void ProcessTable<P>::finish_exit(Process<P>& process, int wait_status, std::vec
         node->uid = uid;
         Node* init = s.node(1);
         const bool init_alive = pid != 1 && init && !init->zombie;
+        std::vector<int> child_groups;  // the groups of its children outside its own group, in its session
         for (auto& [child_pid, child] : s.processes) {
             if (child.ppid != pid) continue;
             child.ppid = init_alive ? 1 : 0;
             if (child.zombie && init_alive) to_wake.push_back(init->process);
+            if (!child.zombie && child.pgid != node->pgid && child.sid == node->sid) child_groups.push_back(child.pgid);
         }
+        Node* parent_node = node->ppid != 0 ? s.node(node->ppid) : nullptr;
         if (pid == 1) {
             for (auto& [other_pid, other] : s.processes)
                 if (other_pid != 1 && !other.zombie) to_kill.push_back(other.process);
+        } else {
+            // Linux's kill_orphaned_pgrp, for each child's group (reparent_leader) and for its own
+            // group, which its parent in another group of the session connected until now.
+            if (parent_node && !parent_node->zombie && parent_node->pgid != node->pgid && parent_node->sid == node->sid)
+                child_groups.push_back(node->pgid);
+            std::sort(child_groups.begin(), child_groups.end());
+            child_groups.erase(std::unique(child_groups.begin(), child_groups.end()), child_groups.end());
+            for (const int group : child_groups) {
+                if (!group_has_stopped(s, group) || !group_orphaned(s, group)) continue;
+                std::vector<int> members;
+                for (const auto& [member_pid, member] : s.processes)
+                    if (member.pgid == group && !member.zombie) members.push_back(member_pid);
+                hangups.emplace_back(group, std::move(members));
+            }
         }
-        Node* parent_node = node->ppid != 0 ? s.node(node->ppid) : nullptr;
         if (!parent_node || parent_node->zombie) return;
         const bool auto_reap = node->exit_signal == abi::sigchld && parent_node->process->signals().with_lock([](auto& sig) {
             const auto& action = sig.actions[abi::sigchld - 1];
@@ -230,6 +247,32 @@ void ProcessTable<P>::finish_exit(Process<P>& process, int wait_status, std::vec
         wake_process(*parent);
     }
     if (after_wake) after_wake();
+    for (const auto& [group, members] : hangups) {
+        if (m_orphaned_hangup) {
+            m_orphaned_hangup(group, members);
+            continue;
+        }
+        for (const int signal : {abi::sighup, abi::sigcont})
+            for (const int member : members)
+                if (auto p = find_process(member)) post_to_process(*p, signal);
+    }
+}
+
+template <platform::RawMutexProvider P>
+bool ProcessTable<P>::group_orphaned(State& s, int group) {
+    for (const auto& [member_pid, member] : s.processes) {
+        if (member.pgid != group || member.zombie) continue;
+        const Node* parent = member.ppid != 0 ? s.node(member.ppid) : nullptr;
+        if (parent && !parent->zombie && parent->pgid != group && parent->sid == member.sid) return false;
+    }
+    return true;
+}
+
+template <platform::RawMutexProvider P>
+bool ProcessTable<P>::group_has_stopped(const State& s, int group) {
+    for (const auto& [member_pid, member] : s.processes)
+        if (member.pgid == group && !member.zombie && member.stop_signal != 0) return true;
+    return false;
 }
 
 template <platform::RawMutexProvider P>
@@ -262,13 +305,7 @@ bool ProcessTable<P>::in_orphaned_group(int pid) const {
     return m_state.with_lock([&](State& s) {
         const Node* self = s.node(pid);
         if (!self || self->zombie) return true;
-        const int group = self->pgid;
-        for (const auto& [member_pid, member] : s.processes) {
-            if (member.pgid != group || member.zombie) continue;
-            const Node* parent = member.ppid != 0 ? s.node(member.ppid) : nullptr;
-            if (parent && !parent->zombie && parent->pgid != group && parent->sid == member.sid) return false;
-        }
-        return true;
+        return group_orphaned(s, self->pgid);
     });
 }
 
