@@ -227,6 +227,36 @@ TEST_CASE("pty: a child that is not a session leader cannot take a terminal", "[
     (void)master;
 }
 
+TEST_CASE("pty: a session leader's exit takes the terminal from the session and hangs up its foreground group", "[shim][pty]") {
+    PtyFixture f;
+    auto [master, index] = f.open_master();
+    auto leader = f.fork(*f.init);  // 2
+    REQUIRE(f.call_on(*leader, lx::nr::setsid) == 2);
+    const auto path = f.mem.put_string("/dev/pts/" + std::to_string(index));
+    const auto slave = f.call_on(*leader, lx::nr::open, path, of::read_write);  // acquires it
+    REQUIRE(slave >= 0);
+    auto foreground = f.fork(*leader);  // 3, in the leader's group (the foreground group)
+    auto background = f.fork(*leader);  // 4, in a group of its own
+    REQUIRE(f.call_on(*background, lx::nr::setpgid, 0, 0) == 0);
+    const auto sid = f.mem.allocate(4);
+    REQUIRE(f.call_on(*foreground, lx::nr::ioctl, slave, pd::tiocgsid, sid) == 0);
+    CHECK(f.mem.get<std::int32_t>(sid) == 2);
+    f.call_on(*leader, lx::nr::exit_group, 0);
+    auto signal = foreground->dequeue_signal();
+    REQUIRE(signal.has_value());
+    CHECK(signal->first == 1);
+    CHECK(!foreground->dequeue_signal());  // no SIGCONT for a pty
+    CHECK(!background->dequeue_signal());
+    // The session has no controlling terminal any more; another session leader may take it.
+    CHECK(f.call_on(*foreground, lx::nr::ioctl, slave, pd::tiocgsid, sid) == err(Errno::notty));
+    const auto slave_of_init = f.call(lx::nr::open, path, of::read_write);
+    REQUIRE(slave_of_init >= 0);
+    std::int32_t value = 0;
+    REQUIRE(f.ioctl_int(slave_of_init, pd::tiocgsid, 0, &value) == 0);
+    CHECK(value == 1);
+    (void)master;
+}
+
 TEST_CASE("pty: the number of pairs is limited", "[shim][pty]") {
     lx::ShimConfig config;
     config.max_ptys = 2;

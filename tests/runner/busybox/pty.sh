@@ -141,6 +141,61 @@ PYTHON
 )
 python_same_as_native "pty.fork: controlling terminal, /dev/tty, SIGINT and SIGWINCH as native" "$script"
 
+# A session leader's exit: its foreground group gets SIGHUP (a background group does not) and the
+# terminal is free for another session.
+script=$(cat <<'PYTHON'
+import os, pty, select, signal, time
+
+r, w = os.pipe()
+ready_r, ready_w = os.pipe()
+pid, master = pty.fork()
+if pid == 0:
+    os.close(r)
+    def job(name, own_group):
+        if os.fork() != 0:
+            return
+        if own_group:
+            os.setpgid(0, 0)
+        def hup(sig, frame):
+            os.write(w, b'%s: SIGHUP\n' % name)
+            os._exit(0)
+        signal.signal(signal.SIGHUP, hup)
+        os.write(ready_w, b'r')
+        time.sleep(1.0)
+        os.write(w, b'%s: no SIGHUP, terminal %s\n' % (name, b'kept' if os.path.exists('/dev/tty') and can_open_tty() else b'gone'))
+        os._exit(0)
+    def can_open_tty():
+        try:
+            os.close(os.open('/dev/tty', os.O_RDWR))
+            return True
+        except OSError:
+            return False
+    job(b'foreground', False)
+    job(b'background', True)
+    os.close(ready_w)
+    got = b''
+    while len(got) < 2:  # both have their handlers: now leave
+        chunk = os.read(ready_r, 2)
+        if not chunk:
+            break
+        got += chunk
+    os._exit(0)
+os.close(w)
+os.close(ready_w)
+os.close(ready_r)
+os.waitpid(pid, 0)  # the session leader has exited
+out = b''
+while select.select([r], [], [], 5)[0]:
+    chunk = os.read(r, 1024)
+    if not chunk:
+        break
+    out += chunk
+print(sorted(out.decode().splitlines()))
+os.close(master)
+PYTHON
+)
+python_same_as_native "pty: a session leader's exit hangs up its foreground group, as native" "$script"
+
 # Not here: util-linux script(1) sets up its pty with signalfd, which the shim does not implement
 # yet (it fails with "failed to create pseudo-terminal: Function not implemented").
 

@@ -171,6 +171,7 @@ public:
         // The table may outlive the kernel (a mounted /dev/pts holds it; descriptors still close
         // after this body): its signals must not reach this kernel any more.
         if (m_ptys) m_ptys->set_signal_sink({});
+        m_tasks.set_session_leader_exit({});
         fs::remove_pty_devices(*m_vfs, m_pty_devices);
         unlink_dev_stdio();
         if (m_sysfs) detach_sysfs(*this, *m_sysfs);
@@ -340,6 +341,13 @@ private:
             for (const int pid : m_tasks.process_ids())
                 if (m_tasks.process_group_of(pid).value_or(0) == -target)
                     if (auto process = m_tasks.find_process(pid)) m_tasks.post_to_process(*process, signal);
+        });
+        // A session leader's exit takes its controlling terminal from the session and sends the
+        // terminal's foreground group SIGHUP (Linux's disassociate_ctty for a pty: no SIGCONT).
+        m_tasks.set_session_leader_exit([this](int session) {
+            const auto pair = m_ptys->controlling(session);
+            int group = 0;
+            if (pair && pair->release_session(session, group) && group > 0) m_ptys->signal(-group, ipc::pty_signals::sighup);
         });
         try {
             if (auto made = fs::install_pty_devices(*m_vfs, platform(), m_ptys)) m_pty_devices = std::move(*made);

@@ -13,9 +13,11 @@
 //   terminal (the description stays /dev/tty, 5:0, as on Linux); a process whose session has no
 //   pty opens the box's console there, as before (ENXIO without one).
 // - Closing the master sends SIGHUP and SIGCONT to the controlling session's leader; TIOCNOTTY by a
-//   session leader sends them to the foreground group.
-// Not done: SIGTTIN/SIGTTOU for background groups, the hangup of a session's terminal when its
-// leader exits, per-process TIOCNOTTY for members that are not leaders (accepted, no effect).
+//   session leader sends them to the foreground group. When a session leader exits, its session
+//   loses the terminal and the foreground group gets SIGHUP (Linux's disassociate_ctty; no
+//   SIGCONT for a pty): the kernel's ProcessTable::set_session_leader_exit hook.
+// Not done: SIGTTIN/SIGTTOU for background groups, per-process TIOCNOTTY for members that are not
+// leaders (accepted, no effect).
 #pragma once
 
 #include <cstdint>

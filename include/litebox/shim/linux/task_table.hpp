@@ -141,6 +141,12 @@ public:
     using OrphanedGroupHangup = std::function<void(int pgid, const std::vector<int>& members)>;
     void set_orphaned_group_hangup(OrphanedGroupHangup hangup) { m_orphaned_hangup = std::move(hangup); }
 
+    /// Called (without this table's lock) when a session leader exits, with its session, before it
+    /// becomes a zombie: the kernel takes the session's controlling terminal away there (Linux's
+    /// disassociate_ctty). Set it before any process exits.
+    using SessionLeaderExit = std::function<void(int session)>;
+    void set_session_leader_exit(SessionLeaderExit hook) { m_session_leader_exit = std::move(hook); }
+
     /// A runtime that delivers signals itself learns of every stop and continuation SIGCHLD here,
     /// like the exit notifier: `code` is CLD_STOPPED or CLD_CONTINUED, `status` the stop signal or
     /// SIGCONT. Called under this table's lock, only when the parent's SIGCHLD action (as the
@@ -238,6 +244,7 @@ private:
     ChildExitNotifier m_child_exit;
     ChildStopNotifier m_child_stop;
     OrphanedGroupHangup m_orphaned_hangup;
+    SessionLeaderExit m_session_leader_exit;
 };
 
 }  // namespace litebox::shim::linux_abi

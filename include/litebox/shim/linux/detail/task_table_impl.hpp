@@ -166,6 +166,13 @@ void ProcessTable<P>::finish_exit(Process<P>& process, int wait_status, std::vec
     // it when it lets go (~DescriptorShare).
     (void)process.release_files();
     const int pid = process.pid();
+    if (m_session_leader_exit) {
+        const bool leader = m_state.with_lock([&](State& s) {
+            const Node* node = s.node(pid);
+            return node && node->sid == pid;
+        });
+        if (leader) m_session_leader_exit(pid);
+    }
     Usage usage;
     std::uint32_t uid = 0;
     process.state().with_lock([&](auto& st) {
