@@ -269,6 +269,16 @@ public:
         // The guest's own code runs on host threads: CPU time is the host's accounting of them.
         m_shim.set_cpu_time_source({[this](int pid) { return host_process_cpu(pid); },
                                     [this](int pid, int tid) { return host_thread_cpu(pid, tid); }});
+        // The terminals' job control asks whether the caller blocks or ignores SIGTTIN/SIGTTOU:
+        // the host thread knows (rt_sigprocmask and rt_sigaction run natively). It waits in the
+        // served call, so its state cannot change meanwhile.
+        m_shim.set_signal_disposition_source([this](int pid, int tid) -> std::optional<lx::Kernel<Platform>::SignalDisposition> {
+            const auto host = host_thread_of(pid, tid);
+            if (!host) return std::nullopt;
+            const auto state = sc::detail::signal_state(host->first, host->second);
+            if (!state) return std::nullopt;
+            return lx::Kernel<Platform>::SignalDisposition{state->blocked, state->ignored};
+        });
         m_shim.set_limit_observer([this](int box_pid, std::uint32_t resource, const lx::abi::rlimit& limit) {
             apply_host_limit(box_pid, resource, limit);
         });
@@ -845,7 +855,7 @@ public:
             if (result == neg(Errno::intr) && thread.interrupted() && !context->thread().ran_with_temporary_mask.load(std::memory_order_relaxed))
                 result = restart_code(nr);
         }
-        return finish(thread, *context, result);
+        return finish(thread, *context, nr, result);
     }
 
 private:
@@ -915,7 +925,7 @@ private:
     }
 
     /// After the shim: carry out its runtime request and deliver the signals it raised.
-    std::int64_t finish(sc::GuestThread& thread, Context& context, std::int64_t result) {
+    std::int64_t finish(sc::GuestThread& thread, Context& context, int nr, std::int64_t result) {
         auto request = context.take_request();
         if (auto* exit = std::get_if<lx::ExitRequest>(&request)) {
             if (exit->whole_process) {
@@ -928,14 +938,21 @@ private:
         }
         if (auto* exec = std::get_if<lx::ExecRequest>(&request)) return execute(thread, context, *exec);
         if (std::holds_alternative<lx::CloneRequest<Platform>>(request)) return neg(Errno::nosys);  // clone is traced, never served
-        deliver_pending(thread, context);
+        // EINTR for a signal the call raised on its own thread (a background group's SIGTTIN
+        // from the terminal): Linux's -ERESTARTSYS, which the kernel -- the signal now pending
+        // on the thread -- turns into a restart (default action or SA_RESTART) or EINTR.
+        if (deliver_pending(thread, context) && result == neg(Errno::intr)) result = restart_code(nr);
         return result;
     }
 
-    void deliver_pending(sc::GuestThread& thread, Context& context) {
+    /// Raises the signals the shim posted to the calling thread (SIGPIPE, a terminal's SIGTTIN)
+    /// as real signals to its host thread; true if it raised any.
+    bool deliver_pending(sc::GuestThread& thread, Context& context) {
+        bool raised = false;
         while (auto signal = context.dequeue_signal()) {
-            if (m_signal_thread) (void)m_signal_thread(thread.pid(), thread.tid(), signal->first, nullptr);
+            if (m_signal_thread && m_signal_thread(thread.pid(), thread.tid(), signal->first, nullptr)) raised = true;
         }
+        return raised;
     }
 
     void forget_thread(pid_t tid) {

@@ -2,6 +2,7 @@
 // controlling terminal and the hangup.
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "shim_fixture.hpp"
 
@@ -254,6 +255,86 @@ TEST_CASE("pty: a session leader's exit takes the terminal from the session and 
     std::int32_t value = 0;
     REQUIRE(f.ioctl_int(slave_of_init, pd::tiocgsid, 0, &value) == 0);
     CHECK(value == 1);
+    (void)master;
+}
+
+TEST_CASE("pty: a background group that uses its controlling terminal gets SIGTTIN or SIGTTOU", "[shim][pty][jobctl]") {
+    PtyFixture f;
+    auto [master, index] = f.open_master();
+    auto leader = f.fork(*f.init);  // 2: a session whose foreground group is its own
+    REQUIRE(f.call_on(*leader, lx::nr::setsid) == 2);
+    const auto slave = f.call_on(*leader, lx::nr::open, f.mem.put_string("/dev/pts/" + std::to_string(index)), of::read_write);
+    REQUIRE(slave >= 0);
+    auto job = f.fork(*leader);     // 3, a background group of the session
+    REQUIRE(f.call_on(*job, lx::nr::setpgid, 0, 0) == 0);
+    auto member = f.fork(*job);     // 4, in group 3
+    const auto taken = [](auto& context) {
+        std::vector<int> got;
+        while (auto signal = context->dequeue_signal()) got.push_back(signal->first);
+        return got;
+    };
+    const std::vector<int> ttin{lx::abi::sigttin}, ttou{lx::abi::sigttou}, none;
+    const auto buffer = f.mem.allocate(16);
+    const auto text = f.mem.put_string("out\n");
+    const auto termios = f.mem.allocate(sizeof(td::kernel_termios));
+
+    // A read: EINTR, SIGTTIN to the caller's thread and to the rest of its group.
+    CHECK(f.call_on(*job, lx::nr::read, slave, buffer, 16) == err(Errno::intr));
+    CHECK(taken(job) == ttin);
+    CHECK(taken(member) == ttin);
+    CHECK(taken(leader) == none);
+    // The foreground group reads as usual; another terminal is not the job's business.
+    CHECK(f.write(master, "x\n") == 2);
+    CHECK(f.call_on(*leader, lx::nr::read, slave, buffer, 16) == 2);
+    // Writes: through without TOSTOP; with it, SIGTTOU.
+    CHECK(f.call_on(*job, lx::nr::write, slave, text, 4) == 4);
+    REQUIRE(f.call_on(*leader, lx::nr::ioctl, slave, lx::abi::tcgets, termios) == 0);
+    auto settings = f.mem.get<td::kernel_termios>(termios);
+    settings.c_lflag |= 0400;  // TOSTOP
+    f.mem.put(termios, settings);
+    REQUIRE(f.call_on(*leader, lx::nr::ioctl, slave, lx::abi::tcsets, termios) == 0);
+    CHECK(f.call_on(*job, lx::nr::write, slave, text, 4) == err(Errno::intr));
+    CHECK(taken(job) == ttou);
+    CHECK(taken(member) == ttou);
+    CHECK(f.call_on(*leader, lx::nr::write, slave, text, 4) == 4);
+    // Settings and the foreground group: SIGTTOU; reading them is free.
+    CHECK(f.call_on(*job, lx::nr::ioctl, slave, lx::abi::tcsets, termios) == err(Errno::intr));
+    CHECK(taken(job) == ttou);
+    CHECK(taken(member) == ttou);
+    const auto group = f.mem.allocate(4);
+    f.mem.put(group, std::int32_t{3});
+    CHECK(f.call_on(*job, lx::nr::ioctl, slave, lx::abi::tiocspgrp, group) == err(Errno::intr));
+    CHECK(taken(job) == ttou);
+    CHECK(taken(member) == ttou);
+    CHECK(f.call_on(*job, lx::nr::ioctl, slave, lx::abi::tcgets, termios) == 0);
+    CHECK(taken(job) == none);
+
+    // Ignored: SIGTTIN is EIO, SIGTTOU lets the call go on (a shell takes the terminal back so).
+    const auto ignore = f.mem.allocate(sizeof(lx::abi::kernel_sigaction));
+    f.mem.put(ignore, lx::abi::kernel_sigaction{lx::abi::sig_ign, 0, 0, 0});
+    REQUIRE(f.call_on(*job, lx::nr::rt_sigaction, lx::abi::sigttin, ignore, 0, 8) == 0);
+    REQUIRE(f.call_on(*job, lx::nr::rt_sigaction, lx::abi::sigttou, ignore, 0, 8) == 0);
+    CHECK(f.call_on(*job, lx::nr::read, slave, buffer, 16) == err(Errno::io));
+    CHECK(f.call_on(*job, lx::nr::write, slave, text, 4) == 4);
+    CHECK(f.call_on(*job, lx::nr::ioctl, slave, lx::abi::tiocspgrp, group) == 0);  // now the job is in the foreground
+    CHECK(taken(job) == none);
+    CHECK(taken(member) == none);
+    CHECK(f.write(master, "y\n") == 2);
+    CHECK(f.call_on(*member, lx::nr::read, slave, buffer, 16) == 2);
+    f.mem.put(group, std::int32_t{2});
+    REQUIRE(f.call_on(*job, lx::nr::ioctl, slave, lx::abi::tiocspgrp, group) == 0);  // and back
+    // Blocked: the same as ignored.
+    const auto set = f.mem.allocate(8);
+    f.mem.put(set, std::uint64_t{1} << (lx::abi::sigttin - 1));
+    REQUIRE(f.call_on(*member, lx::nr::rt_sigprocmask, lx::abi::sig_block, set, 0, 8) == 0);
+    CHECK(f.call_on(*member, lx::nr::read, slave, buffer, 16) == err(Errno::io));
+    // An orphaned group: EIO. The job's leader leaves; its child's new parent, pid 1, is in
+    // another session.
+    f.call_on(*job, lx::nr::exit_group, 0);
+    (void)taken(member);
+    REQUIRE(f.call_on(*member, lx::nr::rt_sigprocmask, lx::abi::sig_unblock, set, 0, 8) == 0);
+    CHECK(f.call_on(*member, lx::nr::read, slave, buffer, 16) == err(Errno::io));
+    CHECK(taken(member) == none);
     (void)master;
 }
 

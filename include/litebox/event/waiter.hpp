@@ -46,6 +46,9 @@ public:
     /// never sleep and redoes the call elsewhere on EINTR: the call itself may clear interrupts (a
     /// temporary signal mask recomputes the thread's interrupt state), which must not let it sleep.
     void forbid_sleep(bool forbidden) noexcept { m_sleep_forbidden.store(forbidden, std::memory_order_seq_cst); }
+    /// True while forbid_sleep(true) is in effect: the call will be redone where it may sleep, so
+    /// it should not have effects it cannot take back before it would wait.
+    [[nodiscard]] bool sleep_forbidden() const noexcept { return m_sleep_forbidden.load(std::memory_order_seq_cst); }
 
     /// Starts a wait: returns the token to pass to sleep().
     [[nodiscard]] std::uint32_t prepare() const noexcept {

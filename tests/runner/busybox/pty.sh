@@ -4,11 +4,14 @@
 # and echo, raw mode, VMIN/VTIME, TCSAFLUSH, ISIG echo, FIONREAD, poll, window size, the hangups
 # on either side's close) and pty.fork (a session leader's controlling terminal, /dev/tty, ^C
 # delivering SIGINT and a new window size SIGWINCH to the foreground group, EIO on the master
-# once the child exits), each against the same script run natively.
+# once the child exits), a session leader's exit (SIGHUP to the foreground group) and job control
+# (pty_jobctl.py: SIGTTIN and SIGTTOU for background groups), each against the same script run
+# natively.
 # Usage: pty.sh LITEBOX_RUN
 set -u
 run=$1
-. "$(dirname "$0")/python_compare.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/python_compare.sh"
 
 script=$(cat <<'PYTHON'
 import errno, fcntl, os, select, struct, termios, time, tty
@@ -162,11 +165,11 @@ if pid == 0:
         signal.signal(signal.SIGHUP, hup)
         os.write(ready_w, b'r')
         time.sleep(1.0)
-        os.write(w, b'%s: no SIGHUP, terminal %s\n' % (name, b'kept' if os.path.exists('/dev/tty') and can_open_tty() else b'gone'))
+        os.write(w, b'%s: no SIGHUP, terminal %s\n' % (name, b'kept' if controls_tty() else b'gone'))
         os._exit(0)
-    def can_open_tty():
+    def controls_tty():  # TIOCGPGRP on a terminal that is not the caller's controlling one: ENOTTY
         try:
-            os.close(os.open('/dev/tty', os.O_RDWR))
+            os.tcgetpgrp(0)
             return True
         except OSError:
             return False
@@ -195,6 +198,8 @@ os.close(master)
 PYTHON
 )
 python_same_as_native "pty: a session leader's exit hangs up its foreground group, as native" "$script"
+
+python_file_same_as_native "pty: SIGTTIN and SIGTTOU for background jobs, as native" "$here/pty_jobctl.py"
 
 # Not here: util-linux script(1) sets up its pty with signalfd, which the shim does not implement
 # yet (it fails with "failed to create pseudo-terminal: Function not implemented").

@@ -297,6 +297,29 @@ public:
     }
     [[nodiscard]] const LimitObserver& limit_observer() const noexcept { return m_limit_observer; }
 
+    /// The signals thread `tid` of box process `pid` blocks and those its process ignores (bit
+    /// N-1 for signal N), for a runtime whose guests change them natively (litebox-run:
+    /// rt_sigprocmask and rt_sigaction run on the host); nullopt falls back to the shim's books.
+    /// Set before any guest runs.
+    struct SignalDisposition {
+        std::uint64_t blocked = 0;
+        std::uint64_t ignored = 0;
+    };
+    using SignalDispositionSource = std::function<std::optional<SignalDisposition>(int pid, int tid)>;
+    void set_signal_disposition_source(SignalDispositionSource source) { m_signal_disposition = std::move(source); }
+    /// Whether `thread` blocks `signal` or its process ignores it (SIG_IGN): Linux's is_ignored
+    /// in the terminal's job control.
+    [[nodiscard]] bool blocks_or_ignores(Thread<P>& thread, int signal) {
+        if (signal < 1 || signal > 64) return false;
+        const std::uint64_t bit = std::uint64_t{1} << (signal - 1);
+        if (m_signal_disposition) {
+            if (const auto d = m_signal_disposition(thread.process().pid(), thread.tid())) return ((d->blocked | d->ignored) & bit) != 0;
+        }
+        if (thread.signals().with_lock([&](const auto& ts) { return (ts.blocked & bit) != 0; })) return true;
+        return thread.process().signals().with_lock(
+            [&](const auto& sig) { return sig.actions[static_cast<std::size_t>(signal - 1)].handler == abi::sig_ign; });
+    }
+
 private:
     /// The instant the guest's monotonic clock reads 0 (ShimConfig::monotonic_is_platform_clock).
     static Instant boot_instant(Instant now, bool platform_clock) {
@@ -310,6 +333,7 @@ private:
     ShimConfig m_config;
     LimitObserver m_limit_observer;
     CpuTimeSource m_cpu_time_source;
+    SignalDispositionSource m_signal_disposition;
     ProcessTable<P> m_tasks;
     Tracer<P> m_tracer;
     Instant m_boot;

@@ -16,8 +16,12 @@
 //   session leader sends them to the foreground group. When a session leader exits, its session
 //   loses the terminal and the foreground group gets SIGHUP (Linux's disassociate_ctty; no
 //   SIGCONT for a pty): the kernel's ProcessTable::set_session_leader_exit hook.
-// Not done: SIGTTIN/SIGTTOU for background groups, per-process TIOCNOTTY for members that are not
-// leaders (accepted, no effect).
+// - Job control (tty_job_control): a process of a background group of the terminal's session that
+//   reads the terminal gets SIGTTIN, that writes it with TOSTOP set or changes its settings
+//   (TCSETS*, TIOCSPGRP, TCFLSH, TCXONC, TCSBRK*) SIGTTOU, with its group; blocked or ignored,
+//   SIGTTIN is EIO and SIGTTOU lets the call go on; an orphaned group gets EIO.
+// Not done: per-process TIOCNOTTY for members that are not leaders (accepted, no effect); job
+// control on the box's console (the runner's own terminal).
 #pragma once
 
 #include <cstdint>
@@ -83,6 +87,33 @@ CallerSession caller_session(ThreadContext<P>& t) {
 }
 }  // namespace pty_detail
 
+/// Linux's __tty_check_change: a process of a background group that uses its session's controlling
+/// terminal `pair` (reads it; writes it under TOSTOP; changes its settings) is sent `signal`
+/// (SIGTTIN or SIGTTOU) with its whole group, and the call ends with EINTR -- which a runtime
+/// turns into a restart once the signal is taken, as Linux's -ERESTARTSYS. Unless the caller
+/// blocks or ignores the signal (then SIGTTIN is EIO and SIGTTOU lets the call go on) or its group
+/// is orphaned (EIO: nobody could continue it). Any other terminal, or the foreground group: ok.
+template <typename P>
+Result<void> tty_job_control(ThreadContext<P>& t, ipc::PtyPair<P>& pair, int signal) {
+    const auto me = pty_detail::caller_session(t);
+    if (me.session == 0 || pair.session() != me.session) return ok();
+    const int foreground = pair.foreground_group();
+    if (foreground == 0 || foreground == me.group) return ok();
+    if (t.kernel().blocks_or_ignores(t.thread(), signal)) return signal == abi::sigttin ? Result<void>(Errno::io) : ok();
+    auto& tasks = t.kernel().tasks();
+    if (tasks.in_orphaned_group(t.pid())) return Errno::io;
+    // A runtime redoes an attempt that must not sleep where it may (EINTR): the signal is sent
+    // once, by the attempt that ends the call.
+    if (t.thread().waiter().sleep_forbidden()) return Errno::intr;
+    // The caller's own process gets it on the calling thread, where the call returns (a runtime
+    // raises the signals posted to a thread when the call ends); the other members through the
+    // terminal's signal sink, as its other signals.
+    for (const int pid : tasks.process_ids())
+        if (pid != t.pid() && tasks.process_group_of(pid).value_or(0) == me.group) t.kernel().ptys().signal(pid, signal);
+    tasks.post_to_thread(t.thread(), signal);
+    return Errno::intr;
+}
+
 /// True for the requests pty_ioctl handles on a pty master or slave.
 constexpr bool is_pty_request(std::uint32_t request) noexcept {
     namespace pd = pty_detail;
@@ -103,6 +134,16 @@ SyscallResult pty_ioctl(ThreadContext<P>& t, fd::OpenFile<P>& file, ipc::PtyPair
     namespace pd = pty_detail;
     const bool master = ipc::pty_master_of(file) != nullptr;
     if (!master && pair.hung_up()) return request == abi::tiocspgrp ? Errno::notty : Errno::io;
+    switch (request) {  // the requests that change the terminal: a background group's SIGTTOU
+    case abi::tcsets: case abi::tcsetsw: case abi::tcsetsf: case pd::tcflsh: case pd::tcxonc: case pd::tcsbrk: case pd::tcsbrkp:
+        LITEBOX_TRY(tty_job_control(t, pair, abi::sigttou));
+        break;
+    case abi::tiocspgrp:
+        if (auto checked = tty_job_control(t, pair, abi::sigttou); !checked)
+            return checked.error() == Errno::io ? Errno::notty : checked.error();
+        break;
+    default: break;
+    }
     switch (request) {
     case abi::tcgets:
         LITEBOX_TRY(Guest<P>::write(argument, pd::to_kernel(pair.termios())));

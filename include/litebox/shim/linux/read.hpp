@@ -9,6 +9,7 @@
 #include "../../ipc/pty.hpp"
 #include "file_size_limit.hpp"
 #include "io.hpp"
+#include "pty.hpp"
 #include "signal_mask.hpp"
 
 namespace litebox::shim::linux_abi {
@@ -51,6 +52,10 @@ SyscallResult read_segments(ThreadContext<P>& t, std::int32_t descriptor, Result
                             bool nowait = false) {
     LITEBOX_TRY_ASSIGN(auto file, readable_file(t, descriptor));
     LITEBOX_TRY(segments);
+    if (offset < 0) {
+        if (auto* slave = ipc::pty_slave_of(*file); slave != nullptr && !slave->pair().hung_up())
+            LITEBOX_TRY(tty_job_control(t, slave->pair(), abi::sigttin));
+    }
     return transfer_to_guest(t, *segments, [&](std::span<std::byte> chunk, std::uint64_t so_far) -> Result<std::size_t> {
         if (offset >= 0) return file->pread(chunk, static_cast<std::uint64_t>(offset) + so_far);
         if (so_far == 0 && !nowait) return first_read(t, *file, chunk);
@@ -62,6 +67,11 @@ SyscallResult write_segments(ThreadContext<P>& t, std::int32_t descriptor, Resul
                              bool nowait = false) {
     LITEBOX_TRY_ASSIGN(auto file, writable_file(t, descriptor));
     LITEBOX_TRY(segments);
+    if (offset < 0) {
+        if (auto* slave = ipc::pty_slave_of(*file); slave != nullptr && !slave->pair().hung_up() &&
+                                                    (slave->pair().termios().lflag & ipc::termios_bits::tostop) != 0)
+            LITEBOX_TRY(tty_job_control(t, slave->pair(), abi::sigttou));
+    }
     std::uint64_t total = 0;
     for (const Segment& s : *segments) total += s.length;  // at most max_rw_count (checked_segments)
     std::optional<std::uint64_t> position;

@@ -36,7 +36,7 @@ namespace litebox::shim::linux_abi {
     X(13, rt_sigaction, sys_rt_sigaction, partial, "Sppu", "bookkeeping; the runtime delivers") \
     X(14, rt_sigprocmask, sys_rt_sigprocmask, partial, "dppu", "bookkeeping; the runtime delivers") \
     X(15, rt_sigreturn, sys_nosys, runtime, "", "address space and thread state: the runtime handles it") \
-    X(16, ioctl, sys_ioctl, partial, "fxx", "FIOCLEX, FIONCLEX, FIONBIO, FIONREAD (pipes, sockets, regular files, ptys); SIOCGIF* on sockets (the box's interfaces; SIOCSIF*: EPERM); on pty masters and slaves TCGETS, TCSETS*, TIOC[GS]WINSZ, TIOC[GS]PGRP, TIOCGPTN, TIOC[GS]PTLCK, TIOCGPTPEER, TIOCSCTTY, TIOCNOTTY, TIOCGSID, TIOCOUTQ, TCFLSH, TCXONC, TCSBRK(P) (TIOCPKT only off); TCGETS, TCSETS*, TIOC[GS]WINSZ, TIOC[GS]PGRP on stdio devices of a terminal (emulated termios), else ENOTTY; others ENOTTY") \
+    X(16, ioctl, sys_ioctl, partial, "fxx", "FIOCLEX, FIONCLEX, FIONBIO, FIONREAD (pipes, sockets, regular files, ptys); SIOCGIF* on sockets (the box's interfaces; SIOCSIF*: EPERM); on pty masters and slaves TCGETS, TCSETS*, TIOC[GS]WINSZ, TIOC[GS]PGRP, TIOCGPTN, TIOC[GS]PTLCK, TIOCGPTPEER, TIOCSCTTY, TIOCNOTTY, TIOCGSID, TIOCOUTQ, TCFLSH, TCXONC, TCSBRK(P) (TIOCPKT only off; a background group changing its controlling terminal gets SIGTTOU); TCGETS, TCSETS*, TIOC[GS]WINSZ, TIOC[GS]PGRP on stdio devices of a terminal (emulated termios), else ENOTTY; others ENOTTY") \
     X(17, pread64, sys_pread64, supported, "fpul", "") \
     X(18, pwrite64, sys_pwrite64, supported, "fpul", "") \
     X(19, readv, sys_readv, supported, "fpd", "") \
