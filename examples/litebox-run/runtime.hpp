@@ -939,9 +939,11 @@ private:
         if (auto* exec = std::get_if<lx::ExecRequest>(&request)) return execute(thread, context, *exec);
         if (std::holds_alternative<lx::CloneRequest<Platform>>(request)) return neg(Errno::nosys);  // clone is traced, never served
         // EINTR for a signal the call raised on its own thread (a background group's SIGTTIN
-        // from the terminal): Linux's -ERESTARTSYS, which the kernel -- the signal now pending
-        // on the thread -- turns into a restart (default action or SA_RESTART) or EINTR.
-        if (deliver_pending(thread, context) && result == neg(Errno::intr)) result = restart_code(nr);
+        // from the terminal, which the shim checked the thread does not block): Linux's
+        // -ERESTARTSYS, which the kernel -- the signal now pending on the thread -- turns into a
+        // restart (default action or SA_RESTART) or EINTR.
+        const bool restart = context.thread().take_restart_after_signal();
+        if (deliver_pending(thread, context) && restart && result == neg(Errno::intr)) result = restart_code(nr);
         return result;
     }
 
@@ -1870,12 +1872,15 @@ private:
         return true;
     }
 
-    /// SIGCONT was sent to box process `box_pid`. Linux continues a process when SIGCONT is sent;
-    /// here the tracer reports that when a stopped host process goes on -- except for a stop that
-    /// execve passed on to a new image that has not taken it yet (the SIGCONT discarded it).
+    /// SIGCONT was sent to box process `box_pid`. Linux continues a process when SIGCONT is sent
+    /// (wait's WCONTINUED is there at once): so does the box, without waiting for the tracer to see
+    /// the host process go on, which can be much later under load -- an exit meanwhile would hang
+    /// up a job that is no longer stopped (the orphaned-group rule). The tracer's own report then
+    /// finds it running. A stop that execve passed on to a new image that has not taken it yet is
+    /// discarded by the SIGCONT too.
     void continued(int box_pid) {
         std::lock_guard stop_lock(m_stop_mutex);
-        if (m_stop_passed.erase(box_pid) == 0) return;
+        m_stop_passed.erase(box_pid);
         if (const auto process = m_shim.tasks().find_process(box_pid)) m_shim.tasks().report_continue(*process);
     }
 

@@ -145,7 +145,8 @@ PYTHON
 python_same_as_native "pty.fork: controlling terminal, /dev/tty, SIGINT and SIGWINCH as native" "$script"
 
 # A session leader's exit: its foreground group gets SIGHUP (a background group does not) and the
-# terminal is free for another session.
+# session has no controlling terminal any more. Both happen before the leader's children are
+# handed to their new parent, which each job waits for (getppid).
 script=$(cat <<'PYTHON'
 import os, pty, select, signal, time
 
@@ -163,8 +164,11 @@ if pid == 0:
             os.write(w, b'%s: SIGHUP\n' % name)
             os._exit(0)
         signal.signal(signal.SIGHUP, hup)
+        leader = os.getppid()
         os.write(ready_w, b'r')
-        time.sleep(1.0)
+        deadline = time.monotonic() + 20
+        while os.getppid() == leader and time.monotonic() < deadline:
+            time.sleep(0.01)
         os.write(w, b'%s: no SIGHUP, terminal %s\n' % (name, b'kept' if controls_tty() else b'gone'))
         os._exit(0)
     def controls_tty():  # TIOCGPGRP on a terminal that is not the caller's controlling one: ENOTTY

@@ -24,11 +24,14 @@ if pid == 0:
         # Runs body() in a new background group; returns the job's pid (the group leader's).
         child = os.fork()
         if child == 0:
+            child_parent = os.getpid()  # for an orphan: the parent its child waits to lose
             os.setpgid(0, 0)
             if orphan:  # the group's only member will be a process whose parent has left
                 if os.fork() != 0:
                     os._exit(0)
-                time.sleep(0.3)
+                deadline = time.monotonic() + 20
+                while os.getppid() == child_parent and time.monotonic() < deadline:
+                    time.sleep(0.01)
             try:
                 body()
             except Handled:
@@ -112,8 +115,10 @@ if pid == 0:
 
     def orphaned_read():
         os.read(0, 100)
+    done_r, done_w = os.pipe()
     job('orphaned_read', orphaned_read, orphan=True)
-    time.sleep(1.5)
+    os.close(done_w)
+    os.read(done_r, 1)  # end of file once the orphaned job (which holds done_w) has reported and left
     os._exit(0)
 
 os.close(w)

@@ -308,12 +308,15 @@ public:
     using SignalDispositionSource = std::function<std::optional<SignalDisposition>(int pid, int tid)>;
     void set_signal_disposition_source(SignalDispositionSource source) { m_signal_disposition = std::move(source); }
     /// Whether `thread` blocks `signal` or its process ignores it (SIG_IGN): Linux's is_ignored
-    /// in the terminal's job control.
+    /// in the terminal's job control. When the runtime's source cannot tell, the answer is yes
+    /// (the shim's books do not know a native mask: a signal raised on a thread that blocks it
+    /// would leave the call's restart answer without a signal to take).
     [[nodiscard]] bool blocks_or_ignores(Thread<P>& thread, int signal) {
         if (signal < 1 || signal > 64) return false;
         const std::uint64_t bit = std::uint64_t{1} << (signal - 1);
         if (m_signal_disposition) {
-            if (const auto d = m_signal_disposition(thread.process().pid(), thread.tid())) return ((d->blocked | d->ignored) & bit) != 0;
+            const auto d = m_signal_disposition(thread.process().pid(), thread.tid());
+            return !d || ((d->blocked | d->ignored) & bit) != 0;
         }
         if (thread.signals().with_lock([&](const auto& ts) { return (ts.blocked & bit) != 0; })) return true;
         return thread.process().signals().with_lock(
@@ -371,7 +374,9 @@ private:
         m_tasks.set_session_leader_exit([this](int session) {
             const auto pair = m_ptys->controlling(session);
             int group = 0;
-            if (pair && pair->release_session(session, group) && group > 0) m_ptys->signal(-group, ipc::pty_signals::sighup);
+            if (!pair || !pair->release_session(session, group) || group <= 0) return;
+            for (const int pid : m_tasks.process_ids())  // not the leader itself, which is on its way out
+                if (pid != session && m_tasks.process_group_of(pid).value_or(0) == group) m_ptys->signal(pid, ipc::pty_signals::sighup);
         });
         try {
             if (auto made = fs::install_pty_devices(*m_vfs, platform(), m_ptys)) m_pty_devices = std::move(*made);

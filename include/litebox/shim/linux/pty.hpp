@@ -111,6 +111,7 @@ Result<void> tty_job_control(ThreadContext<P>& t, ipc::PtyPair<P>& pair, int sig
     for (const int pid : tasks.process_ids())
         if (pid != t.pid() && tasks.process_group_of(pid).value_or(0) == me.group) t.kernel().ptys().signal(pid, signal);
     tasks.post_to_thread(t.thread(), signal);
+    t.thread().set_restart_after_signal();
     return Errno::intr;
 }
 
@@ -135,8 +136,11 @@ SyscallResult pty_ioctl(ThreadContext<P>& t, fd::OpenFile<P>& file, ipc::PtyPair
     const bool master = ipc::pty_master_of(file) != nullptr;
     if (!master && pair.hung_up()) return request == abi::tiocspgrp ? Errno::notty : Errno::io;
     switch (request) {  // the requests that change the terminal: a background group's SIGTTOU
-    case abi::tcsets: case abi::tcsetsw: case abi::tcsetsf: case pd::tcflsh: case pd::tcxonc: case pd::tcsbrk: case pd::tcsbrkp:
+    case abi::tcsets: case abi::tcsetsw: case abi::tcsetsf:
         LITEBOX_TRY(tty_job_control(t, pair, abi::sigttou));
+        break;
+    case pd::tcflsh: case pd::tcxonc: case pd::tcsbrk: case pd::tcsbrkp:  // on the master these act on the master itself
+        if (!master) LITEBOX_TRY(tty_job_control(t, pair, abi::sigttou));
         break;
     case abi::tiocspgrp:
         if (auto checked = tty_job_control(t, pair, abi::sigttou); !checked)

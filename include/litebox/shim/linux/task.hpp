@@ -150,6 +150,11 @@ public:
         m_temporary_mask_active.store(mask.has_value(), std::memory_order_release);
     }
     std::atomic<bool> ran_with_temporary_mask{false};
+    /// Set by a call that posted a signal to this very thread and ended with EINTR for it (a
+    /// terminal's SIGTTIN or SIGTTOU): Linux's -ERESTARTSYS. A runtime that raises the posted
+    /// signal on the thread answers that instead, and clears the flag (take_restart_after_signal).
+    void set_restart_after_signal() noexcept { m_restart_after_signal.store(true, std::memory_order_release); }
+    bool take_restart_after_signal() noexcept { return m_restart_after_signal.exchange(false, std::memory_order_acq_rel); }
 
     /// True when a signal may be deliverable or the thread was told to exit: blocking calls in
     /// the shim return EINTR. Recomputed by the signal code under the signal locks.
@@ -186,6 +191,7 @@ private:
     std::atomic<bool> m_interrupt_hint{false};
     std::atomic<std::uint64_t> m_temporary_mask{0};
     std::atomic<bool> m_temporary_mask_active{false};
+    std::atomic<bool> m_restart_after_signal{false};
     std::atomic<bool> m_killed{false};
     std::atomic<std::uint64_t> m_scheduling{0};  // policy (low half), priority (high half)
 };
