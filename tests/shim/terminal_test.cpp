@@ -81,10 +81,28 @@ TEST_CASE("terminal ioctls on /dev/tty of a terminal", "[shim][terminal]") {
     f.mem.put<std::int32_t>(group, 0);
     REQUIRE(f.call(lx::nr::ioctl, tty, lx::abi::tiocgpgrp, group) == 0);
     CHECK(f.mem.get<std::int32_t>(group) == 2);
+    // pid 1 is in the background now, in an orphaned group (it has no parent): changing the
+    // terminal is EIO (ENOTTY for TIOCSPGRP), as Linux's job control -- unless it ignores
+    // SIGTTOU, as a shell does to take the terminal back.
+    f.mem.put<std::int32_t>(group, 1);
+    CHECK(f.call(lx::nr::ioctl, tty, lx::abi::tiocspgrp, group) == err(Errno::notty));
+    CHECK(f.call(lx::nr::ioctl, tty, lx::abi::tcsets, termios) == err(Errno::io));
+    const auto ignore = f.mem.allocate(sizeof(lx::abi::kernel_sigaction));
+    f.mem.put(ignore, lx::abi::kernel_sigaction{lx::abi::sig_ign, 0, 0, 0});
+    REQUIRE(f.call(lx::nr::rt_sigaction, lx::abi::sigttou, ignore, 0, 8) == 0);
     f.mem.put<std::int32_t>(group, 77);
     CHECK(f.call(lx::nr::ioctl, tty, lx::abi::tiocspgrp, group) == err(Errno::perm));
     f.mem.put<std::int32_t>(group, -1);
     CHECK(f.call(lx::nr::ioctl, tty, lx::abi::tiocspgrp, group) == err(Errno::inval));
+    f.mem.put<std::int32_t>(group, 1);
+    CHECK(f.call(lx::nr::ioctl, tty, lx::abi::tiocspgrp, group) == 0);
+    // A read by the background child (a group of its own whose parent, pid 1, is in the session):
+    // SIGTTIN and EINTR.
+    const auto byte = f.mem.allocate(1);
+    CHECK(f.call_on(*child, lx::nr::read, tty, byte, 1) == err(Errno::intr));
+    const auto signal = child->dequeue_signal();
+    REQUIRE(signal.has_value());
+    CHECK(signal->first == lx::abi::sigttin);
     // Bad pointers.
     CHECK(f.call(lx::nr::ioctl, tty, lx::abi::tcgets, f.mem.hole()) == err(Errno::fault));
     CHECK(f.call(lx::nr::ioctl, tty, lx::abi::tcsets, f.mem.hole()) == err(Errno::fault));

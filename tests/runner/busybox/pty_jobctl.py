@@ -42,7 +42,7 @@ if pid == 0:
         os.setpgid(child, child)
         return child
 
-    def watch(name, child, then_foreground=False, feed=None):
+    def watch(name, child):
         # Reports how the job stops or ends; a stopped job is brought to the foreground and continued.
         _, status = os.waitpid(child, os.WUNTRACED)
         if os.WIFSTOPPED(status):

@@ -94,10 +94,14 @@ CallerSession caller_session(ThreadContext<P>& t) {
 /// blocks or ignores the signal (then SIGTTIN is EIO and SIGTTOU lets the call go on) or its group
 /// is orphaned (EIO: nobody could continue it). Any other terminal, or the foreground group: ok.
 template <typename P>
-Result<void> tty_job_control(ThreadContext<P>& t, ipc::PtyPair<P>& pair, int signal) {
+Result<void> tty_job_control(ThreadContext<P>& t, ipc::PtyPair<P>& pair, int signal);
+
+/// tty_job_control for any terminal: one that is the controlling terminal of `session` (0: none)
+/// with `foreground` (0: none) its foreground group. (The box's console uses it too: terminal.hpp.)
+template <typename P>
+Result<void> terminal_job_control(ThreadContext<P>& t, int session, int foreground, int signal) {
     const auto me = pty_detail::caller_session(t);
-    if (me.session == 0 || pair.session() != me.session) return ok();
-    const int foreground = pair.foreground_group();
+    if (me.session == 0 || session != me.session) return ok();
     if (foreground == 0 || foreground == me.group) return ok();
     if (t.kernel().blocks_or_ignores(t.thread(), signal)) return signal == abi::sigttin ? Result<void>(Errno::io) : ok();
     auto& tasks = t.kernel().tasks();
@@ -113,6 +117,11 @@ Result<void> tty_job_control(ThreadContext<P>& t, ipc::PtyPair<P>& pair, int sig
     tasks.post_to_thread(t.thread(), signal);
     t.thread().set_restart_after_signal();
     return Errno::intr;
+}
+
+template <typename P>
+Result<void> tty_job_control(ThreadContext<P>& t, ipc::PtyPair<P>& pair, int signal) {
+    return terminal_job_control(t, pair.session(), pair.foreground_group(), signal);
 }
 
 /// True for the requests pty_ioctl handles on a pty master or slave.

@@ -10,6 +10,7 @@
 #include "file_size_limit.hpp"
 #include "io.hpp"
 #include "pty.hpp"
+#include "terminal.hpp"
 #include "signal_mask.hpp"
 
 namespace litebox::shim::linux_abi {
@@ -55,6 +56,8 @@ SyscallResult read_segments(ThreadContext<P>& t, std::int32_t descriptor, Result
     if (offset < 0) {
         if (auto* slave = ipc::pty_slave_of(*file); slave != nullptr && !slave->pair().hung_up())
             LITEBOX_TRY(tty_job_control(t, slave->pair(), abi::sigttin));
+        else
+            LITEBOX_TRY(console_job_control(t, *file, abi::sigttin, false));
     }
     return transfer_to_guest(t, *segments, [&](std::span<std::byte> chunk, std::uint64_t so_far) -> Result<std::size_t> {
         if (offset >= 0) return file->pread(chunk, static_cast<std::uint64_t>(offset) + so_far);
@@ -68,9 +71,12 @@ SyscallResult write_segments(ThreadContext<P>& t, std::int32_t descriptor, Resul
     LITEBOX_TRY_ASSIGN(auto file, writable_file(t, descriptor));
     LITEBOX_TRY(segments);
     if (offset < 0) {
-        if (auto* slave = ipc::pty_slave_of(*file); slave != nullptr && !slave->pair().hung_up() &&
-                                                    (slave->pair().termios().lflag & ipc::termios_bits::tostop) != 0)
-            LITEBOX_TRY(tty_job_control(t, slave->pair(), abi::sigttou));
+        if (auto* slave = ipc::pty_slave_of(*file); slave != nullptr) {
+            if (!slave->pair().hung_up() && (slave->pair().termios().lflag & ipc::termios_bits::tostop) != 0)
+                LITEBOX_TRY(tty_job_control(t, slave->pair(), abi::sigttou));
+        } else {
+            LITEBOX_TRY(console_job_control(t, *file, abi::sigttou, true));
+        }
     }
     std::uint64_t total = 0;
     for (const Segment& s : *segments) total += s.length;  // at most max_rw_count (checked_segments)

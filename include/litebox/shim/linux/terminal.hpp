@@ -9,6 +9,9 @@
 // applied to the host terminal (echo and line editing stay the host's). TIOCGWINSZ reports a size
 // set with TIOCSWINSZ, else the platform's (TerminalProvider), else zeros. TIOCSPGRP accepts a
 // process group of the box (EPERM otherwise); TIOCGPGRP returns it (initially pid 1's group).
+// The console is the controlling terminal of pid 1's session (unless it took a pty): a process of
+// a background group of that session that reads it gets SIGTTIN, that writes it with the emulated
+// TOSTOP set or changes its settings (TCSETS*, TIOCSPGRP) SIGTTOU (console_job_control).
 #pragma once
 
 #include <cstdint>
@@ -17,6 +20,7 @@
 #include "../../fs/devfs.hpp"
 #include "guest_memory.hpp"
 #include "kernel.hpp"
+#include "pty.hpp"
 #include "terminal_settings.hpp"
 
 namespace litebox::shim::linux_abi {
@@ -40,6 +44,33 @@ std::optional<platform::StdioStream> terminal_stream(const P& platform, fd::Open
 
 }  // namespace terminal_detail
 
+/// Job control on the box's console (pty.hpp's terminal_job_control) for a read (SIGTTIN), a
+/// write (SIGTTOU, only with the emulated TOSTOP set) or a settings change (SIGTTOU) through
+/// `file`. The console is the controlling terminal of box pid 1's session unless that session took
+/// a pty as its own; its foreground group is TIOCSPGRP's (pid 1's group until then). Anything but
+/// the console (a stdio device whose host stream is a terminal) is ok. The cheap tests come
+/// first: this runs on every read and write.
+template <typename P>
+Result<void> console_job_control(ThreadContext<P>& t, fd::OpenFile<P>& file, int signal, bool write) {
+    if constexpr (platform::StdioProvider<P>) {
+        if (dynamic_cast<const fs::detail::StdioDeviceFile<P>*>(&file) == nullptr) return ok();
+        auto& settings = t.kernel().terminal();
+        if (write && !settings.with_lock([](TerminalSettings& s) { return (s.termios.c_lflag & 0400) != 0; })) return ok();
+        auto& tasks = t.kernel().tasks();
+        const int session = tasks.session_of(1).value_or(0);
+        const auto me = pty_detail::caller_session(t);
+        if (session == 0 || me.session != session) return ok();
+        int group = settings.with_lock([](TerminalSettings& s) { return s.foreground_group; });
+        if (group == 0) group = tasks.process_group_of(1).value_or(0);
+        if (group == me.group || t.kernel().ptys().controlling(session)) return ok();
+        if (!terminal_detail::terminal_stream(t.platform(), file)) return ok();  // not a terminal: no job control
+        return terminal_job_control(t, session, group, signal);
+    } else {
+        (void)t, (void)file, (void)signal, (void)write;
+        return ok();  // no console
+    }
+}
+
 /// True for the requests terminal_ioctl handles.
 constexpr bool is_terminal_request(std::uint32_t request) noexcept {
     switch (request) {
@@ -56,6 +87,12 @@ SyscallResult terminal_ioctl(ThreadContext<P>& t, fd::OpenFile<P>& file, std::ui
     const auto stream = td::terminal_stream(t.platform(), file);
     if (!stream) return Errno::notty;
     auto& settings = t.kernel().terminal();
+    if (request == abi::tcsets || request == abi::tcsetsw || request == abi::tcsetsf) {
+        LITEBOX_TRY(console_job_control(t, file, abi::sigttou, false));
+    } else if (request == abi::tiocspgrp) {
+        if (auto checked = console_job_control(t, file, abi::sigttou, false); !checked)
+            return checked.error() == Errno::io ? Errno::notty : checked.error();
+    }
     switch (request) {
     case abi::tcgets: {
         const auto termios = settings.with_lock([](TerminalSettings& s) { return s.termios; });

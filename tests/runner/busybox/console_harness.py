@@ -1,0 +1,33 @@
+# Runs COMMAND... SCRIPT on a new pseudo-terminal (its session's controlling terminal, as a login
+# shell's) for console_jobctl.py, types "typed" once the script reports that its background
+# reader stopped, and prints the script's reports (the lines that start with "R:") without the
+# prefix. usage: python3 console_harness.py SCRIPT COMMAND...
+import os, pty, select, sys, time
+
+pid, master = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:] + [sys.argv[1]])
+out = b''
+typed = False
+deadline = time.time() + 60
+while time.time() < deadline:
+    if not select.select([master], [], [], 1)[0]:
+        continue
+    try:
+        chunk = os.read(master, 4096)
+    except OSError:  # EIO: every slave descriptor is closed
+        break
+    if not chunk:
+        break
+    out += chunk
+    if not typed and b'R:read: stopped by SIGTTIN' in out:
+        time.sleep(0.2)
+        os.write(master, b'typed\n')
+        typed = True
+if os.waitpid(pid, os.WNOHANG)[0] == 0:  # still running at the deadline: a read that never stopped
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    out += b'R:timeout\n'
+for line in out.decode(errors='replace').replace('\r', '').splitlines():
+    if line.startswith('R:'):
+        print(line[2:])
