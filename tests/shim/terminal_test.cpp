@@ -100,9 +100,31 @@ TEST_CASE("terminal ioctls on /dev/tty of a terminal", "[shim][terminal]") {
     // SIGTTIN and EINTR.
     const auto byte = f.mem.allocate(1);
     CHECK(f.call_on(*child, lx::nr::read, tty, byte, 1) == err(Errno::intr));
-    const auto signal = child->dequeue_signal();
+    auto signal = child->dequeue_signal();
     REQUIRE(signal.has_value());
     CHECK(signal->first == lx::abi::sigttin);
+    // A write: through, unless TOSTOP is set (the emulated settings').
+    const auto text = f.mem.put_string("x");
+    CHECK(f.call_on(*child, lx::nr::write, tty, text, 1) == 1);
+    REQUIRE(f.call(lx::nr::ioctl, tty, lx::abi::tcgets, termios) == 0);
+    auto settings = f.mem.get<td::kernel_termios>(termios);
+    settings.c_lflag |= 0400;  // TOSTOP
+    f.mem.put(termios, settings);
+    REQUIRE(f.call(lx::nr::ioctl, tty, lx::abi::tcsets, termios) == 0);
+    CHECK(f.call_on(*child, lx::nr::write, tty, text, 1) == err(Errno::intr));
+    signal = child->dequeue_signal();
+    REQUIRE(signal.has_value());
+    CHECK(signal->first == lx::abi::sigttou);
+    CHECK(f.call(lx::nr::write, tty, text, 1) == 1);  // the foreground group writes
+    // Another session: the console is not its controlling terminal (ENOTTY), and its groups are
+    // not the console session's (EPERM).
+    auto other = f.fork(*f.init);  // 3
+    REQUIRE(f.call_on(*other, lx::nr::setsid) == 3);
+    CHECK(f.call_on(*other, lx::nr::ioctl, tty, lx::abi::tiocgpgrp, group) == err(Errno::notty));
+    CHECK(f.call_on(*other, lx::nr::ioctl, tty, lx::abi::tiocspgrp, group) == err(Errno::notty));
+    CHECK(f.call_on(*other, lx::nr::write, tty, text, 1) == 1);  // TOSTOP, but no job control there
+    f.mem.put<std::int32_t>(group, 3);
+    CHECK(f.call(lx::nr::ioctl, tty, lx::abi::tiocspgrp, group) == err(Errno::perm));
     // Bad pointers.
     CHECK(f.call(lx::nr::ioctl, tty, lx::abi::tcgets, f.mem.hole()) == err(Errno::fault));
     CHECK(f.call(lx::nr::ioctl, tty, lx::abi::tcsets, f.mem.hole()) == err(Errno::fault));

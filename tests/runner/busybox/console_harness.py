@@ -24,7 +24,13 @@ while time.time() < deadline:
         time.sleep(0.2)
         os.write(master, b'typed\n')
         typed = True
-if os.waitpid(pid, os.WNOHANG)[0] == 0:  # still running at the deadline: a read that never stopped
+# The terminal closed (the run ended) or the deadline passed: give the process time to become
+# reapable, and kill it only if it is still running then (a read that never stopped).
+for _ in range(1000):
+    if os.waitpid(pid, os.WNOHANG)[0] == pid:
+        break
+    time.sleep(0.01)
+else:
     os.kill(pid, 9)
     os.waitpid(pid, 0)
     out += b'R:timeout\n'

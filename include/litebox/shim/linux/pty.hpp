@@ -20,8 +20,8 @@
 //   reads the terminal gets SIGTTIN, that writes it with TOSTOP set or changes its settings
 //   (TCSETS*, TIOCSPGRP, TCFLSH, TCXONC, TCSBRK*) SIGTTOU, with its group; blocked or ignored,
 //   SIGTTIN is EIO and SIGTTOU lets the call go on; an orphaned group gets EIO.
-// Not done: per-process TIOCNOTTY for members that are not leaders (accepted, no effect); job
-// control on the box's console (the runner's own terminal).
+// Not done: per-process TIOCNOTTY for members that are not leaders (accepted, no effect). (The
+// box's console has the same job control: terminal.hpp's console_job_control.)
 #pragma once
 
 #include <cstdint>

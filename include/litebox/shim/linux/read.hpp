@@ -54,10 +54,11 @@ SyscallResult read_segments(ThreadContext<P>& t, std::int32_t descriptor, Result
     LITEBOX_TRY_ASSIGN(auto file, readable_file(t, descriptor));
     LITEBOX_TRY(segments);
     if (offset < 0) {
-        if (auto* slave = ipc::pty_slave_of(*file); slave != nullptr && !slave->pair().hung_up())
-            LITEBOX_TRY(tty_job_control(t, slave->pair(), abi::sigttin));
-        else
+        if (auto* slave = ipc::pty_slave_of(*file); slave != nullptr) {
+            if (!slave->pair().hung_up()) LITEBOX_TRY(tty_job_control(t, slave->pair(), abi::sigttin));
+        } else {
             LITEBOX_TRY(console_job_control(t, *file, abi::sigttin, false));
+        }
     }
     return transfer_to_guest(t, *segments, [&](std::span<std::byte> chunk, std::uint64_t so_far) -> Result<std::size_t> {
         if (offset >= 0) return file->pread(chunk, static_cast<std::uint64_t>(offset) + so_far);

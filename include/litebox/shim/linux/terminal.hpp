@@ -42,6 +42,15 @@ std::optional<platform::StdioStream> terminal_stream(const P& platform, fd::Open
     }
 }
 
+/// Whether the console is the caller's controlling terminal: it is box pid 1's session's, unless
+/// that session took a pty as its own.
+template <typename P>
+bool controls_console(ThreadContext<P>& t) {
+    auto& tasks = t.kernel().tasks();
+    const int session = tasks.session_of(1).value_or(0);
+    return session != 0 && tasks.session_of(t.pid()).value_or(0) == session && !t.kernel().ptys().controlling(session);
+}
+
 }  // namespace terminal_detail
 
 /// Job control on the box's console (pty.hpp's terminal_job_control) for a read (SIGTTIN), a
@@ -55,7 +64,7 @@ Result<void> console_job_control(ThreadContext<P>& t, fd::OpenFile<P>& file, int
     if constexpr (platform::StdioProvider<P>) {
         if (dynamic_cast<const fs::detail::StdioDeviceFile<P>*>(&file) == nullptr) return ok();
         auto& settings = t.kernel().terminal();
-        if (write && !settings.with_lock([](TerminalSettings& s) { return (s.termios.c_lflag & 0400) != 0; })) return ok();
+        if (write && !settings.with_lock([](TerminalSettings& s) { return (s.termios.c_lflag & ipc::termios_bits::tostop) != 0; })) return ok();
         auto& tasks = t.kernel().tasks();
         const int session = tasks.session_of(1).value_or(0);
         const auto me = pty_detail::caller_session(t);
@@ -119,17 +128,23 @@ SyscallResult terminal_ioctl(ThreadContext<P>& t, fd::OpenFile<P>& file, std::ui
         return 0;
     }
     case abi::tiocgpgrp: {
+        if (!td::controls_console(t)) return Errno::notty;  // not the caller's controlling terminal
         int group = settings.with_lock([](TerminalSettings& s) { return s.foreground_group; });
         if (group == 0) group = t.kernel().tasks().process_group_of(1).value_or(1);
         LITEBOX_TRY(Guest<P>::write(argument, static_cast<std::int32_t>(group)));
         return 0;
     }
     default: {  // tiocspgrp
+        // Only a process whose controlling terminal the console is may set its foreground group
+        // (ENOTTY), and only to a group of that session (EPERM), as Linux's tiocspgrp.
+        if (!td::controls_console(t)) return Errno::notty;
         LITEBOX_TRY_ASSIGN(const std::int32_t group, Guest<P>::template read<std::int32_t>(argument));
         if (group <= 0) return Errno::inval;
+        auto& tasks = t.kernel().tasks();
+        const int session = tasks.session_of(1).value_or(0);
         bool exists = false;
-        for (const int pid : t.kernel().tasks().process_ids())
-            if (t.kernel().tasks().process_group_of(pid).value_or(0) == group) exists = true;
+        for (const int pid : tasks.process_ids())
+            if (tasks.process_group_of(pid).value_or(0) == group && tasks.session_of(pid).value_or(0) == session) exists = true;
         if (!exists) return Errno::perm;
         settings.with_lock([&](TerminalSettings& s) { s.foreground_group = group; });
         return 0;
