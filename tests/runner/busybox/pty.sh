@@ -5,8 +5,8 @@
 # on either side's close) and pty.fork (a session leader's controlling terminal, /dev/tty, ^C
 # delivering SIGINT and a new window size SIGWINCH to the foreground group, EIO on the master
 # once the child exits), a session leader's exit (SIGHUP to the foreground group) and job control
-# (pty_jobctl.py: SIGTTIN and SIGTTOU for background groups; console_jobctl.py the same on the
-# terminal litebox-run itself runs on), each against the same script run natively.
+# (tty_jobctl.py under tty_harness.py: SIGTTIN and SIGTTOU for background groups, on a box pty
+# and on the terminal litebox-run itself runs on), each against the same script run natively.
 # Usage: pty.sh LITEBOX_RUN
 set -u
 run=$1
@@ -203,11 +203,14 @@ PYTHON
 )
 python_same_as_native "pty: a session leader's exit hangs up its foreground group, as native" "$script"
 
-python_file_same_as_native "pty: SIGTTIN and SIGTTOU for background jobs, as native" "$here/pty_jobctl.py"
-
-# The same for litebox-run started on a terminal: the box's console is its controlling terminal.
-native=$(cd / && python3 "$here/console_harness.py" "$here/console_jobctl.py" /usr/bin/python3 2>&1)
-out=$(python3 "$here/console_harness.py" "$here/console_jobctl.py" "$run" --rootfs-dir / -- /usr/bin/python3 2>&1)
+# Job control: tty_jobctl.py as the session leader of a terminal made by tty_harness.py -- a box
+# pty when the harness runs in the box; the box's console when litebox-run runs on the harness's
+# terminal (as pid 1, without the orphaned-group case: see the script).
+native=$(cd / && python3 "$here/tty_harness.py" /usr/bin/python3 "$here/tty_jobctl.py" orphan 2>&1)
+out=$("$run" --rootfs-dir / -- /usr/bin/python3 "$here/tty_harness.py" /usr/bin/python3 "$here/tty_jobctl.py" orphan 2>&1 | quiet)
+same_or_fail "pty: SIGTTIN and SIGTTOU for background jobs, as native" "$out" "$native" natively
+native=$(cd / && python3 "$here/tty_harness.py" /usr/bin/python3 "$here/tty_jobctl.py" 2>&1)
+out=$(python3 "$here/tty_harness.py" "$run" --rootfs-dir / -- /usr/bin/python3 "$here/tty_jobctl.py" 2>&1)
 same_or_fail "console: SIGTTIN and SIGTTOU for background jobs, as native" "$out" "$native" natively
 
 # Not here: util-linux script(1) sets up its pty with signalfd, which the shim does not implement

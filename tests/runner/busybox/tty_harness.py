@@ -1,12 +1,12 @@
-# Runs COMMAND... SCRIPT on a new pseudo-terminal (its session's controlling terminal, as a login
-# shell's) for console_jobctl.py, types "typed" once the script reports that its background
-# reader stopped, and prints the script's reports (the lines that start with "R:") without the
-# prefix. usage: python3 console_harness.py SCRIPT COMMAND...
+# Runs COMMAND on a new pseudo-terminal (its session's controlling terminal, as a login shell's)
+# for tty_jobctl.py, types "typed" once the script reports that its background reader stopped,
+# and prints the script's reports (the lines that start with "R:") without the prefix.
+# usage: python3 tty_harness.py COMMAND [ARGS...]
 import os, pty, select, sys, time
 
 pid, master = pty.fork()
 if pid == 0:
-    os.execvp(sys.argv[2], sys.argv[2:] + [sys.argv[1]])
+    os.execvp(sys.argv[1], sys.argv[1:])
 out = b''
 typed = False
 deadline = time.time() + 60

@@ -1,9 +1,12 @@
-# Terminal job control on the terminal a program was started on (run by pty.sh under a python
-# pty.fork harness, natively and as `litebox-run -- python3 -`, where the terminal is the box's
-# console; both must report the same): a background group that reads it gets SIGTTIN, one that
-# writes it with TOSTOP or changes its settings SIGTTOU (a stopped job is brought to the
-# foreground and continued: its call restarts); ignored or blocked, SIGTTIN is EIO and SIGTTOU
-# lets the call go on; a handled one interrupts the call. Reports are the lines starting "R:".
+# Terminal job control on the terminal this script runs on, as the session leader whose controlling
+# terminal it is (run by pty.sh under tty_harness.py: natively; as litebox-run's pid 1, where the
+# terminal is the box's console; and under a harness inside the box, where it is a box pty): a
+# background group that reads it gets SIGTTIN, one that writes it with TOSTOP or changes its
+# settings SIGTTOU (a stopped job is brought to the foreground and continued: its call restarts);
+# ignored or blocked, SIGTTIN is EIO and SIGTTOU lets the call go on; a handled one interrupts the
+# call; with the argument "orphan", a job whose group is orphaned gets EIO (not run as box pid 1,
+# whose children's groups always have a parent in the session: pid 1 itself). Reports are the
+# lines that start with "R:".
 import errno, os, signal, sys, termios, time
 
 def report(text):
@@ -15,11 +18,19 @@ class Handled(Exception):
 def raise_handled(sig, frame):
     raise Handled()
 
-def job(name, body):
-    # Runs body() in a new background group; returns the job's pid (the group leader's).
+def job(name, body, orphan=False):
+    # Runs body() in a new background group; returns the job's pid (the group leader's). With
+    # `orphan`, body() runs in the group leader's child once the leader has left.
     child = os.fork()
     if child == 0:
+        leader = os.getpid()
         os.setpgid(0, 0)
+        if orphan:
+            if os.fork() != 0:
+                os._exit(0)
+            deadline = time.monotonic() + 20
+            while os.getppid() == leader and time.monotonic() < deadline:
+                time.sleep(0.01)
         try:
             body()
         except Handled:
@@ -101,4 +112,11 @@ def get_attributes():
     report('get_attributes: done')
 watch('get_attributes', job('get_attributes', get_attributes))
 
+if sys.argv[1:] == ['orphan']:
+    def orphaned_read():
+        os.read(0, 100)
+    done_r, done_w = os.pipe()
+    job('orphaned_read', orphaned_read, orphan=True)
+    os.close(done_w)
+    os.read(done_r, 1)  # end of file once the orphaned job (which holds done_w) has reported and left
 report('end')
