@@ -1688,13 +1688,7 @@ private:
     }
 
     /// The live box processes of process group `group`.
-    std::vector<int> group_members(int group) {
-        auto& tasks = m_shim.tasks();
-        std::vector<int> members;
-        for (const int pid : tasks.process_ids())
-            if (tasks.process_group_of(pid).value_or(0) == group) members.push_back(pid);
-        return members;
-    }
+    std::vector<int> group_members(int group) { return m_shim.tasks().group_members(group); }
 
     /// For the shim's child notifiers: sends `sig` to box process `box_pid` now and returns what
     /// interrupts its blocked served call, for the shim to run after it woke the waiters.

@@ -365,9 +365,8 @@ private:
                 if (auto process = m_tasks.find_process(target)) m_tasks.post_to_process(*process, signal);
                 return;
             }
-            for (const int pid : m_tasks.process_ids())
-                if (m_tasks.process_group_of(pid).value_or(0) == -target)
-                    if (auto process = m_tasks.find_process(pid)) m_tasks.post_to_process(*process, signal);
+            for (const int pid : m_tasks.group_members(-target))
+                if (auto process = m_tasks.find_process(pid)) m_tasks.post_to_process(*process, signal);
         });
         // A session leader's exit takes its controlling terminal from the session and sends the
         // terminal's foreground group SIGHUP (Linux's disassociate_ctty for a pty: no SIGCONT).
@@ -375,8 +374,8 @@ private:
             const auto pair = m_ptys->controlling(session);
             int group = 0;
             if (!pair || !pair->release_session(session, group) || group <= 0) return;
-            for (const int pid : m_tasks.process_ids())  // not the leader itself, which is on its way out
-                if (pid != session && m_tasks.process_group_of(pid).value_or(0) == group) m_ptys->signal(pid, ipc::pty_signals::sighup);
+            for (const int pid : m_tasks.group_members(group))  // not the leader itself, which is on its way out
+                if (pid != session) m_ptys->signal(pid, ipc::pty_signals::sighup);
         });
         try {
             if (auto made = fs::install_pty_devices(*m_vfs, platform(), m_ptys)) m_pty_devices = std::move(*made);

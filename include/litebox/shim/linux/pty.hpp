@@ -112,8 +112,8 @@ Result<void> terminal_job_control(ThreadContext<P>& t, int session, int foregrou
     // The caller's own process gets it on the calling thread, where the call returns (a runtime
     // raises the signals posted to a thread when the call ends); the other members through the
     // terminal's signal sink, as its other signals.
-    for (const int pid : tasks.process_ids())
-        if (pid != t.pid() && tasks.process_group_of(pid).value_or(0) == me.group) t.kernel().ptys().signal(pid, signal);
+    for (const int pid : tasks.group_members(me.group))
+        if (pid != t.pid()) t.kernel().ptys().signal(pid, signal);
     tasks.post_to_thread(t.thread(), signal);
     t.thread().set_restart_after_signal();
     return Errno::intr;

@@ -190,6 +190,8 @@ public:
     [[nodiscard]] ProcessPtr process_of_thread(int tid) const;
     /// Live (non-zombie) process ids, ascending.
     [[nodiscard]] std::vector<int> process_ids() const;
+    /// The live (non-zombie) members of process group `group`, ascending.
+    [[nodiscard]] std::vector<int> group_members(int group) const;
     [[nodiscard]] std::size_t tasks_in_use() const;
     /// The wait status of a zombie without a box parent (pid 1 after it exited), if any.
     [[nodiscard]] std::optional<int> orphan_exit_status(int pid) const;
@@ -237,6 +239,7 @@ private:
     static bool group_orphaned(State& s, int group);
     /// Some live member of `group` is in a group-stop (Linux's has_stopped_jobs).
     static bool group_has_stopped(const State& s, int group);
+    static std::vector<int> live_members(const State& s, int group);
 
     const std::size_t m_max_tasks;
     const int m_pid_max;

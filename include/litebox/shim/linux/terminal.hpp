@@ -42,6 +42,13 @@ std::optional<platform::StdioStream> terminal_stream(const P& platform, fd::Open
     }
 }
 
+/// The console's foreground group: TIOCSPGRP's, else box pid 1's group.
+template <typename P>
+int console_foreground(ThreadContext<P>& t) {
+    const int group = t.kernel().terminal().with_lock([](TerminalSettings& s) { return s.foreground_group; });
+    return group != 0 ? group : t.kernel().tasks().process_group_of(1).value_or(1);
+}
+
 /// Whether the console is the caller's controlling terminal: it is box pid 1's session's, unless
 /// that session took a pty as its own.
 template <typename P>
@@ -63,17 +70,12 @@ template <typename P>
 Result<void> console_job_control(ThreadContext<P>& t, fd::OpenFile<P>& file, int signal, bool write) {
     if constexpr (platform::StdioProvider<P>) {
         if (dynamic_cast<const fs::detail::StdioDeviceFile<P>*>(&file) == nullptr) return ok();
-        auto& settings = t.kernel().terminal();
-        if (write && !settings.with_lock([](TerminalSettings& s) { return (s.termios.c_lflag & ipc::termios_bits::tostop) != 0; })) return ok();
-        auto& tasks = t.kernel().tasks();
-        const int session = tasks.session_of(1).value_or(0);
-        const auto me = pty_detail::caller_session(t);
-        if (session == 0 || me.session != session) return ok();
-        int group = settings.with_lock([](TerminalSettings& s) { return s.foreground_group; });
-        if (group == 0) group = tasks.process_group_of(1).value_or(0);
-        if (group == me.group || t.kernel().ptys().controlling(session)) return ok();
+        if (write && !t.kernel().terminal().with_lock([](TerminalSettings& s) { return (s.termios.c_lflag & ipc::termios_bits::tostop) != 0; }))
+            return ok();
+        const int group = terminal_detail::console_foreground(t);
+        if (group == pty_detail::caller_session(t).group || !terminal_detail::controls_console(t)) return ok();
         if (!terminal_detail::terminal_stream(t.platform(), file)) return ok();  // not a terminal: no job control
-        return terminal_job_control(t, session, group, signal);
+        return terminal_job_control(t, t.kernel().tasks().session_of(1).value_or(0), group, signal);
     } else {
         (void)t, (void)file, (void)signal, (void)write;
         return ok();  // no console
@@ -129,9 +131,7 @@ SyscallResult terminal_ioctl(ThreadContext<P>& t, fd::OpenFile<P>& file, std::ui
     }
     case abi::tiocgpgrp: {
         if (!td::controls_console(t)) return Errno::notty;  // not the caller's controlling terminal
-        int group = settings.with_lock([](TerminalSettings& s) { return s.foreground_group; });
-        if (group == 0) group = t.kernel().tasks().process_group_of(1).value_or(1);
-        LITEBOX_TRY(Guest<P>::write(argument, static_cast<std::int32_t>(group)));
+        LITEBOX_TRY(Guest<P>::write(argument, static_cast<std::int32_t>(td::console_foreground(t))));
         return 0;
     }
     default: {  // tiocspgrp

@@ -215,13 +215,8 @@ void ProcessTable<P>::finish_exit(Process<P>& process, int wait_status, std::vec
                 child_groups.push_back(node->pgid);
             std::sort(child_groups.begin(), child_groups.end());
             child_groups.erase(std::unique(child_groups.begin(), child_groups.end()), child_groups.end());
-            for (const int group : child_groups) {
-                if (!group_has_stopped(s, group) || !group_orphaned(s, group)) continue;
-                std::vector<int> members;
-                for (const auto& [member_pid, member] : s.processes)
-                    if (member.pgid == group && !member.zombie) members.push_back(member_pid);
-                hangups.emplace_back(group, std::move(members));
-            }
+            for (const int group : child_groups)
+                if (group_has_stopped(s, group) && group_orphaned(s, group)) hangups.emplace_back(group, live_members(s, group));
         }
         if (!parent_node || parent_node->zombie) return;
         const bool auto_reap = node->exit_signal == abi::sigchld && parent_node->process->signals().with_lock([](auto& sig) {
@@ -273,6 +268,14 @@ bool ProcessTable<P>::group_orphaned(State& s, int group) {
         if (parent && !parent->zombie && parent->pgid != group && parent->sid == member.sid) return false;
     }
     return true;
+}
+
+template <platform::RawMutexProvider P>
+std::vector<int> ProcessTable<P>::live_members(const State& s, int group) {
+    std::vector<int> members;
+    for (const auto& [pid, node] : s.processes)
+        if (node.pgid == group && !node.zombie) members.push_back(pid);
+    return members;
 }
 
 template <platform::RawMutexProvider P>
@@ -492,6 +495,10 @@ std::vector<int> ProcessTable<P>::process_ids() const {
             if (!node.zombie) ids.push_back(pid);
         return ids;
     });
+}
+template <platform::RawMutexProvider P>
+std::vector<int> ProcessTable<P>::group_members(int group) const {
+    return m_state.with_lock([&](State& s) { return live_members(s, group); });
 }
 template <platform::RawMutexProvider P>
 std::size_t ProcessTable<P>::tasks_in_use() const {
